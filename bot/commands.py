@@ -1,0 +1,180 @@
+"""Commands, declared once: name, arguments, who may use them, help text.
+
+Every platform shows the same commands (`/cmd` on Telegram, `!cmd` or `/cmd` on Matrix,
+bare words in the console). Arguments are parsed and converted here, so handlers get
+typed values; anything that does not fit raises `UsageError` and the person sees the
+command's usage line.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any, TypeVar
+
+from consultations.rounds import parse_duration
+
+
+class Access(StrEnum):
+    """Who may use a command, in the person's current consultation."""
+
+    ANYONE = "anyone"
+    STAKEHOLDER = "stakeholder"
+    FACILITATOR = "facilitator"
+    SECRETARIAT = "secretariat"  # facilitators may do whatever the secretariat may
+    ORGANISER = "organiser"  # an admin, or a facilitator of any consultation
+
+
+class UsageError(Exception):
+    """The arguments do not fit `command`; `detail` is a catalog key saying why, or None."""
+
+    def __init__(self, detail: str | None = None, **values: Any) -> None:
+        super().__init__(detail or "usage")
+        self.detail = detail
+        self.values = values
+        self.command: Command | None = None
+
+
+def positive_int(text: str) -> int:
+    value = int(text.lstrip("#"))
+    if value <= 0:
+        raise ValueError(text)
+    return value
+
+
+def duration(text: str) -> Any:
+    return parse_duration(text)
+
+
+@dataclass(frozen=True)
+class Arg:
+    name: str
+    convert: Callable[[str], Any] = str
+    optional: bool = False
+    rest: bool = False  # takes the remainder of the line, spaces included
+
+    def usage(self) -> str:
+        label = self.name.upper() + ("..." if self.rest else "")
+        return f"[{label}]" if self.optional else label
+
+
+Handler = Callable[..., None]
+H = TypeVar("H", bound=Handler)
+
+
+@dataclass(frozen=True)
+class Command:
+    name: str
+    args: tuple[Arg, ...]
+    access: Access
+    help_key: str
+    handler: Handler
+    subcommands: tuple[str, ...] = ()
+
+    def usage(self) -> str:
+        return " ".join([self.name, *(a.usage() for a in self.args)])
+
+    def parse(self, text: str) -> dict[str, Any]:
+        """Convert the text after the command name into keyword arguments."""
+        try:
+            return self._parse(text)
+        except UsageError as error:
+            error.command = self
+            raise
+
+    def _parse(self, text: str) -> dict[str, Any]:
+        values: dict[str, Any] = {}
+        remaining = text.strip()
+        for index, arg in enumerate(self.args):
+            if arg.rest:
+                if not remaining and not arg.optional:
+                    raise UsageError()
+                values[arg.name] = _convert(arg, remaining) if remaining else None
+                remaining = ""
+                break
+            word, _, remaining = remaining.partition(" ")
+            remaining = remaining.strip()
+            if not word:
+                if not arg.optional:
+                    raise UsageError()
+                values[arg.name] = None
+                continue
+            values[arg.name] = _convert(arg, word)
+            if index == len(self.args) - 1 and remaining:
+                raise UsageError("usage.extra", extra=remaining)
+        if not self.args and remaining:
+            raise UsageError("usage.extra", extra=remaining)
+        return values
+
+
+def _convert(arg: Arg, text: str) -> Any:
+    try:
+        return arg.convert(text)
+    except (ValueError, TypeError):
+        raise UsageError("usage.bad_value", name=arg.name.upper(), value=text) from None
+
+
+@dataclass
+class Registry:
+    commands: dict[str, Command] = field(default_factory=dict)
+    # Button handlers by the prefix of the button's data ("rv:12:3:support" -> "rv").
+    buttons: dict[str, Handler] = field(default_factory=dict)
+
+    def button(self, prefix: str) -> Callable[[H], H]:
+        def register(handler: H) -> H:
+            self.buttons[prefix] = handler
+            return handler
+
+        return register
+
+    def command(
+        self, name: str, *args: Arg, access: Access, help_key: str | None = None
+    ) -> Callable[[H], H]:
+        def register(handler: H) -> H:
+            if name in self.commands:
+                raise ValueError(f"command {name!r} declared twice")
+            self.commands[name] = Command(
+                name, tuple(args), access, help_key or f"help.{name.replace(' ', '_')}", handler
+            )
+            return handler
+
+        return register
+
+    def find(self, words: Sequence[str]) -> tuple[Command, int] | None:
+        """The command named by the first one or two words, and how many words it used."""
+        if len(words) >= 2 and f"{words[0]} {words[1]}" in self.commands:
+            return self.commands[f"{words[0]} {words[1]}"], 2
+        if words and words[0] in self.commands:
+            return self.commands[words[0]], 1
+        return None
+
+    def family(self, word: str) -> list[Command]:
+        """Commands that start with `word` ('round' -> round open, round close...)."""
+        return [c for n, c in self.commands.items() if n.split(" ")[0] == word]
+
+
+# The declared commands; handler modules add theirs when bot.handlers is imported.
+registry = Registry()
+
+COMMAND_PREFIXES = ("/", "!")
+
+
+def split_command(text: str) -> tuple[str, str] | None:
+    """('comment', '3 text...') for '/comment 3 text...', '!comment@bot 3 ...' or 'comment 3'.
+
+    Returns None for text without a command prefix; the console passes bare words
+    through `split_bare`.
+    """
+    stripped = text.strip()
+    if not stripped or stripped[0] not in COMMAND_PREFIXES:
+        return None
+    return split_bare(stripped[1:])
+
+
+def split_bare(text: str) -> tuple[str, str] | None:
+    head, _, rest = text.strip().partition(" ")
+    name = head.split("@", 1)[0].lower()  # Telegram's /cmd@botname in groups
+    if not name or not name.replace("_", "").replace("-", "").isalnum():
+        return None
+    return name, rest.strip()

@@ -1,0 +1,278 @@
+"""One dispatcher for every adapter: event in, turn handled in one transaction, replies out.
+
+    adapter ──Inbound──> Dispatcher.handle
+                           │  (per-chat lock: one person's messages are handled in order)
+                           ├─ thread: transaction { claim event · person · route · notices }
+                           └─ send replies to the chat, then notices to other people
+
+An event already handled (a redelivery) is dropped. A refusal or a person's error rolls
+back everything the handler did and answers with the catalog's text. Messages are sent
+only after the commit, so an acknowledgement always means the input is stored.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+import weakref
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from bot import handlers  # noqa: F401  (declares the commands)
+from bot.commands import UsageError, registry, split_command
+from bot.events import (
+    Adapter,
+    Capability,
+    ChatId,
+    Choice,
+    DeliveryError,
+    Inbound,
+    Outbound,
+    PlatformId,
+    platform_of,
+)
+from bot.handlers import facilitation, people, review
+from bot.messages import Catalog
+from bot.permissions import allowed
+from bot.turn import Refusal, Turn
+from consultations.errors import ConsultationError
+from storage.records import Duplicate, Records, Store
+
+log = logging.getLogger(__name__)
+
+Clock = Callable[[], datetime]
+CHOICES = "_choices"
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass
+class Outcome:
+    """What one handled event asks to be sent."""
+
+    messages: list[tuple[Adapter, Outbound]] = field(default_factory=list)
+    duplicate: bool = False
+
+
+class Dispatcher:
+    def __init__(
+        self,
+        store: Store,
+        *,
+        catalog: Catalog | None = None,
+        admins: Iterable[str] = (),
+        clock: Clock = utc_now,
+    ) -> None:
+        self.store = store
+        self.catalog = catalog or Catalog()
+        self.admins = frozenset(admins)
+        self.clock = clock
+        self.adapters: dict[str, Adapter] = {}
+        self._locks: weakref.WeakValueDictionary[str, asyncio.Lock] = weakref.WeakValueDictionary()
+
+    def add(self, adapter: Adapter) -> None:
+        self.adapters[adapter.platform] = adapter
+
+    async def start(self) -> None:
+        for adapter in self.adapters.values():
+            await adapter.start(self.handle)
+
+    async def stop(self) -> None:
+        for adapter in self.adapters.values():
+            await adapter.stop()
+
+    # ---- inbound --------------------------------------------------------------------
+
+    async def handle(self, event: Inbound) -> None:
+        """Handle one event from any adapter; safe to call concurrently."""
+        lock = self._locks.get(event.chat)
+        if lock is None:
+            lock = asyncio.Lock()
+            self._locks[event.chat] = lock
+        async with lock:
+            started = time.perf_counter()
+            outcome = await asyncio.to_thread(self.process, event)
+            await self.deliver(outcome.messages)
+            log.debug(
+                "event handled platform=%s duplicate=%s messages=%d ms=%.1f",
+                platform_of(event.chat), outcome.duplicate, len(outcome.messages),
+                1000 * (time.perf_counter() - started),
+            )
+
+    def process(self, event: Inbound) -> Outcome:
+        """Everything but sending, in one transaction (runs in a worker thread)."""
+        adapter = self.adapters.get(platform_of(event.chat))
+        if adapter is None:
+            raise LookupError(f"no adapter for platform {platform_of(event.chat)!r}")
+        try:
+            with self.store.transaction() as records:
+                records.claim_event(event.source)
+                turn = self._turn(records, event, adapter)
+                self._route(records, turn)
+                messages = [(adapter, self._adapt(records, turn, adapter, m)) for m in turn.replies]
+                messages += self._notices(records, turn)
+                return Outcome(messages)
+        except Duplicate:
+            return Outcome(duplicate=True)
+
+    def _turn(self, records: Records, event: Inbound, adapter: Adapter) -> Turn:
+        person = records.person_for(event.sender, display_name=event.display_name, language=event.language)
+        if event.private:
+            records.note_dm_chat(event.sender, event.chat)
+
+        def links(code: str) -> list[str]:
+            return [link for a in self.adapters.values() if (link := a.invite_link(code))]
+
+        return Turn(
+            records=records,
+            event=event,
+            person=person,
+            now=self.clock(),
+            catalog=self.catalog,
+            capabilities=adapter.capabilities,
+            admin=event.sender in self.admins,
+            invite_links=links,
+        )
+
+    def _route(self, records: Records, turn: Turn) -> None:
+        """Find what the event asks for and run it; refusals roll back to a savepoint."""
+        savepoint = records.session.begin_nested()
+        try:
+            self._run(turn)
+            savepoint.commit()
+        except (Refusal, ConsultationError, UsageError) as error:
+            savepoint.rollback()
+            turn.replies.clear()
+            turn.notices.clear()
+            self._explain(turn, error)
+
+    def _explain(self, turn: Turn, error: Exception) -> None:
+        if isinstance(error, Refusal):
+            turn.say(error.key, **error.values)
+        elif isinstance(error, ConsultationError):
+            turn.say(error.key, **error.values)
+        elif isinstance(error, UsageError):
+            if error.detail:
+                turn.say(error.detail, **error.values)
+            if error.command is not None:
+                turn.say("usage", usage=self._prefix(turn) + error.command.usage())
+
+    def _prefix(self, turn: Turn) -> str:
+        adapter = self.adapters.get(platform_of(turn.chat))
+        return adapter.command_prefix if adapter is not None else "/"
+
+    def _run(self, turn: Turn) -> None:
+        event = turn.event
+        if event.button is not None:
+            self._press(turn, event.button)
+            return
+        parsed = split_command(event.text)
+        if parsed is not None:
+            self._command(turn, *parsed)
+            return
+        if not event.private:
+            return  # plain talk in a group is not for the bot
+        dialog = turn.records.dialog(turn.person_id, turn.chat)
+        text = event.text.strip()
+        if dialog is not None and text.isdigit() and CHOICES in dialog.data:
+            options = dialog.data[CHOICES]
+            if 1 <= int(text) <= len(options):
+                self._press(turn, options[int(text) - 1])
+                return
+        if dialog is not None and dialog.step == review.AWAIT_TEXT and text:
+            review.take_text(turn, event.text, dialog.data)
+        elif dialog is not None and dialog.step == facilitation.AWAIT_DRAFT:
+            facilitation.take_draft(turn, dialog.data)
+        elif dialog is not None and dialog.step == "organisation" and text:
+            people.take_organisation(turn, text)
+        else:
+            turn.say("not_understood")
+
+    def _press(self, turn: Turn, data: str) -> None:
+        prefix = data.split(":", 1)[0]
+        if prefix == "forget":
+            self._command(turn, "forget", "confirm")
+        elif prefix == "cancel":
+            self._command(turn, "cancel", "")
+        elif prefix in registry.buttons:
+            if not turn.event.private:
+                raise Refusal("group.use_private")
+            registry.buttons[prefix](turn, data)
+        else:
+            raise Refusal("button.stale")
+
+    def _command(self, turn: Turn, name: str, rest: str) -> None:
+        words = [name, *rest.split(" ", 1)[:1]]
+        found = registry.find(words)
+        if found is None:
+            family = registry.family(name)
+            if family:  # "round" alone, or "round foo": show the family's usages
+                prefix = self._prefix(turn)
+                raise Refusal("usage", usage="\n".join(prefix + c.usage() for c in family))
+            raise Refusal("unknown_command", name=name)
+        command, used = found
+        arguments = rest.split(" ", 1)[1] if used == 2 and " " in rest else ("" if used == 2 else rest)
+        if not allowed(turn, command.access):
+            if turn.consultation() is None and command.access.value != "organiser":
+                raise Refusal("no_consultation")
+            raise Refusal("not_allowed", name=command.name)
+        if command.access.value == "stakeholder" and not turn.event.private:
+            raise Refusal("group.use_private")
+        command.handler(turn, **command.parse(arguments))
+
+    # ---- outbound -------------------------------------------------------------------
+
+    def _adapt(self, records: Records, turn: Turn, adapter: Adapter, message: Outbound) -> Outbound:
+        """Where the platform has no buttons, number the choices and remember them."""
+        if not message.choices or Capability.BUTTONS in adapter.capabilities:
+            return message
+        flat: list[Choice] = [c for row in message.choices for c in row]
+        numbered = "\n".join(f"{i}. {c.label}" for i, c in enumerate(flat, start=1))
+        dialog = records.dialog(turn.person_id, message.chat)
+        data: dict[str, Any] = dict(dialog.data) if dialog else {}
+        data[CHOICES] = [c.data for c in flat]
+        records.set_dialog(turn.person_id, message.chat, dialog.step if dialog else "choices", data)
+        return Outbound(
+            chat=message.chat,
+            text=f"{message.text}\n\n{turn.t('choice.prompt')}\n{numbered}",
+            attachment=message.attachment,
+            expects_reply=message.expects_reply,
+        )
+
+    def _notices(self, records: Records, turn: Turn) -> list[tuple[Adapter, Outbound]]:
+        """Messages to other people, each sent to one reachable account of theirs."""
+        out = []
+        for notice in turn.notices:
+            person = records.person(notice.person_id)
+            for identity in records.identities(notice.person_id):
+                adapter = self.adapters.get(platform_of(identity.platform_id))
+                if adapter is None or identity.blocked_at is not None:
+                    continue
+                chat = identity.dm_chat or adapter.private_chat(PlatformId(identity.platform_id))
+                if chat is None:
+                    continue
+                text = self.catalog.text(notice.key, person.language, **notice.values)
+                out.append((adapter, Outbound(chat=ChatId(chat), text=text, attachment=notice.attachment)))
+                break
+        return out
+
+    async def deliver(self, messages: list[tuple[Adapter, Outbound]]) -> None:
+        """Send in order; a chat that refuses for good is marked so fan-outs skip it."""
+        for adapter, message in messages:
+            if message.edit_of is not None and Capability.EDITS not in adapter.capabilities:
+                continue
+            try:
+                await adapter.send(message)
+            except DeliveryError as error:
+                log.warning("delivery refused platform=%s blocked=%s", adapter.platform, error.blocked)
+                if error.blocked:
+                    await asyncio.to_thread(self._mark_blocked, message.chat)
+
+    def _mark_blocked(self, chat: str) -> None:
+        with self.store.transaction() as records:
+            records.mark_chat_blocked(chat, self.clock())

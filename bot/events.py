@@ -1,0 +1,116 @@
+"""The seam between the core and the chat platforms.
+
+An adapter turns a platform update into an `Inbound` event and an `Outbound` message into
+a platform call, and nothing else: no policy, no database. Ids carry their platform
+(`telegram:12345`, `matrix:@ana:example.org`) so one dispatcher can serve all adapters.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from enum import Flag, auto
+from typing import NewType, Protocol
+
+PlatformId = NewType("PlatformId", str)  # "telegram:12345", "matrix:@ana:example.org"
+ChatId = NewType("ChatId", str)  # "telegram:-100123", "matrix:!room:example.org"
+
+
+def platform_of(value: str) -> str:
+    return value.split(":", 1)[0]
+
+
+def local_part(value: str) -> str:
+    """The platform's own id: 'telegram:12345' -> '12345'."""
+    return value.split(":", 1)[1]
+
+
+class Capability(Flag):
+    NONE = 0
+    BUTTONS = auto()  # inline buttons whose press comes back as Inbound.button
+    EDITS = auto()  # the bot may edit a message it sent
+    FILES = auto()  # files in and out
+    REACTIONS = auto()
+
+
+@dataclass(frozen=True)
+class Attachment:
+    filename: str
+    data: bytes
+    media_type: str = "application/octet-stream"
+
+
+@dataclass(frozen=True)
+class Inbound:
+    """Something a person did in a chat, in platform-neutral terms."""
+
+    sender: PlatformId
+    chat: ChatId
+    message_id: str  # unique within the chat; with the chat it makes the event's identity
+    text: str = ""
+    button: str | None = None  # the data of a pressed button
+    attachment: Attachment | None = None
+    private: bool = True  # a one-to-one chat with the bot
+    display_name: str | None = None
+    language: str | None = None
+    reply_to: str | None = None  # message id of the bot's message this answers, if any
+    reaction: str | None = None  # an emoji reacting to `reply_to`
+
+    @property
+    def source(self) -> str:
+        """A stable identity for this event across redeliveries."""
+        kind = "btn" if self.button is not None else "react" if self.reaction else "msg"
+        return f"{self.chat}/{kind}/{self.message_id}"
+
+
+@dataclass(frozen=True)
+class Choice:
+    label: str
+    data: str
+
+
+@dataclass(frozen=True)
+class Outbound:
+    """What the bot says. `choices` become buttons, or numbered lines where there are none."""
+
+    chat: ChatId
+    text: str
+    choices: tuple[tuple[Choice, ...], ...] = ()  # rows of buttons
+    attachment: Attachment | None = None
+    edit_of: str | None = None  # replace the text of this earlier message, where possible
+    expects_reply: bool = False  # the next plain message answers this one (force-reply)
+
+
+InboundHandler = Callable[[Inbound], Awaitable[None]]
+
+
+class DeliveryError(Exception):
+    """The platform refused a message for good (for example, the person blocked the bot)."""
+
+    def __init__(self, chat: str, reason: str, *, blocked: bool = False) -> None:
+        super().__init__(f"{chat}: {reason}")
+        self.chat = chat
+        self.reason = reason
+        self.blocked = blocked
+
+
+class Adapter(Protocol):
+    """A chat platform, as the dispatcher sees it."""
+
+    platform: str  # the prefix of its ids: "telegram", "matrix", "console"
+    capabilities: Capability
+    command_prefix: str  # shown in usage lines: "/" on Telegram, "!" on Matrix
+
+    async def start(self, handler: InboundHandler) -> None:
+        """Begin delivering events to `handler`; returns once the adapter is running."""
+
+    async def stop(self) -> None: ...
+
+    async def send(self, message: Outbound) -> str | None:
+        """Send (or edit) a message; returns the platform message id where there is one."""
+
+    def private_chat(self, person: PlatformId) -> ChatId | None:
+        """The one-to-one chat with `person`, where the platform can tell without asking."""
+
+    def invite_link(self, code: str) -> str | None:
+        """A link that joins with `code` in one tap (Telegram's deep links), if any."""

@@ -1,0 +1,5 @@
+"""Command handlers; importing this package declares every command in `bot.commands.registry`."""
+
+from bot.handlers import facilitation, people, reading, review
+
+__all__ = ["facilitation", "people", "reading", "review"]

@@ -1,0 +1,315 @@
+"""The facilitator's side: consultations, drafts, rounds, reminders, amendment decisions."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from bot.commands import Access, Arg, duration, positive_int, registry
+from bot.handlers.common import (
+    cid,
+    groups_of,
+    latest_paragraphs,
+    organisers,
+    paragraphs,
+    participation,
+    silent_stakeholders,
+    stakeholders,
+    summary_for,
+)
+from bot.render import render_summary
+from bot.turn import Refusal, Turn
+from consultations import rounds as round_rules
+from consultations.drafts import DraftText, parse_draft_file, parse_text
+from consultations.errors import ConsultationError
+from consultations.model import Decision, Kind, RoundState, find_group
+from consultations.rounds import format_duration
+from consultations.submissions import check_text, clean_text
+from consultations.versions import Accepted, next_version
+from storage.tables import AmendmentDecision, Consultation, Round
+
+AWAIT_DRAFT = "await_draft"
+
+
+@registry.command("new", Arg("title", rest=True), access=Access.ORGANISER)
+def new(turn: Turn, title: str) -> None:
+    """Create a consultation; the draft follows as a file or pasted text."""
+    title = clean_text(title)[:300]
+    if not title:
+        raise Refusal("new.no_title")
+    consultation = turn.records.create_consultation(title, created_by=turn.person_id)
+    turn.person.current_consultation_id = consultation.id
+    turn.records.save(turn.person)
+    turn.records.set_dialog(turn.person_id, turn.chat, AWAIT_DRAFT, {"consultation": consultation.id})
+    turn.audit(consultation, "consultation.created")
+    turn.say("new.created", title=title, id=consultation.id, expects_reply=True)
+
+
+def take_draft(turn: Turn, data: dict[str, int]) -> None:
+    """The draft for a new consultation: an attached file or the text of the message."""
+    consultation = turn.records.consultation(int(data["consultation"]))
+    if consultation is None:
+        turn.records.clear_dialog(turn.person_id, turn.chat)
+        raise Refusal("button.stale")
+    attachment = turn.event.attachment
+    try:
+        draft: DraftText = (
+            parse_draft_file(attachment.filename, attachment.data)
+            if attachment is not None
+            else parse_text(turn.event.text)
+        )
+    except ConsultationError as error:
+        # stay in the dialog: the person can send a corrected draft straight away
+        turn.say(error.key, **error.values)
+        turn.say("new.send_draft_again")
+        return
+    load_draft(turn, consultation, draft)
+    turn.records.clear_dialog(turn.person_id, turn.chat)
+
+
+def load_draft(turn: Turn, consultation: Consultation, draft: DraftText) -> None:
+    if turn.records.version(cid(consultation)) is not None:
+        raise Refusal("draft.already_loaded")
+    version = turn.records.add_version(
+        cid(consultation),
+        title=draft.title or consultation.title,
+        paragraphs=[(f"p{i}", text, []) for i, text in enumerate(draft.paragraphs, start=1)],
+        parent_id=None,
+        created_by=turn.person_id,
+    )
+    turn.audit(consultation, "draft.loaded", version=version.number, paragraphs=len(draft.paragraphs))
+    preview = "\n".join(
+        f"{i}. {text[:80]}{'…' if len(text) > 80 else ''}" for i, text in enumerate(draft.paragraphs, start=1)
+    )
+    turn.say("draft.loaded", count=len(draft.paragraphs), version=version.number, preview=preview)
+
+
+def _rounds_of(turn: Turn, consultation: Consultation) -> Round | None:
+    return turn.records.latest_round(cid(consultation))
+
+
+@registry.command("round open", Arg("duration", duration), access=Access.FACILITATOR)
+def round_open(turn: Turn, duration: timedelta) -> None:
+    """Open a round on the latest version, closing after DURATION (e.g. 72h, 3d, 1w)."""
+    consultation = turn.require_consultation()
+    version = turn.records.version(cid(consultation))
+    if version is None or version.id is None:
+        raise Refusal("draft.none")
+    latest = _rounds_of(turn, consultation)
+    if latest is not None and latest.state == RoundState.OPEN:
+        raise Refusal("round.already_open", number=latest.number)
+    if latest is not None and latest.state == RoundState.SCHEDULED:
+        round_ = latest
+    else:
+        round_ = turn.records.add_round(cid(consultation), version.id)
+    round_.state = round_rules.transition(RoundState(round_.state), "open")
+    round_.opened_at = turn.now
+    round_.closes_at = turn.now + duration
+    turn.records.save(round_)
+    turn.audit(consultation, "round.opened", round=round_.number, closes_at=round_.closes_at.isoformat())
+    count = len(paragraphs(turn.records, version.id))
+    for person_id in stakeholders(turn.records, consultation):
+        turn.notify(
+            person_id,
+            "round.announce",
+            title=consultation.title,
+            number=round_.number,
+            count=count,
+            version=version.number,
+            left=format_duration(duration),
+        )
+    turn.say("round.opened", number=round_.number, version=version.number, left=format_duration(duration),
+             people=len(stakeholders(turn.records, consultation)))
+
+
+def _current_open(turn: Turn, consultation: Consultation) -> Round:
+    round_ = _rounds_of(turn, consultation)
+    if round_ is None or round_.state != RoundState.OPEN:
+        raise Refusal("round.no_open_round")
+    return round_
+
+
+@registry.command("round extend", Arg("duration", duration), access=Access.FACILITATOR)
+def round_extend(turn: Turn, duration: timedelta) -> None:
+    consultation = turn.require_consultation()
+    round_ = _current_open(turn, consultation)
+    round_.state = round_rules.transition(RoundState(round_.state), "extend")
+    round_.closes_at = round_rules.extended(round_.closes_at, turn.now, duration)
+    turn.records.save(round_)
+    turn.audit(consultation, "round.extended", round=round_.number, closes_at=round_.closes_at.isoformat())
+    left = format_duration(round_.closes_at - turn.now)
+    for person_id in stakeholders(turn.records, consultation):
+        turn.notify(person_id, "round.extended_notice", title=consultation.title, number=round_.number, left=left)
+    turn.say("round.extended", number=round_.number, left=left)
+
+
+@registry.command("round close", access=Access.FACILITATOR)
+def round_close(turn: Turn) -> None:
+    """Close the open round now; the summary goes to facilitators and the secretariat."""
+    consultation = turn.require_consultation()
+    round_ = _current_open(turn, consultation)
+    close_round(turn, consultation, round_)
+
+
+def close_round(turn: Turn, consultation: Consultation, round_: Round) -> None:
+    round_.state = round_rules.transition(RoundState(round_.state), "close")
+    round_.closed_at = turn.now
+    turn.records.save(round_)
+    turn.audit(consultation, "round.closed", round=round_.number)
+    summary_text = render_summary(turn, summary_for(turn, consultation, round_), consultation.title, round_.number)
+    for person_id in stakeholders(turn.records, consultation):
+        turn.notify(person_id, "round.closed_notice", title=consultation.title, number=round_.number)
+    for person_id in organisers(turn.records, consultation):
+        if person_id != turn.person_id:
+            turn.notify(person_id, "round.summary_notice", number=round_.number, summary=summary_text)
+    turn.say("round.closed", number=round_.number)
+    turn.say_text(summary_text)
+
+
+@registry.command("remind", Arg("group", optional=True), access=Access.FACILITATOR)
+def remind(turn: Turn, group: str | None) -> None:
+    """Nudge stakeholders (of GROUP, if given) who have not answered in the open round."""
+    consultation = turn.require_consultation()
+    round_ = _current_open(turn, consultation)
+    key = None
+    if group is not None:
+        found = find_group(tuple(groups_of(turn.records, consultation)), group)
+        if found is None:
+            raise Refusal("invite.unknown_group", group=group,
+                          groups=", ".join(g.key for g in groups_of(turn.records, consultation)))
+        key = found.key
+    silent = silent_stakeholders(turn.records, consultation, round_, key)
+    left = format_duration(round_.closes_at - turn.now) if round_.closes_at else "-"
+    for person_id in silent:
+        turn.notify(person_id, "remind.notice", title=consultation.title, number=round_.number, left=left)
+    turn.audit(consultation, "round.reminded", round=round_.number, group=key, count=len(silent))
+    turn.say("remind.sent", count=len(silent))
+
+
+@registry.command("status", access=Access.SECRETARIAT)
+def status(turn: Turn) -> None:
+    """Who has answered in the latest round, per stakeholder group."""
+    consultation = turn.require_consultation()
+    round_ = _rounds_of(turn, consultation)
+    if round_ is None:
+        raise Refusal("round.none_yet")
+    lines = [turn.t("status.header", title=consultation.title, number=round_.number,
+                    state=turn.t(f"state.{round_.state}"))]
+    if round_.closes_at is not None and round_.state == RoundState.OPEN:
+        lines.append(turn.t("status.closes", left=format_duration(round_.closes_at - turn.now)))
+    names = {g.key: g.name for g in groups_of(turn.records, consultation)}
+    for key, part in participation(turn.records, consultation, round_).items():
+        lines.append(turn.t("status.group", group=names[key], answered=part.answered, invited=part.invited))
+    if len(lines) == 1 + (round_.closes_at is not None and round_.state == RoundState.OPEN):
+        lines.append(turn.t("status.nobody_invited"))
+    turn.say_text("\n".join(lines))
+
+
+def _closed_or_open_round(turn: Turn, consultation: Consultation) -> Round:
+    round_ = _rounds_of(turn, consultation)
+    if round_ is None:
+        raise Refusal("round.none_yet")
+    return round_
+
+
+@registry.command("amendments", access=Access.FACILITATOR)
+def amendments(turn: Turn) -> None:
+    """The latest round's amendments by paragraph, with their decisions."""
+    consultation = turn.require_consultation()
+    round_ = _closed_or_open_round(turn, consultation)
+    summary = summary_for(turn, consultation, round_)
+    lines = [turn.t("amendments.header", number=round_.number)]
+    ids = [a.id for p in summary.paragraphs for a in p.amendments]
+    decisions = turn.records.decisions(ids)
+    for p in summary.paragraphs:
+        for a in p.amendments:
+            decision = decisions.get(a.id)
+            state = turn.t(f"mine.{decision.decision}") if decision else turn.t("amendments.open")
+            lines.append(turn.t("amendments.line", id=a.id, number=p.paragraph.number, author=a.author,
+                                text=a.text, state=state))
+    if len(lines) == 1:
+        raise Refusal("amendments.none", number=round_.number)
+    turn.say_text("\n".join(lines))
+
+
+def _amendment(turn: Turn, consultation: Consultation, id_: int) -> tuple[Round, int]:
+    submission = turn.records.submission(id_)
+    round_ = turn.records.round_by_id(submission.round_id) if submission else None
+    if submission is None or round_ is None or round_.consultation_id != consultation.id \
+            or submission.kind != Kind.AMENDMENT or submission.withdrawn_at is not None:
+        raise Refusal("decide.unknown", id=id_)
+    if round_.state == RoundState.OPEN:
+        raise Refusal("decide.round_open", number=round_.number)
+    if turn.records.decision(id_) is not None:
+        raise Refusal("decide.already", id=id_)
+    assert submission.id is not None
+    return round_, submission.person_id or 0
+
+
+def _decide(turn: Turn, id_: int, decision: Decision, note: str | None) -> None:
+    consultation = turn.require_consultation()
+    _, author = _amendment(turn, consultation, id_)
+    note = check_text(Kind.COMMENT, note) if note else None
+    turn.records.save(AmendmentDecision(submission_id=id_, decision=decision.value, note=note,
+                                        decided_by=turn.person_id, decided_at=turn.now))
+    turn.audit(consultation, f"amendment.{decision.value}", amendment=id_)
+    if author:
+        turn.notify(author, f"decide.notice_{decision.value}", id=id_, title=consultation.title, note=note or "-")
+    turn.say(f"decide.{decision.value}", id=id_)
+
+
+@registry.command("accept", Arg("id", positive_int), Arg("note", rest=True, optional=True), access=Access.FACILITATOR)
+def accept(turn: Turn, id: int, note: str | None) -> None:  # noqa: A002
+    _decide(turn, id, Decision.ACCEPTED, note)
+
+
+@registry.command("reject", Arg("id", positive_int), Arg("reason", rest=True), access=Access.FACILITATOR)
+def reject(turn: Turn, id: int, reason: str) -> None:  # noqa: A002
+    _decide(turn, id, Decision.REJECTED, reason)
+
+
+@registry.command("publish", access=Access.FACILITATOR)
+def publish(turn: Turn) -> None:
+    """Cut the next version from the accepted amendments not yet applied."""
+    from bot.render import render_diff
+
+    consultation = turn.require_consultation()
+    current = turn.records.version(cid(consultation))
+    if current is None or current.id is None:
+        raise Refusal("draft.none")
+    latest = _rounds_of(turn, consultation)
+    if latest is not None and latest.state == RoundState.OPEN:
+        raise Refusal("publish.round_open", number=latest.number)
+    round_ids = [r.id for r in turn.records.rounds(cid(consultation)) if r.id is not None]
+    amendments_ = [s for s in turn.records.submissions(round_ids) if s.kind == Kind.AMENDMENT]
+    decisions = turn.records.decisions([s.id for s in amendments_ if s.id is not None])
+    pending = [
+        (s, decisions[s.id]) for s in amendments_
+        if s.id in decisions and decisions[s.id].decision == Decision.ACCEPTED
+        and decisions[s.id].applied_in_version_id is None
+    ]
+    old = latest_paragraphs(turn, consultation)
+    try:
+        new_paragraphs = next_version(
+            old, [Accepted(s.id, s.paragraph_uid, s.text or "") for s, _ in pending if s.id is not None]
+        )
+    except ConsultationError as error:
+        raise Refusal(error.key, **error.values) from None
+    version = turn.records.add_version(
+        cid(consultation),
+        title=current.title,
+        paragraphs=[(p.uid, p.text, p.sources) for p in new_paragraphs],
+        parent_id=current.id,
+        created_by=turn.person_id,
+    )
+    for _, decision in pending:
+        decision.applied_in_version_id = version.id
+        turn.records.save(decision)
+    turn.audit(consultation, "version.published", version=version.number, amendments=[s.id for s, _ in pending])
+    assert version.id is not None
+    diff = render_diff(turn, old, paragraphs(turn.records, version.id), current.number, version.number)
+    for person_id in sorted(set(stakeholders(turn.records, consultation)) | set(organisers(turn.records, consultation))):
+        if person_id != turn.person_id:
+            turn.notify(person_id, "publish.notice", title=consultation.title, version=version.number,
+                        changed=len(pending))
+    turn.say("publish.done", version=version.number, changed=len(pending))
+    turn.say_text(diff)

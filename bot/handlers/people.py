@@ -1,0 +1,180 @@
+"""Joining, help, switching consultation, leaving a dialog, erasing oneself."""
+
+from __future__ import annotations
+
+import secrets
+from datetime import datetime, timedelta
+
+from bot.commands import Access, Arg, positive_int, registry
+from bot.events import Choice
+from bot.handlers.common import cid, groups_of
+from bot.turn import Refusal, Turn
+from consultations.model import ErasurePolicy, Role, find_group
+from consultations.rounds import parse_duration
+from storage.records import Records
+from storage.tables import Consultation, Invite
+
+INVITE_CODE_BYTES = 16  # 128 bits
+
+
+def new_invite_code() -> str:
+    return secrets.token_urlsafe(INVITE_CODE_BYTES)
+
+
+@registry.command("start", Arg("code", optional=True), access=Access.ANYONE)
+def start(turn: Turn, code: str | None) -> None:
+    """Join a consultation with an invite code, or say how to get one."""
+    if code is None:
+        turn.say("start.welcome")
+        return
+    invite = turn.records.use_invite(code, turn.now)
+    if invite is None:
+        raise Refusal("start.bad_code")
+    consultation = turn.records.consultation(invite.consultation_id)
+    assert consultation is not None and consultation.id is not None
+    role = Role(invite.role)
+    turn.records.add_member(consultation.id, turn.person_id, role, invite.group_id)
+    turn.person.current_consultation_id = consultation.id
+    turn.records.save(turn.person)
+    group = turn.records.group(invite.group_id) if invite.group_id else None
+    turn.say(
+        "start.joined",
+        title=consultation.title,
+        role=turn.t(f"role.{role.value}"),
+        group=group.name if group else "-",
+        attribution=turn.t(f"attribution.policy.{consultation.attribution}"),
+    )
+    if role is Role.STAKEHOLDER and not turn.person.organisation:
+        turn.records.set_dialog(turn.person_id, turn.chat, "organisation", {})
+        turn.say("start.ask_organisation", expects_reply=True)
+
+
+def take_organisation(turn: Turn, text: str) -> None:
+    """The answer to 'which organisation do you represent?'."""
+    name = " ".join(text.split())[:200]
+    if not name:
+        turn.say("start.ask_organisation", expects_reply=True)
+        return
+    turn.person.organisation = name
+    turn.records.save(turn.person)
+    turn.records.clear_dialog(turn.person_id, turn.chat)
+    turn.say("start.organisation_saved", organisation=name)
+
+
+@registry.command("help", access=Access.ANYONE)
+def help_(turn: Turn) -> None:
+    """The commands this person may use here, with their usage."""
+    from bot.permissions import allowed
+
+    lines = [turn.t("help.header")]
+    for command in registry.commands.values():
+        if allowed(turn, command.access):
+            lines.append(f"{command.usage()} — {turn.t(command.help_key)}")
+    consultation = turn.consultation()
+    if consultation is not None:
+        lines.append(turn.t("help.current", title=consultation.title, id=consultation.id))
+    turn.say_text("\n".join(lines))
+
+
+@registry.command("consultations", access=Access.ANYONE)
+def list_consultations(turn: Turn) -> None:
+    mine = turn.records.consultations_of(turn.person_id)
+    if turn.admin:
+        mine = turn.records.consultations()
+    if not mine:
+        raise Refusal("consultations.none")
+    current = turn.person.current_consultation_id
+    lines = [turn.t("consultations.header")]
+    for consultation in mine:
+        marker = "→" if consultation.id == current else " "
+        lines.append(f"{marker} {consultation.id}. {consultation.title}")
+    turn.say_text("\n".join(lines))
+
+
+@registry.command("use", Arg("id", positive_int), access=Access.ANYONE)
+def use(turn: Turn, id: int) -> None:  # noqa: A002 - the argument is named as the usage shows
+    consultation = turn.records.consultation(id)
+    if consultation is None or (not turn.admin and not turn.roles(consultation)):
+        raise Refusal("consultations.unknown", id=id)
+    turn.person.current_consultation_id = id
+    turn.records.save(turn.person)
+    turn.say("consultations.switched", title=consultation.title)
+
+
+@registry.command("cancel", access=Access.ANYONE)
+def cancel(turn: Turn) -> None:
+    """Leave whatever the bot was waiting for (a comment's text, a draft)."""
+    turn.records.clear_dialog(turn.person_id, turn.chat)
+    turn.say("cancelled")
+
+
+@registry.command("forget", Arg("confirm", optional=True), access=Access.ANYONE)
+def forget(turn: Turn, confirm: str | None) -> None:
+    """Erase this person's identity; their input stays pseudonymised or goes, by policy."""
+    if confirm != "confirm":
+        turn.say(
+            "forget.ask",
+            choices=((Choice(turn.t("forget.button_yes"), "forget:confirm"), Choice(turn.t("button.cancel"), "cancel")),),
+        )
+        return
+    delete = any(
+        ErasurePolicy(c.erasure) is ErasurePolicy.DELETE for c in turn.records.consultations_of(turn.person_id)
+    )
+    deleted = turn.records.erase_person(turn.person, delete_submissions=delete)
+    turn.records.audit(None, turn.person.pseudonym, "person.erased", {"deleted_submissions": deleted})
+    turn.say("forget.done", deleted=deleted)
+
+
+def issue_invite(
+    records: Records,
+    consultation: Consultation,
+    group: str,
+    uses: int,
+    expires: datetime,
+    created_by: int | None,
+) -> tuple[str, Role]:
+    """A new code for GROUP (a stakeholder group, or facilitator / secretariat)."""
+    role, group_id = Role.STAKEHOLDER, None
+    if group.lower() in (Role.FACILITATOR.value, Role.SECRETARIAT.value):
+        role = Role(group.lower())
+    else:
+        groups = groups_of(records, consultation)
+        found = find_group(tuple(groups), group)
+        if found is None:
+            raise Refusal("invite.unknown_group", group=group, groups=", ".join(g.key for g in groups))
+        group_id = next(g.id for g in records.groups(cid(consultation)) if g.key == found.key)
+    code = new_invite_code()
+    records.add_invite(
+        code,
+        Invite(code_hash="", consultation_id=cid(consultation), group_id=group_id, role=role.value,
+               uses_left=uses, expires_at=expires, created_by=created_by),
+    )
+    return code, role
+
+
+def invite_expiry(text: str) -> timedelta:
+    return parse_duration(text)
+
+
+@registry.command(
+    "invite",
+    Arg("group"),
+    Arg("uses", positive_int, optional=True),
+    Arg("expiry", invite_expiry, optional=True),
+    access=Access.FACILITATOR,
+)
+def invite(turn: Turn, group: str, uses: int | None, expiry: timedelta | None) -> None:
+    """A code that lets `uses` people join the current consultation in GROUP."""
+    consultation = turn.require_consultation()
+    expires = turn.now + (expiry or timedelta(days=14))
+    code, role = issue_invite(turn.records, consultation, group, uses or 1, expires, turn.person_id)
+    turn.audit(consultation, "invite.created", role=role.value, group=group, uses=uses or 1)
+    links = "\n".join(turn.invite_links(code))
+    turn.say(
+        "invite.created",
+        code=code,
+        links=links,
+        uses=uses or 1,
+        expires=expires.strftime("%Y-%m-%d %H:%M UTC"),
+        who=group if role is Role.STAKEHOLDER else turn.t(f"role.{role.value}"),
+    )

@@ -1,0 +1,73 @@
+"""Reading the consultation: summaries, versions, diffs, exports."""
+
+from __future__ import annotations
+
+from bot.commands import Access, Arg, positive_int, registry
+from bot.events import Attachment
+from bot.handlers.common import cid, paragraphs, summary_for
+from bot.record import build_record
+from bot.render import render_diff, render_summary
+from bot.turn import Refusal, Turn
+from consultations import exports
+
+
+@registry.command("summary", Arg("n", positive_int, optional=True), access=Access.SECRETARIAT)
+def summary(turn: Turn, n: int | None) -> None:
+    """The latest round's summary, or one paragraph's."""
+    consultation = turn.require_consultation()
+    round_ = turn.records.latest_round(cid(consultation))
+    if round_ is None:
+        raise Refusal("round.none_yet")
+    result = summary_for(turn, consultation, round_)
+    if n is not None and not 1 <= n <= len(result.paragraphs):
+        raise Refusal("error.unknown_paragraph", number=n, count=len(result.paragraphs))
+    turn.say_text(render_summary(turn, result, consultation.title, round_.number, only=n))
+
+
+@registry.command("versions", access=Access.SECRETARIAT)
+def versions(turn: Turn) -> None:
+    consultation = turn.require_consultation()
+    all_versions = turn.records.versions(cid(consultation))
+    if not all_versions:
+        raise Refusal("draft.none")
+    lines = [turn.t("versions.header", title=consultation.title)]
+    for v in all_versions:
+        assert v.id is not None
+        changed = sum(1 for p in turn.records.paragraphs(v.id) if p.sources)
+        lines.append(turn.t("versions.line", number=v.number, at=v.created_at.strftime("%Y-%m-%d %H:%M"),
+                            count=len(turn.records.paragraphs(v.id)), changed=changed))
+    turn.say_text("\n".join(lines))
+
+
+@registry.command("diff", Arg("a", positive_int, optional=True), Arg("b", positive_int, optional=True),
+                  access=Access.SECRETARIAT)
+def diff(turn: Turn, a: int | None, b: int | None) -> None:
+    """Word-level changes between versions A and B (default: the last two)."""
+    consultation = turn.require_consultation()
+    latest = turn.records.version(cid(consultation))
+    if latest is None:
+        raise Refusal("draft.none")
+    if a is None:
+        a, b = latest.number - 1, latest.number
+    elif b is None:
+        b = latest.number
+    if a < 1:
+        raise Refusal("diff.only_one")
+    old = turn.records.version(cid(consultation), a)
+    new = turn.records.version(cid(consultation), b)
+    if old is None or new is None or old.id is None or new.id is None:
+        raise Refusal("diff.unknown", a=a, b=b, latest=latest.number)
+    turn.say_text(render_diff(turn, paragraphs(turn.records, old.id), paragraphs(turn.records, new.id), a, b))
+
+
+@registry.command("export", Arg("format"), access=Access.SECRETARIAT)
+def export(turn: Turn, format: str) -> None:  # noqa: A002
+    """The record as a file (markdown for now)."""
+    consultation = turn.require_consultation()
+    fmt = exports.export_format(format)
+    if fmt is None:
+        raise Refusal("export.unknown_format", format=format, formats=", ".join(exports.EXPORTERS))
+    record = build_record(turn.records, turn.catalog, turn.person.language, consultation, turn.now)
+    filename, media_type, content = exports.render(record, fmt, turn.t)
+    turn.audit(consultation, "record.exported", format=fmt)
+    turn.say("export.ready", filename=filename, attachment=Attachment(filename, content, media_type))

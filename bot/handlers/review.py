@@ -1,0 +1,219 @@
+"""The stakeholder's side: the paragraph-by-paragraph review, direct input, own records.
+
+The review walk, one message per paragraph:
+
+    review ──> paragraph i ──Support/Oppose──> recorded ──> paragraph i+1 ... ──> done
+                   │  ├─Skip──> paragraph i+1        └─Back──> paragraph i-1
+                   └─Comment/Amend──> awaiting text ──(next plain message)──> recorded ──> i+1
+
+The position (round, paragraph index, what text is awaited) is kept in the database per
+person and chat, so the walk survives restarts and works with several workers.
+"""
+
+from __future__ import annotations
+
+from bot.commands import Access, Arg, positive_int, registry
+from bot.events import Choice
+from bot.handlers.common import cid, open_round, paragraphs, record_input
+from bot.turn import Refusal, Turn
+from consultations.model import Kind
+from consultations.rounds import accepts_input
+from consultations.model import RoundState
+from storage.tables import Round, Submission
+
+REVIEW = "review"
+AWAIT_TEXT = "await_text"
+
+
+def _buttons(turn: Turn, round_id: int, index: int) -> tuple[tuple[Choice, ...], ...]:
+    def b(action: str) -> Choice:
+        return Choice(turn.t(f"button.{action}"), f"rv:{round_id}:{index}:{action}")
+
+    return ((b("support"), b("oppose")), (b("comment"), b("amend")), (b("skip"), b("back")))
+
+
+def show_paragraph(turn: Turn, round_: Round, index: int) -> None:
+    paras = paragraphs(turn.records, round_.version_id)
+    assert round_.id is not None
+    if index >= len(paras):
+        turn.records.clear_dialog(turn.person_id, turn.chat)
+        turn.say("review.done", count=len(paras))
+        return
+    index = max(index, 0)
+    paragraph = paras[index]
+    turn.records.set_dialog(turn.person_id, turn.chat, REVIEW, {"round": round_.id, "index": index})
+    turn.say(
+        "review.paragraph",
+        number=paragraph.number,
+        count=len(paras),
+        text=paragraph.text,
+        choices=_buttons(turn, round_.id, index),
+    )
+
+
+@registry.command("review", access=Access.STAKEHOLDER)
+def review(turn: Turn) -> None:
+    """Walk the open round's paragraphs one by one."""
+    consultation = turn.require_consultation()
+    round_ = open_round(turn, consultation)
+    turn.say("review.intro", title=consultation.title, attribution=turn.t(f"attribution.policy.{consultation.attribution}"))
+    show_paragraph(turn, round_, 0)
+
+
+@registry.button("rv")
+def review_button(turn: Turn, data: str) -> None:
+    """A press on one of the review buttons: rv:<round>:<index>:<action>."""
+    try:
+        _, round_text, index_text, action = data.split(":")
+        round_id, index = int(round_text), int(index_text)
+    except ValueError:
+        raise Refusal("button.stale") from None
+    round_ = turn.records.round_by_id(round_id)
+    consultation = turn.require_consultation()
+    if round_ is None or round_.consultation_id != consultation.id:
+        raise Refusal("button.stale")
+    if not accepts_input(RoundState(round_.state), round_.closes_at, turn.now):
+        raise Refusal("round.closed_for_input", number=round_.number)
+    paras = paragraphs(turn.records, round_.version_id)
+    if not 0 <= index < len(paras):
+        raise Refusal("button.stale")
+    number = paras[index].number
+    if action in ("support", "oppose"):
+        submission = record_input(turn, consultation, round_, number, Kind(action))
+        _mark_choice(turn, number, paras[index].text, action, submission)
+        show_paragraph(turn, round_, index + 1)
+    elif action in ("comment", "amend"):
+        kind = Kind.COMMENT if action == "comment" else Kind.AMENDMENT
+        turn.records.set_dialog(
+            turn.person_id, turn.chat, AWAIT_TEXT, {"round": round_id, "index": index, "kind": kind.value}
+        )
+        turn.say(f"review.ask_{action}", number=number, text=paras[index].text, expects_reply=True)
+    elif action == "skip":
+        show_paragraph(turn, round_, index + 1)
+    elif action == "back":
+        show_paragraph(turn, round_, index - 1)
+    else:
+        raise Refusal("button.stale")
+
+
+def _mark_choice(turn: Turn, number: int, text: str, action: str, submission: Submission) -> None:
+    """Edit the paragraph's message to show what was chosen, where the platform can."""
+    if turn.event.reply_to is None:
+        return
+    turn.say(
+        "review.chosen",
+        number=number,
+        text=text,
+        choice=turn.t(f"button.{action}"),
+        id=submission.id,
+        edit_of=turn.event.reply_to,
+    )
+
+
+def take_text(turn: Turn, text: str, data: dict[str, int | str]) -> None:
+    """The comment or amendment text the review asked for."""
+    round_ = turn.records.round_by_id(int(data["round"]))
+    consultation = turn.require_consultation()
+    if round_ is None:
+        turn.records.clear_dialog(turn.person_id, turn.chat)
+        raise Refusal("button.stale")
+    if not accepts_input(RoundState(round_.state), round_.closes_at, turn.now):
+        turn.records.clear_dialog(turn.person_id, turn.chat)
+        raise Refusal("round.closed_for_input", number=round_.number)
+    index = int(data["index"])
+    paras = paragraphs(turn.records, round_.version_id)
+    submission = record_input(turn, consultation, round_, paras[index].number, Kind(str(data["kind"])), text)
+    turn.say("input.recorded", id=submission.id, kind=turn.t(f"kind.{submission.kind}"), number=paras[index].number)
+    show_paragraph(turn, round_, index + 1)
+
+
+def _direct(turn: Turn, kind: Kind, n: int, text: str | None = None) -> None:
+    consultation = turn.require_consultation()
+    round_ = open_round(turn, consultation)
+    submission = record_input(turn, consultation, round_, n, kind, text)
+    turn.say("input.recorded", id=submission.id, kind=turn.t(f"kind.{kind.value}"), number=n)
+
+
+@registry.command("support", Arg("n", positive_int), access=Access.STAKEHOLDER)
+def support(turn: Turn, n: int) -> None:
+    _direct(turn, Kind.SUPPORT, n)
+
+
+@registry.command("oppose", Arg("n", positive_int), access=Access.STAKEHOLDER)
+def oppose(turn: Turn, n: int) -> None:
+    _direct(turn, Kind.OPPOSE, n)
+
+
+@registry.command("abstain", Arg("n", positive_int), access=Access.STAKEHOLDER)
+def abstain(turn: Turn, n: int) -> None:
+    _direct(turn, Kind.ABSTAIN, n)
+
+
+@registry.command("comment", Arg("n", positive_int), Arg("text", rest=True), access=Access.STAKEHOLDER)
+def comment(turn: Turn, n: int, text: str) -> None:
+    _direct(turn, Kind.COMMENT, n, text)
+
+
+@registry.command("amend", Arg("n", positive_int), Arg("text", rest=True), access=Access.STAKEHOLDER)
+def amend(turn: Turn, n: int, text: str) -> None:
+    _direct(turn, Kind.AMENDMENT, n, text)
+
+
+def _status(turn: Turn, submission: Submission) -> str:
+    if submission.withdrawn_at is not None:
+        return turn.t("mine.withdrawn")
+    if submission.superseded_at is not None:
+        return turn.t("mine.superseded")
+    if submission.hidden_at is not None:
+        return turn.t("mine.hidden")
+    decision = turn.records.decision(submission.id)
+    if decision is not None:
+        return turn.t(f"mine.{decision.decision}")
+    return ""
+
+
+@registry.command("mine", access=Access.STAKEHOLDER)
+def mine(turn: Turn) -> None:
+    """This person's own submissions in the current consultation."""
+    consultation = turn.require_consultation()
+    rounds = {r.id: r for r in turn.records.rounds(cid(consultation))}
+    own = turn.records.submissions_of(turn.person_id, [i for i in rounds if i is not None])
+    if not own:
+        raise Refusal("mine.none")
+    numbers = {}
+    for round_ in rounds.values():
+        for p in turn.records.paragraphs(round_.version_id):
+            numbers[(round_.id, p.uid)] = p.position
+    lines = [turn.t("mine.header", title=consultation.title)]
+    for s in own:
+        text = f": {s.text}" if s.text else ""
+        status = _status(turn, s)
+        lines.append(
+            turn.t(
+                "mine.line",
+                id=s.id,
+                round=rounds[s.round_id].number,
+                number=numbers.get((s.round_id, s.paragraph_uid), "?"),
+                kind=turn.t(f"kind.{s.kind}"),
+                text=text,
+                status=f" ({status})" if status else "",
+            )
+        )
+    turn.say_text("\n".join(lines))
+
+
+@registry.command("withdraw", Arg("id", positive_int), access=Access.STAKEHOLDER)
+def withdraw(turn: Turn, id: int) -> None:  # noqa: A002
+    """Take back one's own submission while its round is open."""
+    submission = turn.records.submission(id)
+    if submission is None or submission.person_id != turn.person_id:
+        raise Refusal("withdraw.not_yours", id=id)
+    if submission.withdrawn_at is not None:
+        raise Refusal("withdraw.already", id=id)
+    round_ = turn.records.round_by_id(submission.round_id)
+    assert round_ is not None
+    if not accepts_input(RoundState(round_.state), round_.closes_at, turn.now):
+        raise Refusal("withdraw.closed", id=id)
+    submission.withdrawn_at = turn.now
+    turn.records.save(submission)
+    turn.say("withdraw.done", id=id)

@@ -1,0 +1,257 @@
+"""Every text the bot shows people, in one catalog.
+
+Keys are stable ids; values are English templates with `{named}` placeholders. Other
+languages are added as catalogs with the same keys; a missing key or placeholder is a
+bug that the tests catch, never a crash in front of a delegate.
+"""
+
+from __future__ import annotations
+
+import string
+from collections.abc import Mapping
+from typing import Any
+
+ENGLISH: dict[str, str] = {
+    # joining and getting around
+    "start.welcome": (
+        "Welcome to consultbot. It collects input on draft joint statements, paragraph by "
+        "paragraph.\nTo join a consultation, send start followed by the invite code you were given."
+    ),
+    "start.bad_code": (
+        "That invite code is not valid: it may be mistyped, used up or expired. "
+        "Ask the facilitator for a new one."
+    ),
+    "start.joined": (
+        "You have joined “{title}” as {role} ({group}).\n"
+        "Attribution: {attribution}\nSend help to see what you can do."
+    ),
+    "start.ask_organisation": "Which organisation do you represent? Reply with its name.",
+    "start.organisation_saved": "Thank you. Your organisation is recorded as “{organisation}”.",
+    "help.header": "Commands you can use:",
+    "help.current": "Current consultation: {title} (id {id}). Switch with use ID.",
+    "consultations.header": "Your consultations:",
+    "consultations.none": "You are not part of any consultation yet. Join one with start CODE.",
+    "consultations.unknown": "There is no consultation {id} that you are part of. Send consultations to list yours.",
+    "consultations.switched": "Now working on “{title}”.",
+    "cancelled": "Cancelled. Nothing was recorded.",
+    "forget.ask": (
+        "This erases your name, organisation and chat accounts from consultbot. Your input stays "
+        "as that of “a member of” your stakeholder group, or is deleted where the consultation's "
+        "policy says so. This cannot be undone."
+    ),
+    "forget.button_yes": "Erase my data",
+    "forget.done": "Your personal data has been erased ({deleted} submissions deleted). Goodbye.",
+    "button.cancel": "Cancel",
+    "role.stakeholder": "stakeholder",
+    "role.facilitator": "facilitator",
+    "role.secretariat": "secretariat",
+    "group.unknown": "an unknown group",
+    "attribution.group": "a member of {group}",
+    "attribution.organisation": "{organisation} ({group})",
+    "attribution.name": "{name} ({group})",
+    "attribution.policy.group": (
+        "by stakeholder group only (Chatham House): others see “a member of” your group, never your name"
+    ),
+    "attribution.policy.organisation": "by organisation: others see your organisation's name",
+    "attribution.policy.name": "by name: others see your name and organisation",
+    # help for each command
+    "help.start": "join a consultation with an invite code",
+    "help.help": "this list",
+    "help.consultations": "the consultations you are part of",
+    "help.use": "switch to another consultation",
+    "help.cancel": "stop what the bot is waiting for",
+    "help.forget": "erase your personal data",
+    "help.review": "review the open round's paragraphs one by one",
+    "help.support": "support paragraph N",
+    "help.oppose": "oppose paragraph N",
+    "help.abstain": "abstain on paragraph N",
+    "help.comment": "comment on paragraph N",
+    "help.amend": "propose new text for paragraph N",
+    "help.mine": "your own submissions",
+    "help.withdraw": "take back one of your submissions while the round is open",
+    "help.new": "create a consultation; send the draft next",
+    "help.invite": "invite codes for a stakeholder group (or facilitator, secretariat)",
+    "help.round_open": "open a round for DURATION (e.g. 72h, 3d, 1w)",
+    "help.round_extend": "move the open round's close by DURATION",
+    "help.round_close": "close the open round now",
+    "help.remind": "nudge those who have not answered",
+    "help.status": "who has answered, per group",
+    "help.amendments": "the amendments of the latest round",
+    "help.accept": "accept an amendment",
+    "help.reject": "reject an amendment, giving a reason",
+    "help.publish": "cut the next version from the accepted amendments",
+    "help.summary": "the latest round's summary (or paragraph N's)",
+    "help.diff": "changes between two versions",
+    "help.versions": "the versions of the draft",
+    "help.export": "the record as a file",
+    # dispatcher
+    "unknown_command": "There is no command “{name}”. Send help to see the commands you can use.",
+    "not_allowed": "You are not allowed to use “{name}” in this consultation. Send help to see what you can do.",
+    "no_consultation": (
+        "You are not working on any consultation. Join one with start CODE, "
+        "or pick one with consultations and use ID."
+    ),
+    "usage": "Usage: {usage}",
+    "usage.extra": "“{extra}” is more than this command takes.",
+    "usage.bad_value": "“{value}” is not a valid {name}.",
+    "not_understood": "I did not understand that. Send help to see the commands you can use.",
+    "group.use_private": (
+        "To keep your position private, I only take input in a private chat. Write to me directly."
+    ),
+    "button.stale": "That button belongs to an earlier step. Send review to continue where you are.",
+    "choice.prompt": "Reply with a number:",
+    "internal_error": "Something went wrong on my side and nothing was recorded. Please try again.",
+    # drafts and consultations
+    "new.no_title": "Give the consultation a title: new TITLE.",
+    "new.created": (
+        "Consultation “{title}” created (id {id}).\nNow send the draft: a .md, .txt or .docx file, "
+        "or paste its text in one message (paragraphs separated by blank lines)."
+    ),
+    "new.send_draft_again": "Send the draft again, or cancel.",
+    "draft.loaded": "Draft version {version} loaded with {count} paragraphs:\n{preview}",
+    "draft.none": "This consultation has no draft yet. Send the draft as a file or pasted text after new.",
+    "draft.already_loaded": "This consultation already has a draft; later versions come from publish.",
+    "error.draft": "The draft could not be read.",
+    "error.draft_empty": "I found no paragraphs in that draft. Send text with paragraphs separated by blank lines.",
+    "error.draft_unsupported": "{filename} is not a format I can read. Send one of: {accepted}.",
+    "error.draft_unreadable": "{filename} could not be read ({reason}). Send it again as .md, .txt or .docx.",
+    "error.generic": "That could not be done.",
+    "error.round": "The round does not allow that now.",
+    "error.round_transition": "A round that is {state} cannot be asked to {action}.",
+    "error.submission": "That input could not be recorded.",
+    "error.unknown_paragraph": "There is no paragraph {number}: the draft has paragraphs 1 to {count}.",
+    "error.empty_text": "The text is empty. Write your comment or proposed text after the paragraph number.",
+    "error.text_too_long": "That text has {length} characters; the limit is {limit}. Shorten it and send it again.",
+    "error.amendment_unchanged": "The proposed text is the same as the paragraph. Send the text as you want it to read.",
+    "error.amendment_conflict": (
+        "Paragraph {number} has more than one accepted amendment ({ids}). Reject all but one, then publish."
+    ),
+    "error.nothing_to_publish": "No accepted amendment is waiting to be published. Accept some with accept ID first.",
+    # rounds
+    "round.none_yet": "No round has been opened in this consultation yet.",
+    "round.not_yet_open": "Round {number} has not opened yet. You will be told when it does.",
+    "round.closed_for_input": "Round {number} is closed, so input is no longer taken. Your earlier input is kept.",
+    "round.already_open": "Round {number} is already open. Close it before opening another.",
+    "round.no_open_round": "There is no open round. Open one with round open DURATION.",
+    "round.opened": "Round {number} is open on version {version} for {left}. {people} stakeholders have been told.",
+    "round.announce": (
+        "Round {number} of “{title}” is open: {count} paragraphs of version {version} to review, "
+        "{left} left.\nSend review to begin."
+    ),
+    "round.extended": "Round {number} extended: {left} left.",
+    "round.extended_notice": "Round {number} of “{title}” has been extended: {left} left.",
+    "round.closed": "Round {number} is closed.",
+    "round.closed_notice": "Round {number} of “{title}” is closed. Thank you for your input.",
+    "round.summary_notice": "Round {number} has closed. Summary:\n{summary}",
+    "remind.sent": "Reminder sent to {count} stakeholders who have not answered yet.",
+    "remind.notice": "Reminder: round {number} of “{title}” closes in {left} and we have not heard from you yet. Send review to begin.",
+    "state.scheduled": "scheduled",
+    "state.open": "open",
+    "state.closed": "closed",
+    "state.cancelled": "cancelled",
+    "status.header": "“{title}”, round {number} ({state}):",
+    "status.closes": "Closes in {left}.",
+    "status.group": "{group}: {answered} of {invited} answered",
+    "status.nobody_invited": "No stakeholder has joined yet. Create codes with invite GROUP.",
+    # invites
+    "invite.unknown_group": "“{group}” is not a stakeholder group here. Use one of: {groups} (or facilitator, secretariat).",
+    "invite.created": "Invite code for {who} ({uses} uses, until {expires}):\n{code}\n{links}",
+    # review and input
+    "review.intro": "Review of “{title}”. Attribution: {attribution}.",
+    "review.paragraph": "Paragraph {number} of {count}:\n\n{text}",
+    "review.chosen": "Paragraph {number}: {choice} (#{id})\n\n{text}",
+    "review.ask_comment": "Your comment on paragraph {number}? Reply with its text (or cancel).",
+    "review.ask_amend": (
+        "Your proposed text for paragraph {number}? Reply with the whole paragraph as you want it "
+        "to read (or cancel). It now reads:\n{text}"
+    ),
+    "review.done": "You have been through all {count} paragraphs. Thank you! Send mine to see your input.",
+    "button.support": "Support",
+    "button.oppose": "Oppose",
+    "button.comment": "Comment",
+    "button.amend": "Amend",
+    "button.skip": "Skip",
+    "button.back": "Back",
+    "kind.support": "support",
+    "kind.oppose": "oppose",
+    "kind.abstain": "abstain",
+    "kind.comment": "comment",
+    "kind.amendment": "amendment",
+    "input.recorded": "Recorded #{id}: {kind} on paragraph {number}. Send withdraw {id} to take it back.",
+    "mine.header": "Your input on “{title}”:",
+    "mine.line": "#{id} · round {round} · paragraph {number} · {kind}{text}{status}",
+    "mine.none": "You have not given any input in this consultation yet. Send review to begin.",
+    "mine.withdrawn": "withdrawn",
+    "mine.superseded": "replaced by a later stance",
+    "mine.hidden": "hidden by a facilitator",
+    "mine.accepted": "accepted",
+    "mine.rejected": "rejected",
+    "withdraw.not_yours": "#{id} is not one of your submissions. Send mine to see yours.",
+    "withdraw.already": "#{id} was already withdrawn.",
+    "withdraw.closed": "#{id} belongs to a closed round, so it stays in the record.",
+    "withdraw.done": "#{id} withdrawn.",
+    # amendments and versions
+    "amendments.header": "Amendments of round {number}:",
+    "amendments.line": "#{id} · paragraph {number} · {author} · {state}\n  “{text}”",
+    "amendments.open": "open",
+    "amendments.none": "Round {number} has no amendments.",
+    "decide.unknown": "#{id} is not an amendment in this consultation. Send amendments to list them.",
+    "decide.round_open": "Round {number} is still open. Close it before deciding amendments.",
+    "decide.already": "#{id} has already been decided.",
+    "decide.accepted": "Amendment #{id} accepted. Send publish to cut the next version.",
+    "decide.rejected": "Amendment #{id} rejected.",
+    "decide.notice_accepted": "Your amendment #{id} to “{title}” was accepted. Note: {note}",
+    "decide.notice_rejected": "Your amendment #{id} to “{title}” was rejected. Reason: {note}",
+    "publish.round_open": "Round {number} is still open. Close it before publishing.",
+    "publish.done": "Version {version} published with {changed} accepted amendments.",
+    "publish.notice": "Version {version} of “{title}” has been published ({changed} amendments accepted).",
+    "versions.header": "Versions of “{title}”:",
+    "versions.line": "v{number} · {at} · {count} paragraphs · {changed} changed by amendments",
+    "diff.header": "Changes from version {a} to version {b} ({count} paragraphs):",
+    "diff.paragraph": "¶{number}: {diff}",
+    "diff.none": "Versions {a} and {b} have the same text.",
+    "diff.only_one": "There is only one version so far; nothing to compare.",
+    "diff.unknown": "There is no version {a} or {b}; the latest is {latest}.",
+    # summaries
+    "summary.header": "Summary of “{title}”, round {number}",
+    "summary.participation": "Answered: {groups}",
+    "summary.participation_group": "{group} {answered}/{invited}",
+    "summary.paragraph": "¶{number} “{text}”",
+    "summary.votes": "  {group}: {support} support, {oppose} oppose, {abstain} abstain",
+    "summary.consensus": "  Consensus {value}",
+    "summary.common_ground": "common ground",
+    "summary.divergent": "groups diverge ({gap} points apart)",
+    "summary.unheard": "  Not heard: {groups}",
+    "summary.quote": "  #{id} {author}: “{text}”",
+    "summary.more_comments": "  … and {count} more comments",
+    "summary.amendment": "  Amendment #{id} by {author}: “{text}”",
+    # exports
+    "export.unknown_format": "“{format}” is not an export format. Use one of: {formats}.",
+    "export.ready": "Here is {filename}.",
+    "export.generated": "Record generated {at}. Attribution: {attribution}.",
+    "export.current_version": "Draft position, version {number}",
+    "export.from_amendments": "from amendment {ids}",
+    "export.round": "Round {number} (on version {version})",
+    "export.round_times": "Opened {opened}, closed {closed} ({state}).",
+    "export.paragraph": "Paragraph {number}",
+    "export.group": "Group",
+    "export.decisions": "Decisions on amendments",
+    "export.applied_in": "(in version {number})",
+    "export.history": "Version history",
+}
+
+
+class Catalog:
+    """Texts by key and language; English is the reference every other language follows."""
+
+    def __init__(self, languages: Mapping[str, Mapping[str, str]] | None = None) -> None:
+        self.languages: dict[str, Mapping[str, str]] = {"en": ENGLISH, **(languages or {})}
+
+    def text(self, key: str, language: str | None = None, **values: Any) -> str:
+        table = self.languages.get((language or "en").split("-")[0].lower(), ENGLISH)
+        template = table.get(key) or ENGLISH[key]
+        return template.format(**values)
+
+
+def placeholders(template: str) -> set[str]:
+    return {name for _, name, _, _ in string.Formatter().parse(template) if name}

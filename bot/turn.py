@@ -1,0 +1,159 @@
+"""A turn: one inbound event being handled, and everything a handler needs for it.
+
+Handlers are plain functions `handler(turn, **arguments)`. They read and write through
+`turn.records` (one database transaction for the whole turn), decide what to answer with
+`turn.say(...)`, and queue messages to other people with `turn.notify(...)`. The
+dispatcher sends all of it only after the transaction has committed, so nobody is told
+about something that was then rolled back.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from bot.events import Attachment, Capability, ChatId, Choice, Inbound, Outbound
+from bot.messages import Catalog
+from consultations.model import Attribution, Role
+from storage.records import Records
+from storage.tables import Consultation, Person, StakeholderGroupRow
+
+
+class Refusal(Exception):
+    """Stop handling and tell the person why, from the catalog; nothing is committed."""
+
+    def __init__(self, key: str, **values: Any) -> None:
+        super().__init__(key)
+        self.key = key
+        self.values = values
+
+
+@dataclass(frozen=True)
+class Notice:
+    person_id: int
+    key: str
+    values: dict[str, Any]
+    attachment: Attachment | None = None
+
+
+@dataclass
+class Turn:
+    records: Records
+    event: Inbound
+    person: Person
+    now: datetime
+    catalog: Catalog
+    capabilities: Capability
+    admin: bool
+    invite_links: Callable[[str], list[str]] = lambda code: []  # deep links, per platform
+    replies: list[Outbound] = field(default_factory=list)
+    notices: list[Notice] = field(default_factory=list)
+
+    # ---- who, and where ------------------------------------------------------------------
+
+    @property
+    def person_id(self) -> int:
+        assert self.person.id is not None
+        return self.person.id
+
+    @property
+    def chat(self) -> ChatId:
+        return self.event.chat
+
+    def t(self, key: str, **values: Any) -> str:
+        return self.catalog.text(key, self.person.language, **values)
+
+    def consultation(self) -> Consultation | None:
+        cid = self.person.current_consultation_id
+        return self.records.consultation(cid) if cid is not None else None
+
+    def require_consultation(self) -> Consultation:
+        consultation = self.consultation()
+        if consultation is None:
+            raise Refusal("no_consultation")
+        return consultation
+
+    def roles(self, consultation: Consultation | None = None) -> set[Role]:
+        consultation = consultation or self.consultation()
+        if consultation is None or consultation.id is None:
+            return set()
+        roles = {Role(m.role) for m in self.records.memberships(consultation.id, self.person_id)}
+        if self.admin:
+            roles.add(Role.FACILITATOR)
+        return roles
+
+    def group(self, consultation: Consultation) -> StakeholderGroupRow | None:
+        assert consultation.id is not None
+        for member in self.records.memberships(consultation.id, self.person_id):
+            if member.role == Role.STAKEHOLDER and member.group_id is not None:
+                return self.records.group(member.group_id)
+        return None
+
+    # ---- what to answer ------------------------------------------------------------------
+
+    def say(
+        self,
+        key: str,
+        *,
+        choices: tuple[tuple[Choice, ...], ...] = (),
+        attachment: Attachment | None = None,
+        edit_of: str | None = None,
+        expects_reply: bool = False,
+        **values: Any,
+    ) -> None:
+        self.say_text(
+            self.t(key, **values),
+            choices=choices,
+            attachment=attachment,
+            edit_of=edit_of,
+            expects_reply=expects_reply,
+        )
+
+    def say_text(
+        self,
+        text: str,
+        *,
+        choices: tuple[tuple[Choice, ...], ...] = (),
+        attachment: Attachment | None = None,
+        edit_of: str | None = None,
+        expects_reply: bool = False,
+    ) -> None:
+        self.replies.append(
+            Outbound(
+                chat=self.chat,
+                text=text,
+                choices=choices,
+                attachment=attachment,
+                edit_of=edit_of,
+                expects_reply=expects_reply,
+            )
+        )
+
+    def notify(self, person_id: int, key: str, attachment: Attachment | None = None, **values: Any) -> None:
+        self.notices.append(Notice(person_id, key, values, attachment))
+
+    def audit(self, consultation: Consultation | None, action: str, **detail: Any) -> None:
+        self.records.audit(
+            consultation.id if consultation else None, self.person.pseudonym, action, detail
+        )
+
+
+def attribution_label(
+    catalog: Catalog,
+    language: str | None,
+    policy: Attribution,
+    *,
+    group: str | None,
+    person: Person | None,
+) -> str:
+    """How a submission's author is shown to others: by group unless the policy says more."""
+    group_name = group or catalog.text("group.unknown", language)
+    if person is None or person.erased_at is not None or policy is Attribution.GROUP:
+        return catalog.text("attribution.group", language, group=group_name)
+    if policy is Attribution.ORGANISATION and person.organisation:
+        return catalog.text("attribution.organisation", language, organisation=person.organisation, group=group_name)
+    if policy is Attribution.NAME and person.display_name:
+        return catalog.text("attribution.name", language, name=person.display_name, group=group_name)
+    return catalog.text("attribution.group", language, group=group_name)

@@ -1,0 +1,121 @@
+"""Show what an amendment changes in a paragraph, word by word.
+
+Delegates read amendments as "strike these words, insert those", so the diff works on
+words, not characters or lines. Both versions are cut into tokens (runs of letters and
+digits, runs of whitespace, single punctuation marks), compared with difflib, and the
+result is a list of operations from which either version can be rebuilt exactly: the
+'equal' and 'delete' texts make the old paragraph, the 'equal' and 'insert' texts the new.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from difflib import SequenceMatcher
+from typing import Literal
+
+DiffKind = Literal["equal", "insert", "delete"]
+
+
+@dataclass(frozen=True)
+class DiffOp:
+    """One stretch of text, kept, inserted or deleted."""
+
+    kind: DiffKind
+    text: str
+
+
+# Every character falls in exactly one alternative, so the tokens join back to the text.
+_TOKEN = re.compile(r"\w+|\s+|[^\w\s]")
+
+
+def word_diff(old: str, new: str) -> tuple[DiffOp, ...]:
+    """The word-level changes that turn `old` into `new`.
+
+    Adjacent operations never share a kind, and no operation is empty. Within one changed
+    stretch the deletion comes before the insertion, as in `git diff --word-diff`.
+    """
+    before = _TOKEN.findall(old)
+    after = _TOKEN.findall(new)
+    matcher = SequenceMatcher(None, before, after, autojunk=False)
+    ops: list[DiffOp] = []
+    for tag, i1, i2, j1, j2 in matcher.get_opcodes():
+        if tag == "equal":
+            ops.append(DiffOp("equal", "".join(before[i1:i2])))
+            continue
+        if i2 > i1:
+            ops.append(DiffOp("delete", "".join(before[i1:i2])))
+        if j2 > j1:
+            ops.append(DiffOp("insert", "".join(after[j1:j2])))
+    return _merged(_absorb_lone_spaces(ops))
+
+
+def _absorb_lone_spaces(ops: list[DiffOp]) -> list[DiffOp]:
+    """Fold a space kept between two changes into them.
+
+    Replacing "a b c" by "x y z" should read "[-a b c-]{+x y z+}", not three separate
+    replacements held together by the unchanged spaces.
+    """
+    result: list[DiffOp] = []
+    for index, op in enumerate(ops):
+        between_changes = 0 < index < len(ops) - 1 and (
+            ops[index - 1].kind != "equal" and ops[index + 1].kind != "equal"
+        )
+        if op.kind == "equal" and between_changes and op.text.isspace():
+            result += [DiffOp("delete", op.text), DiffOp("insert", op.text)]
+        else:
+            result.append(op)
+    return result
+
+
+def _merged(ops: list[DiffOp]) -> tuple[DiffOp, ...]:
+    """Join each run of changes into one deletion then one insertion; join equal runs."""
+    result: list[DiffOp] = []
+    deleted: list[str] = []
+    inserted: list[str] = []
+
+    def close_change() -> None:
+        if deleted:
+            result.append(DiffOp("delete", "".join(deleted)))
+        if inserted:
+            result.append(DiffOp("insert", "".join(inserted)))
+        deleted.clear()
+        inserted.clear()
+
+    for op in ops:
+        if not op.text:
+            continue
+        if op.kind == "delete":
+            deleted.append(op.text)
+        elif op.kind == "insert":
+            inserted.append(op.text)
+        else:
+            close_change()
+            if result and result[-1].kind == "equal":
+                result[-1] = DiffOp("equal", result[-1].text + op.text)
+            else:
+                result.append(op)
+    close_change()
+    return tuple(result)
+
+
+def old_text(ops: Iterable[DiffOp]) -> str:
+    """The paragraph before the change."""
+    return "".join(op.text for op in ops if op.kind != "insert")
+
+
+def new_text(ops: Iterable[DiffOp]) -> str:
+    """The paragraph after the change."""
+    return "".join(op.text for op in ops if op.kind != "delete")
+
+
+def render_plain(ops: Iterable[DiffOp]) -> str:
+    """The change with git's `--word-diff=plain` markers: [-deleted-]{+inserted+}."""
+    marked = {"equal": "{}", "delete": "[-{}-]", "insert": "{{+{}+}}"}
+    return "".join(marked[op.kind].format(op.text) for op in ops)
+
+
+def changed(ops: Iterable[DiffOp]) -> bool:
+    """Whether the operations change anything at all."""
+    return any(op.kind != "equal" for op in ops)

@@ -1,0 +1,534 @@
+"""Repositories: the only place the bot layer reads and writes the database.
+
+`Store.transaction()` opens one unit of work; everything the bot does for one inbound
+event happens inside one, so an event's effects (its submission, the person's dialog
+step, the mark that the event was handled) commit together or not at all.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import secrets
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import func, update
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, col, select
+
+from consultations.model import DEFAULT_GROUPS, Kind, Role, StakeholderGroup
+from storage.tables import (
+    AmendmentDecision,
+    AuditEvent,
+    Consultation,
+    DialogState,
+    DraftVersion,
+    Identity,
+    Invite,
+    KeyValue,
+    Membership,
+    ParagraphRow,
+    Person,
+    ProcessedEvent,
+    Round,
+    StakeholderGroupRow,
+    Submission,
+    utcnow,
+)
+
+GENESIS_HASH = "0" * 64
+
+
+class Duplicate(Exception):
+    """The event or submission was already stored; nothing was changed."""
+
+
+class Store:
+    """The database behind the bot: hands out units of work."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+    @contextmanager
+    def transaction(self) -> Iterator[Records]:
+        """One unit of work; commits on success, rolls back on any error.
+
+        A unique-constraint violation at commit (a concurrent duplicate) surfaces as
+        `Duplicate`, so callers treat it like a redelivery they spotted themselves.
+        """
+        with Session(self.engine, expire_on_commit=False) as session:
+            try:
+                yield Records(session)
+                session.commit()
+            except IntegrityError as exc:
+                session.rollback()
+                raise Duplicate(str(exc.orig)) from exc
+            except BaseException:
+                session.rollback()
+                raise
+
+
+def hash_code(code: str) -> str:
+    return hashlib.sha256(code.strip().encode()).hexdigest()
+
+
+class Records:
+    """Reads and writes within one unit of work."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    # ---- inbound events -------------------------------------------------------------
+
+    def claim_event(self, source: str) -> None:
+        """Mark an inbound event handled, or raise Duplicate if it already was."""
+        if self.session.get(ProcessedEvent, source) is not None:
+            raise Duplicate(source)
+        self.session.add(ProcessedEvent(source=source))
+        self.session.flush()
+
+    # ---- people ---------------------------------------------------------------------
+
+    def identity(self, platform_id: str) -> Identity | None:
+        return self.session.exec(select(Identity).where(Identity.platform_id == platform_id)).first()
+
+    def person_for(
+        self, platform_id: str, *, display_name: str | None, language: str | None
+    ) -> Person:
+        """The person behind a platform account, created on first contact."""
+        identity = self.identity(platform_id)
+        if identity is not None:
+            person = self.session.get(Person, identity.person_id)
+            assert person is not None
+            return person
+        person = Person(
+            pseudonym="p-" + secrets.token_hex(6), display_name=display_name, language=language
+        )
+        self.session.add(person)
+        self.session.flush()
+        assert person.id is not None
+        self.session.add(Identity(platform_id=platform_id, person_id=person.id))
+        self.session.flush()
+        return person
+
+    def person(self, person_id: int) -> Person:
+        person = self.session.get(Person, person_id)
+        if person is None:
+            raise LookupError(f"no person {person_id}")
+        return person
+
+    def identities(self, person_id: int) -> Sequence[Identity]:
+        return self.session.exec(select(Identity).where(Identity.person_id == person_id)).all()
+
+    def note_dm_chat(self, platform_id: str, chat: str) -> None:
+        identity = self.identity(platform_id)
+        if identity is not None and identity.dm_chat != chat:
+            identity.dm_chat = chat
+            self.session.add(identity)
+
+    def mark_chat_blocked(self, chat: str, at: datetime) -> None:
+        """The person in this private chat blocked the bot: skip them in fan-outs."""
+        for identity in self.session.exec(select(Identity).where(Identity.dm_chat == chat)):
+            identity.blocked_at = at
+            self.session.add(identity)
+
+    def save(self, *rows: Any) -> None:
+        for row in rows:
+            self.session.add(row)
+        self.session.flush()
+
+    def erase_person(self, person: Person, *, delete_submissions: bool) -> int:
+        """Erase identity and platform accounts; returns how many submissions were deleted."""
+        assert person.id is not None
+        for identity in self.identities(person.id):
+            self.session.delete(identity)
+        for dialog in self.session.exec(select(DialogState).where(DialogState.person_id == person.id)):
+            self.session.delete(dialog)
+        deleted = 0
+        submissions = self.session.exec(select(Submission).where(Submission.person_id == person.id)).all()
+        for submission in submissions:
+            if delete_submissions:
+                decision = self.decision(submission.id)
+                if decision is not None and decision.decision == "accepted":
+                    # text already in a published version: keep it, unattributed
+                    submission.person_id = None
+                    submission.source = None
+                    self.session.add(submission)
+                    continue
+                if decision is not None:
+                    self.session.delete(decision)
+                self.session.delete(submission)
+                deleted += 1
+            else:
+                submission.person_id = None
+                submission.source = None
+                self.session.add(submission)
+        person.display_name = None
+        person.organisation = None
+        person.language = None
+        person.timezone = None
+        person.erased_at = utcnow()
+        self.session.add(person)
+        self.session.flush()
+        return deleted
+
+    # ---- consultations, groups, roles -------------------------------------------------
+
+    def create_consultation(
+        self,
+        title: str,
+        *,
+        created_by: int,
+        groups: Sequence[StakeholderGroup] = DEFAULT_GROUPS,
+    ) -> Consultation:
+        consultation = Consultation(title=title, created_by=created_by)
+        self.session.add(consultation)
+        self.session.flush()
+        assert consultation.id is not None
+        for group in groups:
+            self.session.add(
+                StakeholderGroupRow(
+                    consultation_id=consultation.id,
+                    key=group.key,
+                    name=group.name,
+                    aliases=",".join(group.aliases),
+                )
+            )
+        self.add_member(consultation.id, created_by, Role.FACILITATOR)
+        return consultation
+
+    def consultation(self, consultation_id: int) -> Consultation | None:
+        return self.session.get(Consultation, consultation_id)
+
+    def consultations(self) -> Sequence[Consultation]:
+        return self.session.exec(select(Consultation).order_by(col(Consultation.id))).all()
+
+    def consultations_of(self, person_id: int) -> Sequence[Consultation]:
+        ids = select(Membership.consultation_id).where(Membership.person_id == person_id)
+        return self.session.exec(
+            select(Consultation).where(col(Consultation.id).in_(ids)).order_by(col(Consultation.id))
+        ).all()
+
+    def groups(self, consultation_id: int) -> Sequence[StakeholderGroupRow]:
+        return self.session.exec(
+            select(StakeholderGroupRow)
+            .where(StakeholderGroupRow.consultation_id == consultation_id)
+            .order_by(col(StakeholderGroupRow.id))
+        ).all()
+
+    def group(self, group_id: int) -> StakeholderGroupRow | None:
+        return self.session.get(StakeholderGroupRow, group_id)
+
+    def add_member(
+        self, consultation_id: int, person_id: int, role: Role, group_id: int | None = None
+    ) -> Membership:
+        existing = self.session.exec(
+            select(Membership).where(
+                Membership.consultation_id == consultation_id,
+                Membership.person_id == person_id,
+                Membership.role == role.value,
+            )
+        ).first()
+        if existing is not None:
+            if group_id is not None and existing.group_id != group_id:
+                existing.group_id = group_id
+                self.session.add(existing)
+            return existing
+        member = Membership(
+            consultation_id=consultation_id, person_id=person_id, role=role.value, group_id=group_id
+        )
+        self.session.add(member)
+        self.session.flush()
+        return member
+
+    def memberships(self, consultation_id: int, person_id: int) -> Sequence[Membership]:
+        return self.session.exec(
+            select(Membership).where(
+                Membership.consultation_id == consultation_id, Membership.person_id == person_id
+            )
+        ).all()
+
+    def members(self, consultation_id: int, role: Role | None = None) -> Sequence[Membership]:
+        query = select(Membership).where(Membership.consultation_id == consultation_id)
+        if role is not None:
+            query = query.where(Membership.role == role.value)
+        return self.session.exec(query.order_by(col(Membership.id))).all()
+
+    # ---- versions ------------------------------------------------------------------
+
+    def add_version(
+        self,
+        consultation_id: int,
+        *,
+        title: str,
+        paragraphs: Sequence[tuple[str, str, list[int]]],
+        parent_id: int | None,
+        created_by: int | None,
+    ) -> DraftVersion:
+        """Cut a version from (uid, text, source submission ids) triples, in order."""
+        number = (
+            self.session.exec(
+                select(func.max(DraftVersion.number)).where(
+                    DraftVersion.consultation_id == consultation_id
+                )
+            ).one()
+            or 0
+        ) + 1
+        version = DraftVersion(
+            consultation_id=consultation_id,
+            number=number,
+            title=title,
+            parent_id=parent_id,
+            created_by=created_by,
+        )
+        self.session.add(version)
+        self.session.flush()
+        assert version.id is not None
+        for position, (uid, text, sources) in enumerate(paragraphs, start=1):
+            self.session.add(
+                ParagraphRow(
+                    version_id=version.id, uid=uid, position=position, text=text, sources=sources
+                )
+            )
+        self.session.flush()
+        return version
+
+    def versions(self, consultation_id: int) -> Sequence[DraftVersion]:
+        return self.session.exec(
+            select(DraftVersion)
+            .where(DraftVersion.consultation_id == consultation_id)
+            .order_by(col(DraftVersion.number))
+        ).all()
+
+    def version(self, consultation_id: int, number: int | None = None) -> DraftVersion | None:
+        """Version `number`, or the latest when `number` is None."""
+        query = select(DraftVersion).where(DraftVersion.consultation_id == consultation_id)
+        if number is None:
+            query = query.order_by(col(DraftVersion.number).desc())
+        else:
+            query = query.where(DraftVersion.number == number)
+        return self.session.exec(query).first()
+
+    def version_by_id(self, version_id: int) -> DraftVersion | None:
+        return self.session.get(DraftVersion, version_id)
+
+    def paragraphs(self, version_id: int) -> Sequence[ParagraphRow]:
+        return self.session.exec(
+            select(ParagraphRow)
+            .where(ParagraphRow.version_id == version_id)
+            .order_by(col(ParagraphRow.position))
+        ).all()
+
+    # ---- rounds --------------------------------------------------------------------
+
+    def add_round(self, consultation_id: int, version_id: int) -> Round:
+        number = (
+            self.session.exec(
+                select(func.max(Round.number)).where(Round.consultation_id == consultation_id)
+            ).one()
+            or 0
+        ) + 1
+        round_ = Round(consultation_id=consultation_id, version_id=version_id, number=number)
+        self.session.add(round_)
+        self.session.flush()
+        return round_
+
+    def latest_round(self, consultation_id: int) -> Round | None:
+        return self.session.exec(
+            select(Round)
+            .where(Round.consultation_id == consultation_id)
+            .order_by(col(Round.number).desc())
+        ).first()
+
+    def rounds(self, consultation_id: int) -> Sequence[Round]:
+        return self.session.exec(
+            select(Round).where(Round.consultation_id == consultation_id).order_by(col(Round.number))
+        ).all()
+
+    def round_by_id(self, round_id: int) -> Round | None:
+        return self.session.get(Round, round_id)
+
+    # ---- submissions ---------------------------------------------------------------
+
+    def add_submission(self, submission: Submission, *, at: datetime) -> Submission:
+        """Store input; a new stance supersedes the person's earlier stance on that paragraph."""
+        if submission.source is not None:
+            seen = self.session.exec(
+                select(Submission).where(Submission.source == submission.source)
+            ).first()
+            if seen is not None:
+                raise Duplicate(submission.source)
+        if Kind(submission.kind).is_stance and submission.person_id is not None:
+            stances = [k.value for k in Kind if k.is_stance]
+            self.session.execute(
+                update(Submission)
+                .where(
+                    col(Submission.round_id) == submission.round_id,
+                    col(Submission.person_id) == submission.person_id,
+                    col(Submission.paragraph_uid) == submission.paragraph_uid,
+                    col(Submission.kind).in_(stances),
+                    col(Submission.superseded_at).is_(None),
+                    col(Submission.withdrawn_at).is_(None),
+                )
+                .values(superseded_at=at)
+            )
+        self.session.add(submission)
+        self.session.flush()
+        return submission
+
+    def submission(self, submission_id: int) -> Submission | None:
+        return self.session.get(Submission, submission_id)
+
+    def submissions(self, round_ids: Sequence[int], *, live_only: bool = True) -> Sequence[Submission]:
+        """Submissions of the rounds; live ones are neither withdrawn, superseded nor hidden."""
+        query = select(Submission).where(col(Submission.round_id).in_(round_ids))
+        if live_only:
+            query = query.where(
+                col(Submission.withdrawn_at).is_(None),
+                col(Submission.superseded_at).is_(None),
+                col(Submission.hidden_at).is_(None),
+            )
+        return self.session.exec(query.order_by(col(Submission.id))).all()
+
+    def submissions_of(self, person_id: int, round_ids: Sequence[int]) -> Sequence[Submission]:
+        return self.session.exec(
+            select(Submission)
+            .where(col(Submission.round_id).in_(round_ids), Submission.person_id == person_id)
+            .order_by(col(Submission.id))
+        ).all()
+
+    def responders(self, round_id: int) -> set[int]:
+        """Persons with at least one live submission in the round."""
+        rows = self.session.exec(
+            select(Submission.person_id)
+            .where(
+                Submission.round_id == round_id,
+                col(Submission.withdrawn_at).is_(None),
+                col(Submission.person_id).is_not(None),
+            )
+            .distinct()
+        ).all()
+        return {person_id for person_id in rows if person_id is not None}
+
+    # ---- amendment decisions ---------------------------------------------------------
+
+    def decision(self, submission_id: int | None) -> AmendmentDecision | None:
+        if submission_id is None:
+            return None
+        return self.session.exec(
+            select(AmendmentDecision).where(AmendmentDecision.submission_id == submission_id)
+        ).first()
+
+    def decisions(self, submission_ids: Sequence[int]) -> dict[int, AmendmentDecision]:
+        rows = self.session.exec(
+            select(AmendmentDecision).where(col(AmendmentDecision.submission_id).in_(submission_ids))
+        ).all()
+        return {row.submission_id: row for row in rows}
+
+    # ---- invites ---------------------------------------------------------------------
+
+    def add_invite(self, code: str, invite: Invite) -> Invite:
+        invite.code_hash = hash_code(code)
+        self.session.add(invite)
+        self.session.flush()
+        return invite
+
+    def use_invite(self, code: str, now: datetime) -> Invite | None:
+        """Consume one use of a valid code atomically; None if unknown, used up or expired."""
+        code_hash = hash_code(code)
+        result = self.session.execute(
+            update(Invite)
+            .where(
+                col(Invite.code_hash) == code_hash,
+                col(Invite.uses_left) > 0,
+                (col(Invite.expires_at).is_(None)) | (col(Invite.expires_at) > now),
+            )
+            .values(uses_left=col(Invite.uses_left) - 1)
+        )
+        if result.rowcount != 1:  # type: ignore[attr-defined]
+            return None
+        return self.session.exec(select(Invite).where(Invite.code_hash == code_hash)).first()
+
+    # ---- dialogs ---------------------------------------------------------------------
+
+    def dialog(self, person_id: int, chat: str) -> DialogState | None:
+        return self.session.get(DialogState, (person_id, chat))
+
+    def set_dialog(self, person_id: int, chat: str, step: str, data: dict[str, Any]) -> None:
+        dialog = self.dialog(person_id, chat)
+        if dialog is None:
+            dialog = DialogState(person_id=person_id, chat=chat, step=step, data=data)
+        else:
+            dialog.step, dialog.data, dialog.updated_at = step, dict(data), utcnow()
+        self.session.add(dialog)
+        self.session.flush()
+
+    def clear_dialog(self, person_id: int, chat: str) -> None:
+        dialog = self.dialog(person_id, chat)
+        if dialog is not None:
+            self.session.delete(dialog)
+            self.session.flush()
+
+    # ---- audit -----------------------------------------------------------------------
+
+    def audit(
+        self, consultation_id: int | None, actor: str, action: str, detail: dict[str, Any]
+    ) -> AuditEvent:
+        """Append to the hash chain: each entry's hash covers the previous one's."""
+        last = self.session.exec(select(AuditEvent).order_by(col(AuditEvent.id).desc())).first()
+        prev_hash = last.hash if last is not None else GENESIS_HASH
+        at = utcnow()
+        event = AuditEvent(
+            at=at,
+            consultation_id=consultation_id,
+            actor=actor,
+            action=action,
+            detail=detail,
+            prev_hash=prev_hash,
+            hash=audit_hash(prev_hash, at, consultation_id, actor, action, detail),
+        )
+        self.session.add(event)
+        self.session.flush()
+        return event
+
+    def audit_trail(self, consultation_id: int | None = None) -> Sequence[AuditEvent]:
+        query = select(AuditEvent)
+        if consultation_id is not None:
+            query = query.where(AuditEvent.consultation_id == consultation_id)
+        return self.session.exec(query.order_by(col(AuditEvent.id))).all()
+
+    # ---- small named values ----------------------------------------------------------
+
+    def get_value(self, key: str) -> str | None:
+        row = self.session.get(KeyValue, key)
+        return row.value if row is not None else None
+
+    def set_value(self, key: str, value: str) -> None:
+        row = self.session.get(KeyValue, key)
+        if row is None:
+            row = KeyValue(key=key, value=value)
+        else:
+            row.value = value
+        self.session.add(row)
+        self.session.flush()
+
+
+def audit_hash(
+    prev_hash: str,
+    at: datetime,
+    consultation_id: int | None,
+    actor: str,
+    action: str,
+    detail: dict[str, Any],
+) -> str:
+    payload = json.dumps(
+        [prev_hash, at.isoformat(timespec="microseconds"), consultation_id, actor, action, detail],
+        sort_keys=True,
+        separators=(",", ":"),
+        default=str,
+    )
+    return hashlib.sha256(payload.encode()).hexdigest()

@@ -1,0 +1,214 @@
+"""The tables: what consultbot keeps, and the constraints that keep it consistent.
+
+Constraints do the work that luck would otherwise do with several workers: a platform
+message is stored once (unique source), a person has one dialog per chat (primary key),
+a version number is cut once per consultation (unique), an amendment is decided once.
+Times are aware datetimes in UTC; SQLModel stores them as UTC on SQLite and PostgreSQL.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import JSON, Column, Index, Text, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class Person(SQLModel, table=True):
+    """Someone the bot knows. Erasure blanks every identifying field, keeps the pseudonym."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    pseudonym: str = Field(unique=True, max_length=32)
+    display_name: str | None = Field(default=None, max_length=200)
+    organisation: str | None = Field(default=None, max_length=200)
+    language: str | None = Field(default=None, max_length=16)
+    timezone: str | None = Field(default=None, max_length=64)
+    # Which consultation bare commands act on; no foreign key (person <-> consultation cycle).
+    current_consultation_id: int | None = None
+    created_at: datetime = Field(default_factory=utcnow)
+    erased_at: datetime | None = None
+
+
+class Identity(SQLModel, table=True):
+    """One platform account of a person: `telegram:12345`, `matrix:@ana:example.org`."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    platform_id: str = Field(unique=True, max_length=300)
+    person_id: int = Field(foreign_key="person.id", index=True)
+    dm_chat: str | None = Field(default=None, max_length=300)
+    blocked_at: datetime | None = None
+
+
+class Consultation(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    title: str = Field(max_length=300)
+    attribution: str = Field(default="group", max_length=16)
+    erasure: str = Field(default="pseudonymise", max_length=16)
+    timezone: str = Field(default="UTC", max_length=64)
+    created_at: datetime = Field(default_factory=utcnow)
+    created_by: int | None = None
+
+
+class StakeholderGroupRow(SQLModel, table=True):
+    __tablename__ = "stakeholder_group"
+    __table_args__ = (UniqueConstraint("consultation_id", "key"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    consultation_id: int = Field(foreign_key="consultation.id", index=True)
+    key: str = Field(max_length=64)
+    name: str = Field(max_length=200)
+    aliases: str = Field(default="", max_length=300)  # comma-separated
+
+
+class Membership(SQLModel, table=True):
+    """A person's role in one consultation; stakeholders belong to one group."""
+
+    __table_args__ = (UniqueConstraint("consultation_id", "person_id", "role"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    consultation_id: int = Field(foreign_key="consultation.id", index=True)
+    person_id: int = Field(foreign_key="person.id", index=True)
+    role: str = Field(max_length=16)
+    group_id: int | None = Field(default=None, foreign_key="stakeholder_group.id")
+    joined_at: datetime = Field(default_factory=utcnow)
+
+
+class DraftVersion(SQLModel, table=True):
+    """An immutable version of the draft position."""
+
+    __tablename__ = "draft_version"
+    __table_args__ = (UniqueConstraint("consultation_id", "number"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    consultation_id: int = Field(foreign_key="consultation.id", index=True)
+    number: int
+    title: str = Field(max_length=300)
+    parent_id: int | None = Field(default=None, foreign_key="draft_version.id")
+    created_at: datetime = Field(default_factory=utcnow)
+    created_by: int | None = Field(default=None, foreign_key="person.id")
+
+
+class ParagraphRow(SQLModel, table=True):
+    """One paragraph of one version. `uid` stays the same across versions."""
+
+    __tablename__ = "paragraph"
+    __table_args__ = (UniqueConstraint("version_id", "position"), UniqueConstraint("version_id", "uid"))
+
+    id: int | None = Field(default=None, primary_key=True)
+    version_id: int = Field(foreign_key="draft_version.id", index=True)
+    uid: str = Field(max_length=32)
+    position: int
+    text: str = Field(sa_column=Column(Text, nullable=False))
+    # The accepted amendments (submission ids) that produced this text in this version.
+    sources: list[int] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+
+
+class Round(SQLModel, table=True):
+    __table_args__ = (UniqueConstraint("consultation_id", "number"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    consultation_id: int = Field(foreign_key="consultation.id", index=True)
+    version_id: int = Field(foreign_key="draft_version.id")
+    number: int
+    state: str = Field(default="scheduled", max_length=16)
+    opens_at: datetime | None = None
+    closes_at: datetime | None = None
+    opened_at: datetime | None = None
+    closed_at: datetime | None = None
+
+
+class Submission(SQLModel, table=True):
+    """One piece of input. `source` (platform, chat, message id) makes redelivery harmless."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    round_id: int = Field(foreign_key="round.id", index=True)
+    person_id: int | None = Field(default=None, foreign_key="person.id", index=True)
+    group_id: int | None = Field(default=None, foreign_key="stakeholder_group.id")
+    paragraph_uid: str = Field(max_length=32)
+    kind: str = Field(max_length=16)
+    text: str | None = Field(default=None, sa_column=Column(Text))
+    source: str | None = Field(default=None, max_length=400, unique=True)
+    created_at: datetime = Field(default_factory=utcnow)
+    withdrawn_at: datetime | None = None
+    superseded_at: datetime | None = None
+    hidden_at: datetime | None = None
+    hidden_reason: str | None = Field(default=None, max_length=500)
+
+
+Index("ix_submission_live", Submission.round_id, Submission.paragraph_uid, Submission.kind)  # type: ignore[arg-type]
+
+
+class AmendmentDecision(SQLModel, table=True):
+    __tablename__ = "amendment_decision"
+
+    id: int | None = Field(default=None, primary_key=True)
+    submission_id: int = Field(foreign_key="submission.id", unique=True)
+    decision: str = Field(max_length=16)
+    note: str | None = Field(default=None, max_length=2000)
+    decided_by: int | None = Field(default=None, foreign_key="person.id")
+    decided_at: datetime = Field(default_factory=utcnow)
+    applied_in_version_id: int | None = Field(default=None, foreign_key="draft_version.id")
+
+
+class Invite(SQLModel, table=True):
+    """An invite code, kept only as its SHA-256 so a copy of the database admits nobody."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    code_hash: str = Field(unique=True, max_length=64)
+    consultation_id: int = Field(foreign_key="consultation.id", index=True)
+    group_id: int | None = Field(default=None, foreign_key="stakeholder_group.id")
+    role: str = Field(default="stakeholder", max_length=16)
+    uses_left: int = 1
+    expires_at: datetime | None = None
+    created_by: int | None = Field(default=None, foreign_key="person.id")
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class DialogState(SQLModel, table=True):
+    """Where a person is in a conversation with the bot, per chat; survives restarts."""
+
+    __tablename__ = "dialog_state"
+
+    person_id: int = Field(foreign_key="person.id", primary_key=True)
+    chat: str = Field(primary_key=True, max_length=300)
+    step: str = Field(max_length=32)
+    data: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    updated_at: datetime = Field(default_factory=utcnow)
+
+
+class ProcessedEvent(SQLModel, table=True):
+    """Inbound platform events already handled, so a redelivered one is not acted on twice."""
+
+    __tablename__ = "processed_event"
+
+    source: str = Field(primary_key=True, max_length=400)
+    at: datetime = Field(default_factory=utcnow)
+
+
+class AuditEvent(SQLModel, table=True):
+    """A facilitator or secretariat action, hash-chained; actors appear by pseudonym only."""
+
+    __tablename__ = "audit_event"
+
+    id: int | None = Field(default=None, primary_key=True)
+    at: datetime = Field(default_factory=utcnow)
+    consultation_id: int | None = Field(default=None, index=True)
+    actor: str = Field(max_length=32)
+    action: str = Field(max_length=64)
+    detail: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    prev_hash: str = Field(max_length=64)
+    hash: str = Field(max_length=64, unique=True)
+
+
+class KeyValue(SQLModel, table=True):
+    """Small named values a component must keep across restarts (e.g. a sync position)."""
+
+    __tablename__ = "key_value"
+
+    key: str = Field(primary_key=True, max_length=200)
+    value: str = Field(sa_column=Column(Text, nullable=False))

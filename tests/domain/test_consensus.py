@@ -1,0 +1,251 @@
+"""Consensus, divergence and common ground, by hand and against Pol.is's own numbers."""
+
+from __future__ import annotations
+
+import dataclasses
+import sys
+from pathlib import Path
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from consultations.consensus import (
+    GroupVotes,
+    common_ground,
+    divergence,
+    group_informed_consensus,
+)
+
+# tests/ is not a package: make the test-only Pol.is loader in tests/polis.py importable.
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+import polis
+
+# --- GroupVotes -------------------------------------------------------------------------
+
+
+def test_abstentions_count_as_seen_but_not_as_support() -> None:
+    votes = GroupVotes(agree=3, disagree=1, abstain=1)
+    assert votes.seen == 5
+    assert votes.agreement() == pytest.approx(0.6)
+
+
+def test_a_group_that_has_not_voted_has_no_agreement() -> None:
+    assert GroupVotes(0, 0).seen == 0
+    assert GroupVotes(0, 0).agreement() is None
+
+
+def test_negative_counts_are_refused() -> None:
+    with pytest.raises(ValueError, match="negative"):
+        GroupVotes(agree=1, disagree=-1)
+
+
+# --- group_informed_consensus -----------------------------------------------------------
+
+
+def test_consensus_is_the_product_of_smoothed_agreement_per_group() -> None:
+    votes = {"government": GroupVotes(3, 1), "civil society": GroupVotes(1, 2, 1)}
+    # (3 + 1) / (4 + 2) * (1 + 1) / (4 + 2)
+    assert group_informed_consensus(votes) == pytest.approx(2 / 9)
+
+
+def test_a_declared_group_without_votes_contributes_one_half() -> None:
+    votes = {"government": GroupVotes(3, 1), "industry": GroupVotes(0, 0)}
+    assert group_informed_consensus(votes) == pytest.approx(4 / 6 * 1 / 2)
+
+
+def test_abstentions_lower_consensus_like_seen_but_unsupported() -> None:
+    assert group_informed_consensus({"g": GroupVotes(2, 0)}) == pytest.approx(3 / 4)
+    assert group_informed_consensus({"g": GroupVotes(2, 0, 2)}) == pytest.approx(3 / 6)
+
+
+def test_one_dissenting_group_pulls_consensus_down() -> None:
+    broad = {"a": GroupVotes(8, 2), "b": GroupVotes(8, 2)}
+    split = {"a": GroupVotes(10, 0), "b": GroupVotes(2, 8)}
+    assert group_informed_consensus(broad) > group_informed_consensus(split)
+
+
+def test_consensus_needs_a_declared_group() -> None:
+    with pytest.raises(ValueError, match="group"):
+        group_informed_consensus({})
+
+
+# --- divergence -------------------------------------------------------------------------
+
+
+def test_divergence_is_the_gap_between_most_and_least_supportive_group() -> None:
+    votes = {"a": GroupVotes(3, 1), "b": GroupVotes(1, 3), "c": GroupVotes(2, 2)}
+    assert divergence(votes) == pytest.approx(0.75 - 0.25)
+
+
+def test_divergence_counts_abstentions_in_the_share() -> None:
+    votes = {"a": GroupVotes(4, 0), "b": GroupVotes(2, 0, 2)}
+    assert divergence(votes) == pytest.approx(0.5)
+
+
+def test_groups_below_the_minimum_are_left_out_of_divergence() -> None:
+    votes = {"a": GroupVotes(3, 1), "b": GroupVotes(1, 3), "c": GroupVotes(0, 2)}
+    assert divergence(votes, min_votes=3) == pytest.approx(0.5)
+    assert divergence(votes, min_votes=2) == pytest.approx(0.75)
+
+
+def test_divergence_needs_two_groups_that_voted_enough() -> None:
+    assert divergence({"a": GroupVotes(3, 1), "b": GroupVotes(1, 1)}) is None
+    assert divergence({"a": GroupVotes(3, 1), "b": GroupVotes(0, 0)}) is None
+    assert divergence({"a": GroupVotes(3, 1)}) is None
+    assert divergence({}) is None
+
+
+def test_divergence_refuses_a_minimum_below_one_vote() -> None:
+    with pytest.raises(ValueError, match="min_votes"):
+        divergence({"a": GroupVotes(0, 0), "b": GroupVotes(1, 0)}, min_votes=0)
+
+
+# --- common_ground ----------------------------------------------------------------------
+
+
+def test_common_ground_when_every_group_supports_enough() -> None:
+    votes = {"government": GroupVotes(3, 2), "industry": GroupVotes(9, 1, 2)}
+    assert common_ground(votes)  # 3/5 is exactly the 0.6 threshold
+
+
+def test_no_common_ground_when_one_group_falls_short() -> None:
+    assert not common_ground({"a": GroupVotes(9, 1), "b": GroupVotes(2, 2)})
+
+
+def test_abstentions_count_against_common_ground() -> None:
+    assert not common_ground({"a": GroupVotes(9, 1), "b": GroupVotes(3, 0, 3)})
+
+
+def test_no_common_ground_while_a_group_has_voted_too_little() -> None:
+    assert not common_ground({"a": GroupVotes(9, 1), "b": GroupVotes(2, 0)})
+    assert not common_ground({"a": GroupVotes(9, 1), "b": GroupVotes(0, 0)})
+    assert common_ground({"a": GroupVotes(9, 1), "b": GroupVotes(2, 0)}, min_votes=2)
+
+
+def test_custom_threshold() -> None:
+    votes = {"a": GroupVotes(7, 3), "b": GroupVotes(8, 2)}
+    assert common_ground(votes, threshold=0.7)
+    assert not common_ground(votes, threshold=0.75)
+
+
+def test_no_declared_group_is_no_common_ground() -> None:
+    assert not common_ground({})
+
+
+# --- properties -------------------------------------------------------------------------
+
+counts = st.integers(min_value=0, max_value=500)
+group_votes = st.builds(GroupVotes, agree=counts, disagree=counts, abstain=counts)
+group_names = st.sampled_from(
+    ["government", "civil society", "industry", "academia", "youth", "labour", "media", "donors"]
+)
+declared_groups = st.dictionaries(group_names, group_votes, min_size=1, max_size=8)
+
+
+@given(declared_groups)
+def test_consensus_lies_in_zero_one(votes: dict[str, GroupVotes]) -> None:
+    assert 0.0 < group_informed_consensus(votes) <= 1.0
+
+
+@given(declared_groups, st.data())
+def test_one_more_agree_vote_never_lowers_consensus(
+    votes: dict[str, GroupVotes], data: st.DataObject
+) -> None:
+    name = data.draw(st.sampled_from(sorted(votes)))
+    more = {**votes, name: dataclasses.replace(votes[name], agree=votes[name].agree + 1)}
+    assert group_informed_consensus(more) >= group_informed_consensus(votes)
+
+
+@given(declared_groups, st.data(), st.sampled_from(["disagree", "abstain"]))
+def test_one_more_opposing_or_abstaining_vote_never_raises_consensus(
+    votes: dict[str, GroupVotes], data: st.DataObject, kind: str
+) -> None:
+    name = data.draw(st.sampled_from(sorted(votes)))
+    one_more = {kind: getattr(votes[name], kind) + 1}
+    more = {**votes, name: dataclasses.replace(votes[name], **one_more)}
+    assert group_informed_consensus(more) <= group_informed_consensus(votes)
+
+
+@given(
+    st.builds(GroupVotes, agree=counts, disagree=counts, abstain=counts).filter(
+        lambda votes: votes.seen >= 3
+    ),
+    st.lists(st.integers(min_value=1, max_value=20), min_size=2, max_size=6),
+)
+def test_divergence_is_zero_when_all_groups_agree_equally(
+    share: GroupVotes, sizes: list[int]
+) -> None:
+    votes = {
+        f"group {i}": GroupVotes(share.agree * k, share.disagree * k, share.abstain * k)
+        for i, k in enumerate(sizes)
+    }
+    assert divergence(votes) == 0.0
+
+
+@given(declared_groups)
+def test_divergence_lies_in_zero_one(votes: dict[str, GroupVotes]) -> None:
+    gap = divergence(votes)
+    assert gap is None or 0.0 <= gap <= 1.0
+
+
+# --- Pol.is's own numbers -----------------------------------------------------------------
+
+
+def _load(name: str) -> polis.PolisExport:
+    try:
+        return polis.load_export(name)
+    except FileNotFoundError as missing:
+        pytest.fail(str(missing), pytrace=False)
+
+
+def _votes_by_group(export: polis.PolisExport) -> dict[int, dict[int, GroupVotes]]:
+    """comment id -> Polis group id -> that group's latest votes on the comment."""
+    tallies = {
+        comment: {group: [0, 0, 0] for group in export.group_ids} for comment in export.comments
+    }
+    for participant, ballot in export.votes.items():
+        group = export.groups[participant]
+        if group is None:  # Polis counts only the participants it clustered
+            continue
+        for comment, vote in ballot.items():
+            tallies[comment][group][{1: 0, -1: 1, 0: 2}[vote]] += 1
+    return {
+        comment: {group: GroupVotes(*tally) for group, tally in by_group.items()}
+        for comment, by_group in tallies.items()
+    }
+
+
+def test_consensus_matches_what_polis_exported_for_bg2050() -> None:
+    export = _load("bg2050-volunteers")
+    assert len(export.comments) == 371
+    assert export.group_ids == [0, 1]
+    by_comment = _votes_by_group(export)
+
+    ours = {
+        comment: group_informed_consensus({str(g): v for g, v in by_group.items()})
+        for comment, by_group in by_comment.items()
+    }
+    theirs = {comment.id: comment.group_informed_consensus for comment in export.comments.values()}
+    assert ours == pytest.approx(theirs, abs=1e-9)
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "bg2050-volunteers",
+        "brexit-consensus",
+        "canadian-electoral-reform",
+        "scoop-hivemind.biodiversity",
+    ],
+)
+def test_every_shared_polis_export_loads(name: str) -> None:
+    export = _load(name)
+    assert export.comments
+    assert len(export.group_ids) >= 2
+    assert set(export.groups) >= set(export.votes)
+    assert all(
+        vote in (1, -1, 0) and comment in export.comments
+        for ballot in export.votes.values()
+        for comment, vote in ballot.items()
+    )
