@@ -37,8 +37,14 @@ class ConsoleAdapter:
     capabilities = Capability.FILES
     command_prefix = "/"
 
-    def __init__(self, name: str = "facilitator", *, stdin: TextIO | None = None,
-                 stdout: TextIO | None = None, files_dir: Path | None = None) -> None:
+    def __init__(
+        self,
+        name: str = "facilitator",
+        *,
+        stdin: TextIO | None = None,
+        stdout: TextIO | None = None,
+        files_dir: Path | None = None,
+    ) -> None:
         self.name = name
         self.stdin = stdin or sys.stdin
         self.stdout = stdout or sys.stdout
@@ -109,11 +115,10 @@ class ConsoleAdapter:
                 self._print(f"You are {self.name}.")
                 return True
             if word == "file" and rest.strip():
-                path = Path(rest.strip()).expanduser()
-                if not path.is_file():
-                    self._print(f"There is no file {path}. Give the path of a .md, .txt or .docx file.")
+                attachment = await asyncio.to_thread(_read_file, rest.strip())
+                if attachment is None:
+                    self._print(f"There is no file {rest.strip()}. Give the path of a draft file.")
                     return True
-                attachment = Attachment(path.name, path.read_bytes())
                 stripped = ""
             else:
                 self._print(HELP.format(name=self.name))
@@ -130,6 +135,11 @@ class ConsoleAdapter:
             )
         )
         return True
+
+
+def _read_file(path_text: str) -> Attachment | None:
+    path = Path(path_text).expanduser()
+    return Attachment(path.name, path.read_bytes()) if path.is_file() else None
 
 
 def create(settings: object, name: str = "facilitator") -> ConsoleAdapter:

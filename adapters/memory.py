@@ -47,7 +47,9 @@ class MemoryAdapter:
     platform = PLATFORM
     command_prefix = "/"
 
-    def __init__(self, capabilities: Capability = Capability.BUTTONS | Capability.EDITS | Capability.FILES):
+    def __init__(
+        self, capabilities: Capability = Capability.BUTTONS | Capability.EDITS | Capability.FILES
+    ):
         self.capabilities = capabilities
         self.handler: InboundHandler | None = None
         self.inbox: dict[str, list[Sent]] = defaultdict(list)  # chat -> messages, oldest first
@@ -137,7 +139,9 @@ class MemoryAdapter:
         return messages[-1] if messages else ""
 
     def files(self, name: str) -> list[Attachment]:
-        return [s.message.attachment for s in self.inbox[self.chat_of(name)] if s.message.attachment]
+        return [
+            s.message.attachment for s in self.inbox[self.chat_of(name)] if s.message.attachment
+        ]
 
     def take(self, name: str) -> list[str]:
         """Everything `name` has received since the last take, and forget it."""

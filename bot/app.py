@@ -47,7 +47,9 @@ def open_store(settings: Settings) -> Store:
         upgrade(engine)
     else:
         if current_revision(engine) != head_revision():
-            raise SetupError("the database schema is not up to date: run `consultbot db upgrade` first")
+            raise SetupError(
+                "the database schema is not up to date: run `consultbot db upgrade` first"
+            )
     return Store(engine)
 
 

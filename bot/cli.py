@@ -35,7 +35,9 @@ def load_settings() -> Settings:
 
 
 def configure_logging(level: str) -> None:
-    logging.basicConfig(level=level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(
+        level=level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
     # Libraries log request URLs (which carry the bot token) at INFO: keep them quieter.
     for noisy in ("httpx", "httpcore", "telegram", "nio", "apscheduler", "alembic"):
         logging.getLogger(noisy).setLevel(max(logging.WARNING, logging.getLogger().level))
@@ -49,8 +51,8 @@ def run() -> None:
     platforms = configured_platforms(settings)
     if not platforms:
         console.print(
-            "No platform is configured. Set CONSULTBOT_TELEGRAM_TOKEN, or CONSULTBOT_MATRIX_HOMESERVER "
-            "with CONSULTBOT_MATRIX_USER_ID and a password or token.\n"
+            "No platform is configured. Set CONSULTBOT_TELEGRAM_TOKEN, or "
+            "CONSULTBOT_MATRIX_HOMESERVER with CONSULTBOT_MATRIX_USER_ID and a password or token.\n"
             "To try consultbot without any, run `consultbot demo` or `consultbot chat`."
         )
         raise typer.Exit(2)
@@ -63,7 +65,9 @@ def run() -> None:
 
 @app.command()
 def chat(
-    name: Annotated[str, typer.Option(help="Who you are at first; `:as NAME` switches.")] = "facilitator",
+    name: Annotated[
+        str, typer.Option(help="Who you are at first; `:as NAME` switches.")
+    ] = "facilitator",
 ) -> None:
     """Talk to the bot in this terminal, as facilitator and stakeholders in turn."""
     from bot.app import adapter_factory
@@ -87,8 +91,12 @@ def chat(
 
 @app.command()
 def demo(
-    out: Annotated[Path | None, typer.Option(help="Folder for the record (default: a new one here).")] = None,
-    quiet: Annotated[bool, typer.Option(help="Print only the summary, the diff and where the record is.")] = False,
+    out: Annotated[
+        Path | None, typer.Option(help="Folder for the record (default: a new one here).")
+    ] = None,
+    quiet: Annotated[
+        bool, typer.Option(help="Print only the summary, the diff and where the record is.")
+    ] = False,
 ) -> None:
     """A whole consultation, end to end, with simulated stakeholders; no network."""
     from bot.demo import run_demo
@@ -99,7 +107,9 @@ def demo(
 
 @app.command()
 def export(
-    consultation: Annotated[int, typer.Option(help="Consultation id (see `consultbot consultations`).")],
+    consultation: Annotated[
+        int, typer.Option(help="Consultation id (see `consultbot consultations`).")
+    ],
     format: Annotated[str, typer.Option("--format", "-f", help="markdown")] = "markdown",
     output: Annotated[Path | None, typer.Option("-o", "--output", help="File to write.")] = None,
 ) -> None:

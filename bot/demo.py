@@ -14,12 +14,14 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from importlib.resources import files
 from pathlib import Path
+from typing import Any, Protocol, cast
 
 from rich.console import Console
 from rich.panel import Panel
 
 from bot.app import adapter_factory
 from bot.dispatcher import Dispatcher
+from bot.events import Adapter, Attachment
 from bot.settings import Settings
 from storage.engine import make_engine, upgrade
 from storage.records import Store
@@ -38,7 +40,9 @@ class Delegate:
 
 
 DELEGATES = (
-    Delegate("amara", "government", "Ministry of Foreign Affairs, Republic of Avalon", "SSSSSSSS", True),
+    Delegate(
+        "amara", "government", "Ministry of Foreign Affairs, Republic of Avalon", "SSSSSSSS", True
+    ),
     Delegate("bruno", "government", "Federal Trade Office, Borealia", "SSSOSSOS", False),
     Delegate("chiara", "government", "Ministry of Economy, Caldera", "SSSASS-S", True),
     Delegate("dilnoza", "civil-society", "Digital Rights Watch", "SSOSOSSS", True),
@@ -50,32 +54,69 @@ DELEGATES = (
 )
 
 COMMENTS = {
-    "dilnoza": (3, "A 'clear risk' test sets the bar too high; licensing authorities rarely find one."),
+    "dilnoza": (
+        3,
+        "A 'clear risk' test sets the bar too high; licensing authorities rarely find one.",
+    ),
     "emeka": (5, "Due diligence means little unless companies must publish what they find."),
     "gustav": (5, "Small firms cannot carry the same due diligence burden as large vendors."),
-    "bruno": (7, "Information on end users must stay within the limits of national data protection law."),
-    "farah": (4, "Aggregate numbers hide which technologies were sold; publish the categories too."),
+    "bruno": (
+        7,
+        "Information on end users must stay within the limits of national data protection law.",
+    ),
+    "farah": (
+        4,
+        "Aggregate numbers hide which technologies were sold; publish the categories too.",
+    ),
     "hana": (6, "Industry should be consulted before the control list changes, not after."),
 }
 
 AMENDMENTS = {
-    "dilnoza": (3, "We will assess the human rights risks of every export licence application for "
-                   "surveillance technologies, and refuse licences where there is a substantial risk "
-                   "that the items could be used for, or contribute to, violations of human rights."),
-    "farah": (4, "We will publish, at least once a year, information on the licences we have granted "
-                 "and refused for these technologies, including the destination countries and the "
-                 "categories of technology concerned."),
-    "gustav": (5, "We encourage companies that develop or sell surveillance technologies to consider "
-                  "human rights risks where appropriate to the size of the company."),
-    "bruno": (7, "We will share information among ourselves on end users of concern, to the extent "
-                 "permitted by national law, to prevent a licence refused by one participant from "
-                 "being granted by another."),
+    "dilnoza": (
+        3,
+        "We will assess the human rights risks of every export licence application for "
+        "surveillance technologies, and refuse licences where there is a substantial risk "
+        "that the items could be used for, or contribute to, violations of human rights.",
+    ),
+    "farah": (
+        4,
+        "We will publish, at least once a year, information on the licences we have granted "
+        "and refused for these technologies, including the destination countries and the "
+        "categories of technology concerned.",
+    ),
+    "gustav": (
+        5,
+        "We encourage companies that develop or sell surveillance technologies to consider "
+        "human rights risks where appropriate to the size of the company.",
+    ),
+    "bruno": (
+        7,
+        "We will share information among ourselves on end users of concern, to the extent "
+        "permitted by national law, to prevent a licence refused by one participant from "
+        "being granted by another.",
+    ),
 }
-ACCEPT = {"dilnoza": "Agreed in the drafting group.", "farah": "", "bruno": "Reflects several governments' views."}
-REJECT = {"gustav": "It turns a commitment into an encouragement and departs from the UN Guiding Principles."}
+ACCEPT = {
+    "dilnoza": "Agreed in the drafting group.",
+    "farah": "",
+    "bruno": "Reflects several governments' views.",
+}
+REJECT = {
+    "gustav": "It turns a commitment into an encouragement, unlike the UN Guiding Principles."
+}
 
 CODE = re.compile(r"^([A-Za-z0-9_-]{20,})$", re.MULTILINE)
 AMENDMENT_ID = re.compile(r"#(\d+)")
+
+
+class ScriptedChat(Adapter, Protocol):
+    """The in-memory platform, as the demo drives it (adapters.memory.MemoryAdapter)."""
+
+    async def say(self, name: str, text: str, **kwargs: Any) -> None: ...
+    async def press(self, name: str, label: str) -> None: ...
+    def take(self, name: str) -> list[str]: ...
+    def messages(self, name: str) -> list[str]: ...
+    def files(self, name: str) -> list[Attachment]: ...
 
 
 class Demo:
@@ -85,7 +126,7 @@ class Demo:
         self.quiet = quiet
         store = Store(make_engine(f"sqlite:///{folder / 'demo.db'}"))
         upgrade(store.engine)
-        self.chat = adapter_factory("memory")(Settings(data_dir=folder))
+        self.chat = cast(ScriptedChat, adapter_factory("memory")(Settings(data_dir=folder)))
         self.dispatcher = Dispatcher(store, admins=[f"memory:{FACILITATOR}"])
         self.dispatcher.add(self.chat)
 
@@ -96,7 +137,7 @@ class Demo:
     async def say(self, name: str, text: str, **kwargs: object) -> str:
         """`name` says `text`; returns what the bot answered them."""
         self.chat.take(name)
-        await self.chat.say(name, text, **kwargs)  # type: ignore[arg-type]
+        await self.chat.say(name, text, **kwargs)
         return "\n\n".join(self.chat.take(name))
 
     async def run(self) -> Path:
@@ -111,7 +152,10 @@ class Demo:
 
     async def setup(self) -> None:
         draft = files("bot.samples").joinpath(SAMPLE).read_text(encoding="utf-8")
-        self.show("facilitator", await self.say(FACILITATOR, "/new Responsible trade in surveillance technology"))
+        self.show(
+            "facilitator",
+            await self.say(FACILITATOR, "/new Responsible trade in surveillance technology"),
+        )
         self.show("facilitator sends the draft", await self.say(FACILITATOR, draft))
         self.codes = {}
         for group in ("government", "civil-society", "private-sector", "secretariat"):
@@ -154,12 +198,16 @@ class Demo:
                 await self.say(d.name, f"/{verbs[stance]} {number}")
 
     async def close_and_decide(self) -> None:
-        self.show("facilitator: /round close", await self.say(FACILITATOR, "/round close"), always=True)
+        self.show(
+            "facilitator: /round close", await self.say(FACILITATOR, "/round close"), always=True
+        )
         listing = await self.say(FACILITATOR, "/amendments")
         self.show("facilitator: /amendments", listing)
         ids = self.amendment_ids(listing)
         for name, note in ACCEPT.items():
-            self.show("facilitator", await self.say(FACILITATOR, f"/accept {ids[name]} {note}".strip()))
+            self.show(
+                "facilitator", await self.say(FACILITATOR, f"/accept {ids[name]} {note}".strip())
+            )
         for name, reason in REJECT.items():
             self.show("facilitator", await self.say(FACILITATOR, f"/reject {ids[name]} {reason}"))
         self.show("facilitator: /publish", await self.say(FACILITATOR, "/publish"), always=True)
@@ -186,7 +234,11 @@ class Demo:
             path.write_bytes(attachment.data)
             paths.append(path)
         assert paths, "the export did not arrive"
-        self.show("secretariat: /export markdown", f"Saved {', '.join(str(p) for p in paths)}", always=True)
+        self.show(
+            "secretariat: /export markdown",
+            f"Saved {', '.join(str(p) for p in paths)}",
+            always=True,
+        )
         return self.folder
 
 

@@ -100,7 +100,9 @@ class Dispatcher:
             await self.deliver(outcome.messages)
             log.debug(
                 "event handled platform=%s duplicate=%s messages=%d ms=%.1f",
-                platform_of(event.chat), outcome.duplicate, len(outcome.messages),
+                platform_of(event.chat),
+                outcome.duplicate,
+                len(outcome.messages),
                 1000 * (time.perf_counter() - started),
             )
 
@@ -121,7 +123,9 @@ class Dispatcher:
             return Outcome(duplicate=True)
 
     def _turn(self, records: Records, event: Inbound, adapter: Adapter) -> Turn:
-        person = records.person_for(event.sender, display_name=event.display_name, language=event.language)
+        person = records.person_for(
+            event.sender, display_name=event.display_name, language=event.language
+        )
         if event.private:
             records.note_dm_chat(event.sender, event.chat)
 
@@ -152,9 +156,7 @@ class Dispatcher:
             self._explain(turn, error)
 
     def _explain(self, turn: Turn, error: Exception) -> None:
-        if isinstance(error, Refusal):
-            turn.say(error.key, **error.values)
-        elif isinstance(error, ConsultationError):
+        if isinstance(error, (Refusal, ConsultationError)):
             turn.say(error.key, **error.values)
         elif isinstance(error, UsageError):
             if error.detail:
@@ -216,7 +218,9 @@ class Dispatcher:
                 raise Refusal("usage", usage="\n".join(prefix + c.usage() for c in family))
             raise Refusal("unknown_command", name=name)
         command, used = found
-        arguments = rest.split(" ", 1)[1] if used == 2 and " " in rest else ("" if used == 2 else rest)
+        arguments = (
+            rest.split(" ", 1)[1] if used == 2 and " " in rest else ("" if used == 2 else rest)
+        )
         if not allowed(turn, command.access):
             if turn.consultation() is None and command.access.value != "organiser":
                 raise Refusal("no_consultation")
@@ -257,7 +261,9 @@ class Dispatcher:
                 if chat is None:
                     continue
                 text = self.catalog.text(notice.key, person.language, **notice.values)
-                out.append((adapter, Outbound(chat=ChatId(chat), text=text, attachment=notice.attachment)))
+                out.append(
+                    (adapter, Outbound(chat=ChatId(chat), text=text, attachment=notice.attachment))
+                )
                 break
         return out
 
@@ -269,7 +275,9 @@ class Dispatcher:
             try:
                 await adapter.send(message)
             except DeliveryError as error:
-                log.warning("delivery refused platform=%s blocked=%s", adapter.platform, error.blocked)
+                log.warning(
+                    "delivery refused platform=%s blocked=%s", adapter.platform, error.blocked
+                )
                 if error.blocked:
                     await asyncio.to_thread(self._mark_blocked, message.chat)
 

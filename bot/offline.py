@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+from bot.app import SetupError
 from bot.handlers.people import issue_invite
 from bot.messages import Catalog
 from bot.record import build_record
 from bot.turn import Refusal
-from bot.app import SetupError
 from consultations import exports
 from storage.records import Store
 
@@ -18,15 +18,21 @@ def list_consultations(store: Store) -> list[str]:
         return [f"{c.id}\t{c.title}" for c in records.consultations()]
 
 
-def export_record(store: Store, consultation_id: int, fmt: str, language: str | None = None) -> tuple[str, bytes]:
+def export_record(
+    store: Store, consultation_id: int, fmt: str, language: str | None = None
+) -> tuple[str, bytes]:
     name = exports.export_format(fmt)
     if name is None:
-        raise SetupError(f"{fmt!r} is not an export format; use one of: {', '.join(exports.EXPORTERS)}")
+        raise SetupError(
+            f"{fmt!r} is not an export format; use one of: {', '.join(exports.EXPORTERS)}"
+        )
     catalog = Catalog()
     with store.transaction() as records:
         consultation = records.consultation(consultation_id)
         if consultation is None:
-            raise SetupError(f"there is no consultation {consultation_id}; `consultbot consultations` lists them")
+            raise SetupError(
+                f"there is no consultation {consultation_id}; `consultbot consultations` lists them"
+            )
         record = build_record(records, catalog, language, consultation, datetime.now(UTC))
 
     def t(key: str, **values: object) -> str:
@@ -40,12 +46,19 @@ def create_invite(store: Store, consultation_id: int, group: str, uses: int, day
     with store.transaction() as records:
         consultation = records.consultation(consultation_id)
         if consultation is None:
-            raise SetupError(f"there is no consultation {consultation_id}; `consultbot consultations` lists them")
+            raise SetupError(
+                f"there is no consultation {consultation_id}; `consultbot consultations` lists them"
+            )
         try:
             code, role = issue_invite(
                 records, consultation, group, uses, datetime.now(UTC) + timedelta(days=days), None
             )
         except Refusal as refusal:
             raise SetupError(Catalog().text(refusal.key, **refusal.values)) from None
-        records.audit(consultation_id, "operator", "invite.created", {"role": role.value, "group": group, "uses": uses})
+        records.audit(
+            consultation_id,
+            "operator",
+            "invite.created",
+            {"role": role.value, "group": group, "uses": uses},
+        )
     return code

@@ -14,7 +14,11 @@ from storage.tables import Consultation
 
 
 def build_record(
-    records: Records, catalog: Catalog, language: str | None, consultation: Consultation, now: datetime
+    records: Records,
+    catalog: Catalog,
+    language: str | None,
+    consultation: Consultation,
+    now: datetime,
 ) -> Record:
     """Everything an export shows, attributed as the consultation's policy allows."""
     versions = records.versions(cid(consultation))
@@ -45,7 +49,9 @@ def build_record(
         for r in rounds
     )
     amendments = [
-        s for s in records.submissions([r.id for r in rounds if r.id is not None]) if s.kind == Kind.AMENDMENT
+        s
+        for s in records.submissions([r.id for r in rounds if r.id is not None])
+        if s.kind == Kind.AMENDMENT
     ]
     decided = records.decisions([s.id for s in amendments if s.id is not None])
     groups = {g.id: g.name for g in records.groups(cid(consultation))}
@@ -63,12 +69,19 @@ def build_record(
             DecisionRecord(
                 amendment_id=s.id,
                 paragraph=positions.get((s.round_id, s.paragraph_uid), 0),
-                author=attribution_label(catalog, language, Attribution(consultation.attribution),
-                                         group=groups.get(s.group_id), person=author),
+                author=attribution_label(
+                    catalog,
+                    language,
+                    Attribution(consultation.attribution),
+                    group=groups.get(s.group_id),
+                    person=author,
+                ),
                 text=s.text or "",
                 decision=d.decision,
                 note=d.note,
-                version=version_numbers.get(d.applied_in_version_id) if d.applied_in_version_id else None,
+                version=version_numbers.get(d.applied_in_version_id)
+                if d.applied_in_version_id
+                else None,
             )
         )
     return Record(

@@ -18,21 +18,35 @@ def _short(text: str | None, limit: int = QUOTE_CHARS) -> str:
 
 
 def render_paragraph(turn: Turn, summary: Summary, p: ParagraphSummary) -> list[str]:
-    lines = [turn.t("summary.paragraph", number=p.paragraph.number, text=_short(p.paragraph.text, 90))]
+    lines = [
+        turn.t("summary.paragraph", number=p.paragraph.number, text=_short(p.paragraph.text, 90))
+    ]
     for group in summary.groups:
         votes = p.votes[group.key]
         lines.append(
-            turn.t("summary.votes", group=group.name, support=votes.agree, oppose=votes.disagree,
-                   abstain=votes.abstain)
+            turn.t(
+                "summary.votes",
+                group=group.name,
+                support=votes.agree,
+                oppose=votes.disagree,
+                abstain=votes.abstain,
+            )
         )
     verdict = (
-        turn.t("summary.common_ground") if p.common_ground
-        else turn.t("summary.divergent", gap=round(100 * p.divergence)) if p.divergence is not None and p.divergence >= 0.3
+        turn.t("summary.common_ground")
+        if p.common_ground
+        else turn.t("summary.divergent", gap=round(100 * p.divergence))
+        if p.divergence is not None and p.divergence >= 0.3
         else ""
     )
-    lines.append(turn.t("summary.consensus", value=f"{p.consensus:.2f}") + (f" · {verdict}" if verdict else ""))
+    lines.append(
+        turn.t("summary.consensus", value=f"{p.consensus:.2f}")
+        + (f" · {verdict}" if verdict else "")
+    )
     if p.unheard:
-        lines.append(turn.t("summary.unheard", groups=", ".join(summary.group_name(k) for k in p.unheard)))
+        lines.append(
+            turn.t("summary.unheard", groups=", ".join(summary.group_name(k) for k in p.unheard))
+        )
     for c in p.comments[:3]:
         lines.append(turn.t("summary.quote", id=c.id, author=c.author, text=_short(c.text)))
     if len(p.comments) > 3:
@@ -42,11 +56,17 @@ def render_paragraph(turn: Turn, summary: Summary, p: ParagraphSummary) -> list[
     return lines
 
 
-def render_summary(turn: Turn, summary: Summary, title: str, round_number: int, only: int | None = None) -> str:
+def render_summary(
+    turn: Turn, summary: Summary, title: str, round_number: int, only: int | None = None
+) -> str:
     lines = [turn.t("summary.header", title=title, number=round_number)]
     parts = [
-        turn.t("summary.participation_group", group=summary.group_name(key), answered=part.answered,
-               invited=part.invited)
+        turn.t(
+            "summary.participation_group",
+            group=summary.group_name(key),
+            answered=part.answered,
+            invited=part.invited,
+        )
         for key, part in summary.participation.items()
     ]
     if parts:
@@ -58,7 +78,9 @@ def render_summary(turn: Turn, summary: Summary, title: str, round_number: int, 
     return "\n".join(lines)
 
 
-def render_diff(turn: Turn, old: Sequence[Paragraph], new: Sequence[Paragraph], a: int, b: int) -> str:
+def render_diff(
+    turn: Turn, old: Sequence[Paragraph], new: Sequence[Paragraph], a: int, b: int
+) -> str:
     changes = compare(old, new)
     if not changes:
         return turn.t("diff.none", a=a, b=b)

@@ -5,8 +5,8 @@ Nothing else reads the environment; the validated `Settings` is passed to whoeve
 
 from __future__ import annotations
 
-from pathlib import Path
 import os
+from pathlib import Path
 from typing import Annotated, Any
 
 from platformdirs import user_data_path
@@ -51,7 +51,7 @@ class Settings(BaseSettings):
         for item in value:
             if ":" not in item:
                 raise ValueError(
-                    f"{item!r} is not a platform id: write telegram:12345 or matrix:@ana:example.org"
+                    f"{item!r} is not a platform id: write telegram:123 or matrix:@ana:example.org"
                 )
         return value
 
@@ -62,7 +62,9 @@ class Settings(BaseSettings):
         if self.matrix_store_path is None:
             self.matrix_store_path = self.data_dir / "matrix"
         if self.matrix_homeserver and not self.matrix_user_id:
-            raise ValueError("CONSULTBOT_MATRIX_USER_ID is needed with CONSULTBOT_MATRIX_HOMESERVER")
+            raise ValueError(
+                "CONSULTBOT_MATRIX_USER_ID is needed with CONSULTBOT_MATRIX_HOMESERVER"
+            )
         if self.matrix_homeserver and not (self.matrix_password or self.matrix_access_token):
             raise ValueError(
                 "set CONSULTBOT_MATRIX_PASSWORD or CONSULTBOT_MATRIX_ACCESS_TOKEN for Matrix"

@@ -131,7 +131,9 @@ class Turn:
             )
         )
 
-    def notify(self, person_id: int, key: str, attachment: Attachment | None = None, **values: Any) -> None:
+    def notify(
+        self, person_id: int, key: str, attachment: Attachment | None = None, **values: Any
+    ) -> None:
         self.notices.append(Notice(person_id, key, values, attachment))
 
     def audit(self, consultation: Consultation | None, action: str, **detail: Any) -> None:
@@ -153,7 +155,11 @@ def attribution_label(
     if person is None or person.erased_at is not None or policy is Attribution.GROUP:
         return catalog.text("attribution.group", language, group=group_name)
     if policy is Attribution.ORGANISATION and person.organisation:
-        return catalog.text("attribution.organisation", language, organisation=person.organisation, group=group_name)
+        return catalog.text(
+            "attribution.organisation", language, organisation=person.organisation, group=group_name
+        )
     if policy is Attribution.NAME and person.display_name:
-        return catalog.text("attribution.name", language, name=person.display_name, group=group_name)
+        return catalog.text(
+            "attribution.name", language, name=person.display_name, group=group_name
+        )
     return catalog.text("attribution.group", language, group=group_name)

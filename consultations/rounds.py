@@ -1,4 +1,4 @@
-"""The round's life: scheduled, open, closed (or cancelled), and nothing else.
+r"""The round's life: scheduled, open, closed (or cancelled), and nothing else.
 
     scheduled --open--> open --close--> closed
         |                 \--extend--> open
@@ -69,5 +69,9 @@ def format_duration(delta: timedelta) -> str:
     minutes = max(0, int(delta.total_seconds()) // 60)
     days, rest = divmod(minutes, 1440)
     hours, minutes = divmod(rest, 60)
-    parts = [f"{days}d" if days else "", f"{hours}h" if hours else "", f"{minutes}m" if minutes else ""]
+    parts = [
+        f"{days}d" if days else "",
+        f"{hours}h" if hours else "",
+        f"{minutes}m" if minutes else "",
+    ]
     return " ".join(p for p in parts if p) or "0m"

@@ -16,17 +16,34 @@ from consultations.model import Kind
 MAX_COMMENT_CHARS = 2000
 MAX_AMENDMENT_CHARS = 4000
 
-_INVISIBLE = {"\u200b", "\u200c", "\u200d", "\u2060", "\ufeff", "\u202a", "\u202b", "\u202c",
-              "\u202d", "\u202e", "\u2066", "\u2067", "\u2068", "\u2069"}
+_INVISIBLE = {
+    "\u200b",
+    "\u200c",
+    "\u200d",
+    "\u2060",
+    "\ufeff",
+    "\u202a",
+    "\u202b",
+    "\u202c",
+    "\u202d",
+    "\u202e",
+    "\u2066",
+    "\u2067",
+    "\u2068",
+    "\u2069",
+}
 _SPACES = re.compile(r"\s+")
-_COMBINING_RUN = re.compile(r"([\u0300-\u036f\u1ab0-\u1aff\u20d0-\u20ff\ufe20-\ufe2f]{3})[\u0300-\u036f\u1ab0-\u1aff\u20d0-\u20ff\ufe20-\ufe2f]+")
+_COMBINING_RUN = re.compile(
+    r"([\u0300-\u036f\u1ab0-\u1aff\u20d0-\u20ff\ufe20-\ufe2f]{3})[\u0300-\u036f\u1ab0-\u1aff\u20d0-\u20ff\ufe20-\ufe2f]+"
+)
 
 
 def clean_text(text: str) -> str:
     """Text as it will be stored and shown: visible characters, single spaces."""
     text = unicodedata.normalize("NFC", text)
     kept = "".join(
-        ch for ch in text
+        ch
+        for ch in text
         if ch not in _INVISIBLE and (ch in "\n\t" or unicodedata.category(ch) != "Cc")
     )
     kept = _COMBINING_RUN.sub(r"\1", kept)  # stacked diacritics beyond three are noise
@@ -48,6 +65,10 @@ def check_text(kind: Kind, text: str, paragraph_text: str | None = None) -> str:
     limit = MAX_AMENDMENT_CHARS if kind is Kind.AMENDMENT else MAX_COMMENT_CHARS
     if len(cleaned) > limit:
         raise TextTooLong(length=len(cleaned), limit=limit)
-    if kind is Kind.AMENDMENT and paragraph_text is not None and cleaned == clean_text(paragraph_text):
+    if (
+        kind is Kind.AMENDMENT
+        and paragraph_text is not None
+        and cleaned == clean_text(paragraph_text)
+    ):
         raise AmendmentUnchanged()
     return cleaned

@@ -101,7 +101,9 @@ def summarise(
             if item.group_key in counts and item.kind.is_stance:
                 slot = (Kind.SUPPORT, Kind.OPPOSE, Kind.ABSTAIN).index(item.kind)
                 counts[item.group_key][slot] += 1
-        votes = {key: GroupVotes(agree=a, disagree=d, abstain=p) for key, (a, d, p) in counts.items()}
+        votes = {
+            key: GroupVotes(agree=a, disagree=d, abstain=p) for key, (a, d, p) in counts.items()
+        }
         heard = {i.group_key for i in items}
         summaries.append(
             ParagraphSummary(
@@ -109,7 +111,8 @@ def summarise(
                 votes=votes,
                 consensus=group_informed_consensus(votes) if votes else 0.0,
                 divergence=divergence(votes, min_votes=min_votes),
-                common_ground=bool(votes) and common_ground(votes, threshold=threshold, min_votes=min_votes),
+                common_ground=bool(votes)
+                and common_ground(votes, threshold=threshold, min_votes=min_votes),
                 comments=tuple(i for i in items if i.kind is Kind.COMMENT),
                 amendments=tuple(i for i in items if i.kind is Kind.AMENDMENT),
                 unheard=tuple(key for key in keys if key not in heard),

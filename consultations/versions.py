@@ -29,7 +29,9 @@ class NextParagraph:
     sources: list[int] = field(default_factory=list)
 
 
-def next_version(paragraphs: Sequence[Paragraph], accepted: Sequence[Accepted]) -> list[NextParagraph]:
+def next_version(
+    paragraphs: Sequence[Paragraph], accepted: Sequence[Accepted]
+) -> list[NextParagraph]:
     """The paragraphs of the next version; one accepted amendment per paragraph at most."""
     if not accepted:
         raise NothingToPublish()

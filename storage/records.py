@@ -94,7 +94,9 @@ class Records:
     # ---- people ---------------------------------------------------------------------
 
     def identity(self, platform_id: str) -> Identity | None:
-        return self.session.exec(select(Identity).where(Identity.platform_id == platform_id)).first()
+        return self.session.exec(
+            select(Identity).where(Identity.platform_id == platform_id)
+        ).first()
 
     def person_for(
         self, platform_id: str, *, display_name: str | None, language: str | None
@@ -146,10 +148,14 @@ class Records:
         assert person.id is not None
         for identity in self.identities(person.id):
             self.session.delete(identity)
-        for dialog in self.session.exec(select(DialogState).where(DialogState.person_id == person.id)):
+        for dialog in self.session.exec(
+            select(DialogState).where(DialogState.person_id == person.id)
+        ):
             self.session.delete(dialog)
         deleted = 0
-        submissions = self.session.exec(select(Submission).where(Submission.person_id == person.id)).all()
+        submissions = self.session.exec(
+            select(Submission).where(Submission.person_id == person.id)
+        ).all()
         for submission in submissions:
             if delete_submissions:
                 decision = self.decision(submission.id)
@@ -346,7 +352,9 @@ class Records:
 
     def rounds(self, consultation_id: int) -> Sequence[Round]:
         return self.session.exec(
-            select(Round).where(Round.consultation_id == consultation_id).order_by(col(Round.number))
+            select(Round)
+            .where(Round.consultation_id == consultation_id)
+            .order_by(col(Round.number))
         ).all()
 
     def round_by_id(self, round_id: int) -> Round | None:
@@ -383,7 +391,9 @@ class Records:
     def submission(self, submission_id: int) -> Submission | None:
         return self.session.get(Submission, submission_id)
 
-    def submissions(self, round_ids: Sequence[int], *, live_only: bool = True) -> Sequence[Submission]:
+    def submissions(
+        self, round_ids: Sequence[int], *, live_only: bool = True
+    ) -> Sequence[Submission]:
         """Submissions of the rounds; live ones are neither withdrawn, superseded nor hidden."""
         query = select(Submission).where(col(Submission.round_id).in_(round_ids))
         if live_only:
@@ -425,7 +435,9 @@ class Records:
 
     def decisions(self, submission_ids: Sequence[int]) -> dict[int, AmendmentDecision]:
         rows = self.session.exec(
-            select(AmendmentDecision).where(col(AmendmentDecision.submission_id).in_(submission_ids))
+            select(AmendmentDecision).where(
+                col(AmendmentDecision.submission_id).in_(submission_ids)
+            )
         ).all()
         return {row.submission_id: row for row in rows}
 

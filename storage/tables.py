@@ -97,7 +97,10 @@ class ParagraphRow(SQLModel, table=True):
     """One paragraph of one version. `uid` stays the same across versions."""
 
     __tablename__ = "paragraph"
-    __table_args__ = (UniqueConstraint("version_id", "position"), UniqueConstraint("version_id", "uid"))
+    __table_args__ = (
+        UniqueConstraint("version_id", "position"),
+        UniqueConstraint("version_id", "uid"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     version_id: int = Field(foreign_key="draft_version.id", index=True)

@@ -88,7 +88,9 @@ def group_keys(records: Records, consultation: Consultation) -> dict[int, str]:
     return {g.id: g.key for g in records.groups(cid(consultation)) if g.id is not None}
 
 
-def participation(records: Records, consultation: Consultation, round_: Round) -> dict[str, Participation]:
+def participation(
+    records: Records, consultation: Consultation, round_: Round
+) -> dict[str, Participation]:
     """Per group: stakeholders who answered in the round, of those invited."""
     keys = group_keys(records, consultation)
     assert round_.id is not None
@@ -105,7 +107,9 @@ def participation(records: Records, consultation: Consultation, round_: Round) -
     return {key: Participation(answered[key], invited[key]) for key in invited}
 
 
-def silent_stakeholders(records: Records, consultation: Consultation, round_: Round, group_key: str | None = None) -> list[int]:
+def silent_stakeholders(
+    records: Records, consultation: Consultation, round_: Round, group_key: str | None = None
+) -> list[int]:
     """Person ids of stakeholders (of one group, if given) with no input in the round."""
     keys = group_keys(records, consultation)
     assert round_.id is not None
@@ -113,7 +117,8 @@ def silent_stakeholders(records: Records, consultation: Consultation, round_: Ro
     return [
         m.person_id
         for m in records.members(cid(consultation), Role.STAKEHOLDER)
-        if m.person_id not in responders and (group_key is None or keys.get(m.group_id or -1) == group_key)
+        if m.person_id not in responders
+        and (group_key is None or keys.get(m.group_id or -1) == group_key)
     ]
 
 
@@ -122,7 +127,11 @@ def summary_for(turn: Turn, consultation: Consultation, round_: Round) -> Summar
 
 
 def build_summary(
-    records: Records, catalog: Catalog, language: str | None, consultation: Consultation, round_: Round
+    records: Records,
+    catalog: Catalog,
+    language: str | None,
+    consultation: Consultation,
+    round_: Round,
 ) -> Summary:
     """The round's summary, attributed as the consultation's policy allows."""
     keys = group_keys(records, consultation)

@@ -39,7 +39,9 @@ def new(turn: Turn, title: str) -> None:
     consultation = turn.records.create_consultation(title, created_by=turn.person_id)
     turn.person.current_consultation_id = consultation.id
     turn.records.save(turn.person)
-    turn.records.set_dialog(turn.person_id, turn.chat, AWAIT_DRAFT, {"consultation": consultation.id})
+    turn.records.set_dialog(
+        turn.person_id, turn.chat, AWAIT_DRAFT, {"consultation": consultation.id}
+    )
     turn.audit(consultation, "consultation.created")
     turn.say("new.created", title=title, id=consultation.id, expects_reply=True)
 
@@ -76,9 +78,12 @@ def load_draft(turn: Turn, consultation: Consultation, draft: DraftText) -> None
         parent_id=None,
         created_by=turn.person_id,
     )
-    turn.audit(consultation, "draft.loaded", version=version.number, paragraphs=len(draft.paragraphs))
+    turn.audit(
+        consultation, "draft.loaded", version=version.number, paragraphs=len(draft.paragraphs)
+    )
     preview = "\n".join(
-        f"{i}. {text[:80]}{'…' if len(text) > 80 else ''}" for i, text in enumerate(draft.paragraphs, start=1)
+        f"{i}. {text[:80]}{'…' if len(text) > 80 else ''}"
+        for i, text in enumerate(draft.paragraphs, start=1)
     )
     turn.say("draft.loaded", count=len(draft.paragraphs), version=version.number, preview=preview)
 
@@ -105,7 +110,9 @@ def round_open(turn: Turn, duration: timedelta) -> None:
     round_.opened_at = turn.now
     round_.closes_at = turn.now + duration
     turn.records.save(round_)
-    turn.audit(consultation, "round.opened", round=round_.number, closes_at=round_.closes_at.isoformat())
+    turn.audit(
+        consultation, "round.opened", round=round_.number, closes_at=round_.closes_at.isoformat()
+    )
     count = len(paragraphs(turn.records, version.id))
     for person_id in stakeholders(turn.records, consultation):
         turn.notify(
@@ -117,8 +124,13 @@ def round_open(turn: Turn, duration: timedelta) -> None:
             version=version.number,
             left=format_duration(duration),
         )
-    turn.say("round.opened", number=round_.number, version=version.number, left=format_duration(duration),
-             people=len(stakeholders(turn.records, consultation)))
+    turn.say(
+        "round.opened",
+        number=round_.number,
+        version=version.number,
+        left=format_duration(duration),
+        people=len(stakeholders(turn.records, consultation)),
+    )
 
 
 def _current_open(turn: Turn, consultation: Consultation) -> Round:
@@ -135,10 +147,18 @@ def round_extend(turn: Turn, duration: timedelta) -> None:
     round_.state = round_rules.transition(RoundState(round_.state), "extend")
     round_.closes_at = round_rules.extended(round_.closes_at, turn.now, duration)
     turn.records.save(round_)
-    turn.audit(consultation, "round.extended", round=round_.number, closes_at=round_.closes_at.isoformat())
+    turn.audit(
+        consultation, "round.extended", round=round_.number, closes_at=round_.closes_at.isoformat()
+    )
     left = format_duration(round_.closes_at - turn.now)
     for person_id in stakeholders(turn.records, consultation):
-        turn.notify(person_id, "round.extended_notice", title=consultation.title, number=round_.number, left=left)
+        turn.notify(
+            person_id,
+            "round.extended_notice",
+            title=consultation.title,
+            number=round_.number,
+            left=left,
+        )
     turn.say("round.extended", number=round_.number, left=left)
 
 
@@ -155,12 +175,18 @@ def close_round(turn: Turn, consultation: Consultation, round_: Round) -> None:
     round_.closed_at = turn.now
     turn.records.save(round_)
     turn.audit(consultation, "round.closed", round=round_.number)
-    summary_text = render_summary(turn, summary_for(turn, consultation, round_), consultation.title, round_.number)
+    summary_text = render_summary(
+        turn, summary_for(turn, consultation, round_), consultation.title, round_.number
+    )
     for person_id in stakeholders(turn.records, consultation):
-        turn.notify(person_id, "round.closed_notice", title=consultation.title, number=round_.number)
+        turn.notify(
+            person_id, "round.closed_notice", title=consultation.title, number=round_.number
+        )
     for person_id in organisers(turn.records, consultation):
         if person_id != turn.person_id:
-            turn.notify(person_id, "round.summary_notice", number=round_.number, summary=summary_text)
+            turn.notify(
+                person_id, "round.summary_notice", number=round_.number, summary=summary_text
+            )
     turn.say("round.closed", number=round_.number)
     turn.say_text(summary_text)
 
@@ -174,13 +200,18 @@ def remind(turn: Turn, group: str | None) -> None:
     if group is not None:
         found = find_group(tuple(groups_of(turn.records, consultation)), group)
         if found is None:
-            raise Refusal("invite.unknown_group", group=group,
-                          groups=", ".join(g.key for g in groups_of(turn.records, consultation)))
+            raise Refusal(
+                "invite.unknown_group",
+                group=group,
+                groups=", ".join(g.key for g in groups_of(turn.records, consultation)),
+            )
         key = found.key
     silent = silent_stakeholders(turn.records, consultation, round_, key)
     left = format_duration(round_.closes_at - turn.now) if round_.closes_at else "-"
     for person_id in silent:
-        turn.notify(person_id, "remind.notice", title=consultation.title, number=round_.number, left=left)
+        turn.notify(
+            person_id, "remind.notice", title=consultation.title, number=round_.number, left=left
+        )
     turn.audit(consultation, "round.reminded", round=round_.number, group=key, count=len(silent))
     turn.say("remind.sent", count=len(silent))
 
@@ -192,13 +223,21 @@ def status(turn: Turn) -> None:
     round_ = _rounds_of(turn, consultation)
     if round_ is None:
         raise Refusal("round.none_yet")
-    lines = [turn.t("status.header", title=consultation.title, number=round_.number,
-                    state=turn.t(f"state.{round_.state}"))]
+    lines = [
+        turn.t(
+            "status.header",
+            title=consultation.title,
+            number=round_.number,
+            state=turn.t(f"state.{round_.state}"),
+        )
+    ]
     if round_.closes_at is not None and round_.state == RoundState.OPEN:
         lines.append(turn.t("status.closes", left=format_duration(round_.closes_at - turn.now)))
     names = {g.key: g.name for g in groups_of(turn.records, consultation)}
     for key, part in participation(turn.records, consultation, round_).items():
-        lines.append(turn.t("status.group", group=names[key], answered=part.answered, invited=part.invited))
+        lines.append(
+            turn.t("status.group", group=names[key], answered=part.answered, invited=part.invited)
+        )
     if len(lines) == 1 + (round_.closes_at is not None and round_.state == RoundState.OPEN):
         lines.append(turn.t("status.nobody_invited"))
     turn.say_text("\n".join(lines))
@@ -224,8 +263,16 @@ def amendments(turn: Turn) -> None:
         for a in p.amendments:
             decision = decisions.get(a.id)
             state = turn.t(f"mine.{decision.decision}") if decision else turn.t("amendments.open")
-            lines.append(turn.t("amendments.line", id=a.id, number=p.paragraph.number, author=a.author,
-                                text=a.text, state=state))
+            lines.append(
+                turn.t(
+                    "amendments.line",
+                    id=a.id,
+                    number=p.paragraph.number,
+                    author=a.author,
+                    text=a.text,
+                    state=state,
+                )
+            )
     if len(lines) == 1:
         raise Refusal("amendments.none", number=round_.number)
     turn.say_text("\n".join(lines))
@@ -234,8 +281,13 @@ def amendments(turn: Turn) -> None:
 def _amendment(turn: Turn, consultation: Consultation, id_: int) -> tuple[Round, int]:
     submission = turn.records.submission(id_)
     round_ = turn.records.round_by_id(submission.round_id) if submission else None
-    if submission is None or round_ is None or round_.consultation_id != consultation.id \
-            or submission.kind != Kind.AMENDMENT or submission.withdrawn_at is not None:
+    if (
+        submission is None
+        or round_ is None
+        or round_.consultation_id != consultation.id
+        or submission.kind != Kind.AMENDMENT
+        or submission.withdrawn_at is not None
+    ):
         raise Refusal("decide.unknown", id=id_)
     if round_.state == RoundState.OPEN:
         raise Refusal("decide.round_open", number=round_.number)
@@ -249,21 +301,41 @@ def _decide(turn: Turn, id_: int, decision: Decision, note: str | None) -> None:
     consultation = turn.require_consultation()
     _, author = _amendment(turn, consultation, id_)
     note = check_text(Kind.COMMENT, note) if note else None
-    turn.records.save(AmendmentDecision(submission_id=id_, decision=decision.value, note=note,
-                                        decided_by=turn.person_id, decided_at=turn.now))
+    turn.records.save(
+        AmendmentDecision(
+            submission_id=id_,
+            decision=decision.value,
+            note=note,
+            decided_by=turn.person_id,
+            decided_at=turn.now,
+        )
+    )
     turn.audit(consultation, f"amendment.{decision.value}", amendment=id_)
     if author:
-        turn.notify(author, f"decide.notice_{decision.value}", id=id_, title=consultation.title, note=note or "-")
+        turn.notify(
+            author,
+            f"decide.notice_{decision.value}",
+            id=id_,
+            title=consultation.title,
+            note=note or "-",
+        )
     turn.say(f"decide.{decision.value}", id=id_)
 
 
-@registry.command("accept", Arg("id", positive_int), Arg("note", rest=True, optional=True), access=Access.FACILITATOR)
-def accept(turn: Turn, id: int, note: str | None) -> None:  # noqa: A002
+@registry.command(
+    "accept",
+    Arg("id", positive_int),
+    Arg("note", rest=True, optional=True),
+    access=Access.FACILITATOR,
+)
+def accept(turn: Turn, id: int, note: str | None) -> None:
     _decide(turn, id, Decision.ACCEPTED, note)
 
 
-@registry.command("reject", Arg("id", positive_int), Arg("reason", rest=True), access=Access.FACILITATOR)
-def reject(turn: Turn, id: int, reason: str) -> None:  # noqa: A002
+@registry.command(
+    "reject", Arg("id", positive_int), Arg("reason", rest=True), access=Access.FACILITATOR
+)
+def reject(turn: Turn, id: int, reason: str) -> None:
     _decide(turn, id, Decision.REJECTED, reason)
 
 
@@ -283,14 +355,17 @@ def publish(turn: Turn) -> None:
     amendments_ = [s for s in turn.records.submissions(round_ids) if s.kind == Kind.AMENDMENT]
     decisions = turn.records.decisions([s.id for s in amendments_ if s.id is not None])
     pending = [
-        (s, decisions[s.id]) for s in amendments_
-        if s.id in decisions and decisions[s.id].decision == Decision.ACCEPTED
+        (s, decisions[s.id])
+        for s in amendments_
+        if s.id in decisions
+        and decisions[s.id].decision == Decision.ACCEPTED
         and decisions[s.id].applied_in_version_id is None
     ]
     old = latest_paragraphs(turn, consultation)
     try:
         new_paragraphs = next_version(
-            old, [Accepted(s.id, s.paragraph_uid, s.text or "") for s, _ in pending if s.id is not None]
+            old,
+            [Accepted(s.id, s.paragraph_uid, s.text or "") for s, _ in pending if s.id is not None],
         )
     except ConsultationError as error:
         raise Refusal(error.key, **error.values) from None
@@ -304,12 +379,26 @@ def publish(turn: Turn) -> None:
     for _, decision in pending:
         decision.applied_in_version_id = version.id
         turn.records.save(decision)
-    turn.audit(consultation, "version.published", version=version.number, amendments=[s.id for s, _ in pending])
+    turn.audit(
+        consultation,
+        "version.published",
+        version=version.number,
+        amendments=[s.id for s, _ in pending],
+    )
     assert version.id is not None
-    diff = render_diff(turn, old, paragraphs(turn.records, version.id), current.number, version.number)
-    for person_id in sorted(set(stakeholders(turn.records, consultation)) | set(organisers(turn.records, consultation))):
+    diff = render_diff(
+        turn, old, paragraphs(turn.records, version.id), current.number, version.number
+    )
+    for person_id in sorted(
+        set(stakeholders(turn.records, consultation)) | set(organisers(turn.records, consultation))
+    ):
         if person_id != turn.person_id:
-            turn.notify(person_id, "publish.notice", title=consultation.title, version=version.number,
-                        changed=len(pending))
+            turn.notify(
+                person_id,
+                "publish.notice",
+                title=consultation.title,
+                version=version.number,
+                changed=len(pending),
+            )
     turn.say("publish.done", version=version.number, changed=len(pending))
     turn.say_text(diff)

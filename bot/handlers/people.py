@@ -92,7 +92,7 @@ def list_consultations(turn: Turn) -> None:
 
 
 @registry.command("use", Arg("id", positive_int), access=Access.ANYONE)
-def use(turn: Turn, id: int) -> None:  # noqa: A002 - the argument is named as the usage shows
+def use(turn: Turn, id: int) -> None:
     consultation = turn.records.consultation(id)
     if consultation is None or (not turn.admin and not turn.roles(consultation)):
         raise Refusal("consultations.unknown", id=id)
@@ -114,14 +114,22 @@ def forget(turn: Turn, confirm: str | None) -> None:
     if confirm != "confirm":
         turn.say(
             "forget.ask",
-            choices=((Choice(turn.t("forget.button_yes"), "forget:confirm"), Choice(turn.t("button.cancel"), "cancel")),),
+            choices=(
+                (
+                    Choice(turn.t("forget.button_yes"), "forget:confirm"),
+                    Choice(turn.t("button.cancel"), "cancel"),
+                ),
+            ),
         )
         return
     delete = any(
-        ErasurePolicy(c.erasure) is ErasurePolicy.DELETE for c in turn.records.consultations_of(turn.person_id)
+        ErasurePolicy(c.erasure) is ErasurePolicy.DELETE
+        for c in turn.records.consultations_of(turn.person_id)
     )
     deleted = turn.records.erase_person(turn.person, delete_submissions=delete)
-    turn.records.audit(None, turn.person.pseudonym, "person.erased", {"deleted_submissions": deleted})
+    turn.records.audit(
+        None, turn.person.pseudonym, "person.erased", {"deleted_submissions": deleted}
+    )
     turn.say("forget.done", deleted=deleted)
 
 
@@ -141,13 +149,22 @@ def issue_invite(
         groups = groups_of(records, consultation)
         found = find_group(tuple(groups), group)
         if found is None:
-            raise Refusal("invite.unknown_group", group=group, groups=", ".join(g.key for g in groups))
+            raise Refusal(
+                "invite.unknown_group", group=group, groups=", ".join(g.key for g in groups)
+            )
         group_id = next(g.id for g in records.groups(cid(consultation)) if g.key == found.key)
     code = new_invite_code()
     records.add_invite(
         code,
-        Invite(code_hash="", consultation_id=cid(consultation), group_id=group_id, role=role.value,
-               uses_left=uses, expires_at=expires, created_by=created_by),
+        Invite(
+            code_hash="",
+            consultation_id=cid(consultation),
+            group_id=group_id,
+            role=role.value,
+            uses_left=uses,
+            expires_at=expires,
+            created_by=created_by,
+        ),
     )
     return code, role
 

@@ -34,13 +34,24 @@ def versions(turn: Turn) -> None:
     for v in all_versions:
         assert v.id is not None
         changed = sum(1 for p in turn.records.paragraphs(v.id) if p.sources)
-        lines.append(turn.t("versions.line", number=v.number, at=v.created_at.strftime("%Y-%m-%d %H:%M"),
-                            count=len(turn.records.paragraphs(v.id)), changed=changed))
+        lines.append(
+            turn.t(
+                "versions.line",
+                number=v.number,
+                at=v.created_at.strftime("%Y-%m-%d %H:%M"),
+                count=len(turn.records.paragraphs(v.id)),
+                changed=changed,
+            )
+        )
     turn.say_text("\n".join(lines))
 
 
-@registry.command("diff", Arg("a", positive_int, optional=True), Arg("b", positive_int, optional=True),
-                  access=Access.SECRETARIAT)
+@registry.command(
+    "diff",
+    Arg("a", positive_int, optional=True),
+    Arg("b", positive_int, optional=True),
+    access=Access.SECRETARIAT,
+)
 def diff(turn: Turn, a: int | None, b: int | None) -> None:
     """Word-level changes between versions A and B (default: the last two)."""
     consultation = turn.require_consultation()
@@ -57,11 +68,13 @@ def diff(turn: Turn, a: int | None, b: int | None) -> None:
     new = turn.records.version(cid(consultation), b)
     if old is None or new is None or old.id is None or new.id is None:
         raise Refusal("diff.unknown", a=a, b=b, latest=latest.number)
-    turn.say_text(render_diff(turn, paragraphs(turn.records, old.id), paragraphs(turn.records, new.id), a, b))
+    turn.say_text(
+        render_diff(turn, paragraphs(turn.records, old.id), paragraphs(turn.records, new.id), a, b)
+    )
 
 
 @registry.command("export", Arg("format"), access=Access.SECRETARIAT)
-def export(turn: Turn, format: str) -> None:  # noqa: A002
+def export(turn: Turn, format: str) -> None:
     """The record as a file (markdown for now)."""
     consultation = turn.require_consultation()
     fmt = exports.export_format(format)
@@ -70,4 +83,6 @@ def export(turn: Turn, format: str) -> None:  # noqa: A002
     record = build_record(turn.records, turn.catalog, turn.person.language, consultation, turn.now)
     filename, media_type, content = exports.render(record, fmt, turn.t)
     turn.audit(consultation, "record.exported", format=fmt)
-    turn.say("export.ready", filename=filename, attachment=Attachment(filename, content, media_type))
+    turn.say(
+        "export.ready", filename=filename, attachment=Attachment(filename, content, media_type)
+    )

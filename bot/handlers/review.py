@@ -16,9 +16,8 @@ from bot.commands import Access, Arg, positive_int, registry
 from bot.events import Choice
 from bot.handlers.common import cid, open_round, paragraphs, record_input
 from bot.turn import Refusal, Turn
-from consultations.model import Kind
+from consultations.model import Kind, RoundState
 from consultations.rounds import accepts_input
-from consultations.model import RoundState
 from storage.tables import Round, Submission
 
 REVIEW = "review"
@@ -56,7 +55,11 @@ def review(turn: Turn) -> None:
     """Walk the open round's paragraphs one by one."""
     consultation = turn.require_consultation()
     round_ = open_round(turn, consultation)
-    turn.say("review.intro", title=consultation.title, attribution=turn.t(f"attribution.policy.{consultation.attribution}"))
+    turn.say(
+        "review.intro",
+        title=consultation.title,
+        attribution=turn.t(f"attribution.policy.{consultation.attribution}"),
+    )
     show_paragraph(turn, round_, 0)
 
 
@@ -85,7 +88,10 @@ def review_button(turn: Turn, data: str) -> None:
     elif action in ("comment", "amend"):
         kind = Kind.COMMENT if action == "comment" else Kind.AMENDMENT
         turn.records.set_dialog(
-            turn.person_id, turn.chat, AWAIT_TEXT, {"round": round_id, "index": index, "kind": kind.value}
+            turn.person_id,
+            turn.chat,
+            AWAIT_TEXT,
+            {"round": round_id, "index": index, "kind": kind.value},
         )
         turn.say(f"review.ask_{action}", number=number, text=paras[index].text, expects_reply=True)
     elif action == "skip":
@@ -122,8 +128,15 @@ def take_text(turn: Turn, text: str, data: dict[str, int | str]) -> None:
         raise Refusal("round.closed_for_input", number=round_.number)
     index = int(data["index"])
     paras = paragraphs(turn.records, round_.version_id)
-    submission = record_input(turn, consultation, round_, paras[index].number, Kind(str(data["kind"])), text)
-    turn.say("input.recorded", id=submission.id, kind=turn.t(f"kind.{submission.kind}"), number=paras[index].number)
+    submission = record_input(
+        turn, consultation, round_, paras[index].number, Kind(str(data["kind"])), text
+    )
+    turn.say(
+        "input.recorded",
+        id=submission.id,
+        kind=turn.t(f"kind.{submission.kind}"),
+        number=paras[index].number,
+    )
     show_paragraph(turn, round_, index + 1)
 
 
@@ -149,12 +162,16 @@ def abstain(turn: Turn, n: int) -> None:
     _direct(turn, Kind.ABSTAIN, n)
 
 
-@registry.command("comment", Arg("n", positive_int), Arg("text", rest=True), access=Access.STAKEHOLDER)
+@registry.command(
+    "comment", Arg("n", positive_int), Arg("text", rest=True), access=Access.STAKEHOLDER
+)
 def comment(turn: Turn, n: int, text: str) -> None:
     _direct(turn, Kind.COMMENT, n, text)
 
 
-@registry.command("amend", Arg("n", positive_int), Arg("text", rest=True), access=Access.STAKEHOLDER)
+@registry.command(
+    "amend", Arg("n", positive_int), Arg("text", rest=True), access=Access.STAKEHOLDER
+)
 def amend(turn: Turn, n: int, text: str) -> None:
     _direct(turn, Kind.AMENDMENT, n, text)
 
@@ -203,7 +220,7 @@ def mine(turn: Turn) -> None:
 
 
 @registry.command("withdraw", Arg("id", positive_int), access=Access.STAKEHOLDER)
-def withdraw(turn: Turn, id: int) -> None:  # noqa: A002
+def withdraw(turn: Turn, id: int) -> None:
     """Take back one's own submission while its round is open."""
     submission = turn.records.submission(id)
     if submission is None or submission.person_id != turn.person_id:

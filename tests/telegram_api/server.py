@@ -57,11 +57,19 @@ Not followed (left out or simplified):
   ``max_connections`` parallelism, no answering a method inside the webhook response.
 * Files sent by URL are not fetched (400); limits are checked only for size (50 MB upload,
   20 MB getFile).
+* Replies only within the same chat (``reply_parameters.chat_id`` of another chat is
+  refused); a blocked user's own messages are not delivered; ``close`` just answers true
+  (no 429 in the first ten minutes).
 * Link checks for ``<a href>`` are a simplification of tdlib's; flood limits are the
   documented rules of thumb, not Telegram's real (unpublished) algorithm; no 24-hour expiry
   of updates, no chat migration, no callback query expiry.
 * Message length is counted in UTF-16 code units, which is as strict as Telegram or
   stricter.
+
+Fault injection (not Bot API behaviour, but the shapes Telegram's failures take): scripted
+or random (seeded) 429s, 502s (JSON or nginx's HTML page), any other error, slow answers
+and dropped connections (before or after the request is carried out) for chosen methods
+and chats; counters of calls, statuses, 429s and faults in :attr:`BotAPIServer.stats`.
 """
 
 from __future__ import annotations
@@ -210,7 +218,7 @@ class _Params:
     def raw(self, name: str) -> Any:
         return self.values.get(name)
 
-    def str(self, name: str) -> str | None:
+    def get_str(self, name: str) -> str | None:
         value = self.values.get(name)
         if value is None:
             return None
@@ -220,7 +228,7 @@ class _Params:
             return json.dumps(value)
         return str(value)
 
-    def int(self, name: str) -> int | None:
+    def get_int(self, name: str) -> int | None:
         value = self.values.get(name)
         if value is None or value == "":
             return None
@@ -233,7 +241,7 @@ class _Params:
         except ValueError:
             raise _bad_request(f'field "{name}" must be a valid Number') from None
 
-    def float(self, name: str) -> float | None:
+    def get_float(self, name: str) -> float | None:
         value = self.values.get(name)
         if value is None or value == "":
             return None
@@ -242,7 +250,7 @@ class _Params:
         except (TypeError, ValueError):
             raise _bad_request(f'field "{name}" must be a valid Number') from None
 
-    def bool(self, name: str) -> bool:
+    def get_bool(self, name: str) -> bool:
         value = self.values.get(name)
         if isinstance(value, bool):
             return value
@@ -250,7 +258,7 @@ class _Params:
             return False
         return str(value).lower() in ("true", "1")
 
-    def json(self, name: str, error: str | None = None) -> Any:
+    def get_json(self, name: str, error: str | None = None) -> Any:
         value = self.values.get(name)
         if value is None or value == "":
             return None
@@ -393,7 +401,24 @@ class BotAPIServer:
     """The loopback Bot API server; see the module docstring for what it emulates.
 
     Use as ``async with BotAPIServer() as server:`` or through the ``bot_api_server``
-    fixture. Point PTB at ``server.bot_api_url`` / ``server.file_api_url``.
+    fixture. Point PTB at ``server.bot_api_url`` / ``server.file_api_url`` (or use
+    :meth:`ptb_bot` / :meth:`application_builder`).
+
+    Control API (plain Python, called from the test's event loop):
+
+    * people and chats: :meth:`create_user`, :meth:`private_chat` (alias
+      :meth:`create_private_chat`), :meth:`create_group`, :meth:`add_member`,
+      :meth:`remove_bot_from_group`, :meth:`user_blocks_bot`, :meth:`user_unblocks_bot`;
+    * users act: :meth:`user_sends_text`, :meth:`user_sends_document`,
+      :meth:`user_presses_button`, :meth:`push_update`;
+    * inspection: :meth:`sent_messages`, :meth:`chat_history`, :meth:`last_message`,
+      :meth:`message`, :attr:`pending_updates`, :attr:`calls` / :meth:`calls_to`,
+      :attr:`stats`, :attr:`callback_queries`, :attr:`files`, :meth:`commands_for`,
+      :attr:`webhook_url`, :attr:`is_long_polling`;
+    * waiting: :meth:`wait_for_messages`, :meth:`wait_for`, :meth:`wait_for_calls`,
+      :meth:`wait_for_updates_confirmed`, :meth:`wait_for_callback_answer`;
+    * faults: :attr:`faults` (:meth:`FaultPlan.script`, :meth:`FaultPlan.randomly`,
+      :meth:`FaultPlan.clear`), :meth:`set_rate_limit`, :meth:`clear_rate_limit`.
     """
 
     def __init__(
@@ -534,7 +559,7 @@ class BotAPIServer:
 
         return Bot(self.token, base_url=self.bot_api_url, base_file_url=self.file_api_url, **kwargs)
 
-    def application_builder(self) -> ApplicationBuilder:
+    def application_builder(self) -> ApplicationBuilder[Any, Any, Any, Any, Any, Any]:
         """A ``telegram.ext.ApplicationBuilder`` with token and URLs set for this server."""
         from telegram.ext import ApplicationBuilder
 
@@ -802,7 +827,7 @@ class BotAPIServer:
     # wrapping every call in ``asyncio.timeout``, and the error names what was awaited.
     async def wait_for(
         self,
-        predicate: Callable[[], T],
+        predicate: Callable[[], T | None],
         timeout: float = 5.0,  # noqa: ASYNC109
         what: str = "the condition",
     ) -> T:
@@ -958,7 +983,7 @@ class BotAPIServer:
 
     def _chat_member_update(self, chat: Chat, actor: User, old: str, new: str) -> None:
         bot = self.bot.to_api()
-        member = {"status": new, "user": bot}
+        member: JSON = {"status": new, "user": bot}
         if new == "kicked":
             member["until_date"] = 0
         self._enqueue(
@@ -1032,6 +1057,7 @@ class BotAPIServer:
         method = handler.name if handler else request.match_info["method"]
         params = _Params({}, {})
         status = 0
+        response: web.Response | None
         self.stats.calls[method] += 1
         try:
             params = await self._read_params(request)
@@ -1059,7 +1085,7 @@ class BotAPIServer:
     ) -> web.Response | None:
         chat_id: int | None
         try:
-            chat_id = params.int("chat_id")
+            chat_id = params.get_int("chat_id")
         except _ApiFailure:
             chat_id = None
         fault = self.faults.next_fault(handler.name, chat_id)
@@ -1210,7 +1236,7 @@ class BotAPIServer:
 
     def _reply_markup(self, params: _Params, *, inline_only: bool = False) -> JSON | None:
         error = "can't parse reply keyboard markup JSON object"
-        markup = params.json("reply_markup", error)
+        markup = params.get_json("reply_markup", error)
         if markup is None:
             return None
         if not isinstance(markup, dict):
@@ -1264,16 +1290,16 @@ class BotAPIServer:
             raise _bad_request("inline keyboard button URL '' is invalid: Wrong HTTP URL")
 
     def _reply_target(self, chat: Chat, params: _Params) -> ChatMessage | None:
-        reply = params.json("reply_parameters", "can't parse reply parameters JSON object")
+        reply = params.get_json("reply_parameters", "can't parse reply parameters JSON object")
         message_id: int | None = None
-        allow_without = params.bool("allow_sending_without_reply")
+        allow_without = params.get_bool("allow_sending_without_reply")
         if isinstance(reply, dict):
             if reply.get("chat_id") not in (None, chat.id, str(chat.id)):
                 raise _bad_request("replies to messages in other chats are not supported here")
             message_id = int(reply.get("message_id") or 0)
             allow_without = bool(reply.get("allow_sending_without_reply"))
-        elif params.int("reply_to_message_id") is not None:
-            message_id = params.int("reply_to_message_id")
+        elif params.get_int("reply_to_message_id") is not None:
+            message_id = params.get_int("reply_to_message_id")
         if message_id is None:
             return None
         found = self._find_message(chat, message_id)
@@ -1316,7 +1342,7 @@ class BotAPIServer:
         if params.raw("inline_message_id"):
             raise _bad_request("inline messages are not supported by this test server")
         chat = self._target_chat(params)
-        message_id = params.int("message_id")
+        message_id = params.get_int("message_id")
         if message_id is None:
             raise _bad_request("message identifier is not specified")
         message = self._find_message(chat, message_id)
@@ -1356,10 +1382,10 @@ class BotAPIServer:
                 "Conflict: can't use getUpdates method while webhook is active; "
                 "use deleteWebhook to delete the webhook first",
             )
-        offset = params.int("offset") or 0
-        limit = min(max(params.int("limit") or 100, 1), 100)
-        timeout = max(params.float("timeout") or 0.0, 0.0)
-        allowed = params.json("allowed_updates", "can't parse allowed_updates JSON object")
+        offset = params.get_int("offset") or 0
+        limit = min(max(params.get_int("limit") or 100, 1), 100)
+        timeout = max(params.get_float("timeout") or 0.0, 0.0)
+        allowed = params.get_json("allowed_updates", "can't parse allowed_updates JSON object")
         if isinstance(allowed, list):
             self._allowed_updates = frozenset(str(a) for a in allowed) or None
         self._poll_generation += 1
@@ -1395,7 +1421,7 @@ class BotAPIServer:
             await self._wait_changed(remaining)
 
     async def _set_webhook(self, params: _Params) -> _Described:
-        url = params.str("url") or ""
+        url = params.get_str("url") or ""
         if not url:
             return await self._delete_webhook(params)
         parts = urlsplit(url)
@@ -1403,21 +1429,21 @@ class BotAPIServer:
             raise _bad_request("bad webhook: Webhook URL is invalid")
         if not _is_loopback_host(parts.hostname):
             raise _bad_request("bad webhook: this test server only delivers to loopback URLs")
-        secret = params.str("secret_token")
+        secret = params.get_str("secret_token")
         if secret is not None and not _SECRET_RE.match(secret):
             raise _bad_request("secret token contains unallowed characters")
-        allowed = params.json("allowed_updates", "can't parse allowed_updates JSON object")
+        allowed = params.get_json("allowed_updates", "can't parse allowed_updates JSON object")
         if isinstance(allowed, list):
             self._allowed_updates = frozenset(str(a) for a in allowed) or None
-        if params.bool("drop_pending_updates"):
+        if params.get_bool("drop_pending_updates"):
             self._updates.clear()
         unchanged = self._webhook is not None and self._webhook.url == url
-        self._webhook = _Webhook(url, secret, params.int("max_connections") or 40)
+        self._webhook = _Webhook(url, secret, params.get_int("max_connections") or 40)
         self._notify()
         return _Described(True, "Webhook is already set" if unchanged else "Webhook was set")
 
     async def _delete_webhook(self, params: _Params) -> _Described:
-        if params.bool("drop_pending_updates"):
+        if params.get_bool("drop_pending_updates"):
             self._updates.clear()
         existed = self._webhook is not None
         self._webhook = None
@@ -1442,11 +1468,11 @@ class BotAPIServer:
 
     async def _send_message(self, params: _Params) -> JSON:
         chat = self._target_chat(params)
-        source = params.str("text")
+        source = params.get_str("text")
         if not source:
             raise _bad_request("message text is empty")
-        parse_mode = params.str("parse_mode")
-        text, entities = self._formatted(source, parse_mode, params.json("entities"))
+        parse_mode = params.get_str("parse_mode")
+        text, entities = self._formatted(source, parse_mode, params.get_json("entities"))
         if not text:
             raise _bad_request("message text is empty")
         markup = self._reply_markup(params)
@@ -1470,11 +1496,11 @@ class BotAPIServer:
         message = self._message_to_edit(params)
         if message.text is None:
             raise _bad_request("there is no text in the message to edit")
-        source = params.str("text")
+        source = params.get_str("text")
         if not source:
             raise _bad_request("message text is empty")
-        parse_mode = params.str("parse_mode")
-        text, entities = self._formatted(source, parse_mode, params.json("entities"))
+        parse_mode = params.get_str("parse_mode")
+        text, entities = self._formatted(source, parse_mode, params.get_json("entities"))
         if not text:
             raise _bad_request("message text is empty")
         markup = self._reply_markup(params, inline_only=True)
@@ -1508,7 +1534,7 @@ class BotAPIServer:
 
     async def _delete_message(self, params: _Params) -> bool:
         chat = self._target_chat(params, sending=False)
-        message_id = params.int("message_id")
+        message_id = params.get_int("message_id")
         if message_id is None:
             raise _bad_request("message identifier is not specified")
         message = self._find_message(chat, message_id)
@@ -1522,26 +1548,26 @@ class BotAPIServer:
 
     async def _send_chat_action(self, params: _Params) -> bool:
         self._target_chat(params)
-        if not params.str("action"):
+        if not params.get_str("action"):
             raise _bad_request("action is empty")  # wording approximated
         return True
 
     async def _answer_callback_query(self, params: _Params) -> bool:
-        query_id = params.str("callback_query_id") or ""
+        query_id = params.get_str("callback_query_id") or ""
         query = self.callback_queries.get(query_id)
         if query is None or query.answered:
             raise _bad_request(
                 "query is too old and response timeout expired or query ID is invalid"
             )
-        text = params.str("text")
+        text = params.get_str("text")
         if text is not None and len(text) > 200:
             raise _bad_request("MESSAGE_TOO_LONG")
         query.answered = True
         query.answer = {
             "text": text,
-            "show_alert": params.bool("show_alert"),
-            "url": params.str("url"),
-            "cache_time": params.int("cache_time") or 0,
+            "show_alert": params.get_bool("show_alert"),
+            "url": params.get_str("url"),
+            "cache_time": params.get_int("cache_time") or 0,
         }
         self._notify()
         return True
@@ -1550,7 +1576,7 @@ class BotAPIServer:
         chat = self._target_chat(params)
         upload = params.files.get("document")
         existing: StoredFile | None = None
-        reference = params.str("document")
+        reference = params.get_str("document")
         if upload is None and reference:
             if reference.startswith("attach://"):
                 upload = params.files.get(reference.removeprefix("attach://"))
@@ -1569,13 +1595,13 @@ class BotAPIServer:
                 raise _bad_request("file must be non-empty")
             if len(upload.data) > MAX_UPLOAD_SIZE:
                 raise _ApiFailure(413, "Request Entity Too Large")
-        caption_source = params.str("caption")
-        parse_mode = params.str("parse_mode")
+        caption_source = params.get_str("caption")
+        parse_mode = params.get_str("parse_mode")
         caption: str | None = None
         caption_entities: list[JSON] = []
         if caption_source:
             caption, caption_entities = self._formatted(
-                caption_source, parse_mode, params.json("caption_entities"), caption=True
+                caption_source, parse_mode, params.get_json("caption_entities"), caption=True
             )
         markup = self._reply_markup(params)
         reply_to = self._reply_target(chat, params)
@@ -1602,7 +1628,7 @@ class BotAPIServer:
         return message.to_api()
 
     async def _get_file(self, params: _Params) -> JSON:
-        file_id = params.str("file_id")
+        file_id = params.get_str("file_id")
         if not file_id:
             raise _bad_request("file_id not specified")  # wording approximated
         stored = self.files.get(file_id)
@@ -1613,7 +1639,7 @@ class BotAPIServer:
         return stored.to_file()
 
     def _scope_key(self, params: _Params) -> tuple[str, int | None, int | None, str]:
-        scope = params.json("scope", "can't parse BotCommandScope JSON object") or {
+        scope = params.get_json("scope", "can't parse BotCommandScope JSON object") or {
             "type": "default"
         }
         if not isinstance(scope, dict) or scope.get("type") not in _SCOPE_TYPES:
@@ -1628,13 +1654,13 @@ class BotAPIServer:
             user_id = _as_int(scope.get("user_id"))
             if user_id is None:
                 raise _bad_request("invalid user_id specified")
-        language = params.str("language_code") or ""
+        language = params.get_str("language_code") or ""
         if language and not re.fullmatch(r"[a-z]{2}", language):
             raise _bad_request("invalid language code specified")  # wording approximated
         return scope_type, chat_id, user_id, language
 
     async def _set_my_commands(self, params: _Params) -> bool:
-        commands = params.json("commands", "can't parse commands JSON object")
+        commands = params.get_json("commands", "can't parse commands JSON object")
         if not isinstance(commands, list):
             raise _bad_request('field "commands" must be an Array')
         if len(commands) > 100:

@@ -46,6 +46,7 @@ from . import (
     Slow,
     TooManyRequests,
 )
+from .formatting import EntityParseError, parse_html
 
 # PTB 22 warns when RetryAfter is built (int vs timedelta); not our concern here
 pytestmark = pytest.mark.filterwarnings(
@@ -87,7 +88,8 @@ async def test_unknown_and_malformed_tokens(bot_api_server: BotAPIServer) -> Non
     for token in ("987654321:AAunknown-token", "not-a-token"):
         stranger = Bot(token, base_url=bot_api_server.bot_api_url)
         with pytest.raises(InvalidToken):
-            await stranger.get_me()
+            async with stranger:  # initialize() calls getMe
+                pass
     async with aiohttp.ClientSession() as http:
         async with http.get(f"{bot_api_server.base_url}/bot987654321:AAx/getMe") as answer:
             assert answer.status == 401
@@ -127,6 +129,43 @@ async def test_json_query_and_form_bodies_with_exact_error_format(
             assert r.status == 404
             assert (await r.json())["description"] == "Not Found"
     assert [m.text for m in server.sent_messages(chat)] == ["json", "q"]
+
+
+@pytest.mark.parametrize(
+    ("html", "error"),
+    [
+        # error texts and byte offsets as in tdlib's own parse_html tests
+        ("🏟 🏟&lt;<abacaba", "Unclosed start tag at byte offset 13"),
+        ("🏟 🏟&lt;<abac aba>", 'Unsupported start tag "abac" at byte offset 13'),
+        ("🏟 🏟&lt;<i   =aba>", 'Empty attribute name in the tag "i" at byte offset 13'),
+        ("🏟 🏟&lt;<i>a</i   ", "Unclosed end tag at byte offset 17"),
+        ("🏟 🏟&lt;<b></b></", "Unexpected end tag at byte offset 20"),
+        (
+            "🏟 🏟&lt;<i>a</em   >",
+            'Unmatched end tag at byte offset 17, expected "</i>", found "</em>"',
+        ),
+        ("a < b", 'Unsupported start tag "" at byte offset 2'),
+        ('<span class="x">s</span>', 'Tag "span" must have class "tg-spoiler" at byte offset 0'),
+    ],
+)
+def test_html_errors_match_telegram(html: str, error: str) -> None:
+    with pytest.raises(EntityParseError) as caught:
+        parse_html(html)
+    assert str(caught.value) == error
+
+
+def test_html_entities_and_offsets_in_utf16() -> None:
+    text, entities = parse_html(
+        '🏟 <b>bold &amp; <i>both</i></b> <a href="example.org">link</a> '
+        '<pre><code class="language-python">x = 1</code></pre> &laquo;kept&raquo;'
+    )
+    assert text == "🏟 bold & both link x = 1 &laquo;kept&raquo;"
+    assert entities == [
+        {"type": "bold", "offset": 3, "length": 11},
+        {"type": "italic", "offset": 10, "length": 4},
+        {"type": "text_link", "url": "http://example.org/", "offset": 15, "length": 4},
+        {"type": "pre", "language": "python", "offset": 20, "length": 5},
+    ]
 
 
 # --- updates -------------------------------------------------------------------------------

@@ -1,0 +1,160 @@
+"""The stakeholder's review: buttons, numbered choices, direct commands, own records."""
+
+from __future__ import annotations
+
+from scenario import FACILITATOR, open_round
+
+from adapters.memory import MemoryAdapter
+from bot.dispatcher import Dispatcher
+from bot.events import Capability
+from storage.records import Store
+
+MEMBERS = {"ana": "government", "ben": "civil-society", "cho": "industry"}
+
+
+async def test_review_walk_with_buttons_records_and_moves_on(chat: MemoryAdapter) -> None:
+    await open_round(chat, MEMBERS)
+    await chat.say("ana", "/review")
+    assert "Paragraph 1 of 3" in chat.last("ana")
+    assert "intrusion software" in chat.last("ana")
+    await chat.press("ana", "Support")
+    first, second = chat.messages("ana")[-2:]
+    assert first.startswith("Paragraph 1: Support (#")  # the pressed message now shows the choice
+    assert "Paragraph 2 of 3" in second
+    await chat.press("ana", "Comment")
+    assert "Your comment on paragraph 2" in chat.last("ana")
+    await chat.say("ana", "Clear risk is too weak a test.")
+    assert (
+        "Recorded #" in chat.messages("ana")[-2]
+        and "comment on paragraph 2" in chat.messages("ana")[-2]
+    )
+    assert "Paragraph 3 of 3" in chat.last("ana")
+    await chat.press("ana", "Back")
+    assert "Paragraph 2 of 3" in chat.last("ana")
+    await chat.press("ana", "Skip")
+    await chat.press("ana", "Oppose")
+    assert "all 3 paragraphs" in chat.last("ana")
+    await chat.say("ana", "/mine")
+    mine = chat.last("ana")
+    assert "paragraph 1 · support" in mine
+    assert "paragraph 2 · comment: Clear risk is too weak a test." in mine
+    assert "paragraph 3 · oppose" in mine
+
+
+async def test_amend_with_unchanged_text_is_refused_and_can_be_retried(chat: MemoryAdapter) -> None:
+    await open_round(chat, MEMBERS)
+    await chat.say("ben", "/review")
+    await chat.press("ben", "Skip")
+    await chat.press("ben", "Amend")
+    assert "It now reads" in chat.last("ben")
+    await chat.say("ben", "We will refuse export licences where there is a clear risk of misuse.")
+    assert "same as the paragraph" in chat.last("ben")
+    await chat.say(
+        "ben", "We will refuse export licences where there is a substantial risk of misuse."
+    )
+    assert "amendment on paragraph 2" in chat.messages("ben")[-2]
+
+
+async def test_numbered_choices_where_the_platform_has_no_buttons(
+    sqlite_store: Store, clock
+) -> None:
+    plain = MemoryAdapter(capabilities=Capability.NONE)
+    dispatcher = Dispatcher(sqlite_store, admins=[f"memory:{FACILITATOR}"], clock=clock)
+    dispatcher.add(plain)
+    await dispatcher.start()
+    await open_round(plain, MEMBERS)
+    await plain.say("cho", "/review")
+    prompt = plain.last("cho")
+    assert "Reply with a number" in prompt and "1. Support" in prompt and "4. Amend" in prompt
+    await plain.say("cho", "2")  # Oppose
+    assert "Paragraph 2 of 3" in plain.last("cho")
+    await plain.say("cho", "/mine")
+    assert "paragraph 1 · oppose" in plain.last("cho")
+
+
+async def test_direct_commands_and_their_errors(chat: MemoryAdapter) -> None:
+    await open_round(chat, MEMBERS)
+    await chat.say("cho", "/support 1")
+    assert "Recorded #" in chat.last("cho") and "support on paragraph 1" in chat.last("cho")
+    await chat.say("cho", "/oppose 9")
+    assert "no paragraph 9" in chat.last("cho") and "1 to 3" in chat.last("cho")
+    await chat.say("cho", "/comment 2    ")
+    assert "Usage: /comment N TEXT..." in chat.last("cho")
+    await chat.say("cho", "/comment 2 " + "x" * 2500)
+    assert "limit is 2000" in chat.last("cho")
+    await chat.say("cho", "/amend 3 We call on companies to respect human rights.")
+    assert "same as the paragraph" in chat.last("cho")
+    await chat.say("cho", "/mine")
+    assert chat.last("cho").count("\n#") == 1  # only the support was recorded
+
+
+async def test_a_new_stance_replaces_the_old_one(chat: MemoryAdapter) -> None:
+    await open_round(chat, MEMBERS)
+    await chat.say("ana", "/support 1")
+    await chat.say("ana", "/oppose 1")
+    await chat.say(FACILITATOR, "/summary 1")
+    assert "Government: 0 support, 1 oppose" in chat.last(FACILITATOR)
+    await chat.say("ana", "/mine")
+    assert "replaced by a later stance" in chat.last("ana")
+
+
+async def test_withdraw_own_input_while_open_only(chat: MemoryAdapter) -> None:
+    await open_round(chat, MEMBERS)
+    await chat.say("ana", "/comment 1 Please define intrusion software.")
+    ana_id = chat.last("ana").split("#")[1].split(":")[0]
+    await chat.say("ben", f"/withdraw {ana_id}")
+    assert "not one of your submissions" in chat.last("ben")
+    await chat.say("ana", f"/withdraw {ana_id}")
+    assert f"#{ana_id} withdrawn" in chat.last("ana")
+    await chat.say("ana", "/comment 2 Keep the clear risk test.")
+    second = chat.last("ana").split("#")[1].split(":")[0]
+    await chat.say(FACILITATOR, "/round close")
+    await chat.say("ana", f"/withdraw {second}")
+    assert "closed round" in chat.last("ana")
+
+
+async def test_a_message_delivered_twice_is_stored_once(chat: MemoryAdapter) -> None:
+    await open_round(chat, MEMBERS)
+    await chat.say("ana", "/comment 1 Delivered twice.", message_id="tg-42")
+    chat.take("ana")
+    await chat.say("ana", "/comment 1 Delivered twice.", message_id="tg-42")
+    assert chat.messages("ana") == []  # the redelivery is not answered again
+    await chat.say("ana", "/mine")
+    assert chat.last("ana").count("Delivered twice.") == 1
+
+
+async def test_the_review_survives_a_restart(sqlite_store: Store, clock) -> None:
+    first = MemoryAdapter()
+    dispatcher = Dispatcher(sqlite_store, admins=[f"memory:{FACILITATOR}"], clock=clock)
+    dispatcher.add(first)
+    await dispatcher.start()
+    await open_round(first, MEMBERS)
+    await first.say("ben", "/review")
+    await first.press("ben", "Comment")
+    await dispatcher.stop()
+
+    second = MemoryAdapter()  # a new process: nothing in memory, the same database
+    restarted = Dispatcher(sqlite_store, admins=[f"memory:{FACILITATOR}"], clock=clock)
+    restarted.add(second)
+    await restarted.start()
+    await second.say("ben", "Said after the restart.")
+    assert "comment on paragraph 1" in second.messages("ben")[0]
+    assert "Paragraph 2 of 3" in second.last("ben")
+
+
+async def test_input_after_close_is_refused_and_earlier_input_kept(
+    chat: MemoryAdapter, clock
+) -> None:
+    await open_round(chat, MEMBERS)
+    await chat.say("ana", "/support 2")
+    clock.advance(days=4)  # past the closing time, even before anyone closes it
+    await chat.say("ana", "/oppose 2")
+    assert "closed" in chat.last("ana") and "earlier input is kept" in chat.last("ana")
+    await chat.say("ana", "/mine")
+    assert "paragraph 2 · support" in chat.last("ana") and "oppose" not in chat.last("ana")
+
+
+async def test_plain_text_outside_a_dialog_points_to_help(chat: MemoryAdapter) -> None:
+    await open_round(chat, MEMBERS)
+    await chat.say("ana", "hello?")
+    assert "Send help" in chat.last("ana")
