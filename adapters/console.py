@@ -80,6 +80,9 @@ class ConsoleAdapter:
     def invite_link(self, code: str) -> str | None:
         return None
 
+    async def set_menu(self, chat: ChatId, commands: list[tuple[str, str]]) -> None:
+        return None  # `/help` lists them; a terminal has no menu
+
     def _print(self, text: str) -> None:
         self.stdout.write(text.rstrip() + "\n\n")
         self.stdout.flush()

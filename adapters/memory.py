@@ -54,6 +54,7 @@ class MemoryAdapter:
         self.handler: InboundHandler | None = None
         self.inbox: dict[str, list[Sent]] = defaultdict(list)  # chat -> messages, oldest first
         self.blocked: set[str] = set()
+        self.menus: dict[str, list[str]] = {}  # chat -> command names in its menu
         self._ids = itertools.count(1)
 
     async def start(self, handler: InboundHandler) -> None:
@@ -70,6 +71,8 @@ class MemoryAdapter:
                 if sent.id == message.edit_of:
                     sent.message, sent.text = message, message.text
                     return sent.id
+        if Capability.BUTTONS not in self.capabilities:
+            message = Outbound(message.chat, message.text, attachment=message.attachment)
         sent = Sent(str(next(self._ids)), message, message.text)
         self.inbox[message.chat].append(sent)
         return sent.id
@@ -79,6 +82,9 @@ class MemoryAdapter:
 
     def invite_link(self, code: str) -> str | None:
         return None
+
+    async def set_menu(self, chat: ChatId, commands: list[tuple[str, str]]) -> None:
+        self.menus[chat] = [name for name, _ in commands]
 
     # ---- driving it from a test -------------------------------------------------------
 
@@ -130,6 +136,18 @@ class MemoryAdapter:
                 )
                 return
         raise AssertionError(f"no button {label!r} in {name}'s chat")
+
+    async def react(self, name: str, message_id: str, emoji: str) -> None:
+        """`name` reacts with `emoji` to the bot's message `message_id`."""
+        await self.deliver(
+            Inbound(
+                sender=PlatformId(f"{PLATFORM}:{name}"),
+                chat=self.chat_of(name),
+                message_id=f"react-{next(self._ids)}",
+                reaction=emoji,
+                reply_to=message_id,
+            )
+        )
 
     def messages(self, name: str) -> list[str]:
         return [sent.text for sent in self.inbox[self.chat_of(name)]]

@@ -13,6 +13,7 @@ only after the commit, so an acknowledgement always means the input is stored.
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import time
 import weakref
@@ -51,12 +52,23 @@ def utc_now() -> datetime:
     return datetime.now(UTC)
 
 
+REACTIONS = {"👍": "support", "👎": "oppose", "+1": "support", "-1": "oppose"}
+
+
+def reaction_action(emoji: str) -> str | None:
+    """'support' for a thumbs up in any skin tone, 'oppose' for a thumbs down."""
+    bare = "".join(ch for ch in emoji if not ("\U0001f3fb" <= ch <= "\U0001f3ff" or ch == "\ufe0f"))
+    return REACTIONS.get(bare.strip())
+
+
 @dataclass
 class Outcome:
     """What one handled event asks to be sent."""
 
     messages: list[tuple[Adapter, Outbound]] = field(default_factory=list)
     duplicate: bool = False
+    # The person's command menu changed (joined, new role, switched consultation).
+    menu: tuple[Adapter, ChatId, list[tuple[str, str]]] | None = None
 
 
 class Dispatcher:
@@ -98,6 +110,9 @@ class Dispatcher:
             started = time.perf_counter()
             outcome = await asyncio.to_thread(self.process, event)
             await self.deliver(outcome.messages)
+            if outcome.menu is not None:
+                adapter, chat, commands = outcome.menu
+                await adapter.set_menu(chat, commands)
             log.debug(
                 "event handled platform=%s duplicate=%s messages=%d ms=%.1f",
                 platform_of(event.chat),
@@ -118,7 +133,8 @@ class Dispatcher:
                 self._route(records, turn)
                 messages = [(adapter, self._adapt(records, turn, adapter, m)) for m in turn.replies]
                 messages += self._notices(records, turn)
-                return Outcome(messages)
+                menu = (adapter, turn.chat, self.menu(turn)) if turn.menu_changed else None
+                return Outcome(messages, menu=menu)
         except Duplicate:
             return Outcome(duplicate=True)
 
@@ -168,10 +184,21 @@ class Dispatcher:
         adapter = self.adapters.get(platform_of(turn.chat))
         return adapter.command_prefix if adapter is not None else "/"
 
+    def menu(self, turn: Turn) -> list[tuple[str, str]]:
+        """The commands this person may use now, with their help, for a platform's menu."""
+        return [
+            (command.name, turn.t(command.help_key))
+            for command in registry.commands.values()
+            if allowed(turn, command.access)
+        ]
+
     def _run(self, turn: Turn) -> None:
         event = turn.event
         if event.button is not None:
             self._press(turn, event.button)
+            return
+        if event.reaction is not None:
+            self._react(turn, event.reaction, event.reply_to)
             return
         parsed = split_command(event.text)
         if parsed is not None:
@@ -194,6 +221,17 @@ class Dispatcher:
             people.take_organisation(turn, text)
         else:
             turn.say("not_understood")
+
+    def _react(self, turn: Turn, emoji: str, message_id: str | None) -> None:
+        """A reaction on a message that offered choices counts as pressing the matching one."""
+        action = reaction_action(emoji)
+        stored = turn.records.get_value(f"choices:{turn.chat}:{message_id}") if message_id else None
+        if action is None or stored is None:
+            return  # reactions are also just reactions: stay quiet
+        for data in json.loads(stored):
+            if data.rsplit(":", 1)[-1] == action:
+                self._press(turn, data)
+                return
 
     def _press(self, turn: Turn, data: str) -> None:
         prefix = data.split(":", 1)[0]
@@ -244,6 +282,7 @@ class Dispatcher:
         return Outbound(
             chat=message.chat,
             text=f"{message.text}\n\n{turn.t('choice.prompt')}\n{numbered}",
+            choices=message.choices,  # kept so reactions can answer them too
             attachment=message.attachment,
             expects_reply=message.expects_reply,
         )
@@ -273,13 +312,21 @@ class Dispatcher:
             if message.edit_of is not None and Capability.EDITS not in adapter.capabilities:
                 continue
             try:
-                await adapter.send(message)
+                sent = await adapter.send(message)
             except DeliveryError as error:
                 log.warning(
                     "delivery refused platform=%s blocked=%s", adapter.platform, error.blocked
                 )
                 if error.blocked:
                     await asyncio.to_thread(self._mark_blocked, message.chat)
+                continue
+            if sent and message.choices and Capability.REACTIONS in adapter.capabilities:
+                await asyncio.to_thread(self._remember_choices, message, sent)
+
+    def _remember_choices(self, message: Outbound, sent: str) -> None:
+        data = [choice.data for row in message.choices for choice in row]
+        with self.store.transaction() as records:
+            records.set_value(f"choices:{message.chat}:{sent}", json.dumps(data))
 
     def _mark_blocked(self, chat: str) -> None:
         with self.store.transaction() as records:

@@ -114,3 +114,6 @@ class Adapter(Protocol):
 
     def invite_link(self, code: str) -> str | None:
         """A link that joins with `code` in one tap (Telegram's deep links), if any."""
+
+    async def set_menu(self, chat: ChatId, commands: list[tuple[str, str]]) -> None:
+        """Show `commands` (name, help) as this chat's command menu; may do nothing."""

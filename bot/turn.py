@@ -50,6 +50,7 @@ class Turn:
     invite_links: Callable[[str], list[str]] = lambda code: []  # deep links, per platform
     replies: list[Outbound] = field(default_factory=list)
     notices: list[Notice] = field(default_factory=list)
+    menu_changed: bool = False  # roles or consultation changed: refresh the command menu
 
     # ---- who, and where ------------------------------------------------------------------
 

@@ -39,6 +39,7 @@ def new(turn: Turn, title: str) -> None:
     consultation = turn.records.create_consultation(title, created_by=turn.person_id)
     turn.person.current_consultation_id = consultation.id
     turn.records.save(turn.person)
+    turn.menu_changed = True
     turn.records.set_dialog(
         turn.person_id, turn.chat, AWAIT_DRAFT, {"consultation": consultation.id}
     )

@@ -36,6 +36,7 @@ def start(turn: Turn, code: str | None) -> None:
     turn.records.add_member(consultation.id, turn.person_id, role, invite.group_id)
     turn.person.current_consultation_id = consultation.id
     turn.records.save(turn.person)
+    turn.menu_changed = True
     group = turn.records.group(invite.group_id) if invite.group_id else None
     turn.say(
         "start.joined",
@@ -98,6 +99,7 @@ def use(turn: Turn, id: int) -> None:
         raise Refusal("consultations.unknown", id=id)
     turn.person.current_consultation_id = id
     turn.records.save(turn.person)
+    turn.menu_changed = True
     turn.say("consultations.switched", title=consultation.title)
 
 
@@ -130,6 +132,7 @@ def forget(turn: Turn, confirm: str | None) -> None:
     turn.records.audit(
         None, turn.person.pseudonym, "person.erased", {"deleted_submissions": deleted}
     )
+    turn.menu_changed = True
     turn.say("forget.done", deleted=deleted)
 
 

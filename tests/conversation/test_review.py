@@ -158,3 +158,26 @@ async def test_plain_text_outside_a_dialog_points_to_help(chat: MemoryAdapter) -
     await open_round(chat, MEMBERS)
     await chat.say("ana", "hello?")
     assert "Send help" in chat.last("ana")
+
+
+async def test_a_thumbs_up_on_a_paragraph_counts_as_support(sqlite_store: Store, clock) -> None:
+    reacting = MemoryAdapter(capabilities=Capability.REACTIONS)
+    dispatcher = Dispatcher(sqlite_store, admins=[f"memory:{FACILITATOR}"], clock=clock)
+    dispatcher.add(reacting)
+    await dispatcher.start()
+    await open_round(reacting, MEMBERS)
+    await reacting.say("ana", "/review")
+    paragraph = reacting.inbox[reacting.chat_of("ana")][-1]
+    await reacting.react("ana", paragraph.id, "👍🏽")
+    assert "Paragraph 2 of 3" in reacting.last("ana")
+    await reacting.react("ana", paragraph.id, "🎉")  # other reactions are just reactions
+    assert "Paragraph 2 of 3" in reacting.last("ana")
+    await reacting.say("ana", "/mine")
+    assert "paragraph 1 · support" in reacting.last("ana")
+
+
+async def test_the_command_menu_follows_the_role(chat: MemoryAdapter) -> None:
+    await open_round(chat, MEMBERS)
+    assert "review" in chat.menus[chat.chat_of("ana")]
+    assert "round close" not in chat.menus[chat.chat_of("ana")]
+    assert "round close" in chat.menus[chat.chat_of(FACILITATOR)]

@@ -20,16 +20,30 @@ from consultations.rounds import (
 
 NOW = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
 
-S, O, C, X = RoundState.SCHEDULED, RoundState.OPEN, RoundState.CLOSED, RoundState.CANCELLED
+S, OP, C, X = RoundState.SCHEDULED, RoundState.OPEN, RoundState.CLOSED, RoundState.CANCELLED
 ACTIONS = ("open", "close", "extend", "cancel", "reopen")
 
 # every state x action; None means the action is refused in that state
 EXPECTED: dict[tuple[RoundState, str], RoundState | None] = {
-    (S, "open"): O, (S, "close"): None, (S, "extend"): S, (S, "cancel"): X, (S, "reopen"): None,
-    (O, "open"): None, (O, "close"): C, (O, "extend"): O, (O, "cancel"): None, (O, "reopen"): None,
-    (C, "open"): None, (C, "close"): None, (C, "extend"): None, (C, "cancel"): None,
+    (S, "open"): OP,
+    (S, "close"): None,
+    (S, "extend"): S,
+    (S, "cancel"): X,
+    (S, "reopen"): None,
+    (OP, "open"): None,
+    (OP, "close"): C,
+    (OP, "extend"): OP,
+    (OP, "cancel"): None,
+    (OP, "reopen"): None,
+    (C, "open"): None,
+    (C, "close"): None,
+    (C, "extend"): None,
+    (C, "cancel"): None,
     (C, "reopen"): None,
-    (X, "open"): None, (X, "close"): None, (X, "extend"): None, (X, "cancel"): None,
+    (X, "open"): None,
+    (X, "close"): None,
+    (X, "extend"): None,
+    (X, "cancel"): None,
     (X, "reopen"): None,
 }
 
@@ -66,10 +80,10 @@ def test_a_closed_round_never_reopens_whatever_is_tried() -> None:
 @pytest.mark.parametrize(
     ("state", "closes_at", "now", "expected"),
     [
-        (O, None, NOW, True),
-        (O, NOW + timedelta(seconds=1), NOW, True),
-        (O, NOW, NOW, False),  # at the closing time the round no longer listens
-        (O, NOW - timedelta(seconds=1), NOW, False),
+        (OP, None, NOW, True),
+        (OP, NOW + timedelta(seconds=1), NOW, True),
+        (OP, NOW, NOW, False),  # at the closing time the round no longer listens
+        (OP, NOW - timedelta(seconds=1), NOW, False),
         (S, NOW + timedelta(days=1), NOW, False),
         (S, None, NOW, False),
         (C, None, NOW, False),
@@ -113,8 +127,24 @@ def test_parse_duration_accepts(text: str, expected: timedelta) -> None:
 
 @pytest.mark.parametrize(
     "text",
-    ["", "   ", "0h", "0m0d", "3x", "h", "-1d", "400d", "367d", "53w", "12", "1d12", "1.5h",
-     "d3", "3 d", "3dd"],
+    [
+        "",
+        "   ",
+        "0h",
+        "0m0d",
+        "3x",
+        "h",
+        "-1d",
+        "400d",
+        "367d",
+        "53w",
+        "12",
+        "1d12",
+        "1.5h",
+        "d3",
+        "3 d",
+        "3dd",
+    ],
 )
 def test_parse_duration_rejects(text: str) -> None:
     with pytest.raises(ValueError):

@@ -25,7 +25,9 @@ from consultations.submissions import (
     clean_text,
 )
 
-ZERO_WIDTH_AND_BIDI = "\u200b\u200c\u200d\u2060\ufeff\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"
+ZERO_WIDTH_AND_BIDI = (
+    "\u200b\u200c\u200d\u2060\ufeff\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"
+)
 COMBINING = re.compile(r"[\u0300-\u036f\u1ab0-\u1aff\u20d0-\u20ff\ufe20-\ufe2f]")
 
 # --- clean_text ------------------------------------------------------------------------
@@ -141,7 +143,9 @@ def test_the_length_limit_is_checked_on_the_cleaned_text(kind: Kind, limit: int)
 
 def test_the_limits_are_what_the_module_says() -> None:
     assert (MAX_COMMENT_CHARS, MAX_AMENDMENT_CHARS) == (2000, 4000)
-    assert check_text(Kind.AMENDMENT, "b" * (MAX_COMMENT_CHARS + 1)) == "b" * (MAX_COMMENT_CHARS + 1)
+    assert check_text(Kind.AMENDMENT, "b" * (MAX_COMMENT_CHARS + 1)) == "b" * (
+        MAX_COMMENT_CHARS + 1
+    )
     with pytest.raises(TextTooLong):
         check_text(Kind.COMMENT, "b" * (MAX_COMMENT_CHARS + 1))
 
@@ -158,7 +162,9 @@ def test_an_amendment_identical_to_the_paragraph_after_cleaning_is_refused() -> 
     assert check_text(Kind.COMMENT, "The Coalition is concerned.", paragraph) == (
         "The Coalition is concerned."
     )
-    assert check_text(Kind.AMENDMENT, "The Coalition is concerned.") == "The Coalition is concerned."
+    assert (
+        check_text(Kind.AMENDMENT, "The Coalition is concerned.") == "The Coalition is concerned."
+    )
 
 
 @pytest.mark.xfail(

@@ -67,10 +67,11 @@ class MatrixUserFactory:
     across sessions), logs in with the password (a real /login, new device) and returns
     the client. ``server`` defaults to the session ``synapse``. ``encryption=True``
     needs matrix-nio's e2e extra (vodozemac) and skips the test without it. The
-    default client config gives up after 6 connection failures (about 6 s of backoff)
-    instead of nio's retry-forever; 429s are still retried unless ``config`` says
-    otherwise. All clients are closed at teardown. ``passwords[user_id]`` keeps
-    each password, for tests that log in again.
+    default client config retries connection errors once a second for ~30 s (nio's
+    default is forever, with growing backoff); 429s are still retried, waiting
+    ``retry_after_ms``, unless ``config`` says otherwise (``max_limit_exceeded=0``).
+    All clients are closed at teardown. ``passwords[user_id]`` keeps each password,
+    for tests that log in again.
     """
 
     def __init__(self, request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory):
@@ -101,7 +102,10 @@ class MatrixUserFactory:
             config = nio.AsyncClientConfig(
                 encryption_enabled=encryption,
                 store_sync_tokens=False,
-                max_timeouts=6,
+                # nio retries connection errors forever by default; here it gives up
+                # after ~30 s, polling once a second (enough for a Synapse restart).
+                max_timeouts=30,
+                max_timeout_retry_wait_time=1.0,
                 request_timeout=30,
             )
         client = nio.AsyncClient(

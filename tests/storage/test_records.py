@@ -39,7 +39,9 @@ def _world(store: Store) -> World:
     with store.transaction() as records:
         facilitator = records.person_for("telegram:1", display_name="Fac", language="en")
         assert facilitator.id is not None
-        consultation = records.create_consultation("Surveillance exports", created_by=facilitator.id)
+        consultation = records.create_consultation(
+            "Surveillance exports", created_by=facilitator.id
+        )
         assert consultation.id is not None
         version = records.add_version(
             consultation.id,
@@ -65,12 +67,21 @@ def _stakeholder(store: Store, platform_id: str, **fields: str) -> int:
 
 
 def _submission(
-    world: World, person_id: int | None, kind: Kind, uid: str = "u1", *,
-    text: str | None = None, source: str | None = None,
+    world: World,
+    person_id: int | None,
+    kind: Kind,
+    uid: str = "u1",
+    *,
+    text: str | None = None,
+    source: str | None = None,
 ) -> Submission:
     return Submission(
-        round_id=world.round_id, person_id=person_id, paragraph_uid=uid,
-        kind=kind.value, text=text, source=source,
+        round_id=world.round_id,
+        person_id=person_id,
+        paragraph_uid=uid,
+        kind=kind.value,
+        text=text,
+        source=source,
     )
 
 
@@ -269,8 +280,14 @@ def _invite(store: Store, world: World, code: str, *, uses: int, expires_at) -> 
         group = next(g for g in records.groups(world.consultation_id) if g.key == "civil-society")
         records.add_invite(
             code,
-            Invite(code_hash="", consultation_id=world.consultation_id, group_id=group.id,
-                   role=Role.STAKEHOLDER.value, uses_left=uses, expires_at=expires_at),
+            Invite(
+                code_hash="",
+                consultation_id=world.consultation_id,
+                group_id=group.id,
+                role=Role.STAKEHOLDER.value,
+                uses_left=uses,
+                expires_at=expires_at,
+            ),
         )
 
 
@@ -321,10 +338,15 @@ def test_versions_are_numbered_per_consultation_and_keep_paragraph_order(store: 
         other = records.create_consultation("Another", created_by=world.person_id)
         assert other.id is not None
         second = records.add_version(
-            world.consultation_id, title="Draft v2",
-            paragraphs=[("zz", "Zeta first.", []), ("aa", "Alpha second.", [11, 12]),
-                        ("mm", "Mu third.", [13])],
-            parent_id=world.version_id, created_by=world.person_id,
+            world.consultation_id,
+            title="Draft v2",
+            paragraphs=[
+                ("zz", "Zeta first.", []),
+                ("aa", "Alpha second.", [11, 12]),
+                ("mm", "Mu third.", [13]),
+            ],
+            parent_id=world.version_id,
+            created_by=world.person_id,
         )
         first_of_other = records.add_version(
             other.id, title="Other", paragraphs=[("q", "Q.", [])], parent_id=None, created_by=None
@@ -393,8 +415,12 @@ def test_the_audit_chain_links_and_each_hash_covers_the_stored_fields(store: Sto
         records.audit(world.consultation_id, "p-aaa", "round.open", {"round": 1, "hours": 72})
         records.audit(None, "p-bbb", "admin.grant", {"who": "p-ccc", "roles": ["facilitator"]})
     with store.transaction() as records:
-        records.audit(world.consultation_id, "p-aaa", "amendment.accept",
-                      {"id": 5, "note": "Agreed «as is»", "nested": {"b": 2, "a": 1}})
+        records.audit(
+            world.consultation_id,
+            "p-aaa",
+            "amendment.accept",
+            {"id": 5, "note": "Agreed «as is»", "nested": {"b": 2, "a": 1}},
+        )
 
     with Store(store.engine).transaction() as records:
         trail = records.audit_trail()
@@ -406,7 +432,8 @@ def test_the_audit_chain_links_and_each_hash_covers_the_stored_fields(store: Sto
             assert event.at.tzinfo is not None
             assert _recomputed(event) == event.hash
         assert [e.action for e in records.audit_trail(world.consultation_id)] == [
-            "round.open", "amendment.accept"
+            "round.open",
+            "amendment.accept",
         ]
 
     # someone edits a stored detail behind the bot's back
@@ -476,7 +503,7 @@ def test_erasure_pseudonymises_submissions_by_default(store: Store, clock) -> No
 
 def test_erasure_can_delete_submissions_but_keeps_published_amendments(store: Store, clock) -> None:
     world = _world(store)
-    ana, ids = _erasable(store, world, clock)
+    ana, _ = _erasable(store, world, clock)
     with store.transaction() as records:
         accepted = records.add_submission(
             _submission(world, ana, Kind.AMENDMENT, "u2", text="Second, better.", source="t:100:3"),

@@ -1,0 +1,144 @@
+"""The `consultbot` command line, run as a person would run it: as a real process."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+EXE = shutil.which("consultbot") or str(Path(sys.executable).with_name("consultbot"))
+
+
+def consultbot(
+    *args: str, tmp_path: Path, stdin: str | None = None, **env: str
+) -> subprocess.CompletedProcess[str]:
+    environment = {k: v for k, v in os.environ.items() if not k.startswith("CONSULTBOT_")}
+    environment |= {"CONSULTBOT_DATA_DIR": str(tmp_path / "data"), "COLUMNS": "200", **env}
+    return subprocess.run(
+        [EXE, *args],
+        input=stdin,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=tmp_path,
+        env=environment,
+    )
+
+
+def test_help_lists_every_command(tmp_path: Path) -> None:
+    result = consultbot("--help", tmp_path=tmp_path)
+    assert result.returncode == 0
+    for command in ("run", "chat", "demo", "export", "db", "invite"):
+        assert command in result.stdout
+
+
+def test_demo_runs_a_whole_consultation_and_leaves_the_record(tmp_path: Path) -> None:
+    result = consultbot("demo", "--quiet", "--out", str(tmp_path / "record"), tmp_path=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert "Version 2 published with 3 accepted amendments" in result.stdout
+    assert "[-clear-]{+substantial+}" in result.stdout
+    assert str(tmp_path / "record") in result.stdout
+    exported = list((tmp_path / "record").glob("*-v2.md"))
+    assert len(exported) == 1
+    record = exported[0].read_text()
+    assert "Draft position, version 2" in record and "Decisions on amendments" in record
+    assert "**rejected** — It turns a commitment" in record
+
+    # the secretariat exports the same record again from the command line
+    database = f"sqlite:///{tmp_path / 'record' / 'demo.db'}"
+    out = tmp_path / "again.md"
+    again = consultbot(
+        "export",
+        "--consultation",
+        "1",
+        "-o",
+        str(out),
+        tmp_path=tmp_path,
+        CONSULTBOT_DATABASE_URL=database,
+    )
+    assert again.returncode == 0, again.stderr
+    assert "Draft position, version 2" in out.read_text()
+
+
+def test_run_without_any_platform_says_what_to_set(tmp_path: Path) -> None:
+    result = consultbot("run", tmp_path=tmp_path)
+    assert result.returncode == 2
+    assert "CONSULTBOT_TELEGRAM_TOKEN" in result.stderr and "consultbot demo" in result.stderr
+
+
+def test_bad_configuration_is_reported_not_a_traceback(tmp_path: Path) -> None:
+    result = consultbot("run", tmp_path=tmp_path, CONSULTBOT_ADMINS="alice")
+    assert result.returncode == 2
+    assert "Configuration error" in result.stderr and "not a platform id" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_db_upgrade_and_invite_from_the_command_line(tmp_path: Path) -> None:
+    database = f"sqlite:///{tmp_path / 'ops.db'}"
+    assert (
+        consultbot("db", "upgrade", tmp_path=tmp_path, CONSULTBOT_DATABASE_URL=database).returncode
+        == 0
+    )
+    missing = consultbot(
+        "invite",
+        "--consultation",
+        "7",
+        "facilitator",
+        tmp_path=tmp_path,
+        CONSULTBOT_DATABASE_URL=database,
+    )
+    assert missing.returncode == 2 and "no consultation 7" in missing.stderr
+
+
+def test_the_console_plays_facilitator_and_stakeholder(tmp_path: Path) -> None:
+    draft = tmp_path / "draft.md"
+    draft.write_text("# A statement\n\nFirst paragraph.\n\nSecond paragraph.\n")
+    script = "\n".join(
+        [
+            "/new Console statement",
+            f":file {draft}",
+            "/invite government",
+            ":quit",
+        ]
+    )
+    first = consultbot("chat", tmp_path=tmp_path, stdin=script + "\n")
+    assert first.returncode == 0, first.stderr
+    assert "loaded with 2 paragraphs" in first.stdout
+    code = next(
+        line.strip()
+        for line in first.stdout.splitlines()
+        if len(line.strip()) >= 20
+        and " " not in line.strip()
+        and not line.startswith(("facilitator>", "http"))
+    )
+    second = consultbot(
+        "chat",
+        tmp_path=tmp_path,
+        stdin="\n".join(
+            [
+                "/round open 1d",
+                ":as ana",
+                f"/start {code}",
+                "Ana Org",
+                "/review",
+                "1",
+                "/mine",
+                ":quit",
+            ]
+        )
+        + "\n",
+    )
+    assert second.returncode == 0, second.stderr
+    assert "Round 1 is open" in second.stdout
+    assert "Reply with a number" in second.stdout
+    assert "paragraph 1 · support" in second.stdout
+
+
+@pytest.mark.parametrize("args", [("export", "--consultation", "1", "--format", "pdf")])
+def test_export_of_an_unknown_format_is_refused(tmp_path: Path, args: tuple[str, ...]) -> None:
+    result = consultbot(*args, tmp_path=tmp_path)
+    assert result.returncode == 2 and "not an export format" in result.stderr
