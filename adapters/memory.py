@@ -13,6 +13,7 @@ that has one. The adapter declares buttons and edits by default; pass
 from __future__ import annotations
 
 import itertools
+import secrets
 from collections import defaultdict
 from dataclasses import dataclass
 
@@ -56,6 +57,7 @@ class MemoryAdapter:
         self.blocked: set[str] = set()
         self.menus: dict[str, list[str]] = {}  # chat -> command names in its menu
         self._ids = itertools.count(1)
+        self._session = secrets.token_hex(3)  # a restarted platform never reuses message ids
 
     async def start(self, handler: InboundHandler) -> None:
         self.handler = handler
@@ -112,7 +114,7 @@ class MemoryAdapter:
             Inbound(
                 sender=PlatformId(f"{PLATFORM}:{name}"),
                 chat=chat,
-                message_id=message_id or f"in-{next(self._ids)}",
+                message_id=message_id or f"in-{self._session}-{next(self._ids)}",
                 text=text,
                 attachment=attachment,
                 private=group is None,
@@ -129,7 +131,7 @@ class MemoryAdapter:
                     Inbound(
                         sender=PlatformId(f"{PLATFORM}:{name}"),
                         chat=self.chat_of(name),
-                        message_id=f"press-{next(self._ids)}",
+                        message_id=f"press-{self._session}-{next(self._ids)}",
                         button=sent.buttons[label],
                         reply_to=sent.id,
                     )
@@ -143,7 +145,7 @@ class MemoryAdapter:
             Inbound(
                 sender=PlatformId(f"{PLATFORM}:{name}"),
                 chat=self.chat_of(name),
-                message_id=f"react-{next(self._ids)}",
+                message_id=f"react-{self._session}-{next(self._ids)}",
                 reaction=emoji,
                 reply_to=message_id,
             )

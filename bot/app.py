@@ -15,6 +15,7 @@ from importlib.metadata import entry_points
 
 from bot.dispatcher import Dispatcher
 from bot.events import Adapter
+from bot.scheduler import RoundScheduler
 from bot.settings import Settings
 from storage.engine import current_revision, head_revision, make_engine, upgrade
 from storage.records import Store
@@ -77,9 +78,12 @@ async def serve(dispatcher: Dispatcher) -> None:
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
+    scheduler = RoundScheduler(dispatcher)
     await dispatcher.start()
+    await scheduler.start()
     log.info("consultbot running with %s", ", ".join(dispatcher.adapters) or "no adapter")
     try:
         await stop.wait()
     finally:
+        await scheduler.stop()
         await dispatcher.stop()

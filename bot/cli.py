@@ -81,8 +81,13 @@ def chat(
     dispatcher.add(adapter)
 
     async def session() -> None:
+        from bot.scheduler import RoundScheduler
+
+        scheduler = RoundScheduler(dispatcher)
         await dispatcher.start()
+        await scheduler.start()
         await adapter.finished.wait()  # type: ignore[attr-defined]
+        await scheduler.stop()
         await dispatcher.stop()
 
     console.print(f"Data: {settings.database_url}")

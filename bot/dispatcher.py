@@ -17,7 +17,7 @@ import json
 import logging
 import time
 import weakref
-from collections.abc import Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -36,7 +36,7 @@ from bot.events import (
     platform_of,
 )
 from bot.handlers import facilitation, people, review
-from bot.messages import Catalog
+from bot.messages import Catalog, localise
 from bot.permissions import allowed
 from bot.turn import Refusal, Turn
 from consultations.errors import ConsultationError
@@ -46,6 +46,7 @@ log = logging.getLogger(__name__)
 
 Clock = Callable[[], datetime]
 CHOICES = "_choices"
+SYSTEM = PlatformId("system:scheduler")
 
 
 def utc_now() -> datetime:
@@ -69,6 +70,7 @@ class Outcome:
     duplicate: bool = False
     # The person's command menu changed (joined, new role, switched consultation).
     menu: tuple[Adapter, ChatId, list[tuple[str, str]]] | None = None
+    schedule_changed: bool = False
 
 
 class Dispatcher:
@@ -86,6 +88,8 @@ class Dispatcher:
         self.clock = clock
         self.adapters: dict[str, Adapter] = {}
         self._locks: weakref.WeakValueDictionary[str, asyncio.Lock] = weakref.WeakValueDictionary()
+        # Called after a turn that changed a round's times or state (the scheduler re-plans).
+        self.on_schedule_change: Callable[[], Awaitable[None]] | None = None
 
     def add(self, adapter: Adapter) -> None:
         self.adapters[adapter.platform] = adapter
@@ -113,6 +117,8 @@ class Dispatcher:
             if outcome.menu is not None:
                 adapter, chat, commands = outcome.menu
                 await adapter.set_menu(chat, commands)
+            if outcome.schedule_changed and self.on_schedule_change is not None:
+                await self.on_schedule_change()
             log.debug(
                 "event handled platform=%s duplicate=%s messages=%d ms=%.1f",
                 platform_of(event.chat),
@@ -134,9 +140,35 @@ class Dispatcher:
                 messages = [(adapter, self._adapt(records, turn, adapter, m)) for m in turn.replies]
                 messages += self._notices(records, turn)
                 menu = (adapter, turn.chat, self.menu(turn)) if turn.menu_changed else None
-                return Outcome(messages, menu=menu)
+                return Outcome(messages, menu=menu, schedule_changed=turn.schedule_changed)
         except Duplicate:
             return Outcome(duplicate=True)
+
+    # ---- jobs (the scheduler) ----------------------------------------------------------
+
+    async def run_job(self, job: Callable[[Turn], None]) -> None:
+        """Run `job` as the system in one transaction, then send what it asked to send."""
+        outcome = await asyncio.to_thread(self._process_job, job)
+        await self.deliver(outcome.messages)
+
+    def _process_job(self, job: Callable[[Turn], None]) -> Outcome:
+        try:
+            with self.store.transaction() as records:
+                person = records.person_for(SYSTEM, display_name="consultbot", language=None)
+                turn = Turn(
+                    records=records,
+                    event=Inbound(sender=SYSTEM, chat=ChatId(SYSTEM), message_id="job"),
+                    person=person,
+                    now=self.clock(),
+                    catalog=self.catalog,
+                    capabilities=Capability.NONE,
+                    admin=True,
+                )
+                job(turn)
+                return Outcome(self._notices(records, turn))  # its own replies go nowhere
+        except (Refusal, ConsultationError, Duplicate) as error:
+            log.warning("scheduled job did nothing: %s", type(error).__name__)
+            return Outcome()
 
     def _turn(self, records: Records, event: Inbound, adapter: Adapter) -> Turn:
         person = records.person_for(
@@ -299,7 +331,8 @@ class Dispatcher:
                 chat = identity.dm_chat or adapter.private_chat(PlatformId(identity.platform_id))
                 if chat is None:
                     continue
-                text = self.catalog.text(notice.key, person.language, **notice.values)
+                values = localise(notice.values, person.timezone)
+                text = self.catalog.text(notice.key, person.language, **values)
                 out.append(
                     (adapter, Outbound(chat=ChatId(chat), text=text, attachment=notice.attachment))
                 )

@@ -9,7 +9,10 @@ from __future__ import annotations
 
 import string
 from collections.abc import Mapping
+from datetime import datetime
 from typing import Any
+
+from consultations.schedule import show
 
 ENGLISH: dict[str, str] = {
     # joining and getting around
@@ -136,14 +139,27 @@ ENGLISH: dict[str, str] = {
     "round.opened": "Round {number} is open on version {version} for {left}. {people} stakeholders have been told.",
     "round.announce": (
         "Round {number} of “{title}” is open: {count} paragraphs of version {version} to review, "
-        "{left} left.\nSend review to begin."
+        "until {closes} ({left} left).\nSend review to begin."
     ),
     "round.extended": "Round {number} extended: {left} left.",
-    "round.extended_notice": "Round {number} of “{title}” has been extended: {left} left.",
+    "round.extended_notice": "Round {number} of “{title}” has been extended until {closes} ({left} left).",
     "round.closed": "Round {number} is closed.",
     "round.closed_notice": "Round {number} of “{title}” is closed. Thank you for your input.",
     "round.summary_notice": "Round {number} has closed. Summary:\n{summary}",
     "remind.sent": "Reminder sent to {count} stakeholders who have not answered yet.",
+    "round.scheduled": "Round {number} will open at {opens} and close at {closes}. Stakeholders will be told when it opens.",
+    "round.scheduled_notice": "Round {number} of “{title}” will open at {opens} and close at {closes}.",
+    "timezone.set": "Your time zone is now {zone}. Times are shown to you in it.",
+    "timezone.current": "Your time zone is {zone}. Change it with timezone ZONE, e.g. timezone Europe/Zurich.",
+    "error.schedule": "That schedule could not be understood.",
+    "error.unknown_zone": "“{zone}” is not a time zone I know. Did you mean {suggestion}?",
+    "error.bad_time": "“{text}” is not a time I can read. Write e.g. round schedule 2026-12-01 09:00 2026-12-04 17:00 Europe/Zurich, or a start and a duration such as 72h.",
+    "error.ambiguous_time": "{when} happens twice in {zone} (clocks go back that night). Pick a time an hour earlier or later.",
+    "error.nonexistent_time": "{when} does not exist in {zone} (clocks go forward that night). Pick another time.",
+    "error.past_time": "{when} is already past. Give a time in the future.",
+    "error.end_before_start": "The round must close after it opens.",
+    "help.round_schedule": "open and close a round at given times (START END [ZONE], or START DURATION)",
+    "help.timezone": "show or set your time zone",
     "remind.notice": "Reminder: round {number} of “{title}” closes in {left} and we have not heard from you yet. Send review to begin.",
     "state.scheduled": "scheduled",
     "state.open": "open",
@@ -251,6 +267,11 @@ class Catalog:
         table = self.languages.get((language or "en").split("-")[0].lower(), ENGLISH)
         template = table.get(key) or ENGLISH[key]
         return template.format(**values)
+
+
+def localise(values: Mapping[str, Any], zone: str | None) -> dict[str, Any]:
+    """Values as one person reads them: instants in their time zone (UTC if none)."""
+    return {k: show(v, zone) if isinstance(v, datetime) else v for k, v in values.items()}
 
 
 def placeholders(template: str) -> set[str]:

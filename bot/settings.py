@@ -6,6 +6,7 @@ Nothing else reads the environment; the validated `Settings` is passed to whoeve
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -30,6 +31,16 @@ class Settings(BaseSettings):
     database_url: str = ""
     telegram_token: SecretStr | None = None
     telegram_api_url: str = "https://api.telegram.org"
+    # Webhook mode (instead of long polling) when a public HTTPS URL is set: Telegram POSTs
+    # updates there with the secret in a header; the bot listens on listen:port behind
+    # the HTTPS proxy. Several workers may share one URL through a load balancer.
+    telegram_webhook_url: str | None = None
+    telegram_webhook_secret: SecretStr | None = None
+    telegram_webhook_listen: str = "127.0.0.1"
+    telegram_webhook_port: int = Field(default=8443, ge=1, le=65535)
+    # Files people send (drafts) are downloaded up to this size; the Bot API's own limit is
+    # 20 MB (a self-hosted Bot API server allows more).
+    telegram_max_file_bytes: int = Field(default=20 * 1024 * 1024, ge=1)
     matrix_homeserver: str | None = None
     matrix_user_id: str | None = None
     matrix_password: SecretStr | None = None
@@ -55,6 +66,11 @@ class Settings(BaseSettings):
                 )
         return value
 
+    @field_validator("telegram_api_url")
+    @classmethod
+    def _strip_slash(cls, value: str) -> str:
+        return value.rstrip("/")
+
     @model_validator(mode="after")
     def _defaults(self) -> Settings:
         if not self.database_url:
@@ -69,7 +85,26 @@ class Settings(BaseSettings):
             raise ValueError(
                 "set CONSULTBOT_MATRIX_PASSWORD or CONSULTBOT_MATRIX_ACCESS_TOKEN for Matrix"
             )
+        if self.telegram_webhook_url:
+            self._check_webhook(self.telegram_webhook_url, self.telegram_webhook_secret)
         return self
+
+    @staticmethod
+    def _check_webhook(url: str, secret: SecretStr | None) -> None:
+        if not url.startswith(("https://", "http://")):
+            raise ValueError(
+                "CONSULTBOT_TELEGRAM_WEBHOOK_URL must start with https:// "
+                "(http:// only with a self-hosted Bot API server)"
+            )
+        if secret is None:
+            raise ValueError(
+                "set CONSULTBOT_TELEGRAM_WEBHOOK_SECRET with CONSULTBOT_TELEGRAM_WEBHOOK_URL "
+                "(1-256 characters: letters, digits, _ and -)"
+            )
+        if not re.fullmatch(r"[A-Za-z0-9_-]{1,256}", secret.get_secret_value()):
+            raise ValueError(
+                "CONSULTBOT_TELEGRAM_WEBHOOK_SECRET may only hold 1-256 letters, digits, _ and -"
+            )
 
     @property
     def is_embedded(self) -> bool:

@@ -15,7 +15,7 @@ from datetime import datetime
 from typing import Any
 
 from bot.events import Attachment, Capability, ChatId, Choice, Inbound, Outbound
-from bot.messages import Catalog
+from bot.messages import Catalog, localise
 from consultations.model import Attribution, Role
 from storage.records import Records
 from storage.tables import Consultation, Person, StakeholderGroupRow
@@ -51,6 +51,7 @@ class Turn:
     replies: list[Outbound] = field(default_factory=list)
     notices: list[Notice] = field(default_factory=list)
     menu_changed: bool = False  # roles or consultation changed: refresh the command menu
+    schedule_changed: bool = False  # a round's times or state changed: re-plan the scheduler
 
     # ---- who, and where ------------------------------------------------------------------
 
@@ -64,7 +65,9 @@ class Turn:
         return self.event.chat
 
     def t(self, key: str, **values: Any) -> str:
-        return self.catalog.text(key, self.person.language, **values)
+        return self.catalog.text(
+            key, self.person.language, **localise(values, self.person.timezone)
+        )
 
     def consultation(self) -> Consultation | None:
         cid = self.person.current_consultation_id

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import io
 import re
-import unicodedata
 import zipfile
 from dataclasses import dataclass
 
@@ -55,19 +54,33 @@ class DraftText:
 _LINE_BREAKS = str.maketrans(
     {"\r": "\n", "\v": "\n", "\f": "\n", "\x85": "\n", "\u2028": "\n", "\u2029": "\n\n"}
 )
-# Invisible characters that would make two identical-looking paragraphs differ. ZWNJ and
-# ZWJ are kept: Persian and Indic spelling and emoji sequences depend on them.
-_INVISIBLE = frozenset("\u00ad\u180e\u200b\u2060\ufeff")
+# Control characters (Unicode category Cc) other than tab and newline, and invisible
+# characters that would make two identical-looking paragraphs differ. ZWNJ and ZWJ are
+# kept: Persian and Indic spelling and emoji sequences depend on them.
+_UNWANTED = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u00ad\u180e\u200b\u2060\ufeff]+")
 
 
 def _clean(text: str) -> str:
     """Unify line breaks; drop control characters (bar newline and tab) and invisibles."""
-    text = text.replace("\r\n", "\n").translate(_LINE_BREAKS)
-    return "".join(
-        ch
-        for ch in text
-        if ch in "\n\t" or (ch not in _INVISIBLE and unicodedata.category(ch) != "Cc")
-    )
+    return _UNWANTED.sub("", text.replace("\r\n", "\n").translate(_LINE_BREAKS))
+
+
+def _drop_comments(text: str) -> str:
+    """Remove HTML comments; an unclosed "<!--" is left for the author to see.
+
+    A scan rather than a regular expression, which would take quadratic time on a text
+    full of unclosed comments.
+    """
+    kept: list[str] = []
+    position = 0
+    while (start := text.find("<!--", position)) != -1:
+        end = text.find("-->", start + 4)
+        if end == -1:
+            break
+        kept.append(text[position:start])
+        position = end + 3
+    kept.append(text[position:])
+    return "".join(kept)
 
 
 def _collapse(text: str) -> str:
@@ -82,7 +95,7 @@ _ROMAN = "[ivxlcIVXLC]{1,6}"
 _ORDINAL = rf"(?:\d{{1,3}}[.)]|\((?:\d{{1,3}}|[A-Za-z]|{_ROMAN})\)|(?:[A-Za-z]|{_ROMAN})\))"
 _LIST_ITEM = re.compile(rf"(?P<marker>{_BULLET}|{_ORDINAL})(?:[ \t]+(?P<rest>.*))?")
 _FIRST_ORDINAL = re.compile(r"\(?(?:0*1|[aAiI])[.)]?\)?")
-_TYPED_NUMBER = re.compile(rf"^(?:{_ORDINAL}|{_BULLET})\s+")
+_TYPED_NUMBER = re.compile(rf"^(?:{_ORDINAL}|{_BULLET})(?:\s+|$)")
 
 
 def _strip_typed_number(paragraph: str) -> str:
@@ -96,8 +109,8 @@ def _normalise(text: str) -> str:
 
 # --- Markdown and plain text -----------------------------------------------------------
 
-_HTML_COMMENT = re.compile(r"<!--.*?-->", re.DOTALL)
-_ATX_HEADING = re.compile(r"(?P<level>#{1,6})(?:[ \t]+(?P<text>.*?))?(?:[ \t]+#+)?[ \t]*")
+_QUOTE_MARKS = re.compile(r"(?:>[ \t]*)+")
+_ATX_HEADING = re.compile(r"(?P<level>#{1,6})(?:[ \t]+(?P<text>.*))?")
 _RULE = re.compile(r"([-*_])[ \t]*(?:\1[ \t]*){2,}")
 _SETEXT_H1 = re.compile(r"=+[ \t]*")
 
@@ -110,7 +123,7 @@ def parse_text(text: str, *, filename: str = "pasted text") -> DraftText:
     """
     if len(text) > MAX_DRAFT_BYTES:
         raise UnreadableDraftFile(filename=filename, reason=_too_large(MAX_DRAFT_BYTES))
-    text = _HTML_COMMENT.sub("", _clean(text))
+    text = _drop_comments(_clean(text))
 
     title: str | None = None
     paragraphs: list[str] = []
@@ -127,23 +140,24 @@ def parse_text(text: str, *, filename: str = "pasted text") -> DraftText:
 
     for raw in text.split("\n"):
         line = raw.strip()
-        while line.startswith(">"):  # a quoted draft: read what is quoted
-            line = line[1:].strip()
+        if line[:1] == ">" and (quoted := _QUOTE_MARKS.match(line)):  # a quoted draft
+            line = line[quoted.end() :].rstrip()
         if not line:
             finish()
             in_item = False
             continue
 
-        heading = _ATX_HEADING.fullmatch(line)
+        # Cheap first-character tests keep long plain lines away from the patterns.
+        heading = _ATX_HEADING.fullmatch(line) if line[0] == "#" else None
         if heading:
             finish()
             blocks += 1
-            words = _collapse(heading["text"] or "")
+            words = _heading_text(heading["text"] or "")
             if blocks == 1 and len(heading["level"]) == 1 and words:
                 title = words
             continue
 
-        if _SETEXT_H1.fullmatch(line):
+        if line[0] == "=" and _SETEXT_H1.fullmatch(line):
             if len(lines) == 1 and not in_item:  # "Title" underlined with "===="
                 words = _collapse(lines.pop())
                 if blocks == 1 and words:
@@ -151,7 +165,7 @@ def parse_text(text: str, *, filename: str = "pasted text") -> DraftText:
             finish()
             continue
 
-        if _RULE.fullmatch(line):
+        if line[0] in "-*_" and _RULE.fullmatch(line):
             finish()
             continue
 
@@ -177,6 +191,14 @@ def parse_text(text: str, *, filename: str = "pasted text") -> DraftText:
 
     finish()
     return _checked(DraftText(title=title, paragraphs=tuple(paragraphs)), filename)
+
+
+def _heading_text(text: str) -> str:
+    """The words of an ATX heading, without the optional closing hashes ("# Title #")."""
+    unclosed = text.rstrip("#")
+    if not unclosed or unclosed[-1] in " \t":
+        text = unclosed
+    return _collapse(text)
 
 
 def _checked(draft: DraftText, filename: str) -> DraftText:

@@ -18,6 +18,9 @@ MAX_AMENDMENT_CHARS = 4000
 
 _INVISIBLE = {
     "\u200b",
+    "\u200e",
+    "\u200f",
+    "\u061c",
     "\u200c",
     "\u200d",
     "\u2060",
@@ -33,20 +36,20 @@ _INVISIBLE = {
     "\u2069",
 }
 _SPACES = re.compile(r"\s+")
-_COMBINING_RUN = re.compile(
-    r"([\u0300-\u036f\u1ab0-\u1aff\u20d0-\u20ff\ufe20-\ufe2f]{3})[\u0300-\u036f\u1ab0-\u1aff\u20d0-\u20ff\ufe20-\ufe2f]+"
-)
+_MARKS = "\u0300-\u036f\u1ab0-\u1aff\u20d0-\u20ff\ufe20-\ufe2f"
+_COMBINING_RUN = re.compile(f"([{_MARKS}]{{3}})[{_MARKS}]+")
 
 
 def clean_text(text: str) -> str:
     """Text as it will be stored and shown: visible characters, single spaces."""
-    text = unicodedata.normalize("NFC", text)
+    text = unicodedata.normalize("NFC", text)  # first, so the cap sees whole characters
     kept = "".join(
         ch
         for ch in text
         if ch not in _INVISIBLE and (ch in "\n\t" or unicodedata.category(ch) != "Cc")
     )
     kept = _COMBINING_RUN.sub(r"\1", kept)  # stacked diacritics beyond three are noise
+    kept = unicodedata.normalize("NFC", kept)  # and last, so cleaning twice changes nothing
     return _SPACES.sub(" ", kept).strip()
 
 

@@ -360,6 +360,23 @@ class Records:
     def round_by_id(self, round_id: int) -> Round | None:
         return self.session.get(Round, round_id)
 
+    def round_for_update(self, round_id: int) -> Round | None:
+        """The round, locked until the transaction ends (a row lock on PostgreSQL;
+        SQLite's BEGIN IMMEDIATE already serialises writers)."""
+        return self.session.exec(
+            select(Round).where(Round.id == round_id).with_for_update()
+        ).first()
+
+    def live_rounds(self) -> Sequence[Round]:
+        """Rounds that still have something to happen: scheduled or open."""
+        return self.session.exec(
+            select(Round).where(col(Round.state).in_(["scheduled", "open"])).order_by(col(Round.id))
+        ).all()
+
+    def values_with_prefix(self, prefix: str) -> dict[str, str]:
+        rows = self.session.exec(select(KeyValue).where(col(KeyValue.key).startswith(prefix))).all()
+        return {row.key: row.value for row in rows}
+
     # ---- submissions ---------------------------------------------------------------
 
     def add_submission(self, submission: Submission, *, at: datetime) -> Submission:

@@ -262,7 +262,7 @@ class SynapseServer:
                 pass
             if time.monotonic() > deadline:
                 raise SynapseError(
-                    f"Synapse did not answer {url} within {self.startup_timeout:.0f}s.\n"
+                    f"Synapse did not answer {url} within {self.startup_timeout:g}s.\n"
                     f"{self.log_tail()}"
                 )
             time.sleep(0.05)

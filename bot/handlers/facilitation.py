@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from bot.commands import Access, Arg, duration, positive_int, registry
 from bot.handlers.common import (
@@ -95,8 +95,14 @@ def _rounds_of(turn: Turn, consultation: Consultation) -> Round | None:
 
 @registry.command("round open", Arg("duration", duration), access=Access.FACILITATOR)
 def round_open(turn: Turn, duration: timedelta) -> None:
-    """Open a round on the latest version, closing after DURATION (e.g. 72h, 3d, 1w)."""
+    """Open a round on the latest version now, closing after DURATION (e.g. 72h, 3d, 1w)."""
     consultation = turn.require_consultation()
+    round_ = next_round(turn, consultation)
+    open_round(turn, consultation, round_, turn.now + duration)
+
+
+def next_round(turn: Turn, consultation: Consultation) -> Round:
+    """The round to open or schedule: a scheduled one, or a new one on the latest version."""
     version = turn.records.version(cid(consultation))
     if version is None or version.id is None:
         raise Refusal("draft.none")
@@ -104,17 +110,22 @@ def round_open(turn: Turn, duration: timedelta) -> None:
     if latest is not None and latest.state == RoundState.OPEN:
         raise Refusal("round.already_open", number=latest.number)
     if latest is not None and latest.state == RoundState.SCHEDULED:
-        round_ = latest
-    else:
-        round_ = turn.records.add_round(cid(consultation), version.id)
+        return latest
+    return turn.records.add_round(cid(consultation), version.id)
+
+
+def open_round(turn: Turn, consultation: Consultation, round_: Round, closes_at: datetime) -> None:
+    """Open `round_` now and tell every stakeholder, with the close in their time zone."""
     round_.state = round_rules.transition(RoundState(round_.state), "open")
     round_.opened_at = turn.now
-    round_.closes_at = turn.now + duration
+    round_.closes_at = closes_at
     turn.records.save(round_)
-    turn.audit(
-        consultation, "round.opened", round=round_.number, closes_at=round_.closes_at.isoformat()
-    )
-    count = len(paragraphs(turn.records, version.id))
+    turn.schedule_changed = True
+    turn.audit(consultation, "round.opened", round=round_.number, closes_at=closes_at.isoformat())
+    version = turn.records.version_by_id(round_.version_id)
+    assert version is not None
+    count = len(paragraphs(turn.records, round_.version_id))
+    left = format_duration(closes_at - turn.now)
     for person_id in stakeholders(turn.records, consultation):
         turn.notify(
             person_id,
@@ -123,13 +134,14 @@ def round_open(turn: Turn, duration: timedelta) -> None:
             number=round_.number,
             count=count,
             version=version.number,
-            left=format_duration(duration),
+            left=left,
+            closes=closes_at,
         )
     turn.say(
         "round.opened",
         number=round_.number,
         version=version.number,
-        left=format_duration(duration),
+        left=left,
         people=len(stakeholders(turn.records, consultation)),
     )
 
@@ -148,6 +160,7 @@ def round_extend(turn: Turn, duration: timedelta) -> None:
     round_.state = round_rules.transition(RoundState(round_.state), "extend")
     round_.closes_at = round_rules.extended(round_.closes_at, turn.now, duration)
     turn.records.save(round_)
+    turn.schedule_changed = True
     turn.audit(
         consultation, "round.extended", round=round_.number, closes_at=round_.closes_at.isoformat()
     )
@@ -159,6 +172,7 @@ def round_extend(turn: Turn, duration: timedelta) -> None:
             title=consultation.title,
             number=round_.number,
             left=left,
+            closes=round_.closes_at,
         )
     turn.say("round.extended", number=round_.number, left=left)
 
@@ -175,6 +189,7 @@ def close_round(turn: Turn, consultation: Consultation, round_: Round) -> None:
     round_.state = round_rules.transition(RoundState(round_.state), "close")
     round_.closed_at = turn.now
     turn.records.save(round_)
+    turn.schedule_changed = True
     turn.audit(consultation, "round.closed", round=round_.number)
     summary_text = render_summary(
         turn, summary_for(turn, consultation, round_), consultation.title, round_.number

@@ -1,0 +1,688 @@
+"""Telegram: Bot API updates in, `Inbound` events out; `Outbound` messages in, Bot API calls out.
+
+python-telegram-bot (PTB) does the HTTP: an `Application` is built only for its `ExtBot`
+(request pools, generous timeouts, `AIORateLimiter`) and that bot's lifecycle. Policy stays
+in `bot/`; this module only translates, and it keeps two promises about delivery.
+
+**An update is confirmed only after the dispatcher handled it.** The Bot API confirms
+updates by the next getUpdates call's `offset`, so a client cannot fetch new updates without
+confirming everything it fetched before. PTB's `Updater` fetches the next batch while the
+`Application` still works on the previous one (and confirms the rest on shutdown), so an
+update in flight when the process dies is lost. Hence our own loop over
+`Bot.get_updates(offset=...)`: fetch a batch, handle it (one task per chat, that chat's
+updates in order; chats side by side), and only then ask for the next batch with the
+offset past it. A crash re-fetches the batch and the dispatcher drops what it had already
+stored (`Inbound.source` is the idempotency key). The price: a slow update (say a round
+announced to 2,000 people, about 70 s at Telegram's 30 messages a second) holds back the
+next batch; nothing is lost, it is late. In webhook mode the answer to Telegram's POST is
+sent after handling, which gives the same promise (Telegram redelivers until it gets 2xx).
+
+**A message the dispatcher hands over arrives.** The rate limiter paces sends evenly just
+below 30 a second (Telegram answers bursts with 429) and waits out a 429's `retry_after`;
+network errors, 5xx and timeouts are retried with backoff for several minutes. Telegram
+has no idempotency key for sendMessage, so a request that timed out after Telegram carried
+it out is sent again: a rare duplicate beats a lost message. A refusal for good raises
+`DeliveryError` (`blocked=True` for Forbidden: blocked, kicked, or never started), never
+anything else, so one failed message does not stop the others of the same turn.
+
+    Update ── message ─────────> Inbound(text | attachment, reply_to, private, language)
+           └─ callback_query ──> Inbound(button=data, reply_to=<message with the keyboard>)
+    Outbound ──> sendMessage (HTML, escaped, split < 4096, keyboard / ForceReply on the last part)
+             ├─> editMessageText (edit_of)     └─> sendDocument (attachment)
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hmac
+import html
+import logging
+import re
+import warnings
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import replace
+from datetime import timedelta
+from typing import TYPE_CHECKING, Any, TypeVar
+from urllib.parse import urlsplit
+
+from telegram import (
+    BotCommand,
+    BotCommandScopeChat,
+    CallbackQuery,
+    ForceReply,
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    LinkPreviewOptions,
+    Message,
+    Update,
+)
+from telegram.constants import ChatType, ParseMode
+from telegram.error import (
+    BadRequest,
+    Forbidden,
+    InvalidToken,
+    NetworkError,
+    RetryAfter,
+    TelegramError,
+)
+from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, ExtBot
+
+from bot.app import SetupError
+from bot.events import (
+    Attachment,
+    Capability,
+    ChatId,
+    Choice,
+    DeliveryError,
+    Inbound,
+    InboundHandler,
+    Outbound,
+    PlatformId,
+    local_part,
+    platform_of,
+)
+
+if TYPE_CHECKING:
+    from aiohttp import web
+
+    from bot.settings import Settings
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+PLATFORM = "telegram"
+MESSAGE_LIMIT = 4096  # UTF-16 code units of text, after entity parsing
+CAPTION_LIMIT = 1024
+ALLOWED_UPDATES = ("message", "callback_query")
+COMMAND_NAME = re.compile(r"^[a-z0-9_]{1,32}$")
+SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
+
+POLL_TIMEOUT = 25  # seconds a getUpdates long poll waits for news
+MESSAGES_PER_SECOND = 29.5  # paced evenly: Telegram allows about 30 a second for the whole bot
+RATE_LIMIT_RETRIES = 5  # 429s the rate limiter waits out before `_call` sees one
+SEND_DEADLINE = 300.0  # seconds of retrying a transient failure before giving up on a message
+ANSWER_DEADLINE = 10.0  # a callback answer later than this is no use to anyone
+HANDLE_ATTEMPTS = 3  # an update whose handling keeps failing is dropped (and logged) after these
+NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
+
+
+# ---- platform thing in, our thing out ---------------------------------------------------
+
+
+def chat_ref(chat_id: int) -> ChatId:
+    return ChatId(f"{PLATFORM}:{chat_id}")
+
+
+def person_ref(user_id: int) -> PlatformId:
+    return PlatformId(f"{PLATFORM}:{user_id}")
+
+
+def addressed_to_another_bot(text: str, username: str | None) -> bool:
+    """`/cmd@otherbot` in a group is for that bot, not for us."""
+    if not text.startswith("/"):
+        return False
+    head = text.split(maxsplit=1)[0]
+    _, at, name = head.partition("@")
+    return bool(at) and username is not None and name.lower() != username.lower()
+
+
+def message_event(
+    message: Message, *, bot_id: int | None, attachment: Attachment | None = None
+) -> Inbound | None:
+    """A person's message as an event, or None when it is not for the bot."""
+    user = message.from_user
+    if user is None or user.is_bot:
+        return None  # channel posts, anonymous admins, other bots
+    private = message.chat.type == ChatType.PRIVATE
+    text = message.text or message.caption or ""
+    if not private and not text.startswith("/"):
+        return None  # plain talk in a group is not for the bot (Telegram's privacy mode)
+    if not text and attachment is None and message.document is None:
+        return None  # stickers, photos, service messages: nothing the bot reads
+    reply = message.reply_to_message
+    reply_to = None
+    if reply is not None and reply.from_user is not None and reply.from_user.id == bot_id:
+        reply_to = str(reply.message_id)
+    return Inbound(
+        sender=person_ref(user.id),
+        chat=chat_ref(message.chat.id),
+        message_id=str(message.message_id),
+        text=text,
+        attachment=attachment,
+        private=private,
+        display_name=user.full_name or None,
+        language=user.language_code,
+        reply_to=reply_to,
+    )
+
+
+def button_event(query: CallbackQuery) -> Inbound | None:
+    """A pressed inline button as an event; `reply_to` is the message carrying the keyboard."""
+    message = query.message
+    if message is None or query.data is None:
+        return None  # inline-mode messages and games: not ours
+    return Inbound(
+        sender=person_ref(query.from_user.id),
+        chat=chat_ref(message.chat.id),
+        message_id=f"cb{query.id}",  # callback query ids are unique, so redeliveries match
+        button=query.data,
+        private=message.chat.type == ChatType.PRIVATE,
+        display_name=query.from_user.full_name or None,
+        language=query.from_user.language_code,
+        reply_to=str(message.message_id),
+    )
+
+
+def update_chat(update: Update) -> int | None:
+    """The chat an update belongs to: its updates are handled in order."""
+    if update.callback_query is not None and update.callback_query.message is not None:
+        return update.callback_query.message.chat.id
+    if update.message is not None:
+        return update.message.chat.id
+    return None
+
+
+# ---- our thing in, platform thing out ---------------------------------------------------
+
+
+def utf16_len(text: str) -> int:
+    return len(text.encode("utf-16-le")) // 2
+
+
+def split_text(text: str, limit: int = MESSAGE_LIMIT) -> list[str]:
+    """`text` in parts of at most `limit` UTF-16 units: at paragraphs, else lines, else words."""
+    text = text.strip()
+    if utf16_len(text) <= limit:
+        return [text] if text else []
+    parts: list[str] = []
+    for separator in ("\n\n", "\n", " "):
+        pieces = text.split(separator)
+        if len(pieces) > 1:
+            current = ""
+            for piece in pieces:
+                candidate = f"{current}{separator}{piece}" if current else piece
+                if utf16_len(candidate) <= limit:
+                    current = candidate
+                    continue
+                if current:
+                    parts.append(current)
+                if utf16_len(piece) <= limit:
+                    current = piece
+                else:  # one piece alone is too long: cut it finer
+                    *whole, current = split_text(piece, limit)
+                    parts.extend(whole)
+            if current:
+                parts.append(current)
+            return [p.strip() for p in parts if p.strip()]
+    # one unbroken word longer than the limit: cut it (never inside a surrogate pair)
+    current = ""
+    for char in text:
+        if utf16_len(current + char) > limit:
+            parts.append(current)
+            current = ""
+        current += char
+    return [*parts, current] if current else parts
+
+
+def keyboard(choices: Sequence[Sequence[Choice]]) -> InlineKeyboardMarkup | None:
+    rows = [[InlineKeyboardButton(c.label, callback_data=c.data) for c in row] for row in choices]
+    rows = [row for row in rows if row]
+    return InlineKeyboardMarkup(rows) if rows else None
+
+
+def menu_commands(commands: Sequence[tuple[str, str]]) -> list[BotCommand]:
+    """Telegram's menu: one entry per first word (`round open` and `round close` -> `round`)."""
+    families: dict[str, list[tuple[str, str]]] = {}
+    for name, help_text in commands:
+        first, _, rest = name.strip().lower().partition(" ")
+        if COMMAND_NAME.match(first):
+            families.setdefault(first, []).append((rest.strip(), help_text))
+    menu = []
+    for name, members in families.items():
+        if len(members) == 1 and not members[0][0]:
+            description = members[0][1]
+        else:  # a family: name its subcommands
+            description = ", ".join(sub or name for sub, _ in members)
+        menu.append(BotCommand(name, (description.strip() or name)[:256]))
+    return menu[:100]
+
+
+def retry_after_seconds(error: RetryAfter) -> float:
+    with warnings.catch_warnings():  # PTB 22 warns that retry_after becomes a timedelta
+        warnings.simplefilter("ignore")
+        value: int | float | timedelta = error.retry_after
+    return value.total_seconds() if isinstance(value, timedelta) else float(value)
+
+
+def is_transient(error: BaseException) -> bool:
+    """Worth trying again: flood control, 5xx, timeouts, dropped connections."""
+    if isinstance(error, RetryAfter):
+        return True
+    return isinstance(error, NetworkError) and not isinstance(error, BadRequest)
+
+
+# ---- the adapter ------------------------------------------------------------------------
+
+
+class TelegramAdapter:
+    platform = PLATFORM
+    capabilities = Capability.BUTTONS | Capability.EDITS | Capability.FILES
+    command_prefix = "/"
+
+    def __init__(
+        self,
+        application: Application[Any, Any, Any, Any, Any, Any],
+        *,
+        webhook_url: str | None = None,
+        webhook_secret: str | None = None,
+        webhook_listen: str = "127.0.0.1",
+        webhook_port: int = 8443,
+        max_file_bytes: int = 20 * 1024 * 1024,
+    ) -> None:
+        self.application = application
+        self.bot: ExtBot[Any] = application.bot
+        self.webhook_url = webhook_url
+        self.webhook_secret = webhook_secret
+        self.webhook_listen = webhook_listen
+        self.webhook_port = webhook_port
+        self.max_file_bytes = max_file_bytes
+        self.username: str | None = None
+        self.bot_id: int | None = None
+        self.handler: InboundHandler | None = None
+        self._stopping = False
+        self._handling = False
+        self._poll_task: asyncio.Task[None] | None = None
+        self._web: web.AppRunner | None = None
+
+    # ---- lifecycle ----------------------------------------------------------------------
+
+    async def start(self, handler: InboundHandler) -> None:
+        self.handler = handler
+        self._stopping = False
+        try:
+            await self._call(self.application.initialize)
+        except InvalidToken:  # its message carries the token: do not repeat it
+            raise SetupError(
+                "the Bot API server rejected the token: check CONSULTBOT_TELEGRAM_TOKEN"
+            ) from None
+        self.username = self.bot.username
+        self.bot_id = self.bot.id
+        if self.webhook_url:
+            await self._start_webhook()
+        else:
+            # getUpdates answers 409 while a webhook is set; pending updates are kept
+            await self._call(self.bot.delete_webhook, drop_pending_updates=False)
+            self._poll_task = asyncio.create_task(self._poll(), name="telegram-poll")
+        log.info(
+            "telegram adapter running as @%s (%s)",
+            self.username,
+            "webhook" if self.webhook_url else "long polling",
+        )
+
+    async def stop(self) -> None:
+        self._stopping = True
+        if self._poll_task is not None:
+            if not self._handling:  # waiting for news: nothing of ours in flight
+                self._poll_task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._poll_task
+            self._poll_task = None
+        if self._web is not None:
+            # The webhook stays set: other workers may still be serving it.
+            await self._web.cleanup()
+            self._web = None
+        await self.application.shutdown()
+
+    # ---- updates in -----------------------------------------------------------------------
+
+    async def _poll(self) -> None:
+        """getUpdates, handle the batch, and only then confirm it with the next call."""
+        offset: int | None = None
+        failures = 0
+        while not self._stopping:
+            try:
+                updates = await self.bot.get_updates(
+                    offset=offset, timeout=POLL_TIMEOUT, allowed_updates=ALLOWED_UPDATES
+                )
+            except InvalidToken:
+                log.error("telegram: the token was revoked; polling stops")
+                return
+            except TelegramError as error:  # network, 5xx, 429, 409 (another poller)
+                failures += 1
+                wait = (
+                    retry_after_seconds(error)
+                    if isinstance(error, RetryAfter)
+                    else min(0.25 * 2**failures, 15.0)
+                )
+                log.warning("telegram: getUpdates failed (%s); retrying", type(error).__name__)
+                await asyncio.sleep(wait)
+                continue
+            failures = 0
+            if not updates:
+                continue
+            self._handling = True
+            try:
+                await self.handle_batch(updates)
+            finally:
+                self._handling = False
+            offset = updates[-1].update_id + 1
+        if offset is not None:  # confirm the last batch so a restart does not fetch it again
+            with contextlib.suppress(TelegramError):
+                await self.bot.get_updates(offset=offset, timeout=0, limit=1)
+
+    async def handle_batch(self, updates: Sequence[Update]) -> None:
+        """Handle updates: each chat's in order, different chats side by side."""
+        by_chat: dict[int | None, list[Update]] = {}
+        for update in updates:
+            by_chat.setdefault(update_chat(update), []).append(update)
+
+        async def in_order(chat_updates: list[Update]) -> None:
+            for update in chat_updates:
+                await self.handle_reliably(update)
+
+        await asyncio.gather(*(in_order(chat_updates) for chat_updates in by_chat.values()))
+
+    async def handle_reliably(self, update: Update) -> bool:
+        """Handle one update, trying again on failure; False if it was given up."""
+        for attempt in range(1, HANDLE_ATTEMPTS + 1):
+            try:
+                await self.handle_update(update)
+                return True
+            except Exception as error:
+                # the type only: messages of database errors can quote what people wrote
+                log.error(
+                    "telegram: update %d failed (%s), attempt %d of %d",
+                    update.update_id,
+                    type(error).__name__,
+                    attempt,
+                    HANDLE_ATTEMPTS,
+                )
+                log.debug("telegram: update failure", exc_info=True)
+                await asyncio.sleep(0.5 * attempt)
+        return False
+
+    async def handle_update(self, update: Update) -> None:
+        """Translate one update and hand it to the dispatcher; raises if handling failed."""
+        assert self.handler is not None, "start the adapter first"
+        if update.callback_query is not None:
+            await self._on_button(update.callback_query)
+        elif update.message is not None:
+            await self._on_message(update.message)
+
+    async def _on_message(self, message: Message) -> None:
+        if addressed_to_another_bot(message.text or message.caption or "", self.username):
+            return
+        event = message_event(message, bot_id=self.bot_id)
+        if event is None or self.handler is None:
+            return
+        if message.document is not None and event.private:
+            attachment = await self._download(message)
+            if attachment is None:
+                return
+            event = replace(event, attachment=attachment)
+        await self.handler(event)
+
+    async def _on_button(self, query: CallbackQuery) -> None:
+        # Answered alongside the handling: the person's spinner stops as the edit arrives.
+        answer = asyncio.create_task(self._answer(query))
+        try:
+            event = button_event(query)
+            if event is not None and self.handler is not None:
+                await self.handler(event)
+        finally:
+            await answer
+
+    async def _answer(self, query: CallbackQuery) -> None:
+        try:
+            await self._call(self.bot.answer_callback_query, query.id, deadline=ANSWER_DEADLINE)
+        except TelegramError as error:  # already answered (a redelivery), or too old
+            log.debug("telegram: callback answer failed (%s)", type(error).__name__)
+
+    async def _download(self, message: Message) -> Attachment | None:
+        """The document's bytes via getFile, or None after telling the person it is too big."""
+        document = message.document
+        assert document is not None
+        if document.file_size is not None and document.file_size > self.max_file_bytes:
+            await self._refuse_file(message.chat.id)
+            return None
+        file = await self._call(self.bot.get_file, document.file_id)
+        data = bytes(await self._call(file.download_as_bytearray))
+        if len(data) > self.max_file_bytes:  # the size was not announced, or was wrong
+            await self._refuse_file(message.chat.id)
+            return None
+        return Attachment(
+            filename=document.file_name or "document",
+            data=data,
+            media_type=document.mime_type or "application/octet-stream",
+        )
+
+    async def _refuse_file(self, chat_id: int) -> None:
+        limit = self.max_file_bytes / 1_000_000
+        text = (
+            f"That file is too large: I can take files up to {limit:.0f} MB. "
+            "Send a smaller file, or paste the text in a message."
+        )
+        with contextlib.suppress(DeliveryError):
+            await self.send(Outbound(chat=chat_ref(chat_id), text=text))
+
+    # ---- webhook ----------------------------------------------------------------------
+
+    async def _start_webhook(self) -> None:
+        """Serve Telegram's POSTs; each is answered only after the update was handled."""
+        from aiohttp import web  # installed with matrix-nio; only webhook mode needs it
+
+        assert self.webhook_url is not None
+        path = urlsplit(self.webhook_url).path or "/"
+        app = web.Application()
+        app.router.add_post(path, self._on_webhook)
+        runner = web.AppRunner(app, access_log=None)
+        await runner.setup()
+        await web.TCPSite(runner, self.webhook_listen, self.webhook_port).start()
+        self._web = runner
+        await self._call(
+            self.bot.set_webhook,
+            url=self.webhook_url,
+            secret_token=self.webhook_secret,
+            allowed_updates=ALLOWED_UPDATES,
+        )
+
+    async def _on_webhook(self, request: web.Request) -> web.Response:
+        from aiohttp import web
+
+        given = request.headers.get(SECRET_HEADER, "")
+        if not self.webhook_secret or not hmac.compare_digest(
+            given.encode(), self.webhook_secret.encode()
+        ):
+            log.warning("telegram: webhook request without the right secret token refused")
+            return web.Response(status=403)
+        try:
+            update = Update.de_json(await request.json(), self.bot)
+        except (ValueError, TypeError, KeyError):
+            return web.Response(status=400)
+        if update is None:
+            return web.Response(status=400)
+        await self.handle_reliably(update)
+        # 200 even after giving up: a poison update would otherwise block every later one.
+        return web.Response(status=200)
+
+    # ---- our messages out ---------------------------------------------------------------
+
+    async def send(self, message: Outbound) -> str | None:
+        """Send (or edit) `message`; the id returned is that of its last part."""
+        if platform_of(message.chat) != PLATFORM:
+            raise DeliveryError(message.chat, "not a Telegram chat")
+        chat_id = int(local_part(message.chat))
+        try:
+            if message.edit_of is not None:
+                return await self._edit(chat_id, message)
+            if message.attachment is not None:
+                return await self._send_document(chat_id, message)
+            return await self._send_texts(chat_id, split_text(message.text), message)
+        except Forbidden as error:
+            raise DeliveryError(message.chat, str(error), blocked=True) from None
+        except TelegramError as error:
+            raise DeliveryError(message.chat, str(error)) from None
+
+    def _markup(self, message: Outbound) -> InlineKeyboardMarkup | ForceReply | None:
+        markup = keyboard(message.choices)
+        if markup is None and message.expects_reply:
+            return ForceReply()
+        return markup
+
+    async def _send_texts(
+        self, chat_id: int, parts: list[str], message: Outbound, *, markup_last: bool = True
+    ) -> str | None:
+        sent_id: str | None = None
+        for index, part in enumerate(parts):
+            last = index == len(parts) - 1
+            sent = await self._call(
+                self.bot.send_message,
+                chat_id=chat_id,
+                text=html.escape(part, quote=False),
+                parse_mode=ParseMode.HTML,
+                link_preview_options=NO_PREVIEW,
+                reply_markup=self._markup(message) if last and markup_last else None,
+            )
+            sent_id = str(sent.message_id)
+        return sent_id
+
+    async def _edit(self, chat_id: int, message: Outbound) -> str | None:
+        assert message.edit_of is not None
+        parts = split_text(message.text) or ["…"]
+        markup = keyboard(message.choices) if len(parts) == 1 else None
+        try:
+            await self._call(
+                self.bot.edit_message_text,
+                text=html.escape(parts[0], quote=False),
+                chat_id=chat_id,
+                message_id=int(message.edit_of),
+                parse_mode=ParseMode.HTML,
+                link_preview_options=NO_PREVIEW,
+                reply_markup=markup,
+            )
+        except BadRequest as error:
+            if "not modified" in str(error).lower():
+                return message.edit_of
+            # Too old or gone: say it as a new message instead.
+            return await self._send_texts(chat_id, parts, message)
+        if len(parts) > 1:
+            return await self._send_texts(chat_id, parts[1:], message)
+        return message.edit_of
+
+    async def _send_document(self, chat_id: int, message: Outbound) -> str | None:
+        assert message.attachment is not None
+        text = message.text.strip()
+        caption = text if text and utf16_len(text) <= CAPTION_LIMIT else None
+        if text and caption is None:  # too long for a caption: the text goes first
+            await self._send_texts(chat_id, split_text(text), message, markup_last=False)
+        sent = await self._call(
+            self.bot.send_document,
+            chat_id=chat_id,
+            document=message.attachment.data,
+            filename=message.attachment.filename,
+            caption=html.escape(caption, quote=False) if caption else None,
+            parse_mode=ParseMode.HTML if caption else None,
+            reply_markup=self._markup(message),
+        )
+        return str(sent.message_id)
+
+    # ---- the rest of the protocol --------------------------------------------------------
+
+    def private_chat(self, person: PlatformId) -> ChatId | None:
+        """A person's private chat with the bot has the person's own id."""
+        if platform_of(person) != PLATFORM:
+            return None
+        return chat_ref(int(local_part(person)))
+
+    def invite_link(self, code: str) -> str | None:
+        if self.username is None:
+            return None
+        return f"https://t.me/{self.username}?start={code}"
+
+    async def set_menu(self, chat: ChatId, commands: list[tuple[str, str]]) -> None:
+        """The person's menu in their private chat; groups keep the default (it would show
+        one member's role to all)."""
+        chat_id = int(local_part(chat))
+        if chat_id < 0:
+            return
+        try:
+            await self._call(
+                self.bot.set_my_commands,
+                menu_commands(commands),
+                scope=BotCommandScopeChat(chat_id),
+            )
+        except TelegramError as error:
+            log.warning("telegram: setMyCommands failed (%s)", type(error).__name__)
+
+    # ---- calls that survive Telegram's bad moments ----------------------------------------
+
+    async def _call(
+        self,
+        method: Callable[..., Awaitable[T]],
+        *args: Any,
+        deadline: float = SEND_DEADLINE,
+        **kwargs: Any,
+    ) -> T:
+        """`method(*args, **kwargs)`, retried on transient failures until `deadline` seconds."""
+        loop = asyncio.get_running_loop()
+        give_up = loop.time() + deadline
+        delay = 0.25
+        while True:
+            try:
+                return await method(*args, **kwargs)
+            except TelegramError as error:
+                if not is_transient(error):
+                    raise
+                if isinstance(error, RetryAfter):
+                    wait = retry_after_seconds(error) + 0.1
+                else:
+                    wait, delay = delay, min(delay * 2, 10.0)
+                if loop.time() + wait > give_up:
+                    raise
+                log.info("telegram: %s, retrying in %.2fs", type(error).__name__, wait)
+                await asyncio.sleep(wait)
+
+
+def build_application(
+    token: str, api_url: str = "https://api.telegram.org"
+) -> Application[Any, Any, Any, Any, Any, Any]:
+    """PTB's Application for `token` at `api_url`, with rate limiter and timeouts; no Updater."""
+    api_url = api_url.rstrip("/")
+    return (
+        ApplicationBuilder()
+        .token(token)
+        .base_url(f"{api_url}/bot")
+        .base_file_url(f"{api_url}/file/bot")
+        .rate_limiter(
+            # one message per 1/29.5 s: an even pace, so a fan-out never bursts into a 429
+            AIORateLimiter(
+                overall_max_rate=1,
+                overall_time_period=1 / MESSAGES_PER_SECOND,
+                max_retries=RATE_LIMIT_RETRIES,
+            )
+        )
+        .connect_timeout(10)
+        .read_timeout(30)
+        .write_timeout(30)
+        .media_write_timeout(120)
+        .pool_timeout(30)
+        .get_updates_read_timeout(10)  # PTB adds the long poll's own timeout to this
+        .updater(None)
+        .build()
+    )
+
+
+def create(settings: Settings) -> TelegramAdapter | None:
+    """The adapter the settings ask for, or None when no token is configured."""
+    if settings.telegram_token is None:
+        return None
+    secret = settings.telegram_webhook_secret
+    return TelegramAdapter(
+        build_application(settings.telegram_token.get_secret_value(), settings.telegram_api_url),
+        webhook_url=settings.telegram_webhook_url,
+        webhook_secret=secret.get_secret_value() if secret is not None else None,
+        webhook_listen=settings.telegram_webhook_listen,
+        webhook_port=settings.telegram_webhook_port,
+        max_file_bytes=settings.telegram_max_file_bytes,
+    )

@@ -1,0 +1,160 @@
+"""The application's scheduler: rounds open, remind and close by themselves.
+
+APScheduler (3.x, asyncio) holds one date job per upcoming moment. The jobs themselves
+are not persisted: they are rebuilt from the rounds table on start, after every change a
+facilitator makes, and on a periodic poll (which also picks up changes made by other
+workers). Every job does the same thing, `tick()`: work out from the database what is
+due now (`consultations.schedule.plan`/`due`) and run it. So a close that fell due while
+the bot was down runs at start; a reminder more than half an hour late is dropped.
+
+With several workers on PostgreSQL only the leader ticks: leadership is a session-level
+advisory lock held on a dedicated connection, retried on every poll, so when the leader
+dies its lock goes with its connection and another worker takes over within one poll.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Sequence
+from datetime import UTC, timedelta
+from functools import partial
+from typing import Any
+
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from apscheduler.triggers.date import DateTrigger
+from sqlalchemy.engine import Connection, Engine
+
+from bot.dispatcher import Dispatcher
+from bot.handlers.schedule import close_due, open_due, remind_due
+from consultations.model import RoundState
+from consultations.schedule import DEFAULT_REMINDERS, Action, RoundTimes, due, plan
+
+log = logging.getLogger(__name__)
+
+LOCK_KEY = 0x636F6E73756C74  # "consult": one advisory lock for the whole application
+POLL = "consultbot-poll"
+
+
+class Leadership:
+    """Who runs the jobs. SQLite means one process: it always leads."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self._connection: Connection | None = None
+
+    @property
+    def shared(self) -> bool:
+        return self.engine.dialect.name == "postgresql"
+
+    def acquire(self) -> bool:
+        """True while this process leads; tries to become leader if it does not."""
+        if not self.shared:
+            return True
+        if self._connection is not None:
+            try:
+                self._connection.exec_driver_sql("SELECT 1")
+                return True
+            except Exception:  # the connection (and with it the lock) is gone
+                self._connection = None
+        connection = self.engine.connect().execution_options(isolation_level="AUTOCOMMIT")
+        got = connection.exec_driver_sql(f"SELECT pg_try_advisory_lock({LOCK_KEY})").scalar()
+        if got:
+            self._connection = connection
+            log.info("this worker now runs the scheduled jobs")
+            return True
+        connection.close()
+        return False
+
+    def release(self) -> None:
+        if self._connection is not None:
+            try:
+                self._connection.exec_driver_sql(f"SELECT pg_advisory_unlock({LOCK_KEY})")
+            finally:
+                self._connection.close()
+                self._connection = None
+
+
+class RoundScheduler:
+    def __init__(
+        self,
+        dispatcher: Dispatcher,
+        *,
+        reminders: Sequence[timedelta] = DEFAULT_REMINDERS,
+        poll: timedelta = timedelta(seconds=30),
+    ) -> None:
+        self.dispatcher = dispatcher
+        self.reminders = tuple(reminders)
+        self.poll = poll
+        self.leadership = Leadership(dispatcher.store.engine)
+        self.jobs = AsyncIOScheduler(timezone=UTC)
+        self._lock = asyncio.Lock()
+
+    async def start(self) -> None:
+        self.dispatcher.on_schedule_change = self.reconcile
+        self.jobs.start()
+        self.jobs.add_job(
+            self.reconcile,
+            "interval",
+            seconds=self.poll.total_seconds(),
+            id=POLL,
+            max_instances=1,
+            coalesce=True,
+        )
+        await self.reconcile()
+
+    async def stop(self) -> None:
+        self.jobs.shutdown(wait=False)
+        await asyncio.to_thread(self.leadership.release)
+
+    def _plan(self) -> list[Action]:
+        with self.dispatcher.store.transaction() as records:
+            rounds = [
+                RoundTimes(r.id, RoundState(r.state), r.opens_at, r.closes_at)
+                for r in records.live_rounds()
+                if r.id is not None
+            ]
+            done = frozenset(
+                k.removeprefix("scheduler:") for k in records.values_with_prefix("scheduler:")
+            )
+        return plan(rounds, self.reminders, done)
+
+    async def reconcile(self) -> None:
+        """Run what is due and set a job for each upcoming moment (leader only)."""
+        if not await asyncio.to_thread(self.leadership.acquire):
+            for job in self.jobs.get_jobs():
+                if job.id != POLL:
+                    job.remove()
+            return
+        await self.tick()
+        now = self.dispatcher.clock()
+        wanted = {a.at for a in await asyncio.to_thread(self._plan) if a.at > now}
+        for job in self.jobs.get_jobs():
+            if job.id != POLL and job.next_run_time not in wanted:
+                job.remove()
+        for at in wanted:
+            self.jobs.add_job(
+                self.tick,
+                DateTrigger(run_date=at),
+                id=f"at-{at.isoformat()}",
+                replace_existing=True,
+                misfire_grace_time=None,
+                coalesce=True,
+            )
+
+    async def tick(self) -> int:
+        """Run every action due now; returns how many ran."""
+        async with self._lock:
+            actions = due(await asyncio.to_thread(self._plan), self.dispatcher.clock())
+            for action in actions:
+                await self.dispatcher.run_job(self._job(action))
+            return len(actions)
+
+    @staticmethod
+    def _job(action: Action) -> Any:
+        if action.kind == "open":
+            return partial(open_due, round_id=action.round_id)
+        if action.kind == "close":
+            return partial(close_due, round_id=action.round_id)
+        assert action.offset is not None
+        return partial(remind_due, round_id=action.round_id, key=action.key, offset=action.offset)

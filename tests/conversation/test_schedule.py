@@ -1,0 +1,116 @@
+"""Rounds on a schedule, with a clock the test moves: open, remind the silent, close."""
+
+from __future__ import annotations
+
+from adapters.memory import MemoryAdapter
+from bot.dispatcher import Dispatcher
+from bot.scheduler import RoundScheduler
+from scenario import FACILITATOR, consultation
+from storage.records import Store
+
+MEMBERS = {"ana": "government", "ben": "civil-society", "sam": "secretariat"}
+
+
+async def scheduled(store: Store, clock) -> tuple[MemoryAdapter, RoundScheduler]:
+    chat = MemoryAdapter()
+    dispatcher = Dispatcher(store, admins=[f"memory:{FACILITATOR}"], clock=clock)
+    dispatcher.add(chat)
+    scheduler = RoundScheduler(dispatcher)
+    await dispatcher.start()
+    dispatcher.on_schedule_change = None  # the test ticks by hand with its own clock
+    return chat, scheduler
+
+
+async def test_a_scheduled_round_opens_reminds_the_silent_and_closes(
+    sqlite_store: Store, clock
+) -> None:
+    chat, scheduler = await scheduled(sqlite_store, clock)
+    await consultation(chat, MEMBERS)
+    await chat.say("ana", "/timezone America/New_York")
+    await chat.say(FACILITATOR, "/round schedule 2026-12-02 09:00 2026-12-05 17:00 Europe/Zurich")
+    answer = chat.last(FACILITATOR)
+    assert (
+        "open at 2026-12-02 09:00 Europe/Zurich and close at 2026-12-05 17:00 Europe/Zurich"
+        in answer
+    )
+    assert "2026-12-05 11:00 America/New_York" in chat.last("ana")  # shown in her zone
+
+    await chat.say("ana", "/support 1")
+    assert "not opened yet" in chat.last("ana")
+    assert await scheduler.tick() == 0  # nothing due yet
+
+    clock.advance(days=1, hours=1)  # 2026-12-02 10:00 UTC: past the opening
+    assert await scheduler.tick() == 1
+    assert "Round 1 of “Spyware statement” is open" in chat.last("ben")
+    await chat.say("ana", "/support 1")
+    assert "Recorded" in chat.last("ana")
+
+    chat.take("ana")
+    chat.take("ben")
+    clock.advance(days=2, hours=6)  # 2026-12-04 16:00 UTC: 24 h before the close
+    assert await scheduler.tick() == 1
+    assert "Reminder" in chat.last("ben") and "1d left" not in chat.last("ben")
+    assert "closes in 1d" in chat.last("ben")
+    assert chat.messages("ana") == []  # she has answered
+    assert await scheduler.tick() == 0  # the same reminder is not sent twice
+
+    clock.advance(hours=25)  # past the close; the 2 h reminder is long stale: dropped
+    chat.take("ben")
+    assert await scheduler.tick() == 1
+    assert "Thank you for your input" in chat.last("ben")
+    assert not any("Reminder" in m for m in chat.messages("ben"))
+    assert "Summary of “Spyware statement”, round 1" in chat.last("sam")
+    assert "Summary" in chat.last(FACILITATOR)
+    await chat.say("ana", "/oppose 1")
+    assert "closed" in chat.last("ana")
+
+
+async def test_a_close_that_fell_due_while_down_runs_once_at_start(
+    sqlite_store: Store, clock
+) -> None:
+    chat, scheduler = await scheduled(sqlite_store, clock)
+    await consultation(chat, MEMBERS)
+    await chat.say(FACILITATOR, "/round open 1d")
+
+    clock.advance(days=2)  # the bot was down when the round should have closed
+    chat2, restarted = await scheduled(sqlite_store, clock)
+    assert await restarted.tick() == 1
+    assert await restarted.tick() == 0
+    assert await scheduler.tick() == 0  # an old worker ticking late changes nothing
+    assert "Summary" in chat2.last(FACILITATOR)
+    await chat2.say(FACILITATOR, "/status")
+    assert "(closed)" in chat2.last(FACILITATOR)
+
+
+async def test_bad_schedules_get_clear_answers(sqlite_store: Store, clock) -> None:
+    chat, _ = await scheduled(sqlite_store, clock)
+    await consultation(chat, MEMBERS)
+    cases = {
+        "2026-11-01 09:00 3d": "already past",
+        "2027-03-28 02:30 3d Europe/Zurich": "does not exist",
+        "2027-10-31 02:30 3d Europe/Zurich": "happens twice",
+        "2026-12-02 09:00 2026-12-01 09:00": "must close after it opens",
+        "2026-12-02 09:00 3d Mars/Olympus": "not a time zone",
+        "tomorrow": "not a time I can read",
+    }
+    for text, expected in cases.items():
+        await chat.say(FACILITATOR, f"/round schedule {text}")
+        assert expected in chat.last(FACILITATOR), (text, chat.last(FACILITATOR))
+    await chat.say(FACILITATOR, "/status")
+    assert "No round has been opened" in chat.last(FACILITATOR)
+
+
+async def test_extending_moves_the_close(sqlite_store: Store, clock) -> None:
+    chat, scheduler = await scheduled(sqlite_store, clock)
+    await consultation(chat, MEMBERS)
+    await chat.say(FACILITATOR, "/round open 1d")
+    clock.advance(hours=23)
+    await chat.say(FACILITATOR, "/round extend 24h")
+    clock.advance(hours=2)
+    await scheduler.tick()
+    await chat.say("ana", "/support 1")
+    assert "Recorded" in chat.last("ana")  # still open: the close moved
+    clock.advance(days=1)
+    await scheduler.tick()
+    await chat.say(FACILITATOR, "/status")
+    assert "(closed)" in chat.last(FACILITATOR)

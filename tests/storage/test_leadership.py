@@ -1,0 +1,62 @@
+"""One scheduler leader among workers sharing PostgreSQL, and takeover when it dies."""
+
+from __future__ import annotations
+
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+from sqlalchemy.engine import Engine
+
+from bot.scheduler import LOCK_KEY, Leadership
+from storage.engine import make_engine
+
+pytestmark = pytest.mark.postgres
+
+
+def test_exactly_one_worker_leads(postgres_engine: Engine) -> None:
+    url = postgres_engine.url.render_as_string(hide_password=False)
+    first, second = Leadership(make_engine(url)), Leadership(make_engine(url))
+    try:
+        assert first.acquire() is True
+        assert second.acquire() is False
+        assert first.acquire() is True  # still leading on the next poll
+        first.release()
+        assert second.acquire() is True
+    finally:
+        first.release()
+        second.release()
+
+
+def test_a_killed_leader_is_replaced(postgres_engine: Engine) -> None:
+    url = postgres_engine.url.render_as_string(hide_password=False)
+    worker = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "import sys, time\n"
+            "from bot.scheduler import Leadership\n"
+            "from storage.engine import make_engine\n"
+            "assert Leadership(make_engine(sys.argv[1])).acquire()\n"
+            "print('leading', flush=True)\n"
+            "time.sleep(600)\n",
+            url,
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    survivor = Leadership(make_engine(url))
+    try:
+        assert worker.stdout is not None and worker.stdout.readline().strip() == "leading"
+        assert survivor.acquire() is False
+        worker.send_signal(signal.SIGKILL)
+        worker.wait(timeout=10)
+        deadline = time.monotonic() + 10
+        while not survivor.acquire():  # the server notices the dead connection and frees the lock
+            assert time.monotonic() < deadline, f"lock {LOCK_KEY} still held after the leader died"
+            time.sleep(0.1)
+    finally:
+        worker.kill()
+        survivor.release()
