@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from scenario import FACILITATOR, consultation
+
 from adapters.memory import MemoryAdapter
 from bot.dispatcher import Dispatcher
 from bot.scheduler import RoundScheduler
-from scenario import FACILITATOR, consultation
 from storage.records import Store
 
 MEMBERS = {"ana": "government", "ben": "civil-society", "sam": "secretariat"}
