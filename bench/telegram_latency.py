@@ -1,0 +1,157 @@
+"""Reply latency on Telegram: consultbot against a bare python-telegram-bot echo bot.
+
+Both run as processes at the same time, each against its own loopback Bot API server
+(tests/telegram_api) in this process; probes alternate between them so both see the same
+machine. Latency is from the user's message entering the server's update queue to the
+bot's reply arriving at the server: long-poll wake-up, the bot's work, sendMessage.
+
+* echo: `ApplicationBuilder` + `run_polling`, one MessageHandler that replies with the text.
+* consultbot: `consultbot run` on SQLite; a stakeholder sends `/comment 1 ...`: stored in
+  one transaction, then "Recorded #N: comment on paragraph 1. ..." comes back.
+
+The echo probes are as long as consultbot's answer, since the test server parses every
+message's HTML in this process and that time counts in both.
+
+    python bench/telegram_latency.py             # 300 probes of each
+    python bench/telegram_latency.py --count 50
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import signal
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "tests"))  # the loopback Bot API server lives with the tests
+
+from telegram_api import BotAPIServer, User  # noqa: E402
+from telegram_fanout import seed  # noqa: E402  (bench/ is on the path when run as a script)
+
+CONSULTBOT = str(Path(sys.executable).with_name("consultbot"))
+WARM_UP = 20
+ECHO_TEXT = "Recorded #{n}: comment on paragraph 1. Send withdraw {n} to take it back."
+
+
+def echo_bot(api_url: str, token: str) -> None:
+    """The bare PTB echo bot, as the PTB examples write it (run in its own process)."""
+    from telegram import Update
+    from telegram.ext import ApplicationBuilder, ContextTypes, MessageHandler, filters
+
+    async def echo(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        assert update.message is not None and update.message.text is not None
+        await update.message.reply_text(update.message.text)
+
+    application = (
+        ApplicationBuilder()
+        .token(token)
+        .base_url(f"{api_url}/bot")
+        .base_file_url(f"{api_url}/file/bot")
+        .build()
+    )
+    application.add_handler(MessageHandler(filters.TEXT, echo))
+    application.run_polling(poll_interval=0.0, timeout=25)
+
+
+async def start(
+    server: BotAPIServer, *command: str, env: dict[str, str]
+) -> asyncio.subprocess.Process:
+    process = await asyncio.create_subprocess_exec(
+        *command, env=env, stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL
+    )
+    await server.wait_for(lambda: server.is_long_polling, 60, f"{command[0]} to start polling")
+    return process
+
+
+async def probe(server: BotAPIServer, user: User, text: str) -> float:
+    """Seconds from `user` sending `text` to the bot's reply."""
+    before = len(server.sent_messages(user))
+    started = time.perf_counter()
+    server.user_sends_text(user, text)
+    await server.wait_for(lambda: len(server.sent_messages(user)) > before, 10, "the reply")
+    return time.perf_counter() - started
+
+
+def figures(name: str, seconds: list[float]) -> str:
+    ms = sorted(1000 * s for s in seconds)
+    cuts = statistics.quantiles(ms, n=100)
+    return (
+        f"{name:<22} p50 {cuts[49]:6.1f} ms   p90 {cuts[89]:6.1f} ms   "
+        f"p99 {cuts[98]:6.1f} ms   mean {statistics.fmean(ms):6.1f} ms"
+    )
+
+
+async def run(count: int) -> None:
+    folder = Path(tempfile.mkdtemp(prefix="consultbot-latency-"))
+    base_env = {k: v for k, v in os.environ.items() if not k.startswith("CONSULTBOT_")}
+    async with BotAPIServer() as echo_server, BotAPIServer() as bot_server:
+        echo_user = echo_server.create_user("Echo")
+        facilitator = bot_server.create_user("Facilitator")
+        delegate = bot_server.create_user("Delegate")
+        for server, user in (
+            (echo_server, echo_user),
+            (bot_server, facilitator),
+            (bot_server, delegate),
+        ):
+            server.private_chat(user)
+        database = folder / "consultbot.db"
+        await asyncio.to_thread(seed, database, facilitator, [delegate])
+
+        echo = await start(
+            echo_server,
+            sys.executable, __file__, "--echo-bot", echo_server.base_url, echo_server.token,
+            env=base_env,
+        )  # fmt: skip
+        bot = await start(
+            bot_server,
+            CONSULTBOT, "run",
+            env={
+                **base_env,
+                "CONSULTBOT_TELEGRAM_TOKEN": bot_server.token,
+                "CONSULTBOT_TELEGRAM_API_URL": bot_server.base_url,
+                "CONSULTBOT_DATABASE_URL": f"sqlite:///{database}",
+                "CONSULTBOT_ADMINS": f"telegram:{facilitator.id}",
+                "CONSULTBOT_DATA_DIR": str(folder),
+                "CONSULTBOT_LOG_LEVEL": "WARNING",
+            },
+        )  # fmt: skip
+        try:
+            await probe(bot_server, facilitator, "/round open 3d")
+            results: dict[str, list[float]] = {"echo bot": [], "consultbot /comment": []}
+            for n in range(WARM_UP + count):
+                echoed = await probe(echo_server, echo_user, ECHO_TEXT.format(n=n))
+                comment = await probe(bot_server, delegate, f"/comment 1 Probe number {n}.")
+                if n >= WARM_UP:
+                    results["echo bot"].append(echoed)
+                    results["consultbot /comment"].append(comment)
+        finally:
+            for process in (echo, bot):
+                process.send_signal(signal.SIGTERM)
+                await process.wait()
+
+    print(f"{count} probes of each, alternating, after {WARM_UP} to warm up")
+    for name, seconds in results.items():
+        print(figures(name, seconds))
+    echoes, comments = results["echo bot"], results["consultbot /comment"]
+    ratio_50 = statistics.median(comments) / statistics.median(echoes)
+    ratio_99 = statistics.quantiles(comments, n=100)[98] / statistics.quantiles(echoes, n=100)[98]
+    print(f"consultbot / echo bot    p50 {ratio_50:.2f}x   p99 {ratio_99:.2f}x   (goal: 1.3x)")
+
+
+def main() -> None:
+    if len(sys.argv) == 4 and sys.argv[1] == "--echo-bot":
+        echo_bot(sys.argv[2], sys.argv[3])
+        return
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--count", type=int, default=300, help="probes of each kind")
+    asyncio.run(run(parser.parse_args().count))
+
+
+if __name__ == "__main__":
+    main()

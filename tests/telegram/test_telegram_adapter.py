@@ -1,0 +1,345 @@
+"""The Telegram adapter alone: updates through PTB in, Bot API calls out, on the loopback server."""
+
+from __future__ import annotations
+
+import asyncio
+
+import aiohttp
+import pytest
+from loopback import Recorder
+from telegram_api import BadGateway, BotAPIServer, TooManyRequests
+
+from adapters.telegram import (
+    EvenPace,
+    TelegramAdapter,
+    build_application,
+    create,
+    menu_commands,
+    split_text,
+)
+from bot.events import Attachment, Choice, DeliveryError, Outbound
+from bot.settings import Settings
+
+pytestmark = pytest.mark.filterwarnings(
+    "ignore:Deprecated since version v22.2:telegram.warnings.PTBDeprecationWarning"
+)
+BOT = "consultbot_test_bot"
+
+
+def utf16(text: str) -> int:
+    return len(text.encode("utf-16-le")) // 2
+
+
+# ---- texts and menus --------------------------------------------------------------------
+
+
+def test_long_text_is_split_at_paragraphs_below_the_limit() -> None:
+    paragraphs = [f"Paragraph {i}: " + "word " * 300 for i in range(1, 8)]  # ~1,500 chars each
+    parts = split_text("\n\n".join(paragraphs))
+    assert len(parts) == 4
+    assert all(utf16(part) <= 4096 for part in parts)
+    assert parts[0].startswith("Paragraph 1:") and parts[1].startswith("Paragraph 3:")
+    assert "\n\n".join(parts).split() == "\n\n".join(paragraphs).split()  # nothing lost
+
+
+def test_a_paragraph_longer_than_the_limit_is_cut_at_words_and_emoji_count_double() -> None:
+    long_paragraph = "🇪🇺 " * 3000  # each flag is 4 UTF-16 units
+    parts = split_text(f"Intro.\n\n{long_paragraph}")
+    assert parts[0].startswith("Intro.")
+    assert all(utf16(part) <= 4096 for part in parts)
+    assert sum(part.count("🇪🇺") for part in parts) == 3000
+    assert split_text("x" * 5000) == ["x" * 4096, "x" * 904]
+    assert split_text("   ") == []
+
+
+def test_menu_has_one_entry_per_command_family_with_telegram_names() -> None:
+    menu = menu_commands(
+        [
+            ("review", "walk the paragraphs"),
+            ("round open", "open a round"),
+            ("round extend", "extend it"),
+            ("round close", "close it"),
+            ("Weird-Name", "not a Telegram command name"),
+        ]
+    )
+    assert [(c.command, c.description) for c in menu] == [
+        ("review", "walk the paragraphs"),
+        ("round", "open, extend, close"),
+    ]
+
+
+def test_webhook_needs_a_secret_that_telegram_accepts() -> None:
+    with pytest.raises(ValueError, match="WEBHOOK_SECRET"):
+        Settings(telegram_webhook_url="https://bot.example.org/telegram")
+    with pytest.raises(ValueError, match="letters, digits"):
+        Settings(
+            telegram_webhook_url="https://bot.example.org/telegram",
+            telegram_webhook_secret="has spaces",
+        )
+    settings = Settings(telegram_api_url="http://127.0.0.1:8081/")
+    assert settings.telegram_api_url == "http://127.0.0.1:8081"
+    assert create(settings) is None  # no token, no Telegram
+
+
+async def test_sends_are_paced_so_no_window_holds_more_than_the_limit() -> None:
+    # Telegram's 30 a second, ten times faster: at most 30 in any 0.1 s (paced at 250 a
+    # second here, not 290, to leave this busy test machine's timers some slack).
+    pace = EvenPace(250, window=0.1)
+    loop = asyncio.get_running_loop()
+    sent: list[float] = []
+
+    async def send() -> bool:
+        sent.append(loop.time())
+        return True
+
+    async def burst(count: int) -> None:
+        await asyncio.gather(
+            *(pace.process_request(send, (), {}, "sendMessage", {"chat_id": 1}, None)
+              for _ in range(count))
+        )  # fmt: skip
+
+    await burst(100)
+    assert sent[2] - sent[0] < 0.002  # a reply, an edit, the next paragraph: at once
+    assert sent[3] - sent[0] >= 3 * pace.interval - 0.001  # then evenly spaced
+    assert max(sum(1 for t in sent if start <= t < start + 0.1) for start in sent) <= 30
+    assert (sent[-1] - sent[0]) / 99 < 1.15 * pace.interval  # and no slower than that
+
+
+# ---- updates in -------------------------------------------------------------------------
+
+
+async def test_a_private_message_becomes_an_event(
+    bot_api_server: BotAPIServer, adapter: TelegramAdapter, recorder: Recorder
+) -> None:
+    ana = bot_api_server.create_user("Ana", last_name="Lima", language_code="pt-BR")
+    sent = bot_api_server.user_sends_text(ana, "/start abcDEF_123-x")
+    await recorder.wait()
+    event = recorder.events[0]
+    assert event.sender == f"telegram:{ana.id}" and event.chat == f"telegram:{ana.id}"
+    assert event.text == "/start abcDEF_123-x" and event.private
+    assert event.message_id == str(sent.message_id)
+    assert (event.display_name, event.language) == ("Ana Lima", "pt-BR")
+    assert adapter.invite_link("abc") == f"https://t.me/{BOT}?start=abc"
+    assert adapter.private_chat(event.sender) == event.chat
+
+
+async def test_in_groups_only_commands_for_this_bot_become_events(
+    bot_api_server: BotAPIServer, adapter: TelegramAdapter, recorder: Recorder
+) -> None:
+    ana, ben = bot_api_server.create_user("Ana"), bot_api_server.create_user("Ben")
+    group = bot_api_server.create_group("Coalition", [ana, ben])
+    bot_api_server.user_sends_text(ana, "I support paragraph 2", group)
+    bot_api_server.user_sends_text(ben, "/help@some_other_bot", group)
+    bot_api_server.user_sends_text(ben, f"/comment@{BOT} 2 Too weak", group)
+    await bot_api_server.wait_for_updates_confirmed()
+    assert [(e.text, e.private, e.chat) for e in recorder.events] == [
+        (f"/comment@{BOT} 2 Too weak", False, f"telegram:{group.id}")
+    ]
+
+
+async def test_a_button_press_names_the_message_and_is_answered(
+    bot_api_server: BotAPIServer, adapter: TelegramAdapter, recorder: Recorder
+) -> None:
+    ana = bot_api_server.create_user("Ana")
+    bot_api_server.private_chat(ana)
+    choices = ((Choice("Support", "rv:1:0:support"), Choice("Oppose", "rv:1:0:oppose")),)
+    sent_id = await adapter.send(Outbound(f"telegram:{ana.id}", "Paragraph 1", choices=choices))
+    message = bot_api_server.last_message(ana)
+    assert message.buttons == [("Support", "rv:1:0:support"), ("Oppose", "rv:1:0:oppose")]
+    query = bot_api_server.user_presses_button(ana, message, "rv:1:0:oppose")
+    await bot_api_server.wait_for_callback_answer(query)
+    [event] = recorder.events
+    assert event.button == "rv:1:0:oppose" and event.reply_to == sent_id == str(message.message_id)
+    assert event.source.startswith(f"telegram:{ana.id}/btn/")
+
+
+async def test_a_reply_to_a_force_reply_prompt_names_the_prompt(
+    bot_api_server: BotAPIServer, adapter: TelegramAdapter, recorder: Recorder
+) -> None:
+    ana = bot_api_server.create_user("Ana")
+    bot_api_server.private_chat(ana)
+    await adapter.send(Outbound(f"telegram:{ana.id}", "Your comment?", expects_reply=True))
+    prompt = bot_api_server.last_message(ana)
+    assert prompt.force_reply
+    bot_api_server.user_sends_text(ana, "Too weak.", reply_to=prompt)
+    await recorder.wait()
+    assert recorder.events[0].reply_to == str(prompt.message_id)
+
+
+async def test_a_document_is_downloaded_and_a_too_large_one_refused(
+    bot_api_server: BotAPIServer, adapter: TelegramAdapter, recorder: Recorder
+) -> None:
+    ana = bot_api_server.create_user("Ana")
+    bot_api_server.user_sends_document(ana, "draft.md", b"# Draft\n\nOne.\n\nTwo.\n")
+    bot_api_server.user_sends_document(ana, "huge.docx", b"x" * 5000)  # the limit here is 1000
+    await bot_api_server.wait_for_updates_confirmed()
+    [event] = recorder.events
+    assert event.attachment == Attachment("draft.md", b"# Draft\n\nOne.\n\nTwo.\n", "text/markdown")
+    assert "too large" in bot_api_server.last_message(ana).text
+
+
+# ---- updates are confirmed only once handled ----------------------------------------------
+
+
+async def test_an_update_is_confirmed_only_after_it_was_handled(
+    bot_api_server: BotAPIServer, adapter: TelegramAdapter, recorder: Recorder
+) -> None:
+    ana = bot_api_server.create_user("Ana")
+    recorder.gate = gate = asyncio.Event()
+    bot_api_server.user_sends_text(ana, "/comment 1 slow to store")
+    await recorder.wait()
+    assert len(bot_api_server.pending_updates) == 1  # fetched, being handled, not confirmed
+    assert not bot_api_server.is_long_polling  # and no next getUpdates that would confirm it
+    gate.set()
+    await bot_api_server.wait_for_updates_confirmed()
+
+
+async def test_a_failed_handling_is_tried_again(
+    bot_api_server: BotAPIServer, adapter: TelegramAdapter, recorder: Recorder
+) -> None:
+    ana = bot_api_server.create_user("Ana")
+    recorder.failures_left = 1
+    bot_api_server.user_sends_text(ana, "/support 1")
+    await bot_api_server.wait_for_updates_confirmed()
+    assert [e.text for e in recorder.events] == ["/support 1", "/support 1"]
+
+
+async def test_each_chat_in_order_while_chats_go_side_by_side(
+    bot_api_server: BotAPIServer, adapter: TelegramAdapter, recorder: Recorder
+) -> None:
+    people = [bot_api_server.create_user(f"P{i}") for i in range(5)]
+    for n in range(4):
+        for person in people:
+            bot_api_server.user_sends_text(person, f"/comment 1 note {n}")
+    await recorder.wait(20)
+    for person in people:
+        texts = [e.text for e in recorder.events if e.chat == f"telegram:{person.id}"]
+        assert texts == [f"/comment 1 note {n}" for n in range(4)]
+
+
+async def test_stopping_confirms_what_was_handled(bot_api_server: BotAPIServer) -> None:
+    recorder = Recorder()
+    telegram = TelegramAdapter(build_application(bot_api_server.token, bot_api_server.base_url))
+    await telegram.start(recorder)
+    bot_api_server.user_sends_text(bot_api_server.create_user("Ana"), "/help")
+    await recorder.wait()
+    await telegram.stop()
+    assert bot_api_server.pending_updates == []
+
+
+# ---- messages out -----------------------------------------------------------------------
+
+
+async def test_text_is_escaped_html_and_long_text_split_with_buttons_last(
+    bot_api_server: BotAPIServer, adapter: TelegramAdapter
+) -> None:
+    ana = bot_api_server.create_user("Ana")
+    bot_api_server.private_chat(ana)
+    body = "\n\n".join(f"<b>{i}</b> & " + "text " * 400 for i in range(5))  # ~10,000 chars
+    choices = ((Choice("Yes", "y"), Choice("No", "n")),)
+    last_id = await adapter.send(Outbound(f"telegram:{ana.id}", body, choices=choices))
+    sent = bot_api_server.sent_messages(ana)
+    assert len(sent) == 3 and all(m.parse_mode == "HTML" for m in sent)
+    assert sent[0].text.startswith("<b>0</b> & text")  # shown as typed, not as bold
+    assert [bool(m.buttons) for m in sent] == [False, False, True]
+    assert last_id == str(sent[-1].message_id)
+
+
+async def test_an_edit_replaces_text_and_keyboard(
+    bot_api_server: BotAPIServer, adapter: TelegramAdapter
+) -> None:
+    ana = bot_api_server.create_user("Ana")
+    bot_api_server.private_chat(ana)
+    chat = f"telegram:{ana.id}"
+    first = await adapter.send(Outbound(chat, "Paragraph 1", choices=((Choice("Support", "s"),),)))
+    assert await adapter.send(Outbound(chat, "Paragraph 1: Support", edit_of=first)) == first
+    assert await adapter.send(Outbound(chat, "Paragraph 1: Support", edit_of=first)) == first
+    [message] = bot_api_server.sent_messages(ana)
+    assert message.text == "Paragraph 1: Support" and message.buttons == []
+
+
+async def test_a_file_goes_out_as_a_document_with_its_caption(
+    bot_api_server: BotAPIServer, adapter: TelegramAdapter
+) -> None:
+    ana = bot_api_server.create_user("Ana")
+    bot_api_server.private_chat(ana)
+    export = Attachment("record.md", b"# Record\n", "text/markdown")
+    await adapter.send(Outbound(f"telegram:{ana.id}", "Here is record.md.", attachment=export))
+    message = bot_api_server.last_message(ana)
+    assert message.caption == "Here is record.md."
+    assert message.document is not None and message.document.data == b"# Record\n"
+    assert message.document.file_name == "record.md"
+
+
+async def test_blocked_means_delivery_refused_for_good(
+    bot_api_server: BotAPIServer, adapter: TelegramAdapter
+) -> None:
+    ana = bot_api_server.create_user("Ana")
+    bot_api_server.user_blocks_bot(ana)
+    with pytest.raises(DeliveryError) as blocked:
+        await adapter.send(Outbound(f"telegram:{ana.id}", "Round 2 is open"))
+    assert blocked.value.blocked
+    with pytest.raises(DeliveryError) as unknown:
+        await adapter.send(Outbound("telegram:424242", "Round 2 is open"))
+    assert not unknown.value.blocked
+
+
+async def test_flood_control_and_gateway_errors_are_waited_out(
+    bot_api_server: BotAPIServer, adapter: TelegramAdapter
+) -> None:
+    ana = bot_api_server.create_user("Ana")
+    bot_api_server.private_chat(ana)
+    bot_api_server.faults.script(
+        "sendMessage", [TooManyRequests(retry_after=1), BadGateway(), BadGateway(html=True)]
+    )
+    await adapter.send(Outbound(f"telegram:{ana.id}", "Round 2 is open"))
+    assert [m.text for m in bot_api_server.sent_messages(ana)] == ["Round 2 is open"]
+    assert [c.status for c in bot_api_server.calls_to("sendMessage")] == [429, 502, 502, 200]
+
+
+async def test_menus_are_per_private_chat_and_groups_keep_theirs(
+    bot_api_server: BotAPIServer, adapter: TelegramAdapter
+) -> None:
+    ana = bot_api_server.create_user("Ana")
+    bot_api_server.private_chat(ana)
+    group = bot_api_server.create_group("Coalition", [ana])
+    commands = [("help", "the commands"), ("round open", "open"), ("round close", "close")]
+    await adapter.set_menu(f"telegram:{ana.id}", commands)
+    await adapter.set_menu(f"telegram:{group.id}", commands)
+    menu = bot_api_server.commands_for("chat", chat_id=ana.id)
+    assert [c["command"] for c in menu] == ["help", "round"]
+    assert bot_api_server.commands_for("chat", chat_id=group.id) == []
+
+
+# ---- webhook ----------------------------------------------------------------------------
+
+
+async def test_webhook_mode_checks_the_secret_and_answers_after_handling(
+    bot_api_server: BotAPIServer, unused_tcp_port: int
+) -> None:
+    recorder = Recorder()
+    url = f"http://127.0.0.1:{unused_tcp_port}/telegram"
+    settings = Settings(
+        telegram_token=bot_api_server.token,
+        telegram_api_url=bot_api_server.base_url,
+        telegram_webhook_url=url,
+        telegram_webhook_secret="s3cret_-x",
+        telegram_webhook_port=unused_tcp_port,
+    )  # as CONSULTBOT_TELEGRAM_WEBHOOK_URL and friends would set them
+    telegram = create(settings)
+    assert telegram is not None
+    await telegram.start(recorder)
+    try:
+        assert bot_api_server.webhook_url == url
+        ana = bot_api_server.create_user("Ana")
+        bot_api_server.user_sends_text(ana, "/review")
+        await bot_api_server.wait_for_updates_confirmed()
+        assert [e.text for e in recorder.events] == ["/review"]
+        async with aiohttp.ClientSession() as session:
+            forged = {"update_id": 1, "message": {"message_id": 9, "date": 0, "text": "/forget"}}
+            for headers in ({}, {"X-Telegram-Bot-Api-Secret-Token": "guess"}):
+                async with session.post(url, json=forged, headers=headers) as response:
+                    assert response.status == 403
+        assert len(recorder.events) == 1
+    finally:
+        await telegram.stop()
