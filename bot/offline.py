@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
 from bot.app import SetupError
@@ -19,25 +20,40 @@ def list_consultations(store: Store) -> list[str]:
 
 
 def export_record(
-    store: Store, consultation_id: int, fmt: str, language: str | None = None
+    store: Store,
+    consultation_id: int,
+    fmt: str,
+    language: str | None = None,
+    *,
+    version: int | None = None,
+    progress: Callable[[str], None] | None = None,
 ) -> tuple[str, bytes]:
+    """(file name, content) of a consultation's record; `progress` hears each stage begin."""
     name = exports.export_format(fmt)
     if name is None:
         raise SetupError(
             f"{fmt!r} is not an export format; use one of: {', '.join(exports.EXPORTERS)}"
         )
+    step = progress or (lambda stage: None)
     catalog = Catalog()
+    step("reading the record")
     with store.transaction() as records:
         consultation = records.consultation(consultation_id)
         if consultation is None:
             raise SetupError(
                 f"there is no consultation {consultation_id}; `consultbot consultations` lists them"
             )
-        record = build_record(records, catalog, language, consultation, datetime.now(UTC))
+        try:
+            record = build_record(
+                records, catalog, language, consultation, datetime.now(UTC), version
+            )
+        except Refusal as refusal:
+            raise SetupError(catalog.text(refusal.key, language, **refusal.values)) from None
 
     def t(key: str, **values: object) -> str:
         return catalog.text(key, language, **values)
 
+    step(f"writing {name}")
     filename, _, content = exports.render(record, name, t)
     return filename, content
 

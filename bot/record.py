@@ -1,16 +1,31 @@
-"""Assembling a consultation's full record from the store, for exports and the CLI."""
+"""Assembling a consultation's full record from the store, for exports and the CLI.
+
+This is where the privacy rules meet the exports: every author label is made here by
+`attribution_label`, which gives the stakeholder group unless the consultation's policy
+and the person allow more, and never more than "a member of GROUP" for someone who has
+erased their data. Text a facilitator hid is left out. The export formats only lay out
+what this returns.
+"""
 
 from __future__ import annotations
 
 from datetime import datetime
 
-from bot.handlers.common import build_summary, cid, paragraphs
+from bot.handlers.common import build_summary, cid, groups_of, paragraphs
 from bot.messages import Catalog
-from bot.turn import attribution_label
-from consultations.exports import DecisionRecord, Record, RoundRecord, VersionRecord
+from bot.turn import Refusal, attribution_label
+from consultations.exports import (
+    DecisionRecord,
+    Record,
+    RoundRecord,
+    Status,
+    SubmissionRecord,
+    VersionRecord,
+)
+from consultations.exports.text import utc
 from consultations.model import Attribution, Kind
 from storage.records import Records
-from storage.tables import Consultation
+from storage.tables import Consultation, Person, Submission
 
 
 def build_record(
@@ -19,10 +34,19 @@ def build_record(
     language: str | None,
     consultation: Consultation,
     now: datetime,
+    version: int | None = None,
 ) -> Record:
-    """Everything an export shows, attributed as the consultation's policy allows."""
-    versions = records.versions(cid(consultation))
-    version_numbers = {v.id: v.number for v in versions}
+    """Everything an export shows, attributed as the consultation's policy allows.
+
+    With `version`, the record as it stood for that version of the draft: the versions
+    up to it, and the rounds held on them (with their input and decisions).
+    """
+    all_versions = records.versions(cid(consultation))
+    if version is not None and not any(v.number == version for v in all_versions):
+        latest = all_versions[-1].number if all_versions else 0
+        raise Refusal("export.unknown_version", number=version, latest=latest)
+    versions = [v for v in all_versions if version is None or v.number <= version]
+    version_numbers = {v.id: v.number for v in all_versions}
     version_records = []
     for v in versions:
         assert v.id is not None
@@ -31,57 +55,97 @@ def build_record(
             VersionRecord(
                 number=v.number,
                 title=v.title,
-                created_at=v.created_at,
+                created_at=utc(v.created_at),
                 paragraphs=tuple(paragraphs(records, v.id)),
                 sources={p.uid: tuple(p.sources) for p in rows if p.sources},
+                parent=version_numbers.get(v.parent_id) if v.parent_id is not None else None,
             )
         )
-    rounds = records.rounds(cid(consultation))
+    shown = {v.id for v in versions}
+    rounds = [r for r in records.rounds(cid(consultation)) if r.version_id in shown]
+    submissions = records.submissions([r.id for r in rounds if r.id is not None], live_only=False)
+    # Everyone who said something, loaded once and held here: the session keeps only weak
+    # references, so without this each summary would reload a person per submission.
+    people: dict[int, Person] = {
+        person_id: records.person(person_id)
+        for person_id in sorted({s.person_id for s in submissions if s.person_id is not None})
+    }
     round_records = tuple(
         RoundRecord(
             number=r.number,
             version=version_numbers.get(r.version_id, 0),
             state=r.state,
-            opened_at=r.opened_at,
-            closed_at=r.closed_at,
+            opened_at=utc(r.opened_at) if r.opened_at else None,
+            closed_at=utc(r.closed_at) if r.closed_at else None,
             summary=build_summary(records, catalog, language, consultation, r),
         )
         for r in rounds
     )
-    amendments = [
-        s
-        for s in records.submissions([r.id for r in rounds if r.id is not None])
-        if s.kind == Kind.AMENDMENT
-    ]
-    decided = records.decisions([s.id for s in amendments if s.id is not None])
-    groups = {g.id: g.name for g in records.groups(cid(consultation))}
+
+    group_rows = records.groups(cid(consultation))
+    keys = {g.id: g.key for g in group_rows}
+    names = {g.id: g.name for g in group_rows}
+    policy = Attribution(consultation.attribution)
+    consenting = records.consenting(cid(consultation))
+
+    def author(s: Submission) -> str:
+        return attribution_label(
+            catalog,
+            language,
+            policy,
+            group=names.get(s.group_id),
+            person=people.get(s.person_id) if s.person_id is not None else None,
+            consented=s.person_id in consenting,
+        )
+
     positions = {}
+    round_of = {}
     for r in rounds:
+        round_of[r.id] = (r.number, version_numbers.get(r.version_id, 0))
         for p in records.paragraphs(r.version_id):
             positions[(r.id, p.uid)] = p.position
+    submission_records = []
+    for s in submissions:
+        assert s.id is not None
+        number, on_version = round_of[s.round_id]
+        status = _status(s)
+        submission_records.append(
+            SubmissionRecord(
+                id=s.id,
+                round=number,
+                version=on_version,
+                paragraph=positions.get((s.round_id, s.paragraph_uid), 0),
+                paragraph_uid=s.paragraph_uid,
+                group=keys.get(s.group_id),
+                author=author(s),
+                kind=Kind(s.kind),
+                text=None if status is Status.HIDDEN else s.text,
+                created_at=utc(s.created_at),
+                status=status,
+                target=s.target_id,
+            )
+        )
+
+    amendments = [s for s in submissions if s.kind == Kind.AMENDMENT and s.id is not None]
+    decided = records.decisions([s.id for s in amendments if s.id is not None])
     decisions = []
     for s in amendments:
         d = decided.get(s.id or -1)
         if d is None or s.id is None:
             continue
-        author = records.person(s.person_id) if s.person_id is not None else None
         decisions.append(
             DecisionRecord(
                 amendment_id=s.id,
                 paragraph=positions.get((s.round_id, s.paragraph_uid), 0),
-                author=attribution_label(
-                    catalog,
-                    language,
-                    Attribution(consultation.attribution),
-                    group=groups.get(s.group_id),
-                    person=author,
-                ),
-                text=s.text or "",
+                author=author(s),
+                text="" if s.hidden_at is not None else s.text or "",
                 decision=d.decision,
                 note=d.note,
                 version=version_numbers.get(d.applied_in_version_id)
                 if d.applied_in_version_id
                 else None,
+                group=keys.get(s.group_id),
+                decided_at=utc(d.decided_at),
             )
         )
     return Record(
@@ -91,5 +155,17 @@ def build_record(
         versions=tuple(version_records),
         rounds=round_records,
         decisions=tuple(decisions),
-        generated_at=now,
+        generated_at=utc(now),
+        groups=tuple(groups_of(records, consultation)),
+        submissions=tuple(submission_records),
     )
+
+
+def _status(s: Submission) -> Status:
+    if s.hidden_at is not None:
+        return Status.HIDDEN
+    if s.withdrawn_at is not None:
+        return Status.WITHDRAWN
+    if s.superseded_at is not None:
+        return Status.SUPERSEDED
+    return Status.LIVE

@@ -1,62 +1,15 @@
-"""The consultation's record, and its Markdown rendering for the secretariat.
+"""The record as Markdown: the draft and what each group said, readable as plain text.
 
-`Record` is everything an export shows, already attributed as the policy allows; the
-renderers only lay it out. Headings come through `t` (the bot's message catalog), so an
-export reads in the language of whoever asked for it.
+Everything a person wrote is escaped, so a comment cannot add links, headings or tables
+to the record the secretariat hands on.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
-from datetime import datetime
-
 from consultations.diffing import render_plain
-from consultations.summary import Paragraph, Summary
+from consultations.exports.record import Record, RoundRecord, Text, when
+from consultations.exports.text import themes
 from consultations.versions import compare
-
-Text = Callable[..., str]  # t(key, **values) -> text in the reader's language
-
-
-@dataclass(frozen=True)
-class VersionRecord:
-    number: int
-    title: str
-    created_at: datetime
-    paragraphs: tuple[Paragraph, ...]
-    sources: dict[str, tuple[int, ...]]  # paragraph uid -> amendments that made its text
-
-
-@dataclass(frozen=True)
-class DecisionRecord:
-    amendment_id: int
-    paragraph: int
-    author: str
-    text: str
-    decision: str
-    note: str | None
-    version: int | None  # the version it was applied in
-
-
-@dataclass(frozen=True)
-class RoundRecord:
-    number: int
-    version: int
-    state: str
-    opened_at: datetime | None
-    closed_at: datetime | None
-    summary: Summary
-
-
-@dataclass(frozen=True)
-class Record:
-    consultation_id: int
-    title: str
-    attribution: str
-    versions: tuple[VersionRecord, ...]
-    rounds: tuple[RoundRecord, ...]
-    decisions: tuple[DecisionRecord, ...]
-    generated_at: datetime
 
 
 def _md(text: str) -> str:
@@ -67,16 +20,12 @@ def _md(text: str) -> str:
     return "".join(out)
 
 
-def _when(value: datetime | None) -> str:
-    return value.strftime("%Y-%m-%d %H:%M UTC") if value else "—"
-
-
 def to_markdown(record: Record, t: Text) -> str:
     lines: list[str] = [f"# {_md(record.title)}", ""]
     lines.append(
         t(
             "export.generated",
-            at=_when(record.generated_at),
+            at=when(record.generated_at),
             attribution=t(f"attribution.policy.{record.attribution}"),
         )
     )
@@ -125,8 +74,8 @@ def _round_markdown(round_: RoundRecord, t: Text) -> list[str]:
         "",
         t(
             "export.round_times",
-            opened=_when(round_.opened_at),
-            closed=_when(round_.closed_at),
+            opened=when(round_.opened_at),
+            closed=when(round_.closed_at),
             state=t(f"state.{round_.state}"),
         ),
         "",
@@ -147,7 +96,7 @@ def _round_markdown(round_: RoundRecord, t: Text) -> list[str]:
             )
         )
         lines.append("")
-    header = [t("export.group"), t("button.support"), t("button.oppose"), t("kind.abstain")]
+    header = [t("export.group"), t("button.support"), t("button.oppose"), t("export.abstain")]
     for p in s.paragraphs:
         lines += [
             f"### {t('export.paragraph', number=p.paragraph.number)}",
@@ -162,45 +111,30 @@ def _round_markdown(round_: RoundRecord, t: Text) -> list[str]:
                 v = p.votes[g.key]
                 lines.append(f"| {_md(g.name)} | {v.agree} | {v.disagree} | {v.abstain} |")
             lines.append("")
-        lines.append(
-            t("summary.consensus", value=f"{p.consensus:.2f}")
-            + (f" · {t('summary.common_ground')}" if p.common_ground else "")
-        )
+        lines += [
+            t("summary.consensus", value=f"{p.consensus:.2f}").strip()
+            + (f" · {t('summary.common_ground')}" if p.common_ground else ""),
+            "",
+        ]
         if p.unheard:
-            lines.append(t("summary.unheard", groups=", ".join(s.group_name(k) for k in p.unheard)))
-        lines.append("")
+            unheard = t("summary.unheard", groups=", ".join(s.group_name(k) for k in p.unheard))
+            lines += [unheard.strip(), ""]
+        found = themes(p)
+        if found:
+            lines += [f"#### {t('export.themes')}", ""]
+            for theme in found:
+                size = f" ({t('export.theme_size', count=theme.size)})" if theme.size else ""
+                lines.append(f"- **{_md(theme.label)}**{size}")
+                for q in theme.quotes:
+                    quote = t("summary.quote", id=q.id, author=_md(q.author), text=_md(q.text))
+                    lines.append(f"  - {quote.strip()}")
+            lines.append("")
         for c in p.comments:
-            lines.append(
-                f"- {t('summary.quote', id=c.id, author=_md(c.author), text=_md(c.text or ''))}"
-            )
+            quote = t("summary.quote", id=c.id, author=_md(c.author), text=_md(c.text or ""))
+            lines.append(f"- {quote.strip()}")
         for a in p.amendments:
-            lines.append(
-                f"- {t('summary.amendment', id=a.id, author=_md(a.author), text=_md(a.text or ''))}"
-            )
+            line = t("summary.amendment", id=a.id, author=_md(a.author), text=_md(a.text or ""))
+            lines.append(f"- {line.strip()}")
         if p.comments or p.amendments:
             lines.append("")
     return lines
-
-
-EXPORTERS: dict[str, tuple[str, str, Callable[[Record, Text], str]]] = {
-    "markdown": ("md", "text/markdown", to_markdown),
-}
-
-ALIASES: dict[str, str] = {"md": "markdown"}
-
-
-def export_format(name: str) -> str | None:
-    name = name.lower().lstrip(".")
-    name = ALIASES.get(name, name)
-    return name if name in EXPORTERS else None
-
-
-def render(record: Record, fmt: str, t: Text) -> tuple[str, str, bytes]:
-    """(filename, media type, content) of the record in format `fmt`."""
-    extension, media_type, renderer = EXPORTERS[fmt]
-    slug = (
-        "".join(ch if ch.isalnum() else "-" for ch in record.title.lower()).strip("-")[:40]
-        or "consultation"
-    )
-    filename = f"{slug}-v{record.versions[-1].number if record.versions else 0}.{extension}"
-    return filename, media_type, renderer(record, t).encode()

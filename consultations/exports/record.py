@@ -1,0 +1,109 @@
+"""The consultation's record: everything an export shows, as plain frozen data.
+
+The bot assembles a `Record` from the store, already attributed as the consultation's
+policy allows (by stakeholder group unless the consultation says more, and never more
+than "a member of GROUP" for someone who erased their data). The renderers in this
+package only lay it out, so none of them can reveal more than the record holds.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+
+from consultations.model import Kind, StakeholderGroup
+from consultations.summary import Paragraph, Summary
+
+Text = Callable[..., str]  # t(key, **values) -> text in the reader's language
+
+
+class Status(StrEnum):
+    """Where a submission stands; only live input counts in tallies."""
+
+    LIVE = "live"
+    SUPERSEDED = "superseded"  # a later stance of the same person replaced it
+    WITHDRAWN = "withdrawn"  # its author took it back
+    HIDDEN = "hidden"  # a facilitator hid it; its text is not exported
+
+
+@dataclass(frozen=True)
+class VersionRecord:
+    number: int
+    title: str
+    created_at: datetime
+    paragraphs: tuple[Paragraph, ...]
+    sources: dict[str, tuple[int, ...]]  # paragraph uid -> amendments that made its text
+    parent: int | None = None  # the version this one was cut from
+
+
+@dataclass(frozen=True)
+class DecisionRecord:
+    amendment_id: int
+    paragraph: int
+    author: str
+    text: str
+    decision: str
+    note: str | None
+    version: int | None  # the version it was applied in
+    group: str | None = None  # the stakeholder group key of the amendment's author
+    decided_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class RoundRecord:
+    number: int
+    version: int
+    state: str
+    opened_at: datetime | None
+    closed_at: datetime | None
+    summary: Summary
+
+
+@dataclass(frozen=True)
+class SubmissionRecord:
+    """One piece of input, live or not, as an analyst sees it."""
+
+    id: int
+    round: int
+    version: int  # the version the round reviewed
+    paragraph: int  # the paragraph's number in that version
+    paragraph_uid: str
+    group: str | None  # stakeholder group key
+    author: str  # the attribution label the policy allows
+    kind: Kind
+    text: str | None  # None for stances, and for hidden input
+    created_at: datetime
+    status: Status
+    target: int | None = None  # an endorsement: the submission it backs
+
+
+@dataclass(frozen=True)
+class Record:
+    consultation_id: int
+    title: str
+    attribution: str
+    versions: tuple[VersionRecord, ...]
+    rounds: tuple[RoundRecord, ...]
+    decisions: tuple[DecisionRecord, ...]
+    generated_at: datetime
+    groups: tuple[StakeholderGroup, ...] = ()
+    submissions: tuple[SubmissionRecord, ...] = ()
+
+    @property
+    def version(self) -> VersionRecord | None:
+        """The draft this record presents: its latest version."""
+        return self.versions[-1] if self.versions else None
+
+    def parent_of(self, version: VersionRecord) -> VersionRecord | None:
+        wanted = version.parent if version.parent is not None else version.number - 1
+        return next((v for v in self.versions if v.number == wanted), None)
+
+    def group_name(self, key: str | None) -> str | None:
+        return next((g.name for g in self.groups if g.key == key), None)
+
+
+def when(value: datetime | None) -> str:
+    """A time as the record prints it: minutes, in UTC."""
+    return value.strftime("%Y-%m-%d %H:%M UTC") if value else "—"

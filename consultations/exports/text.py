@@ -1,0 +1,92 @@
+"""Small pieces the document formats share: who made a change, themes, safe text.
+
+Themes come from the summary (issue 6 adds them to `ParagraphSummary`). The exports read
+them by shape — a label and a few verbatim quotes — so a record without themes, or with
+themes that carry more than this, still renders.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from consultations.exports.record import Record, Text, VersionRecord
+from consultations.summary import ParagraphSummary
+
+QUOTES = 25  # verbatim comments shown per paragraph and round; CSV and JSON have them all
+
+# Characters XML 1.0 forbids (and lone surrogates): a stray control character in a
+# chat message must not make the Word file unreadable.
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+
+
+def xml_safe(text: str) -> str:
+    return _NOT_XML.sub("", text)
+
+
+@dataclass(frozen=True)
+class Quote:
+    id: int
+    author: str
+    text: str
+
+
+@dataclass(frozen=True)
+class Theme:
+    label: str
+    quotes: tuple[Quote, ...]
+    size: int | None  # how many comments it gathers, where the summary says
+
+
+def themes(p: ParagraphSummary) -> tuple[Theme, ...]:
+    """The paragraph's themes with their verbatim quotes, if the summary has any."""
+    by_id = {c.id: c for c in (*p.comments, *p.amendments)}
+    found = []
+    for theme in getattr(p, "themes", None) or ():
+        label = getattr(theme, "label", None)
+        if not label:
+            label = ", ".join(str(k) for k in getattr(theme, "keywords", None) or ())
+        quotes = []
+        for quote in getattr(theme, "quotes", None) or ():
+            item = by_id.get(quote) if isinstance(quote, int) else quote
+            text, author, id_ = (getattr(item, name, None) for name in ("text", "author", "id"))
+            if isinstance(id_, int) and isinstance(text, str):
+                quotes.append(Quote(id_, str(author or ""), text))
+        size = getattr(theme, "size", None)
+        if not isinstance(size, int):
+            members = getattr(theme, "ids", None)
+            size = len(members) if isinstance(members, tuple | list) else None
+        found.append(Theme(str(label), tuple(quotes), size))
+    return tuple(found)
+
+
+def revision_author(record: Record, version: VersionRecord, uid: str, t: Text) -> str:
+    """Who a tracked change is attributed to: the groups whose amendments produced it.
+
+    Always the stakeholder group, whatever the attribution policy: the change belongs to
+    the group's amendment, e.g. "Civil society (amendment #12)".
+    """
+    sources = version.sources.get(uid, ())
+    if not sources:
+        return t("export.revision_facilitator")
+    decisions = {d.amendment_id: d for d in record.decisions}
+    groups: list[str] = []
+    for amendment in sources:
+        decision = decisions.get(amendment)
+        key = decision.group if decision else None
+        name = record.group_name(key) or t("group.unknown")
+        if name not in groups:
+            groups.append(name)
+    ids = ", ".join(f"#{i}" for i in sources)
+    key = "export.revision_author" if len(sources) == 1 else "export.revision_authors"
+    return t(key, groups=", ".join(groups), ids=ids)
+
+
+def utc(value: datetime) -> datetime:
+    """Stored times are UTC; some databases hand them back without a zone."""
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def percent(part: int, whole: int) -> str:
+    return f"{round(100 * part / whole)}%" if whole else "—"
