@@ -45,12 +45,14 @@ class Sent:
 
 
 class MemoryAdapter:
-    platform = PLATFORM
     command_prefix = "/"
 
     def __init__(
-        self, capabilities: Capability = Capability.BUTTONS | Capability.EDITS | Capability.FILES
+        self,
+        capabilities: Capability = Capability.BUTTONS | Capability.EDITS | Capability.FILES,
+        platform: str = PLATFORM,
     ):
+        self.platform = platform  # a second instance with another name plays a second platform
         self.capabilities = capabilities
         self.handler: InboundHandler | None = None
         self.inbox: dict[str, list[Sent]] = defaultdict(list)  # chat -> messages, oldest first
@@ -90,9 +92,8 @@ class MemoryAdapter:
 
     # ---- driving it from a test -------------------------------------------------------
 
-    @staticmethod
-    def chat_of(name: str) -> ChatId:
-        return ChatId(f"{PLATFORM}:{name}")
+    def chat_of(self, name: str) -> ChatId:
+        return ChatId(f"{self.platform}:{name}")
 
     async def deliver(self, event: Inbound) -> None:
         assert self.handler is not None, "start the dispatcher first"
@@ -109,10 +110,10 @@ class MemoryAdapter:
         language: str | None = None,
     ) -> None:
         """`name` writes `text` in their private chat (or in `group`, a shared chat)."""
-        chat = ChatId(f"{PLATFORM}:{group}") if group else self.chat_of(name)
+        chat = ChatId(f"{self.platform}:{group}") if group else self.chat_of(name)
         await self.deliver(
             Inbound(
-                sender=PlatformId(f"{PLATFORM}:{name}"),
+                sender=PlatformId(f"{self.platform}:{name}"),
                 chat=chat,
                 message_id=message_id or f"in-{self._session}-{next(self._ids)}",
                 text=text,
@@ -129,7 +130,7 @@ class MemoryAdapter:
             if label in sent.buttons:
                 await self.deliver(
                     Inbound(
-                        sender=PlatformId(f"{PLATFORM}:{name}"),
+                        sender=PlatformId(f"{self.platform}:{name}"),
                         chat=self.chat_of(name),
                         message_id=f"press-{self._session}-{next(self._ids)}",
                         button=sent.buttons[label],
@@ -143,7 +144,7 @@ class MemoryAdapter:
         """`name` reacts with `emoji` to the bot's message `message_id`."""
         await self.deliver(
             Inbound(
-                sender=PlatformId(f"{PLATFORM}:{name}"),
+                sender=PlatformId(f"{self.platform}:{name}"),
                 chat=self.chat_of(name),
                 message_id=f"react-{self._session}-{next(self._ids)}",
                 reaction=emoji,

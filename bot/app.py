@@ -14,6 +14,7 @@ from collections.abc import Callable
 from importlib.metadata import entry_points
 
 from bot.dispatcher import Dispatcher
+from bot.handlers.common import SummaryOptions
 from bot.events import Adapter
 from bot.scheduler import RoundScheduler
 from bot.settings import Settings
@@ -64,7 +65,11 @@ def configured_platforms(settings: Settings) -> list[str]:
 
 
 def build(settings: Settings, platforms: list[str]) -> Dispatcher:
-    dispatcher = Dispatcher(open_store(settings), admins=settings.admins)
+    dispatcher = Dispatcher(
+        open_store(settings),
+        admins=settings.admins,
+        summary_options=SummaryOptions.from_settings(settings),
+    )
     for name in platforms:
         adapter = adapter_factory(name)(settings)
         if adapter is not None:

@@ -21,6 +21,10 @@ app = typer.Typer(
 )
 db_app = typer.Typer(help="The database.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
+audit_app = typer.Typer(
+    help="The audit trail of facilitator and secretariat actions.", no_args_is_help=True
+)
+app.add_typer(audit_app, name="audit")
 console = Console(stderr=True)
 
 
@@ -115,22 +119,53 @@ def export(
     consultation: Annotated[
         int, typer.Option(help="Consultation id (see `consultbot consultations`).")
     ],
-    format: Annotated[str, typer.Option("--format", "-f", help="markdown")] = "markdown",
+    format: Annotated[
+        str, typer.Option("--format", "-f", help="docx, html, csv, json or markdown.")
+    ] = "markdown",
+    version: Annotated[
+        int | None,
+        typer.Option(
+            "--version", min=1, help="The record as of this draft version (default: the latest)."
+        ),
+    ] = None,
     output: Annotated[Path | None, typer.Option("-o", "--output", help="File to write.")] = None,
 ) -> None:
     """Export a consultation's record to a file."""
+    from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
     from bot.offline import export_record
 
     settings = load_settings()
     store = open_store(settings)
-    try:
-        filename, content = export_record(store, consultation, format)
-    except SetupError as error:
-        console.print(f"[red]{error}[/red]")
-        raise typer.Exit(2) from None
-    target = output or Path(filename)
-    target.write_bytes(content)
-    console.print(f"Wrote {target}")
+    stages = 3  # reading the record, writing the format, saving the file
+    with Progress(
+        SpinnerColumn(),
+        TextColumn("{task.description}"),
+        BarColumn(),
+        TimeElapsedColumn(),
+        console=console,
+        transient=True,
+    ) as bar:
+        task = bar.add_task("starting", total=stages)
+        begun = [0]
+
+        def stage(description: str) -> None:
+            bar.update(task, description=description, completed=begun[0])
+            begun[0] += 1
+
+        try:
+            filename, content = export_record(
+                store, consultation, format, version=version, progress=stage
+            )
+        except SetupError as error:
+            bar.stop()
+            console.print(f"[red]{error}[/red]")
+            raise typer.Exit(2) from None
+        target = output or Path(filename)
+        stage(f"saving {target}")
+        target.write_bytes(content)
+        bar.update(task, completed=stages)
+    console.print(f"Wrote {target} ({len(content):,} bytes)")
 
 
 @app.command()
@@ -169,6 +204,49 @@ def db_upgrade() -> None:
     engine = make_engine(settings.database_url)
     upgrade(engine)
     console.print(f"Database at revision {current_revision(engine)}.")
+
+
+@app.command()
+def purge() -> None:
+    """Apply each consultation's retention policy: blank raw submission text past its limit."""
+    from datetime import UTC, datetime
+
+    from bot.handlers.moderation import purge as apply_retention
+
+    store = open_store(load_settings())
+    with store.transaction() as records:
+        purged = apply_retention(records, datetime.now(UTC))
+    for consultation_id, count in purged.items():
+        typer.echo(f"consultation {consultation_id}: {count} submissions purged")
+    if not purged:
+        typer.echo("Nothing is past its retention period.")
+
+
+@audit_app.command("verify")
+def audit_verify() -> None:
+    """Check that no audit event was altered, removed or reordered."""
+    store = open_store(load_settings())
+    with store.transaction() as records:
+        count = len(records.audit_trail())
+        broken = records.verify_audit()
+    if broken is not None:
+        console.print(f"[red]The audit trail is broken at event {broken}[/red]: it was altered.")
+        raise typer.Exit(1)
+    typer.echo(f"The audit trail is intact ({count} events).")
+
+
+@audit_app.command("show")
+def audit_show(
+    consultation: Annotated[int | None, typer.Option(help="Only this consultation.")] = None,
+) -> None:
+    """List audit events (actors appear by pseudonym)."""
+    store = open_store(load_settings())
+    with store.transaction() as records:
+        for event in records.audit_trail(consultation):
+            typer.echo(
+                f"{event.id}\t{event.at:%Y-%m-%d %H:%M:%S}\t{event.consultation_id or '-'}\t"
+                f"{event.actor}\t{event.action}\t{event.detail}"
+            )
 
 
 def main() -> None:

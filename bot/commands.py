@@ -23,6 +23,7 @@ class Access(StrEnum):
     STAKEHOLDER = "stakeholder"
     FACILITATOR = "facilitator"
     SECRETARIAT = "secretariat"  # facilitators may do whatever the secretariat may
+    MEMBER = "member"  # anyone with a role in the consultation
     ORGANISER = "organiser"  # an admin, or a facilitator of any consultation
 
 

@@ -36,6 +36,7 @@ from bot.events import (
     platform_of,
 )
 from bot.handlers import facilitation, people, review
+from bot.handlers.common import SummaryOptions
 from bot.messages import Catalog, localise
 from bot.permissions import allowed
 from bot.turn import Refusal, Turn
@@ -81,8 +82,10 @@ class Dispatcher:
         catalog: Catalog | None = None,
         admins: Iterable[str] = (),
         clock: Clock = utc_now,
+        summary_options: SummaryOptions | None = None,
     ) -> None:
         self.store = store
+        self.summary_options = summary_options
         self.catalog = catalog or Catalog()
         self.admins = frozenset(admins)
         self.clock = clock
@@ -163,6 +166,7 @@ class Dispatcher:
                     catalog=self.catalog,
                     capabilities=Capability.NONE,
                     admin=True,
+                    summary_options=self.summary_options,
                 )
                 job(turn)
                 return Outcome(self._notices(records, turn))  # its own replies go nowhere
@@ -189,6 +193,7 @@ class Dispatcher:
             capabilities=adapter.capabilities,
             admin=event.sender in self.admins,
             invite_links=links,
+            summary_options=self.summary_options,
         )
 
     def _route(self, records: Records, turn: Turn) -> None:

@@ -31,6 +31,9 @@ class Settings(BaseSettings):
     database_url: str = ""
     telegram_token: SecretStr | None = None
     telegram_api_url: str = "https://api.telegram.org"
+    # A self-hosted Bot API server started with --local, on this machine: files are read
+    # from the paths it gives instead of downloaded.
+    telegram_api_local: bool = False
     # Webhook mode (instead of long polling) when a public HTTPS URL is set: Telegram POSTs
     # updates there with the secret in a header; the bot listens on listen:port behind
     # the HTTPS proxy. Several workers may share one URL through a load balancer.
@@ -48,6 +51,13 @@ class Settings(BaseSettings):
     matrix_store_path: Path | None = None
     admins: Annotated[list[str], NoDecode] = Field(default_factory=list)
     log_level: str = "INFO"
+    # Summaries. Themes from sentence embeddings need the `embeddings` extra; the
+    # abstractive layer (prose over the extractive summary) is off unless a base URL is set.
+    embeddings: bool = False
+    llm_base_url: str | None = None  # an OpenAI-compatible API, e.g. http://127.0.0.1:8080/v1
+    llm_model: str | None = None
+    llm_api_key: SecretStr | None = None
+    llm_timeout: float = Field(default=20.0, gt=0)
 
     @field_validator("admins", mode="before")
     @classmethod
@@ -77,6 +87,8 @@ class Settings(BaseSettings):
             self.database_url = f"sqlite:///{self.data_dir / 'consultbot.db'}"
         if self.matrix_store_path is None:
             self.matrix_store_path = self.data_dir / "matrix"
+        if self.llm_base_url and not self.llm_model:
+            raise ValueError("CONSULTBOT_LLM_MODEL is needed with CONSULTBOT_LLM_BASE_URL")
         if self.matrix_homeserver and not self.matrix_user_id:
             raise ValueError(
                 "CONSULTBOT_MATRIX_USER_ID is needed with CONSULTBOT_MATRIX_HOMESERVER"

@@ -12,12 +12,15 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from bot.events import Attachment, Capability, ChatId, Choice, Inbound, Outbound
 from bot.messages import Catalog, localise
 from consultations.model import Attribution, Role
 from storage.records import Records
+
+if TYPE_CHECKING:
+    from bot.handlers.common import SummaryOptions
 from storage.tables import Consultation, Person, StakeholderGroupRow
 
 
@@ -52,6 +55,7 @@ class Turn:
     notices: list[Notice] = field(default_factory=list)
     menu_changed: bool = False  # roles or consultation changed: refresh the command menu
     schedule_changed: bool = False  # a round's times or state changed: re-plan the scheduler
+    summary_options: SummaryOptions | None = None  # embeddings, abstractive layer, as configured
 
     # ---- who, and where ------------------------------------------------------------------
 
@@ -153,10 +157,17 @@ def attribution_label(
     *,
     group: str | None,
     person: Person | None,
+    consented: bool = False,
 ) -> str:
-    """How a submission's author is shown to others: by group unless the policy says more."""
+    """How a submission's author is shown to others: by group, unless the policy says more
+    and the person agreed to it (`consent yes`); an erased person is only ever their group."""
     group_name = group or catalog.text("group.unknown", language)
-    if person is None or person.erased_at is not None or policy is Attribution.GROUP:
+    if (
+        person is None
+        or person.erased_at is not None
+        or policy is Attribution.GROUP
+        or not consented
+    ):
         return catalog.text("attribution.group", language, group=group_name)
     if policy is Attribution.ORGANISATION and person.organisation:
         return catalog.text(

@@ -30,6 +30,12 @@ class DiffOp:
 _TOKEN = re.compile(r"\w+|\s+|[^\w\s]")
 
 
+# difflib compares every token of one side with the matching tokens of the other, so its
+# time grows with the product of the lengths. Past this product (about a thousand words
+# rewritten on each side) the rewritten stretch is shown as one deletion and one insertion.
+_MAX_COMPARISONS = 4_000_000
+
+
 def word_diff(old: str, new: str) -> tuple[DiffOp, ...]:
     """The word-level changes that turn `old` into `new`.
 
@@ -38,6 +44,26 @@ def word_diff(old: str, new: str) -> tuple[DiffOp, ...]:
     """
     before = _TOKEN.findall(old)
     after = _TOKEN.findall(new)
+    # An amendment usually touches a few words: set the shared start and end aside first.
+    start = 0
+    while start < min(len(before), len(after)) and before[start] == after[start]:
+        start += 1
+    end = 0
+    while end < min(len(before), len(after)) - start and before[-1 - end] == after[-1 - end]:
+        end += 1
+    before_middle = before[start : len(before) - end]
+    after_middle = after[start : len(after) - end]
+
+    ops = [DiffOp("equal", "".join(before[:start]))]
+    if len(before_middle) * len(after_middle) > _MAX_COMPARISONS:
+        ops += [DiffOp("delete", "".join(before_middle)), DiffOp("insert", "".join(after_middle))]
+    else:
+        ops += _compared(before_middle, after_middle)
+    ops.append(DiffOp("equal", "".join(before[len(before) - end :])))
+    return _merged(_absorb_lone_spaces([op for op in ops if op.text]))
+
+
+def _compared(before: list[str], after: list[str]) -> list[DiffOp]:
     matcher = SequenceMatcher(None, before, after, autojunk=False)
     ops: list[DiffOp] = []
     for tag, i1, i2, j1, j2 in matcher.get_opcodes():
@@ -48,7 +74,7 @@ def word_diff(old: str, new: str) -> tuple[DiffOp, ...]:
             ops.append(DiffOp("delete", "".join(before[i1:i2])))
         if j2 > j1:
             ops.append(DiffOp("insert", "".join(after[j1:j2])))
-    return _merged(_absorb_lone_spaces(ops))
+    return ops
 
 
 def _absorb_lone_spaces(ops: list[DiffOp]) -> list[DiffOp]:
@@ -84,8 +110,6 @@ def _merged(ops: list[DiffOp]) -> tuple[DiffOp, ...]:
         inserted.clear()
 
     for op in ops:
-        if not op.text:
-            continue
         if op.kind == "delete":
             deleted.append(op.text)
         elif op.kind == "insert":

@@ -30,8 +30,8 @@ MAX_DOCX_UNPACKED_BYTES = 50_000_000
 MAX_DOCX_MEMBER_RATIO = 100
 """Largest compression ratio of one .docx member, once it is big enough to matter."""
 
-_RATIO_CHECK_FROM_BYTES = 1_000_000
 # Small XML parts can legitimately compress more than 100:1 and cannot hurt anyone.
+_RATIO_CHECK_FROM_BYTES = 1_000_000
 
 MAX_PARAGRAPHS = 500
 
@@ -218,7 +218,7 @@ def _too_large(limit: int) -> str:
 
 # --- Word ------------------------------------------------------------------------------
 
-_NOT_DOCX = "it is not a Word .docx file, or it is damaged; save it again as .docx"
+_NOT_DOCX = "it is not a Word .docx file, or it is damaged"
 
 
 def parse_docx(data: bytes, filename: str = "draft.docx") -> DraftText:
@@ -273,8 +273,7 @@ def _refuse_zip_bomb(data: bytes, filename: str) -> None:
     if unpacked > MAX_DOCX_UNPACKED_BYTES or suspicious:
         raise UnreadableDraftFile(
             filename=filename,
-            reason=f"it unpacks to far more than a draft needs "
-            f"(limit {MAX_DOCX_UNPACKED_BYTES // 1_000_000} MB)",
+            reason="it unpacks to far more than a draft needs",
         )
 
 

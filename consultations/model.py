@@ -26,6 +26,7 @@ class Kind(StrEnum):
     ABSTAIN = "abstain"
     COMMENT = "comment"
     AMENDMENT = "amendment"
+    ENDORSEMENT = "endorsement"  # backs another stakeholder's amendment or comment
 
     @property
     def is_stance(self) -> bool:

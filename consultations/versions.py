@@ -2,6 +2,9 @@
 
 A version is immutable; the next one keeps every paragraph's stable uid, takes the text
 of the accepted amendment where there is one, and records which amendments made it.
+Two accepted amendments to one paragraph are a conflict, unless the facilitator has
+written a merged text for that paragraph: the merge then stands for all of them and
+records them all as its sources.
 """
 
 from __future__ import annotations
@@ -23,6 +26,15 @@ class Accepted:
 
 
 @dataclass(frozen=True)
+class Merge:
+    """A facilitator's text for one paragraph, combining accepted amendments."""
+
+    paragraph_uid: str
+    text: str
+    sources: tuple[int, ...]  # the accepted amendments it stands for
+
+
+@dataclass(frozen=True)
 class NextParagraph:
     uid: str
     text: str
@@ -30,17 +42,30 @@ class NextParagraph:
 
 
 def next_version(
-    paragraphs: Sequence[Paragraph], accepted: Sequence[Accepted]
+    paragraphs: Sequence[Paragraph],
+    accepted: Sequence[Accepted],
+    merges: Sequence[Merge] = (),
 ) -> list[NextParagraph]:
-    """The paragraphs of the next version; one accepted amendment per paragraph at most."""
+    """The paragraphs of the next version.
+
+    A paragraph takes the text of its one accepted amendment, or the merge written for
+    it. A merge must stand for exactly the paragraph's accepted amendments: one accepted
+    after the merge was written is a conflict again.
+    """
     if not accepted:
         raise NothingToPublish()
     by_uid: dict[str, list[Accepted]] = defaultdict(list)
     for item in accepted:
         by_uid[item.paragraph_uid].append(item)
+    merged = {m.paragraph_uid: m for m in merges}
     result = []
     for paragraph in paragraphs:
         chosen = by_uid.get(paragraph.uid, [])
+        merge = merged.get(paragraph.uid)
+        ids = sorted(a.amendment_id for a in chosen)
+        if merge is not None and chosen and sorted(merge.sources) == ids:
+            result.append(NextParagraph(paragraph.uid, merge.text, ids))
+            continue
         if len(chosen) > 1:
             raise AmendmentConflict(
                 number=paragraph.number, ids=", ".join(f"#{a.amendment_id}" for a in chosen)

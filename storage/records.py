@@ -27,6 +27,7 @@ from storage.tables import (
     Consultation,
     DialogState,
     DraftVersion,
+    Flag,
     Identity,
     Invite,
     KeyValue,
@@ -132,6 +133,14 @@ class Records:
             identity.dm_chat = chat
             self.session.add(identity)
 
+    def move_identity(self, platform_id: str, person_id: int) -> None:
+        """Attach a platform account to another person (linking two accounts)."""
+        identity = self.identity(platform_id)
+        if identity is not None:
+            identity.person_id = person_id
+            self.session.add(identity)
+            self.session.flush()
+
     def mark_chat_blocked(self, chat: str, at: datetime) -> None:
         """The person in this private chat blocked the bot: skip them in fan-outs."""
         for identity in self.session.exec(select(Identity).where(Identity.dm_chat == chat)):
@@ -167,12 +176,19 @@ class Records:
                     continue
                 if decision is not None:
                     self.session.delete(decision)
+                for flag in self.session.exec(
+                    select(Flag).where(Flag.submission_id == submission.id)
+                ):
+                    self.session.delete(flag)
                 self.session.delete(submission)
                 deleted += 1
             else:
                 submission.person_id = None
                 submission.source = None
                 self.session.add(submission)
+        self.session.execute(
+            update(Flag).where(col(Flag.person_id) == person.id).values(person_id=None)
+        )
         person.display_name = None
         person.organisation = None
         person.language = None
@@ -250,6 +266,15 @@ class Records:
         self.session.add(member)
         self.session.flush()
         return member
+
+    def consenting(self, consultation_id: int) -> set[int]:
+        """People who agreed to be shown by organisation or name in this consultation."""
+        rows = self.session.exec(
+            select(Membership.person_id).where(
+                Membership.consultation_id == consultation_id, col(Membership.named_consent)
+            )
+        ).all()
+        return set(rows)
 
     def memberships(self, consultation_id: int, person_id: int) -> Sequence[Membership]:
         return self.session.exec(
@@ -443,6 +468,36 @@ class Records:
 
     # ---- amendment decisions ---------------------------------------------------------
 
+    def add_flag(self, flag: Flag) -> bool:
+        """Record a flag; False if this person had already flagged that submission."""
+        seen = self.session.exec(
+            select(Flag).where(
+                Flag.submission_id == flag.submission_id, Flag.person_id == flag.person_id
+            )
+        ).first()
+        if seen is not None:
+            return False
+        self.session.add(flag)
+        self.session.flush()
+        return True
+
+    def purge_texts(self, round_ids: Sequence[int], keep: set[int]) -> int:
+        """Blank the text of submissions in the rounds (except `keep`) and unlink their authors."""
+        rows = self.session.exec(
+            select(Submission).where(col(Submission.round_id).in_(round_ids))
+        ).all()
+        purged = 0
+        for row in rows:
+            if row.id in keep or (row.text is None and row.person_id is None):
+                continue
+            row.text = None if row.id not in keep else row.text
+            row.person_id = None
+            row.source = None
+            self.session.add(row)
+            purged += 1
+        self.session.flush()
+        return purged
+
     def decision(self, submission_id: int | None) -> AmendmentDecision | None:
         if submission_id is None:
             return None
@@ -530,11 +585,33 @@ class Records:
             query = query.where(AuditEvent.consultation_id == consultation_id)
         return self.session.exec(query.order_by(col(AuditEvent.id))).all()
 
+    def verify_audit(self) -> int | None:
+        """The id of the first audit event that does not fit the chain, or None if all do.
+
+        Each event's hash covers its own fields and the previous event's hash, so editing,
+        deleting or reordering any event breaks the chain from that point on.
+        """
+        prev_hash = GENESIS_HASH
+        for event in self.audit_trail():
+            expected = audit_hash(
+                prev_hash, event.at, event.consultation_id, event.actor, event.action, event.detail
+            )
+            if event.prev_hash != prev_hash or event.hash != expected:
+                return event.id
+            prev_hash = event.hash
+        return None
+
     # ---- small named values ----------------------------------------------------------
 
     def get_value(self, key: str) -> str | None:
         row = self.session.get(KeyValue, key)
         return row.value if row is not None else None
+
+    def delete_value(self, key: str) -> None:
+        row = self.session.get(KeyValue, key)
+        if row is not None:
+            self.session.delete(row)
+            self.session.flush()
 
     def set_value(self, key: str, value: str) -> None:
         row = self.session.get(KeyValue, key)

@@ -52,6 +52,8 @@ class Consultation(SQLModel, table=True):
     timezone: str = Field(default="UTC", max_length=64)
     created_at: datetime = Field(default_factory=utcnow)
     created_by: int | None = None
+    # Days raw submission text is kept after the last round closed; None keeps it.
+    retention_days: int | None = None
 
 
 class StakeholderGroupRow(SQLModel, table=True):
@@ -76,6 +78,8 @@ class Membership(SQLModel, table=True):
     role: str = Field(max_length=16)
     group_id: int | None = Field(default=None, foreign_key="stakeholder_group.id")
     joined_at: datetime = Field(default_factory=utcnow)
+    # Agreed to be shown by organisation or name where the consultation's policy says so.
+    named_consent: bool = False
 
 
 class DraftVersion(SQLModel, table=True):
@@ -141,6 +145,10 @@ class Submission(SQLModel, table=True):
     superseded_at: datetime | None = None
     hidden_at: datetime | None = None
     hidden_reason: str | None = Field(default=None, max_length=500)
+    # An endorsement: the amendment (or comment) it backs. No foreign key, on purpose: a
+    # person erased under the delete policy takes their amendment with them, and others'
+    # endorsements of it must not stop that (they simply point at nothing any more).
+    target_id: int | None = Field(default=None, index=True)
 
 
 Index("ix_submission_live", Submission.round_id, Submission.paragraph_uid, Submission.kind)  # type: ignore[arg-type]
@@ -156,6 +164,18 @@ class AmendmentDecision(SQLModel, table=True):
     decided_by: int | None = Field(default=None, foreign_key="person.id")
     decided_at: datetime = Field(default_factory=utcnow)
     applied_in_version_id: int | None = Field(default=None, foreign_key="draft_version.id")
+
+
+class Flag(SQLModel, table=True):
+    """A participant's report that a quote they were shown should not be there."""
+
+    __table_args__ = (UniqueConstraint("submission_id", "person_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    submission_id: int = Field(foreign_key="submission.id", index=True)
+    person_id: int | None = Field(default=None, foreign_key="person.id")
+    reason: str | None = Field(default=None, max_length=500)
+    at: datetime = Field(default_factory=utcnow)
 
 
 class Invite(SQLModel, table=True):

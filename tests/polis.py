@@ -15,8 +15,12 @@ which the loader checks against the history so a misreading cannot pass unnotice
 from __future__ import annotations
 
 import csv
+import itertools
 from dataclasses import dataclass
 from pathlib import Path
+
+from consultations.model import Kind, StakeholderGroup
+from consultations.summary import Input, Paragraph, Participation
 
 POLIS_DATA = Path(__file__).resolve().parents[1] / ".." / "shared" / "data" / "polis"
 
@@ -29,6 +33,7 @@ class Comment:
     agrees: int  # as exported: every agree row of votes.csv, re-votes included
     disagrees: int
     group_informed_consensus: float | None  # None in exports that lack the column
+    author: int | None = None  # the participant who wrote it
 
 
 @dataclass(frozen=True)
@@ -78,6 +83,7 @@ def _read_comments(path: Path) -> dict[int, Comment]:
             agrees=int(row["agrees"]),
             disagrees=int(row["disagrees"]),
             group_informed_consensus=float(consensus) if consensus else None,
+            author=int(row["author-id"]) if row.get("author-id") else None,
         )
         comments[comment.id] = comment
     return comments
@@ -108,3 +114,102 @@ def _read_participants(
         if cells:
             matrix[participant] = cells
     return groups, matrix
+
+
+# ---- a Pol.is conversation as a consultation ------------------------------------------
+#
+# Two shapes, for the two things measured on real data:
+# - `as_statements`: every comment is a paragraph of the draft and every clustered
+#   participant's latest vote is a stance on it (1 support, -1 oppose, 0 abstain), so the
+#   consensus per paragraph can be checked against the consensus Pol.is exported;
+# - `as_comments`: the conversation is a draft of a few paragraphs; its comments are
+#   comments on them (dealt round-robin), and every agree vote on a comment endorses it,
+#   so themes can be found and their quotes ranked by support.
+# In both, Polis's opinion groups stand in for stakeholder groups.
+
+
+@dataclass(frozen=True)
+class AsConsultation:
+    paragraphs: tuple[Paragraph, ...]
+    inputs: tuple[Input, ...]
+    groups: tuple[StakeholderGroup, ...]
+    participation: dict[str, Participation]
+
+
+def group_key(group: int) -> str:
+    return f"polis-{group}"
+
+
+def _groups(export: PolisExport) -> tuple[StakeholderGroup, ...]:
+    return tuple(StakeholderGroup(group_key(g), f"Opinion group {g}") for g in export.group_ids)
+
+
+def _participation(export: PolisExport) -> dict[str, Participation]:
+    invited: dict[str, int] = {}
+    answered: dict[str, int] = {}
+    for participant, group in export.groups.items():
+        if group is None:
+            continue
+        key = group_key(group)
+        invited[key] = invited.get(key, 0) + 1
+        answered[key] = answered.get(key, 0) + (1 if export.votes.get(participant) else 0)
+    return {key: Participation(answered[key], invited[key]) for key in invited}
+
+
+STANCE = {1: Kind.SUPPORT, -1: Kind.OPPOSE, 0: Kind.ABSTAIN}
+
+
+def as_statements(export: PolisExport) -> AsConsultation:
+    """Each comment a paragraph (uid `c<comment id>`); each latest vote a stance on it.
+
+    Only participants Pol.is placed in a group vote here, as only they count in its
+    group-informed consensus.
+    """
+    ids = itertools.count(1)
+    paragraphs = tuple(
+        Paragraph(f"c{c.id}", number, c.text)
+        for number, c in enumerate(sorted(export.comments.values(), key=lambda c: c.id), 1)
+    )
+    inputs = []
+    for participant, ballot in export.votes.items():
+        group = export.groups.get(participant)
+        if group is None:
+            continue
+        for comment, vote in ballot.items():
+            inputs.append(Input(next(ids), f"c{comment}", group_key(group), STANCE[vote], None, ""))
+    return AsConsultation(paragraphs, tuple(inputs), _groups(export), _participation(export))
+
+
+def as_comments(
+    export: PolisExport, paragraphs: int = 1, *, include_rejected: bool = False
+) -> AsConsultation:
+    """The comments (rejected ones left out) on `paragraphs` paragraphs; agrees endorse them.
+
+    A comment keeps its Pol.is id as its submission id; its author's group is the group
+    Pol.is placed the author in (None if unclustered). Endorsements get ids above them.
+    """
+    kept = sorted(
+        (c for c in export.comments.values() if include_rejected or c.moderated >= 0),
+        key=lambda c: c.id,
+    )
+    draft = tuple(
+        Paragraph(f"p{i}", i, f"Paragraph {i} of {export.name}") for i in range(1, paragraphs + 1)
+    )
+    where = {c.id: draft[index % paragraphs].uid for index, c in enumerate(kept)}
+    inputs = []
+    for c in kept:
+        group = export.groups.get(c.author) if c.author is not None else None
+        key = group_key(group) if group is not None else None
+        inputs.append(
+            Input(c.id, where[c.id], key, Kind.COMMENT, c.text, f"a member of {key or 'none'}")
+        )
+    ids = itertools.count(max(export.comments) + 1)
+    for participant, ballot in export.votes.items():
+        group = export.groups.get(participant)
+        key = group_key(group) if group is not None else None
+        for comment, vote in ballot.items():
+            if vote == 1 and comment in where and participant != export.comments[comment].author:
+                inputs.append(
+                    Input(next(ids), where[comment], key, Kind.ENDORSEMENT, None, "", comment)
+                )
+    return AsConsultation(draft, tuple(inputs), _groups(export), _participation(export))

@@ -3,13 +3,19 @@
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass
 
+from bot.abstractive import Writer
+from bot.embeddings import Embedder
 from bot.messages import Catalog
+from bot.settings import Settings
 from bot.turn import Refusal, Turn, attribution_label
 from consultations import rounds as round_rules
 from consultations.model import Attribution, Kind, Role, RoundState, StakeholderGroup
 from consultations.submissions import check_paragraph, check_text
 from consultations.summary import Input, Paragraph, Participation, Summary, summarise
+from consultations.themes import DEFAULT_THEMES, Embed
 from storage.records import Records
 from storage.tables import Consultation, Round, Submission
 
@@ -122,8 +128,57 @@ def silent_stakeholders(
     ]
 
 
-def summary_for(turn: Turn, consultation: Consultation, round_: Round) -> Summary:
-    return build_summary(turn.records, turn.catalog, turn.person.language, consultation, round_)
+@dataclass(frozen=True)
+class SummaryOptions:
+    """How summaries are made beyond the offline TF-IDF default, as the operator configured.
+
+    The dispatcher hands them to each turn as `turn.summary_options`; a turn without them
+    summarises with TF-IDF themes and no abstractive prose.
+    """
+
+    embedder: Embedder | None = None
+    writer: Writer | None = None
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> SummaryOptions:
+        return cls(
+            embedder=Embedder() if settings.embeddings else None,
+            writer=Writer.from_settings(settings),
+        )
+
+    def embed(self) -> tuple[Embed | None, str | None]:
+        """The embedding function to use, or None and why not, where one was configured."""
+        if self.embedder is None:
+            return None, None
+        if self.embedder.ready():
+            return self.embedder, None
+        return None, self.embedder.failure
+
+
+DEFAULT_SUMMARY_OPTIONS = SummaryOptions()
+
+
+def summary_options(turn: Turn) -> SummaryOptions:
+    return turn.summary_options or DEFAULT_SUMMARY_OPTIONS
+
+
+def summary_for(
+    turn: Turn,
+    consultation: Consultation,
+    round_: Round,
+    *,
+    embed: Embed | None = None,
+    themes: bool = True,
+) -> Summary:
+    return build_summary(
+        turn.records,
+        turn.catalog,
+        turn.person.language,
+        consultation,
+        round_,
+        embed=embed,
+        themes=themes,
+    )
 
 
 def build_summary(
@@ -132,11 +187,19 @@ def build_summary(
     language: str | None,
     consultation: Consultation,
     round_: Round,
+    *,
+    embed: Embed | None = None,
+    themes: bool = True,
 ) -> Summary:
-    """The round's summary, attributed as the consultation's policy allows."""
+    """The round's summary, attributed as the consultation's policy allows.
+
+    Themes come from TF-IDF, or from `embed` (sentence embeddings) when given; none
+    with `themes=False` (where only counts and amendments are wanted).
+    """
     keys = group_keys(records, consultation)
     names = {g.id: g.name for g in records.groups(cid(consultation))}
     policy = Attribution(consultation.attribution)
+    consenting = records.consenting(cid(consultation))
     assert round_.id is not None
     inputs = []
     for s in records.submissions([round_.id]):
@@ -150,8 +213,14 @@ def build_summary(
                 kind=Kind(s.kind),
                 text=s.text,
                 author=attribution_label(
-                    catalog, language, policy, group=names.get(s.group_id), person=author
+                    catalog,
+                    language,
+                    policy,
+                    group=names.get(s.group_id),
+                    person=author,
+                    consented=s.person_id in consenting,
                 ),
+                target_id=s.target_id,
             )
         )
     return summarise(
@@ -159,7 +228,28 @@ def build_summary(
         inputs,
         groups_of(records, consultation),
         participation(records, consultation, round_),
+        embed=embed,
+        themes=DEFAULT_THEMES if themes else None,
     )
+
+
+def provenance(
+    records: Records, consultation: Consultation, version_ids: Iterable[int]
+) -> dict[str, list[tuple[int, str | None]]]:
+    """Paragraph uid -> the amendments that changed it in these versions, with their group.
+
+    Always by stakeholder group, whatever the attribution policy: a change belongs to the
+    group whose member proposed it.
+    """
+    names = {g.id: g.name for g in records.groups(cid(consultation))}
+    found: dict[str, list[tuple[int, str | None]]] = {}
+    for version_id in version_ids:
+        for row in records.paragraphs(version_id):
+            for amendment_id in row.sources:
+                submission = records.submission(amendment_id)
+                group = names.get(submission.group_id) if submission is not None else None
+                found.setdefault(row.uid, []).append((amendment_id, group))
+    return found
 
 
 def stakeholders(records: Records, consultation: Consultation) -> list[int]:

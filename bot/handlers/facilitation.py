@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 
 from bot.commands import Access, Arg, duration, positive_int, registry
@@ -12,6 +14,7 @@ from bot.handlers.common import (
     organisers,
     paragraphs,
     participation,
+    provenance,
     silent_stakeholders,
     stakeholders,
     summary_for,
@@ -20,12 +23,12 @@ from bot.render import render_summary
 from bot.turn import Refusal, Turn
 from consultations import rounds as round_rules
 from consultations.drafts import DraftText, parse_draft_file, parse_text
-from consultations.errors import ConsultationError
+from consultations.errors import AmendmentConflict, ConsultationError
 from consultations.model import Decision, Kind, RoundState, find_group
 from consultations.rounds import format_duration
-from consultations.submissions import check_text, clean_text
-from consultations.versions import Accepted, next_version
-from storage.tables import AmendmentDecision, Consultation, Round
+from consultations.submissions import check_paragraph, check_text, clean_text
+from consultations.versions import Accepted, Merge, next_version
+from storage.tables import AmendmentDecision, Consultation, Round, Submission
 
 AWAIT_DRAFT = "await_draft"
 
@@ -268,14 +271,19 @@ def _closed_or_open_round(turn: Turn, consultation: Consultation) -> Round:
 
 @registry.command("amendments", access=Access.FACILITATOR)
 def amendments(turn: Turn) -> None:
-    """The latest round's amendments by paragraph, with their decisions."""
+    """The latest round's amendments by paragraph: decisions, endorsements per group, conflicts."""
     consultation = turn.require_consultation()
     round_ = _closed_or_open_round(turn, consultation)
-    summary = summary_for(turn, consultation, round_)
+    summary = summary_for(turn, consultation, round_, themes=False)
     lines = [turn.t("amendments.header", number=round_.number)]
     ids = [a.id for p in summary.paragraphs for a in p.amendments]
     decisions = turn.records.decisions(ids)
+    waiting = _accepted_waiting(turn, consultation)
+    merges = _merges(turn, consultation)
     for p in summary.paragraphs:
+        if not p.amendments:
+            continue
+        lines.append(turn.t("amendments.paragraph", number=p.paragraph.number))
         for a in p.amendments:
             decision = decisions.get(a.id)
             state = turn.t(f"mine.{decision.decision}") if decision else turn.t("amendments.open")
@@ -289,9 +297,97 @@ def amendments(turn: Turn) -> None:
                     state=state,
                 )
             )
+            support = p.support(a.id)
+            lines.append(
+                turn.t(
+                    "amendments.support",
+                    groups=", ".join(f"{summary.group_name(k)} {n}" for k, n in support.items()),
+                )
+                if support
+                else turn.t("amendments.no_support")
+            )
+        accepted = sorted(s.id for s in waiting if s.paragraph_uid == p.paragraph.uid and s.id)
+        merge = merges.get(p.paragraph.uid)
+        if merge is not None and sorted(merge.sources) == accepted:
+            lines.append(turn.t("amendments.merged", ids=_ids(accepted), text=merge.text))
+        elif len(accepted) > 1:
+            lines.append(
+                turn.t(
+                    "amendments.conflict",
+                    count=len(accepted),
+                    ids=_ids(accepted),
+                    number=p.paragraph.number,
+                )
+            )
     if len(lines) == 1:
         raise Refusal("amendments.none", number=round_.number)
     turn.say_text("\n".join(lines))
+
+
+def _ids(ids: Sequence[int]) -> str:
+    return ", ".join(f"#{i}" for i in ids)
+
+
+def _accepted_waiting(turn: Turn, consultation: Consultation) -> list[Submission]:
+    """Accepted amendments of every round not yet applied in a version."""
+    round_ids = [r.id for r in turn.records.rounds(cid(consultation)) if r.id is not None]
+    amendments_ = [s for s in turn.records.submissions(round_ids) if s.kind == Kind.AMENDMENT]
+    decisions = turn.records.decisions([s.id for s in amendments_ if s.id is not None])
+    return [
+        s
+        for s in amendments_
+        if s.id in decisions
+        and decisions[s.id].decision == Decision.ACCEPTED
+        and decisions[s.id].applied_in_version_id is None
+    ]
+
+
+def _merge_key(version_id: int, uid: str) -> str:
+    # Keyed by the version the merge applies to: publishing a new one leaves it behind.
+    return f"merge:{version_id}:{uid}"
+
+
+def _merges(turn: Turn, consultation: Consultation) -> dict[str, Merge]:
+    """The facilitator's merged texts for paragraphs of the latest version, by uid."""
+    current = turn.records.version(cid(consultation))
+    if current is None or current.id is None:
+        return {}
+    found = {}
+    for row in turn.records.paragraphs(current.id):
+        stored = turn.records.get_value(_merge_key(current.id, row.uid))
+        if stored:
+            data = json.loads(stored)
+            found[row.uid] = Merge(row.uid, str(data["text"]), tuple(data["sources"]))
+    return found
+
+
+@registry.command(
+    "merge", Arg("n", positive_int), Arg("text", rest=True), access=Access.FACILITATOR
+)
+def merge(turn: Turn, n: int, text: str) -> None:
+    """Write paragraph N's next text, combining its accepted amendments; it records them all."""
+    consultation = turn.require_consultation()
+    latest = _rounds_of(turn, consultation)
+    if latest is not None and latest.state == RoundState.OPEN:
+        raise Refusal("merge.round_open", number=latest.number)
+    current = turn.records.version(cid(consultation))
+    if current is None or current.id is None:
+        raise Refusal("draft.none")
+    old = latest_paragraphs(turn, consultation)
+    paragraph = old[check_paragraph(n, len(old))]
+    sources = sorted(
+        s.id
+        for s in _accepted_waiting(turn, consultation)
+        if s.paragraph_uid == paragraph.uid and s.id is not None
+    )
+    if not sources:
+        raise Refusal("merge.nothing", number=n)
+    cleaned = check_text(Kind.AMENDMENT, text, paragraph.text)
+    turn.records.set_value(
+        _merge_key(current.id, paragraph.uid), json.dumps({"text": cleaned, "sources": sources})
+    )
+    turn.audit(consultation, "amendment.merged", paragraph=n, sources=sources)
+    turn.say("merge.done", number=n, ids=_ids(sources))
 
 
 def _amendment(turn: Turn, consultation: Consultation, id_: int) -> tuple[Round, int]:
@@ -357,7 +453,7 @@ def reject(turn: Turn, id: int, reason: str) -> None:
 
 @registry.command("publish", access=Access.FACILITATOR)
 def publish(turn: Turn) -> None:
-    """Cut the next version from the accepted amendments not yet applied."""
+    """Cut the next version from the accepted amendments (and merges) not yet applied."""
     from bot.render import render_diff
 
     consultation = turn.require_consultation()
@@ -367,22 +463,19 @@ def publish(turn: Turn) -> None:
     latest = _rounds_of(turn, consultation)
     if latest is not None and latest.state == RoundState.OPEN:
         raise Refusal("publish.round_open", number=latest.number)
-    round_ids = [r.id for r in turn.records.rounds(cid(consultation)) if r.id is not None]
-    amendments_ = [s for s in turn.records.submissions(round_ids) if s.kind == Kind.AMENDMENT]
-    decisions = turn.records.decisions([s.id for s in amendments_ if s.id is not None])
-    pending = [
-        (s, decisions[s.id])
-        for s in amendments_
-        if s.id in decisions
-        and decisions[s.id].decision == Decision.ACCEPTED
-        and decisions[s.id].applied_in_version_id is None
-    ]
+    waiting = _accepted_waiting(turn, consultation)
+    decisions = turn.records.decisions([s.id for s in waiting if s.id is not None])
+    pending = [(s, decisions[s.id]) for s in waiting if s.id is not None]
     old = latest_paragraphs(turn, consultation)
+    merges = _merges(turn, consultation)
     try:
         new_paragraphs = next_version(
             old,
             [Accepted(s.id, s.paragraph_uid, s.text or "") for s, _ in pending if s.id is not None],
+            list(merges.values()),
         )
+    except AmendmentConflict as conflict:
+        raise Refusal("publish.conflict", **conflict.values) from None
     except ConsultationError as error:
         raise Refusal(error.key, **error.values) from None
     version = turn.records.add_version(
@@ -400,10 +493,16 @@ def publish(turn: Turn) -> None:
         "version.published",
         version=version.number,
         amendments=[s.id for s, _ in pending],
+        merged=[list(p.sources) for p in new_paragraphs if len(p.sources) > 1],
     )
     assert version.id is not None
     diff = render_diff(
-        turn, old, paragraphs(turn.records, version.id), current.number, version.number
+        turn,
+        old,
+        paragraphs(turn.records, version.id),
+        current.number,
+        version.number,
+        provenance(turn.records, consultation, [version.id]),
     )
     for person_id in sorted(
         set(stakeholders(turn.records, consultation)) | set(organisers(turn.records, consultation))

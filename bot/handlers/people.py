@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import secrets
 from datetime import datetime, timedelta
 
@@ -9,9 +10,9 @@ from bot.commands import Access, Arg, positive_int, registry
 from bot.events import Choice
 from bot.handlers.common import cid, groups_of
 from bot.turn import Refusal, Turn
-from consultations.model import ErasurePolicy, Role, find_group
+from consultations.model import Attribution, ErasurePolicy, Role, find_group
 from consultations.rounds import parse_duration
-from storage.records import Records
+from storage.records import Records, hash_code
 from storage.tables import Consultation, Invite
 
 INVITE_CODE_BYTES = 16  # 128 bits
@@ -27,9 +28,15 @@ def start(turn: Turn, code: str | None) -> None:
     if code is None:
         turn.say("start.welcome")
         return
+    wait = wrong_code_wait(turn)
+    if wait is not None:
+        raise Refusal("start.throttled", minutes=max(1, round(wait.total_seconds() / 60)))
     invite = turn.records.use_invite(code, turn.now)
     if invite is None:
-        raise Refusal("start.bad_code")
+        # Said, not raised: a refusal would roll back the count of wrong codes.
+        count_wrong_code(turn)
+        turn.say("start.bad_code")
+        return
     consultation = turn.records.consultation(invite.consultation_id)
     assert consultation is not None and consultation.id is not None
     role = Role(invite.role)
@@ -45,9 +52,36 @@ def start(turn: Turn, code: str | None) -> None:
         group=group.name if group else "-",
         attribution=turn.t(f"attribution.policy.{consultation.attribution}"),
     )
+    if role is Role.STAKEHOLDER and consultation.attribution != Attribution.GROUP:
+        turn.say("start.ask_consent")
     if role is Role.STAKEHOLDER and not turn.person.organisation:
         turn.records.set_dialog(turn.person_id, turn.chat, "organisation", {})
         turn.say("start.ask_organisation", expects_reply=True)
+
+
+WRONG_CODES_ALLOWED = 5
+WRONG_CODE_WINDOW = timedelta(minutes=15)
+
+
+def _wrong_codes(turn: Turn) -> list[datetime]:
+    stored = turn.records.get_value(f"wrong-codes:{turn.person_id}")
+    times = [datetime.fromisoformat(t) for t in json.loads(stored)] if stored else []
+    return [t for t in times if turn.now - t < WRONG_CODE_WINDOW]
+
+
+def wrong_code_wait(turn: Turn) -> timedelta | None:
+    """How long this person must wait after too many wrong codes, or None."""
+    recent = _wrong_codes(turn)
+    if len(recent) < WRONG_CODES_ALLOWED:
+        return None
+    return min(recent) + WRONG_CODE_WINDOW - turn.now
+
+
+def count_wrong_code(turn: Turn) -> None:
+    recent = [*_wrong_codes(turn), turn.now]
+    turn.records.set_value(
+        f"wrong-codes:{turn.person_id}", json.dumps([t.isoformat() for t in recent])
+    )
 
 
 def take_organisation(turn: Turn, text: str) -> None:
@@ -198,3 +232,34 @@ def invite(turn: Turn, group: str, uses: int | None, expiry: timedelta | None) -
         expires=expires.strftime("%Y-%m-%d %H:%M UTC"),
         who=group if role is Role.STAKEHOLDER else turn.t(f"role.{role.value}"),
     )
+
+
+LINK_VALID = timedelta(minutes=10)
+
+
+@registry.command("link", Arg("code", optional=True), access=Access.ANYONE)
+def link(turn: Turn, code: str | None) -> None:
+    """Link two platform accounts: `link` on one shows a code, `link CODE` on the other."""
+    if code is None:
+        code = secrets.token_urlsafe(9)
+        expires = (turn.now + LINK_VALID).isoformat()
+        turn.records.set_value(f"link:{hash_code(code)}", json.dumps([turn.person_id, expires]))
+        turn.say("link.code", code=code)
+        return
+    stored = turn.records.get_value(f"link:{hash_code(code)}")
+    if stored is None or datetime.fromisoformat(json.loads(stored)[1]) < turn.now:
+        count_wrong_code(turn)
+        turn.say("link.bad_code")
+        return
+    owner = int(json.loads(stored)[0])
+    if owner == turn.person_id:
+        raise Refusal("link.same")
+    if turn.records.consultations_of(turn.person_id):
+        raise Refusal("link.busy")
+    turn.records.delete_value(f"link:{hash_code(code)}")
+    turn.records.move_identity(turn.event.sender, owner)
+    turn.records.erase_person(turn.person, delete_submissions=True)
+    turn.person = turn.records.person(owner)
+    turn.records.audit(None, turn.person.pseudonym, "person.linked", {})
+    turn.menu_changed = True
+    turn.say("link.done")

@@ -4,24 +4,37 @@ from __future__ import annotations
 
 from bot.commands import Access, Arg, positive_int, registry
 from bot.events import Attachment
-from bot.handlers.common import cid, paragraphs, summary_for
-from bot.record import build_record
-from bot.render import render_diff, render_summary
+from bot.handlers.common import cid, paragraphs, provenance, summary_for, summary_options
+from bot.render import render_diff, render_summary, sources_text, summary_file
 from bot.turn import Refusal, Turn
 from consultations import exports
 
 
 @registry.command("summary", Arg("n", positive_int, optional=True), access=Access.SECRETARIAT)
 def summary(turn: Turn, n: int | None) -> None:
-    """The latest round's summary, or one paragraph's."""
+    """The latest round's summary, or one paragraph's, with the full version as a file."""
     consultation = turn.require_consultation()
     round_ = turn.records.latest_round(cid(consultation))
     if round_ is None:
         raise Refusal("round.none_yet")
-    result = summary_for(turn, consultation, round_)
-    if n is not None and not 1 <= n <= len(result.paragraphs):
-        raise Refusal("error.unknown_paragraph", number=n, count=len(result.paragraphs))
-    turn.say_text(render_summary(turn, result, consultation.title, round_.number, only=n))
+    count = len(paragraphs(turn.records, round_.version_id))
+    if n is not None and not 1 <= n <= count:
+        raise Refusal("error.unknown_paragraph", number=n, count=count)
+    options = summary_options(turn)
+    embed, failure = options.embed()
+    result = summary_for(turn, consultation, round_, embed=embed)
+    prose = (
+        options.writer.write(result, consultation.title, round_.number, n)
+        if options.writer is not None
+        else None
+    )
+    title, number = consultation.title, round_.number
+    turn.say_text(
+        render_summary(turn, result, title, number, n, prose=prose, embeddings_failure=failure),
+        attachment=summary_file(
+            turn, result, title, number, n, prose=prose, embeddings_failure=failure
+        ),
+    )
 
 
 @registry.command("versions", access=Access.SECRETARIAT)
@@ -43,6 +56,17 @@ def versions(turn: Turn) -> None:
                 changed=changed,
             )
         )
+        # which amendments, from which stakeholder groups, made each changed paragraph
+        made_by = provenance(turn.records, consultation, [v.id])
+        for p in turn.records.paragraphs(v.id):
+            if p.uid in made_by:
+                lines.append(
+                    turn.t(
+                        "versions.paragraph",
+                        number=p.position,
+                        sources=sources_text(turn, made_by[p.uid]),
+                    )
+                )
     turn.say_text("\n".join(lines))
 
 
@@ -68,21 +92,39 @@ def diff(turn: Turn, a: int | None, b: int | None) -> None:
     new = turn.records.version(cid(consultation), b)
     if old is None or new is None or old.id is None or new.id is None:
         raise Refusal("diff.unknown", a=a, b=b, latest=latest.number)
+    between = [
+        v.id
+        for v in turn.records.versions(cid(consultation))
+        if v.id is not None and min(a, b) < v.number <= max(a, b)
+    ]
     turn.say_text(
-        render_diff(turn, paragraphs(turn.records, old.id), paragraphs(turn.records, new.id), a, b)
+        render_diff(
+            turn,
+            paragraphs(turn.records, old.id),
+            paragraphs(turn.records, new.id),
+            a,
+            b,
+            provenance(turn.records, consultation, between),
+        )
     )
 
 
-@registry.command("export", Arg("format"), access=Access.SECRETARIAT)
-def export(turn: Turn, format: str) -> None:
-    """The record as a file (markdown for now)."""
+@registry.command(
+    "export", Arg("format"), Arg("version", positive_int, optional=True), access=Access.SECRETARIAT
+)
+def export(turn: Turn, format: str, version: int | None) -> None:
+    """The record as a file: docx, html, csv, json or markdown; of an earlier VERSION if given."""
     consultation = turn.require_consultation()
     fmt = exports.export_format(format)
     if fmt is None:
         raise Refusal("export.unknown_format", format=format, formats=", ".join(exports.EXPORTERS))
-    record = build_record(turn.records, turn.catalog, turn.person.language, consultation, turn.now)
+    from bot.record import build_record  # bot.record builds on the handlers' helpers
+
+    record = build_record(
+        turn.records, turn.catalog, turn.person.language, consultation, turn.now, version
+    )
     filename, media_type, content = exports.render(record, fmt, turn.t)
-    turn.audit(consultation, "record.exported", format=fmt)
+    turn.audit(consultation, "record.exported", format=fmt, version=version)
     turn.say(
         "export.ready", filename=filename, attachment=Attachment(filename, content, media_type)
     )

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from bot.commands import Access, Arg, positive_int, registry
 from bot.events import Choice
-from bot.handlers.common import cid, open_round, paragraphs, record_input
+from bot.handlers.common import cid, open_round, paragraphs, record_input, stakeholder_group
 from bot.turn import Refusal, Turn
 from consultations.model import Kind, RoundState
 from consultations.rounds import accepts_input
@@ -174,6 +174,50 @@ def comment(turn: Turn, n: int, text: str) -> None:
 )
 def amend(turn: Turn, n: int, text: str) -> None:
     _direct(turn, Kind.AMENDMENT, n, text)
+
+
+@registry.command("endorse", Arg("id", positive_int), access=Access.STAKEHOLDER)
+def endorse(turn: Turn, id: int) -> None:
+    """Back another stakeholder's amendment (or comment) in the open round; once per person."""
+    consultation = turn.require_consultation()
+    round_ = open_round(turn, consultation)
+    target = turn.records.submission(id)
+    if (
+        target is None
+        or target.round_id != round_.id
+        or target.kind not in (Kind.AMENDMENT, Kind.COMMENT)
+        or target.withdrawn_at is not None
+        or target.hidden_at is not None
+    ):
+        raise Refusal("endorse.unknown", id=id)
+    if target.person_id == turn.person_id:
+        raise Refusal("endorse.own", id=id)
+    assert round_.id is not None
+    for mine_ in turn.records.submissions_of(turn.person_id, [round_.id]):
+        if mine_.kind == Kind.ENDORSEMENT and mine_.target_id == id and mine_.withdrawn_at is None:
+            raise Refusal("endorse.already", id=id, endorsement=mine_.id)
+    submission = turn.records.add_submission(
+        Submission(
+            round_id=round_.id,
+            person_id=turn.person_id,
+            group_id=stakeholder_group(turn, consultation),
+            paragraph_uid=target.paragraph_uid,
+            kind=Kind.ENDORSEMENT.value,
+            source=turn.event.source,
+            created_at=turn.now,
+            target_id=id,
+        ),
+        at=turn.now,
+    )
+    number = next(
+        (
+            p.number
+            for p in paragraphs(turn.records, round_.version_id)
+            if p.uid == target.paragraph_uid
+        ),
+        "?",
+    )
+    turn.say("endorse.done", id=id, endorsement=submission.id, number=number)
 
 
 def _status(turn: Turn, submission: Submission) -> str:

@@ -142,3 +142,19 @@ def test_the_console_plays_facilitator_and_stakeholder(tmp_path: Path) -> None:
 def test_export_of_an_unknown_format_is_refused(tmp_path: Path, args: tuple[str, ...]) -> None:
     result = consultbot(*args, tmp_path=tmp_path)
     assert result.returncode == 2 and "not an export format" in result.stderr
+
+
+def test_audit_verify_finds_tampering(tmp_path: Path) -> None:
+    import sqlite3
+
+    result = consultbot("demo", "--quiet", "--out", str(tmp_path / "record"), tmp_path=tmp_path)
+    assert result.returncode == 0, result.stderr
+    database = f"sqlite:///{tmp_path / 'record' / 'demo.db'}"
+    intact = consultbot("audit", "verify", tmp_path=tmp_path, CONSULTBOT_DATABASE_URL=database)
+    assert intact.returncode == 0 and "intact" in intact.stdout
+    shown = consultbot("audit", "show", tmp_path=tmp_path, CONSULTBOT_DATABASE_URL=database)
+    assert "amendment.rejected" in shown.stdout and "gustav" not in shown.stdout.lower()
+    with sqlite3.connect(tmp_path / "record" / "demo.db") as db:
+        db.execute("UPDATE audit_event SET action = 'amendment.accepted' WHERE action = 'amendment.rejected'")
+    broken = consultbot("audit", "verify", tmp_path=tmp_path, CONSULTBOT_DATABASE_URL=database)
+    assert broken.returncode == 1 and "broken at event" in broken.stderr

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import time
 
 from hypothesis import given
 from hypothesis import strategies as st
@@ -47,6 +48,16 @@ def test_empty_paragraphs() -> None:
     assert word_diff("", "") == ()
     assert word_diff("", "New text.") == (DiffOp("insert", "New text."),)
     assert word_diff("Old text.", "") == (DiffOp("delete", "Old text."),)
+
+
+def test_a_long_paragraph_rewritten_throughout_is_diffed_quickly_and_exactly() -> None:
+    words = ["states", "shall", "the", "of", "and", "rights", "online", "human"]
+    old = " ".join(words[i * 7 % 8] for i in range(3000))
+    new = " ".join(words[i * 5 % 8] for i in range(3000))
+    started = time.perf_counter()
+    ops = word_diff(old, new)
+    assert time.perf_counter() - started < 1
+    assert (old_text(ops), new_text(ops)) == (old, new)
 
 
 # Mostly words from a small vocabulary, so that versions share words and diffs are rich.
