@@ -1,0 +1,328 @@
+"""consultbot on Matrix, end to end: `consultbot run` as a subprocess, people as nio clients,
+a real Synapse between them.
+
+Each test registers fresh users on the session's homeserver and starts its own bot
+process with its own database and store; waits poll with timeouts.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import re
+import secrets
+import stat
+import urllib.request
+from collections import Counter
+from collections.abc import AsyncIterator, Awaitable, Callable
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import nio
+import pytest
+from matrix_chat import CODE, TIMEOUT, BotProcess, Person, bot_env, wait_until
+
+if TYPE_CHECKING:
+    from conftest import MatrixUserFactory
+    from matrix_homeserver import SynapseServer
+
+DRAFT = """# Statement on spyware
+
+We are concerned about the misuse of intrusion software.
+
+We will refuse export licences where there is a clear risk of misuse.
+
+We call on companies to respect human rights.
+"""
+AMENDED = "We will refuse export licences where there is a substantial risk of misuse."
+
+PeopleFactory = Callable[..., Awaitable[Person]]
+BotFactory = Callable[..., Awaitable[BotProcess]]
+
+
+@pytest.fixture
+async def person(matrix_user: MatrixUserFactory) -> AsyncIterator[PeopleFactory]:
+    """``await person("ana", bot, encryption=True, server=...)`` -> a Person who syncs."""
+    made: list[Person] = []
+
+    async def make(name: str, bot: str, **kwargs: object) -> Person:
+        someone = Person(await matrix_user(name, **kwargs), bot)  # type: ignore[arg-type]
+        made.append(someone)
+        return someone
+
+    yield make
+    for someone in made:
+        await someone.close()
+
+
+@pytest.fixture
+async def consultbot(
+    tmp_path: Path, synapse: SynapseServer
+) -> AsyncIterator[Callable[..., tuple[str, Callable[..., Awaitable[BotProcess]]]]]:
+    """``user_id, start = consultbot(admins=[...])``: a bot account; ``await start()`` runs it.
+
+    The account is registered first, so people can invite it before it runs.
+    """
+    bots: list[BotProcess] = []
+
+    def account(
+        *, admins: list[str], server: SynapseServer | None = None, use_token: bool = False
+    ) -> tuple[str, Callable[[], Awaitable[BotProcess]]]:
+        server = server or synapse
+        password = secrets.token_urlsafe(16)
+        user_id, token = server.register_user(f"consultbot-{secrets.token_hex(4)}", password)
+        workdir = tmp_path / user_id.split(":")[0].lstrip("@")
+        workdir.mkdir()
+        env = bot_env(
+            workdir,
+            homeserver=server.base_url,
+            user_id=user_id,
+            admins=admins,
+            password=None if use_token else password,
+            access_token=token if use_token else None,
+        )
+        process = BotProcess(workdir, env)
+        bots.append(process)
+
+        async def start() -> BotProcess:
+            await process.start()
+            return process
+
+        return user_id, start
+
+    yield account
+    for process in bots:
+        process.stop()
+
+
+def devices(server: SynapseServer, token: str) -> list[str]:
+    request = urllib.request.Request(
+        server.base_url + "/_matrix/client/v3/devices",
+        headers={"Authorization": f"Bearer {token}"},
+    )
+    with urllib.request.urlopen(request, timeout=10) as response:
+        return [d["device_id"] for d in json.load(response)["devices"]]
+
+
+def code_in(event: nio.Event) -> str:
+    match = CODE.search(event.body)
+    assert match, event.body
+    return match.group(1)
+
+
+def submission_id(event: nio.Event) -> int:
+    match = re.search(r"Recorded #(\d+)", event.body)
+    assert match, event.body
+    return int(match.group(1))
+
+
+# ---- (a) a whole round ------------------------------------------------------------------
+
+
+async def test_a_whole_round_in_direct_messages(
+    consultbot: Callable[..., tuple[str, Callable[[], Awaitable[BotProcess]]]],
+    person: PeopleFactory,
+    matrix_user: MatrixUserFactory,
+) -> None:
+    fac_client = await matrix_user("fac", encryption=True)
+    bot_id, start = consultbot(admins=[fac_client.user_id])
+    fac = Person(fac_client, bot_id)
+    ana = await person("ana", bot_id, encryption=True)
+    ben = await person("ben", bot_id)
+    cho = await person("cho", bot_id)
+    bot = await start()
+    try:
+        # The facilitator, in an encrypted DM: a consultation from a draft file.
+        await fac.open_dm(encrypted=True)
+        await fac.ask("!new Spyware statement", "created")
+        await fac.send_file("spyware.md", DRAFT.encode(), "text/markdown")
+        await fac.expect("Draft version 1 loaded with 3 paragraphs")
+        codes = {}
+        for name, group in (("ana", "government"), ("ben", "civil-society"), ("cho", "industry")):
+            codes[name] = code_in(await fac.ask(f"!invite {group} 1", "Invite code"))
+
+        # Three stakeholders join, each in their own DM; ana's is encrypted.
+        for someone, name in ((ana, "ana"), (ben, "ben"), (cho, "cho")):
+            await someone.open_dm(encrypted=someone is ana)
+            await someone.ask(f"!start {codes[name]}", "Which organisation")
+            await someone.ask(f"{name.capitalize()} Org", "Thank you")
+
+        await fac.ask("!round open 1d", "Round 1 is open")
+        for someone in (ana, ben, cho):
+            await someone.expect("Round 1 of")
+
+        # ana walks the review with numbers: support, a comment, oppose.
+        await ana.say("!review")
+        first = await ana.expect("Paragraph 1 of 3")
+        assert "Reply with a number" in first.body and "1. Support" in first.body
+        await ana.ask("1", "Paragraph 2 of 3")
+        await ana.ask("3", "Your comment on paragraph 2")
+        await ana.ask("Clear risk is too weak a test.", "Recorded #")
+        await ana.expect("Paragraph 3 of 3")
+        await ana.ask("2", "all 3 paragraphs")
+
+        # ben supports paragraph 1 with a reaction, then amends paragraph 2 directly.
+        await ben.say("!review")
+        paragraph = await ben.expect("Paragraph 1 of 3")
+        await ben.react(paragraph.event_id, "👍")
+        edit = await ben.expect("Paragraph 1: Support")
+        relates = edit.source["content"]["m.relates_to"]
+        assert relates == {"rel_type": "m.replace", "event_id": paragraph.event_id}
+        assert edit.source["content"]["m.new_content"]["body"].startswith("Paragraph 1: Support")
+        await ben.expect("Paragraph 2 of 3")
+        amendment = submission_id(await ben.ask(f"!amend 2 {AMENDED}", "Recorded #"))
+
+        # cho comments directly.
+        await cho.ask("!comment 1 Please define intrusion software.", "Recorded #")
+
+        # The facilitator closes, decides, publishes and exports.
+        await fac.ask("!round close", "Round 1 is closed")
+        summary = await fac.expect("Summary of")
+        for group in ("Government", "Civil society", "Private sector"):
+            assert group in summary.body, summary.body  # every group was heard
+        await fac.ask(f"!accept {amendment}", f"Amendment #{amendment} accepted")
+        await ben.expect(f"Your amendment #{amendment}")
+        await fac.ask("!publish", "Version 2 published")
+        await fac.ask("!export markdown", "Here is")
+        exported = await fac.expect_file()
+        assert isinstance(exported, nio.RoomEncryptedFile)  # the DM is encrypted
+        assert exported.body.endswith(".md")
+        record = (await fac.download(exported)).decode()
+        assert "substantial risk of misuse" in record
+        assert "Spyware statement" in record or "Statement on spyware" in record
+
+        # Replies are plain text with the same text as escaped HTML.
+        content = first.source["content"]
+        assert content["format"] == "org.matrix.custom.html"
+        assert "<br>" in content["formatted_body"]
+        assert "<script" not in content["formatted_body"]
+    finally:
+        await fac.close()
+    assert "Traceback" not in bot.log(), bot.log()[-3000:]
+
+
+# ---- (b) killed and restarted ----------------------------------------------------------
+
+
+async def test_killed_mid_conversation_answers_each_message_once(
+    synapse: SynapseServer,
+    consultbot: Callable[..., tuple[str, Callable[[], Awaitable[BotProcess]]]],
+    matrix_user: MatrixUserFactory,
+) -> None:
+    fac_client = await matrix_user("fac")
+    bot_id, start = consultbot(admins=[fac_client.user_id])
+    fac = Person(fac_client, bot_id)
+    bot = await start()
+    try:
+        await fac.open_dm()
+        credentials = bot.credentials()
+        mode = stat.S_IMODE((bot.store_path / "credentials.json").stat().st_mode)
+        assert mode == 0o600, oct(mode)
+        assert credentials["device_id"] and credentials["access_token"]
+        devices_before = devices(synapse, credentials["access_token"])
+        assert credentials["device_id"] in devices_before
+
+        # In the middle of a conversation: the bot waits for the draft of a new consultation.
+        await fac.ask("!new Spyware statement", "created")
+        bot.kill()
+
+        # While it is down: the draft, and a burst of messages. They come to the next start
+        # as one sync batch, and the bot is killed again as soon as it has answered the
+        # first: in the middle of that batch, whose position was not kept.
+        await fac.say(DRAFT)
+        burst = [f"ping{i}" for i in range(12)]
+        for word in burst:
+            await fac.say(f"!{word}")
+        await bot.start()
+        await fac.expect("Draft version 1 loaded with 3 paragraphs")
+        bot.kill()
+        answered_before_kill = sum(any(f"“{w}”" in t for t in fac.texts()) for w in burst)
+        assert answered_before_kill < len(burst), "the batch was done before the kill"
+
+        # Down again: more messages. The third start gets the whole batch again, plus these.
+        down = [f"down{i}" for i in range(5)]
+        for word in down:
+            await fac.say(f"!{word}")
+        await bot.start()
+        for word in down:
+            await fac.expect(f"“{word}”")
+        await fac.ask("!last", "“last”")  # everything before it has been handled
+
+        counts = Counter(word for text in fac.texts() for word in re.findall(r"“(\w+)”", text))
+        assert all(counts[word] == 1 for word in [*down, "last"]), counts
+        assert all(counts[word] <= 1 for word in burst), counts  # never twice
+        # A reply is sent after its input is stored: the one message in hand at the kill
+        # may be stored without its reply having gone out; no other may go missing.
+        assert sum(counts[word] == 0 for word in burst) <= 1, counts
+        assert sum("Draft version 1 loaded" in text for text in fac.texts()) == 1
+
+        # Later starts restored the session: same device, no second login.
+        assert bot.credentials()["device_id"] == credentials["device_id"]
+        assert devices(synapse, credentials["access_token"]) == devices_before  # no new one
+        assert bot.log().count("logged in with the password") == 1
+    finally:
+        await fac.close()
+
+
+# ---- (c) the homeserver restarts -------------------------------------------------------
+
+
+async def test_reconnects_after_the_homeserver_restarts(
+    synapse: SynapseServer,
+    consultbot: Callable[..., tuple[str, Callable[[], Awaitable[BotProcess]]]],
+    matrix_user: MatrixUserFactory,
+) -> None:
+    fac_client = await matrix_user("fac")
+    bot_id, start = consultbot(admins=[fac_client.user_id])
+    fac = Person(fac_client, bot_id)
+    bot = await start()
+    try:
+        await fac.open_dm()
+        await fac.ask("!before", "“before”")
+        await asyncio.to_thread(synapse.restart)
+        await fac.ask("!after", "“after”")
+        assert bot.running
+        assert fac.texts().count(fac.texts()[-1]) == 1
+    finally:
+        await fac.close()
+
+
+# ---- (d) rate limits -------------------------------------------------------------------
+
+
+async def test_rate_limited_replies_all_arrive(
+    synapse_rate_limited: SynapseServer,
+    consultbot: Callable[..., tuple[str, Callable[[], Awaitable[BotProcess]]]],
+    person: PeopleFactory,
+) -> None:
+    server = synapse_rate_limited
+    # With the bot's token (no login: logins are rate limited too).
+    bot_id, start = consultbot(admins=[], server=server, use_token=True)
+    ana = await person("ana", bot_id, server=server)
+    ben = await person("ben", bot_id, server=server)
+    bot = await start()
+    await ana.open_dm()
+    await ben.open_dm()
+    # Synapse's default rc_message allows a burst of 10, then one message per 5 s: these
+    # 12 replies go past it.
+    words = {ana: [f"a{i}" for i in range(6)], ben: [f"b{i}" for i in range(5)]}
+
+    async def burst(someone: Person, batch: list[str]) -> None:
+        for word in batch:
+            await someone.say(f"!{word}")
+
+    await asyncio.gather(*(burst(someone, batch) for someone, batch in words.items()))
+
+    def answered(someone: Person) -> Counter[str]:
+        return Counter(w for t in someone.texts() for w in re.findall(r"“(\w+)”", t))
+
+    for someone, batch in words.items():
+        await wait_until(
+            lambda s=someone, b=batch: all(answered(s)[w] for w in b),
+            f"answers to {someone.user_id}",
+            within=TIMEOUT + 30,
+        )
+    await ana.ask("!last", "“last”")  # nothing more is on its way
+    assert "M_LIMIT_EXCEEDED" in bot.log() or "ratelimited" in bot.log(), bot.log()[-2000:]
+    for someone, batch in words.items():
+        assert all(answered(someone)[word] == 1 for word in batch), answered(someone)
