@@ -14,8 +14,8 @@ from collections.abc import Callable
 from importlib.metadata import entry_points
 
 from bot.dispatcher import Dispatcher
-from bot.handlers.common import SummaryOptions
 from bot.events import Adapter
+from bot.handlers.common import SummaryOptions
 from bot.scheduler import RoundScheduler
 from bot.settings import Settings
 from storage.engine import current_revision, head_revision, make_engine, upgrade

@@ -56,6 +56,7 @@ class Turn:
     menu_changed: bool = False  # roles or consultation changed: refresh the command menu
     schedule_changed: bool = False  # a round's times or state changed: re-plan the scheduler
     summary_options: SummaryOptions | None = None  # embeddings, abstractive layer, as configured
+    _roles: dict[tuple[int, int], set[Role]] = field(default_factory=dict, repr=False)
 
     # ---- who, and where ------------------------------------------------------------------
 
@@ -84,13 +85,17 @@ class Turn:
         return consultation
 
     def roles(self, consultation: Consultation | None = None) -> set[Role]:
+        """The person's roles in `consultation` (the current one by default), read once a turn."""
         consultation = consultation or self.consultation()
         if consultation is None or consultation.id is None:
             return set()
-        roles = {Role(m.role) for m in self.records.memberships(consultation.id, self.person_id)}
-        if self.admin:
-            roles.add(Role.FACILITATOR)
-        return roles
+        key = (self.person_id, consultation.id)
+        if key not in self._roles:
+            memberships = self.records.memberships(consultation.id, self.person_id)
+            self._roles[key] = {Role(m.role) for m in memberships} | (
+                {Role.FACILITATOR} if self.admin else set()
+            )
+        return set(self._roles[key])
 
     def group(self, consultation: Consultation) -> StakeholderGroupRow | None:
         assert consultation.id is not None

@@ -33,6 +33,7 @@ from storage.tables import (
     KeyValue,
     Membership,
     ParagraphRow,
+    ParagraphTranslation,
     Person,
     ProcessedEvent,
     Round,
@@ -128,9 +129,10 @@ class Records:
         return self.session.exec(select(Identity).where(Identity.person_id == person_id)).all()
 
     def note_dm_chat(self, platform_id: str, chat: str) -> None:
+        """They wrote to the bot in private: reachable there (again, if they had blocked it)."""
         identity = self.identity(platform_id)
-        if identity is not None and identity.dm_chat != chat:
-            identity.dm_chat = chat
+        if identity is not None and (identity.dm_chat != chat or identity.blocked_at is not None):
+            identity.dm_chat, identity.blocked_at = chat, None
             self.session.add(identity)
 
     def move_identity(self, platform_id: str, person_id: int) -> None:
@@ -353,6 +355,41 @@ class Records:
             .where(ParagraphRow.version_id == version_id)
             .order_by(col(ParagraphRow.position))
         ).all()
+
+    def set_translation(self, version_id: int, language: str, texts: dict[str, str]) -> None:
+        """Store a version's paragraphs in `language` (uid -> text), replacing any before."""
+        for row in self.session.exec(
+            select(ParagraphTranslation).where(
+                ParagraphTranslation.version_id == version_id,
+                ParagraphTranslation.language == language,
+            )
+        ):
+            self.session.delete(row)
+        self.session.flush()
+        for uid, text in texts.items():
+            self.session.add(
+                ParagraphTranslation(version_id=version_id, uid=uid, language=language, text=text)
+            )
+        self.session.flush()
+
+    def translation(self, version_id: int, language: str) -> dict[str, str]:
+        """A version's paragraphs in `language`, uid -> text; empty where none was loaded."""
+        rows = self.session.exec(
+            select(ParagraphTranslation).where(
+                ParagraphTranslation.version_id == version_id,
+                ParagraphTranslation.language == language,
+            )
+        )
+        return {row.uid: row.text for row in rows}
+
+    def translation_languages(self, version_id: int) -> list[str]:
+        """The languages a version has been loaded in besides its original."""
+        rows = self.session.exec(
+            select(ParagraphTranslation.language)
+            .where(ParagraphTranslation.version_id == version_id)
+            .distinct()
+        )
+        return sorted(rows)
 
     # ---- rounds --------------------------------------------------------------------
 

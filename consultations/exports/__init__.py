@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from consultations.exports import docx, html, jsonrecord, tabular
+from consultations.exports import html, jsonrecord, tabular
 from consultations.exports.markdown import to_markdown
 from consultations.exports.record import (
     DecisionRecord,
@@ -52,11 +52,18 @@ def _markdown(record: Record, t: Text) -> bytes:
     return to_markdown(record, t).encode()
 
 
+def _docx(record: Record, t: Text) -> bytes:
+    # python-docx and lxml cost memory in every worker; load them when a Word file is asked for
+    from consultations.exports.docx import to_docx
+
+    return to_docx(record, t)
+
+
 EXPORTERS: dict[str, Exporter] = {
     "docx": Exporter(
         "docx",
         "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
-        docx.to_docx,
+        _docx,
     ),
     "html": Exporter("html", "text/html", html.to_html),
     "csv": Exporter("csv", "text/csv", tabular.to_csv),

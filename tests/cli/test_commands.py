@@ -155,6 +155,9 @@ def test_audit_verify_finds_tampering(tmp_path: Path) -> None:
     shown = consultbot("audit", "show", tmp_path=tmp_path, CONSULTBOT_DATABASE_URL=database)
     assert "amendment.rejected" in shown.stdout and "gustav" not in shown.stdout.lower()
     with sqlite3.connect(tmp_path / "record" / "demo.db") as db:
-        db.execute("UPDATE audit_event SET action = 'amendment.accepted' WHERE action = 'amendment.rejected'")
+        db.execute(
+            "UPDATE audit_event SET action = 'amendment.accepted'"
+            " WHERE action = 'amendment.rejected'"
+        )
     broken = consultbot("audit", "verify", tmp_path=tmp_path, CONSULTBOT_DATABASE_URL=database)
     assert broken.returncode == 1 and "broken at event" in broken.stderr

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import re
 
+from scenario import FACILITATOR, consultation, invite, open_round
+
 from adapters.memory import MemoryAdapter
 from bot.handlers.moderation import purge
-from scenario import FACILITATOR, consultation, invite, open_round
 from storage.records import Store
 
 MEMBERS = {"ana": "government", "ben": "civil-society", "sam": "secretariat"}
@@ -58,7 +59,9 @@ async def test_hidden_submissions_leave_summaries_and_exports(chat: MemoryAdapte
     assert "not allowed" in chat.last("ana")
 
 
-async def test_retention_blanks_old_text_but_keeps_counts(chat: MemoryAdapter, sqlite_store: Store, clock) -> None:
+async def test_retention_blanks_old_text_but_keeps_counts(
+    chat: MemoryAdapter, sqlite_store: Store, clock
+) -> None:
     await open_round(chat, MEMBERS)
     await chat.say("ana", "/support 1")
     await chat.say("ben", "/comment 1 A sensitive remark.")

@@ -6,13 +6,12 @@ import logging
 import re
 
 import pytest
+from scenario import FACILITATOR, open_round
 
 from adapters.memory import MemoryAdapter
 from bot.commands import registry
 from bot.dispatcher import Dispatcher
 from bot.permissions import GRANTS, allowed_roles
-from consultations.model import Role
-from scenario import FACILITATOR, open_round
 from storage.records import Store
 
 MEMBERS = {"ana": "government", "ben": "civil-society", "sam": "secretariat", "fay": "facilitator"}
@@ -38,9 +37,13 @@ async def test_linking_a_second_platform_account(sqlite_store: Store, clock) -> 
     assert "not valid" in matrix.last("ana") or "already" in matrix.last("ana")
 
 
-async def test_an_account_that_already_takes_part_cannot_be_merged(sqlite_store: Store, clock) -> None:
+async def test_an_account_that_already_takes_part_cannot_be_merged(
+    sqlite_store: Store, clock
+) -> None:
     first, second = MemoryAdapter(), MemoryAdapter(platform="other")
-    dispatcher = Dispatcher(sqlite_store, admins=[f"memory:{FACILITATOR}", f"other:{FACILITATOR}"], clock=clock)
+    dispatcher = Dispatcher(
+        sqlite_store, admins=[f"memory:{FACILITATOR}", f"other:{FACILITATOR}"], clock=clock
+    )
     dispatcher.add(first)
     dispatcher.add(second)
     await dispatcher.start()
@@ -77,16 +80,46 @@ def test_the_permission_table_covers_every_command_and_role() -> None:
     assert table["review"] == {"stakeholder"}
     assert table["summary"] == {"facilitator", "secretariat", "admin"}
     assert table["help"] == {"none", "stakeholder", "facilitator", "secretariat", "admin"}
-    assert set(GRANTS) | {"anyone", "organiser"} >= {c.access.value for c in registry.commands.values()}
+    assert set(GRANTS) | {"anyone", "organiser"} >= {
+        c.access.value for c in registry.commands.values()
+    }
 
 
-ROLE_OF = {"stakeholder": "ana", "secretariat": "sam", "facilitator": "fay", "admin": FACILITATOR, "none": "zed"}
+ROLE_OF = {
+    "stakeholder": "ana",
+    "secretariat": "sam",
+    "facilitator": "fay",
+    "admin": FACILITATOR,
+    "none": "zed",
+}
 SAMPLE_ARGS = {
-    "start": "", "use": "1", "withdraw": "1", "accept": "1", "reject": "1 because", "invite": "government",
-    "comment": "1 text", "amend": "1 new text", "support": "1", "oppose": "1", "abstain": "1",
-    "round open": "1d", "round extend": "1d", "round schedule": "2027-01-05 09:00 3d", "remind": "",
-    "summary": "1", "diff": "", "export": "markdown", "new": "Another", "timezone": "", "link": "",
-    "endorse": "1", "merge": "1 merged text", "forget": "", "hide": "1 spam", "unhide": "1", "flag": "1",
+    "start": "",
+    "use": "1",
+    "withdraw": "1",
+    "accept": "1",
+    "reject": "1 because",
+    "invite": "government",
+    "comment": "1 text",
+    "amend": "1 new text",
+    "support": "1",
+    "oppose": "1",
+    "abstain": "1",
+    "round open": "1d",
+    "round extend": "1d",
+    "round schedule": "2027-01-05 09:00 3d",
+    "remind": "",
+    "summary": "1",
+    "diff": "",
+    "export": "markdown",
+    "new": "Another",
+    "timezone": "",
+    "link": "",
+    "endorse": "1",
+    "merge": "1 merged text",
+    "forget": "",
+    "hide": "1 spam",
+    "unhide": "1",
+    "flag": "1",
     "language": "en",
 }
 
