@@ -37,9 +37,12 @@ class UsageError(Exception):
         self.command: Command | None = None
 
 
+MAX_ID = 2**31 - 1  # beyond any id or count the bot hands out, and within every column type
+
+
 def positive_int(text: str) -> int:
     value = int(text.lstrip("#"))
-    if value <= 0:
+    if not 0 < value <= MAX_ID:
         raise ValueError(text)
     return value
 

@@ -35,18 +35,19 @@ from bot.events import (
     PlatformId,
     platform_of,
 )
-from bot.handlers import facilitation, people, review
+from bot.handlers import facilitation, language, people, review
 from bot.handlers.common import SummaryOptions
 from bot.messages import Catalog, localise
 from bot.permissions import allowed
 from bot.turn import Refusal, Turn
 from consultations.errors import ConsultationError
-from storage.records import Duplicate, Records, Store
+from storage.records import AlreadyHandled, Duplicate, Records, Store
 
 log = logging.getLogger(__name__)
 
 Clock = Callable[[], datetime]
 CHOICES = "_choices"
+ATTEMPTS = 3  # a turn that conflicts with a concurrent writer is tried again this often
 SYSTEM = PlatformId("system:scheduler")
 
 
@@ -115,7 +116,16 @@ class Dispatcher:
             self._locks[event.chat] = lock
         async with lock:
             started = time.perf_counter()
-            outcome = await asyncio.to_thread(self.process, event)
+            try:
+                outcome = await asyncio.to_thread(self.process, event)
+            except Exception as error:  # a bug must not mean silence: say so, keep serving
+                log.error(
+                    "event failed platform=%s error=%s",
+                    platform_of(event.chat),
+                    type(error).__name__,
+                )
+                log.debug("event failure", exc_info=True)
+                outcome = self._failed(event)
             await self.deliver(outcome.messages)
             if outcome.menu is not None:
                 adapter, chat, commands = outcome.menu
@@ -135,17 +145,33 @@ class Dispatcher:
         adapter = self.adapters.get(platform_of(event.chat))
         if adapter is None:
             raise LookupError(f"no adapter for platform {platform_of(event.chat)!r}")
-        try:
-            with self.store.transaction() as records:
-                records.claim_event(event.source)
-                turn = self._turn(records, event, adapter)
-                self._route(records, turn)
-                messages = [(adapter, self._adapt(records, turn, adapter, m)) for m in turn.replies]
-                messages += self._notices(records, turn)
-                menu = (adapter, turn.chat, self.menu(turn)) if turn.menu_changed else None
-                return Outcome(messages, menu=menu, schedule_changed=turn.schedule_changed)
-        except Duplicate:
-            return Outcome(duplicate=True)
+        for attempt in range(1, ATTEMPTS + 1):
+            try:
+                with self.store.transaction() as records:
+                    records.claim_event(event.source)
+                    turn = self._turn(records, event, adapter)
+                    self._route(records, turn)
+                    messages = [
+                        (adapter, self._adapt(records, turn, adapter, m)) for m in turn.replies
+                    ]
+                    messages += self._notices(records, turn)
+                    menu = (adapter, turn.chat, self.menu(turn)) if turn.menu_changed else None
+                    return Outcome(messages, menu=menu, schedule_changed=turn.schedule_changed)
+            except AlreadyHandled:
+                return Outcome(duplicate=True)
+            except Duplicate:
+                # Another worker committed something this turn conflicts with (the same
+                # amendment decided, the same person created): do the turn again on top of it.
+                if attempt == ATTEMPTS:
+                    raise
+        raise AssertionError("unreachable")
+
+    def _failed(self, event: Inbound) -> Outcome:
+        adapter = self.adapters.get(platform_of(event.chat))
+        if adapter is None:
+            return Outcome()
+        text = self.catalog.text("internal_error", event.language)
+        return Outcome([(adapter, Outbound(chat=event.chat, text=text))])
 
     # ---- jobs (the scheduler) ----------------------------------------------------------
 
@@ -178,6 +204,7 @@ class Dispatcher:
         person = records.person_for(
             event.sender, display_name=event.display_name, language=event.language
         )
+        language.follow_platform(records, person, event.language)  # unless they chose one
         if event.private:
             records.note_dm_chat(event.sender, event.chat)
 
@@ -254,6 +281,8 @@ class Dispatcher:
             review.take_text(turn, event.text, dialog.data)
         elif dialog is not None and dialog.step == facilitation.AWAIT_DRAFT:
             facilitation.take_draft(turn, dialog.data)
+        elif dialog is not None and dialog.step == language.AWAIT_TRANSLATION:  # `translate`
+            language.take_translation(turn, dialog.data)
         elif dialog is not None and dialog.step == "organisation" and text:
             people.take_organisation(turn, text)
         else:

@@ -1,18 +1,23 @@
 """Every text the bot shows people, in one catalog.
 
 Keys are stable ids; values are English templates with `{named}` placeholders. Other
-languages are added as catalogs with the same keys; a missing key or placeholder is a
-bug that the tests catch, never a crash in front of a delegate.
+languages are gettext catalogs made from this one (bot/i18n.py, bot/locale/: msgctxt is
+the key, msgid the English text); a missing key or placeholder is a bug that the tests
+catch, never a crash in front of a delegate: English stands in for it.
 """
 
 from __future__ import annotations
 
-import string
+import logging
 from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
-from consultations.schedule import show
+from bot import i18n
+from consultations.schedule import UnknownZone, show, zone
+
+log = logging.getLogger(__name__)
 
 ENGLISH: dict[str, str] = {
     # joining and getting around
@@ -186,6 +191,7 @@ ENGLISH: dict[str, str] = {
     "error.ambiguous_time": "{when} happens twice in {zone} (clocks go back that night). Pick a time an hour earlier or later.",
     "error.nonexistent_time": "{when} does not exist in {zone} (clocks go forward that night). Pick another time.",
     "error.past_time": "{when} is already past. Give a time in the future.",
+    "error.too_far": "A round may last at most {limit} days and open at most {ahead} days from now. Give dates within those limits.",
     "error.end_before_start": "The round must close after it opens.",
     "help.round_schedule": "open and close a round at given times (START END [ZONE], or START DURATION)",
     "help.timezone": "show or set your time zone",
@@ -312,6 +318,19 @@ ENGLISH: dict[str, str] = {
     "summary.md.themes": "Themes",
     "summary.md.comments": "All comments",
     "summary.md.amendments": "Amendments",
+    # languages and language versions of the draft
+    "help.language": "show or change the language I write to you in",
+    "help.translate": "load the draft in another language (en, fr or es); send it next",
+    "language.current": "I write to you in {name} ({code}). Available: {available}. Change it with language CODE, e.g. language fr.",
+    "language.set": "From now on I write to you in {name}.",
+    "language.unknown": "“{code}” is not a language I speak. Use one of: {available}.",
+    "translate.send": (
+        "Send version {version} of the draft in {name}: a .md, .txt or .docx file, or its "
+        "text in one message, with the same {count} paragraphs in the same order (or cancel)."
+    ),
+    "translate.send_again": "Send the {name} text again, or cancel.",
+    "translate.count_mismatch": "Version {version} has {expected} paragraphs and this text has {count}. Paragraphs are matched by position, so the text must have as many, in the same order.",
+    "translate.loaded": "Version {version} in {name} loaded ({count} paragraphs); stakeholders who read {name} now review this text:\n{preview}",
     # exports
     "export.unknown_format": "“{format}” is not an export format. Use one of: {formats}.",
     "export.ready": "Here is {filename}.",
@@ -357,21 +376,67 @@ ENGLISH: dict[str, str] = {
 
 
 class Catalog:
-    """Texts by key and language; English is the reference every other language follows."""
+    """Texts by key and language; English is the reference every other language follows.
+
+    Other languages come from the gettext catalogs in bot/locale (`bot.i18n`); a table
+    given for a language here takes precedence (tests use it). Anything a language lacks,
+    or a translation that does not fit its values, is said in English instead.
+    """
 
     def __init__(self, languages: Mapping[str, Mapping[str, str]] | None = None) -> None:
         self.languages: dict[str, Mapping[str, str]] = {"en": ENGLISH, **(languages or {})}
 
+    def template(self, key: str, language: str | None = None) -> str:
+        english = ENGLISH[key]
+        table = self.languages.get(i18n.base(language) or "en")
+        if table is not None:
+            return table.get(key) or english
+        return i18n.template_for(key, english, language)
+
     def text(self, key: str, language: str | None = None, **values: Any) -> str:
-        table = self.languages.get((language or "en").split("-")[0].lower(), ENGLISH)
-        template = table.get(key) or ENGLISH[key]
-        return template.format(**values)
+        template = self.template(key, language)
+        code = i18n.supported(language)
+        shown = {k: v.render(code) if isinstance(v, LocalTime) else v for k, v in values.items()}
+        try:
+            return template.format(**shown)
+        except (KeyError, IndexError, ValueError):
+            if template == ENGLISH[key]:
+                raise  # a bug in the caller, not in a translation
+            log.warning("translation does not fit its values key=%s language=%s", key, code)
+            return ENGLISH[key].format(**shown)
+
+
+class LocalTime(str):
+    """An instant as one person reads it, in their time zone.
+
+    As a string it is the English form, '2026-12-04 17:00 Europe/Zurich'; `Catalog.text`
+    renders it for the reader's language ('4 déc. 2026, 17:00 Europe/Zurich').
+    """
+
+    at: datetime
+    zone: str
+
+    def __new__(cls, when: datetime, zone_name: str | None) -> LocalTime:
+        try:
+            tz = zone(zone_name) if zone_name else ZoneInfo("UTC")
+        except UnknownZone:
+            tz = ZoneInfo("UTC")
+        made = super().__new__(cls, show(when, tz.key))
+        made.at = when.astimezone(tz)
+        made.zone = tz.key
+        return made
+
+    def render(self, language: str) -> str:
+        if language == i18n.SOURCE:
+            return str(self)
+        return i18n.format_instant(self.at, language, self.zone)
 
 
 def localise(values: Mapping[str, Any], zone: str | None) -> dict[str, Any]:
-    """Values as one person reads them: instants in their time zone (UTC if none)."""
-    return {k: show(v, zone) if isinstance(v, datetime) else v for k, v in values.items()}
+    """Values as one person reads them: instants in their time zone (UTC if none), which
+    `Catalog.text` then writes in the person's language."""
+    return {k: LocalTime(v, zone) if isinstance(v, datetime) else v for k, v in values.items()}
 
 
 def placeholders(template: str) -> set[str]:
-    return {name for _, name, _, _ in string.Formatter().parse(template) if name}
+    return i18n.placeholders(template)

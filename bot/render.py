@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
+from bot import i18n
 from bot.abstractive import Prose
 from bot.events import Attachment
 from bot.turn import Turn
@@ -30,6 +31,15 @@ Sources = Mapping[str, Sequence[tuple[int, str | None]]]  # uid -> (amendment id
 def _short(text: str | None, limit: int = QUOTE_CHARS) -> str:
     text = " ".join((text or "").split())
     return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
+def _in(turn: Turn, submission_id: int) -> str:
+    """' (fr)' after a quote made in another language than the reader's; '' otherwise."""
+    submission = turn.records.submission(submission_id)
+    made_in = submission.language if submission is not None else None
+    if made_in is None or made_in == i18n.supported(turn.person.language):
+        return ""
+    return f" ({made_in})"
 
 
 def _groups(summary: Summary, counts: Mapping[str, int]) -> str:
@@ -83,16 +93,19 @@ def render_paragraph(turn: Turn, summary: Summary, p: ParagraphSummary) -> list[
         for q in theme.quotes:
             lines.append(
                 turn.t("summary.theme_quote", id=q.id, author=q.author, text=_short(q.text))
+                + _in(turn, q.id)
             )
     shown = sum(t.size for t in p.themes[:THEMES_SHOWN])
     if not p.themes:
         for c in p.comments[:COMMENTS_SHOWN]:
-            lines.append(turn.t("summary.quote", id=c.id, author=c.author, text=_short(c.text)))
+            quote = turn.t("summary.quote", id=c.id, author=c.author, text=_short(c.text))
+            lines.append(quote + _in(turn, c.id))
         shown = min(len(p.comments), COMMENTS_SHOWN)
     if len(p.comments) > shown:
         lines.append(turn.t("summary.more_comments", count=len(p.comments) - shown))
     for a in p.amendments:
-        lines.append(turn.t("summary.amendment", id=a.id, author=a.author, text=_short(a.text)))
+        line = turn.t("summary.amendment", id=a.id, author=a.author, text=_short(a.text))
+        lines.append(line + _in(turn, a.id))
         support = p.support(a.id)
         lines.append(
             turn.t("summary.amendment_support", groups=_groups(summary, support))
@@ -299,18 +312,21 @@ def _paragraph_markdown(turn: Turn, summary: Summary, p: ParagraphSummary) -> li
             )
             for q in theme.quotes:
                 quote = t("summary.theme_quote", id=q.id, author=q.author, text=q.text).strip()
+                quote += _in(turn, q.id)
                 lines.append(f"  - {_md(quote)}")
         lines.append("")
     if p.comments:
         lines += [f"### {t('summary.md.comments')}", ""]
         for c in p.comments:
             quote = t("summary.quote", id=c.id, author=c.author, text=c.text or "").strip()
+            quote += _in(turn, c.id)
             lines.append(f"- {_md(quote)}")
         lines.append("")
     if p.amendments:
         lines += [f"### {t('summary.md.amendments')}", ""]
         for a in p.amendments:
             line = t("summary.amendment", id=a.id, author=a.author, text=a.text or "").strip()
+            line += _in(turn, a.id)
             support = p.support(a.id)
             backing = (
                 t("summary.amendment_support", groups=_groups(summary, support))

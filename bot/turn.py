@@ -76,7 +76,7 @@ class Turn:
 
     def consultation(self) -> Consultation | None:
         cid = self.person.current_consultation_id
-        return self.records.consultation(cid) if cid is not None else None
+        return self.records.consultation(cid) if cid is not None else None  # identity-mapped
 
     def require_consultation(self) -> Consultation:
         consultation = self.consultation()

@@ -17,6 +17,7 @@ import zipfile
 from dataclasses import dataclass
 
 from consultations.errors import EmptyDraft, UnreadableDraftFile, UnsupportedDraftFile
+from consultations.submissions import MAX_AMENDMENT_CHARS
 
 MAX_DRAFT_BYTES = 2_000_000
 """Largest text draft, in bytes (UTF-8) or characters for pasted text."""
@@ -54,10 +55,14 @@ class DraftText:
 _LINE_BREAKS = str.maketrans(
     {"\r": "\n", "\v": "\n", "\f": "\n", "\x85": "\n", "\u2028": "\n", "\u2029": "\n\n"}
 )
-# Control characters (Unicode category Cc) other than tab and newline, and invisible
-# characters that would make two identical-looking paragraphs differ. ZWNJ and ZWJ are
-# kept: Persian and Indic spelling and emoji sequences depend on them.
-_UNWANTED = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u00ad\u180e\u200b\u2060\ufeff]+")
+# Control characters (Unicode category Cc) other than tab and newline, invisible
+# characters that would make two identical-looking paragraphs differ, bidirectional
+# overrides and isolates (they can make text read reversed), and lone surrogates (not
+# text at all). ZWNJ and ZWJ are kept: Persian and Indic spelling and emoji need them.
+_UNWANTED = re.compile(
+    "[\x00-\x08\x0b-\x1f\x7f-\x9f\u00ad\u180e\u200b\u200e\u200f\u061c\u2060\ufeff"
+    "\u202a-\u202e\u2066-\u2069\ud800-\udfff]+"
+)
 
 
 def _clean(text: str) -> str:
@@ -209,6 +214,14 @@ def _checked(draft: DraftText, filename: str) -> DraftText:
             filename=filename,
             reason=f"it has {len(draft.paragraphs)} paragraphs; the limit is {MAX_PARAGRAPHS}",
         )
+    for number, paragraph in enumerate(draft.paragraphs, start=1):
+        # No amendment could ever replace a paragraph longer than an amendment may be.
+        if len(paragraph) > MAX_AMENDMENT_CHARS:
+            raise UnreadableDraftFile(
+                filename=filename,
+                reason=f"paragraph {number} has {len(paragraph)} characters; the limit is "
+                f"{MAX_AMENDMENT_CHARS}, so split it with blank lines",
+            )
     return draft
 
 

@@ -64,6 +64,16 @@ class EndBeforeStart(ScheduleError):
     key = "error.end_before_start"
 
 
+class TooFar(ScheduleError):
+    """values: limit (days)."""
+
+    key = "error.too_far"
+
+
+MAX_ROUND = timedelta(days=366)
+MAX_AHEAD = timedelta(days=2 * 366)  # further out than this is a typo, not a plan
+
+
 @cache
 def _zones() -> frozenset[str]:
     return frozenset(available_timezones())
@@ -88,6 +98,10 @@ def local_to_utc(day: date, clock: time, tz: ZoneInfo) -> datetime:
     first = naive.replace(tzinfo=tz, fold=0)
     second = naive.replace(tzinfo=tz, fold=1)
     when = f"{day.isoformat()} {clock.strftime('%H:%M')}"
+    try:
+        first.astimezone(UTC), second.astimezone(UTC)
+    except OverflowError:  # the first or last day the calendar has
+        raise BadTime(text=when) from None
     if first.utcoffset() != second.utcoffset():
         # Either the time occurs twice (fold) or never (gap): a round-trip tells which.
         back = first.astimezone(UTC).astimezone(tz).replace(tzinfo=None)
@@ -128,6 +142,8 @@ def parse_window(text: str, default_zone: str, now: datetime) -> Window:
     if len(words) not in (3, 4):
         raise BadTime(text=text)
     opens = local_to_utc(_parse_day(words[0]), _parse_clock(words[1]), tz)
+    if opens - now > MAX_AHEAD:
+        raise TooFar(limit=MAX_ROUND.days, ahead=MAX_AHEAD.days)
     if len(words) == 3:
         try:
             closes = opens + parse_duration(words[2])
@@ -139,8 +155,8 @@ def parse_window(text: str, default_zone: str, now: datetime) -> Window:
         raise PastTime(when=f"{words[0]} {words[1]}")
     if closes <= opens:
         raise EndBeforeStart()
-    if closes - opens > timedelta(days=366):
-        raise BadTime(text=text)
+    if closes - opens > MAX_ROUND or opens - now > MAX_AHEAD:
+        raise TooFar(limit=MAX_ROUND.days, ahead=MAX_AHEAD.days)
     return Window(opens, closes, str(tz.key))
 
 

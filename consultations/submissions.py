@@ -21,8 +21,6 @@ _INVISIBLE = {
     "\u200e",
     "\u200f",
     "\u061c",
-    "\u200c",
-    "\u200d",
     "\u2060",
     "\ufeff",
     "\u202a",
@@ -35,6 +33,8 @@ _INVISIBLE = {
     "\u2068",
     "\u2069",
 }
+# Separators that must keep the words on either side apart.
+_BREAKS = str.maketrans(dict.fromkeys("\v\f\x1c\x1d\x1e\x1f\x85\u2028\u2029", " "))
 _SPACES = re.compile(r"\s+")
 _MARKS = "\u0300-\u036f\u1ab0-\u1aff\u20d0-\u20ff\ufe20-\ufe2f"
 _COMBINING_RUN = re.compile(f"([{_MARKS}]{{3}})[{_MARKS}]+")
@@ -42,15 +42,16 @@ _COMBINING_RUN = re.compile(f"([{_MARKS}]{{3}})[{_MARKS}]+")
 
 def clean_text(text: str) -> str:
     """Text as it will be stored and shown: visible characters, single spaces."""
-    text = unicodedata.normalize("NFC", text)  # first, so the cap sees whole characters
+    text = unicodedata.normalize("NFC", text.translate(_BREAKS))  # first: whole characters
     kept = "".join(
         ch
         for ch in text
-        if ch not in _INVISIBLE and (ch in "\n\t" or unicodedata.category(ch) != "Cc")
+        if ch not in _INVISIBLE and (ch in "\n\t" or unicodedata.category(ch) not in ("Cc", "Cs"))
     )
     kept = _COMBINING_RUN.sub(r"\1", kept)  # stacked diacritics beyond three are noise
     kept = unicodedata.normalize("NFC", kept)  # and last, so cleaning twice changes nothing
-    return _SPACES.sub(" ", kept).strip()
+    # Joiners are kept inside words (Persian, emoji) but mean nothing at either end.
+    return _SPACES.sub(" ", kept).strip(" \u200c\u200d")
 
 
 def check_paragraph(number: int, count: int) -> int:

@@ -46,7 +46,14 @@ GENESIS_HASH = "0" * 64
 
 
 class Duplicate(Exception):
-    """The event or submission was already stored; nothing was changed."""
+    """A unique constraint refused the transaction: a concurrent writer got there first.
+
+    Nothing was changed. Trying the whole unit of work again sees what the other wrote.
+    """
+
+
+class AlreadyHandled(Duplicate):
+    """This very event (or submission) was stored before: a redelivery, to be ignored."""
 
 
 class Store:
@@ -54,6 +61,8 @@ class Store:
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
+        # Draft versions never change once cut: their paragraphs are read once per process.
+        self.version_cache: dict[int, tuple[ParagraphRow, ...]] = {}
 
     @contextmanager
     def transaction(self) -> Iterator[Records]:
@@ -64,7 +73,7 @@ class Store:
         """
         with Session(self.engine, expire_on_commit=False) as session:
             try:
-                yield Records(session)
+                yield Records(session, self.version_cache)
                 session.commit()
             except IntegrityError as exc:
                 session.rollback()
@@ -81,17 +90,21 @@ def hash_code(code: str) -> str:
 class Records:
     """Reads and writes within one unit of work."""
 
-    def __init__(self, session: Session) -> None:
+    def __init__(
+        self, session: Session, version_cache: dict[int, tuple[ParagraphRow, ...]] | None = None
+    ) -> None:
         self.session = session
+        self._version_cache = version_cache if version_cache is not None else {}
+        self._cut_here: set[int] = set()  # versions this uncommitted unit of work created
 
     # ---- inbound events -------------------------------------------------------------
 
     def claim_event(self, source: str) -> None:
-        """Mark an inbound event handled, or raise Duplicate if it already was."""
+        """Mark an inbound event handled, or raise AlreadyHandled if it already was."""
         if self.session.get(ProcessedEvent, source) is not None:
-            raise Duplicate(source)
+            raise AlreadyHandled(source)
+        # Written with the rest at commit; a concurrent twin fails there on the primary key.
         self.session.add(ProcessedEvent(source=source))
-        self.session.flush()
 
     # ---- people ---------------------------------------------------------------------
 
@@ -328,6 +341,7 @@ class Records:
                 )
             )
         self.session.flush()
+        self._cut_here.add(version.id)
         return version
 
     def versions(self, consultation_id: int) -> Sequence[DraftVersion]:
@@ -350,11 +364,20 @@ class Records:
         return self.session.get(DraftVersion, version_id)
 
     def paragraphs(self, version_id: int) -> Sequence[ParagraphRow]:
-        return self.session.exec(
-            select(ParagraphRow)
-            .where(ParagraphRow.version_id == version_id)
-            .order_by(col(ParagraphRow.position))
-        ).all()
+        """A version's paragraphs in order (read-only: versions are immutable)."""
+        cached = self._version_cache.get(version_id)
+        if cached is None:
+            rows = self.session.exec(
+                select(ParagraphRow)
+                .where(ParagraphRow.version_id == version_id)
+                .order_by(col(ParagraphRow.position))
+            ).all()
+            if not rows or version_id in self._cut_here:
+                return rows  # not committed yet (may still roll back): nothing to remember
+            for row in rows:
+                self.session.expunge(row)
+            cached = self._version_cache.setdefault(version_id, tuple(rows))
+        return cached
 
     def set_translation(self, version_id: int, language: str, texts: dict[str, str]) -> None:
         """Store a version's paragraphs in `language` (uid -> text), replacing any before."""
@@ -372,24 +395,20 @@ class Records:
             )
         self.session.flush()
 
-    def translation(self, version_id: int, language: str) -> dict[str, str]:
-        """A version's paragraphs in `language`, uid -> text; empty where none was loaded."""
+    def translations(self, version_ids: Sequence[int], language: str) -> dict[int, dict[str, str]]:
+        """Versions' paragraphs in `language`: version id -> uid -> text, where loaded."""
+        found: dict[int, dict[str, str]] = {}
+        if not version_ids:
+            return found
         rows = self.session.exec(
             select(ParagraphTranslation).where(
-                ParagraphTranslation.version_id == version_id,
+                col(ParagraphTranslation.version_id).in_(version_ids),
                 ParagraphTranslation.language == language,
             )
         )
-        return {row.uid: row.text for row in rows}
-
-    def translation_languages(self, version_id: int) -> list[str]:
-        """The languages a version has been loaded in besides its original."""
-        rows = self.session.exec(
-            select(ParagraphTranslation.language)
-            .where(ParagraphTranslation.version_id == version_id)
-            .distinct()
-        )
-        return sorted(rows)
+        for row in rows:
+            found.setdefault(row.version_id, {})[row.uid] = row.text
+        return found
 
     # ---- rounds --------------------------------------------------------------------
 
@@ -448,7 +467,7 @@ class Records:
                 select(Submission).where(Submission.source == submission.source)
             ).first()
             if seen is not None:
-                raise Duplicate(submission.source)
+                raise AlreadyHandled(submission.source)
         if Kind(submission.kind).is_stance and submission.person_id is not None:
             stances = [k.value for k in Kind if k.is_stance]
             self.session.execute(

@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Column, Index, Text, UniqueConstraint
+from sqlalchemy import JSON, Column, Index, Text, UniqueConstraint, text
 from sqlmodel import Field, SQLModel
 
 
@@ -28,6 +28,8 @@ class Person(SQLModel, table=True):
     organisation: str | None = Field(default=None, max_length=200)
     language: str | None = Field(default=None, max_length=16)
     timezone: str | None = Field(default=None, max_length=64)
+    # Set by the `language` command: the platform's language no longer overrides `language`.
+    language_chosen: bool = False
     # Which consultation bare commands act on; no foreign key (person <-> consultation cycle).
     current_consultation_id: int | None = None
     created_at: datetime = Field(default_factory=utcnow)
@@ -115,6 +117,17 @@ class ParagraphRow(SQLModel, table=True):
     sources: list[int] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
 
 
+class ParagraphTranslation(SQLModel, table=True):
+    """A paragraph of one version in another language, aligned with the original by uid."""
+
+    __tablename__ = "paragraph_translation"
+
+    version_id: int = Field(foreign_key="draft_version.id", primary_key=True)
+    uid: str = Field(max_length=32, primary_key=True)
+    language: str = Field(max_length=16, primary_key=True)
+    text: str = Field(sa_column=Column(Text, nullable=False))
+
+
 class Round(SQLModel, table=True):
     __table_args__ = (UniqueConstraint("consultation_id", "number"),)
 
@@ -149,9 +162,26 @@ class Submission(SQLModel, table=True):
     # person erased under the delete policy takes their amendment with them, and others'
     # endorsements of it must not stop that (they simply point at nothing any more).
     target_id: int | None = Field(default=None, index=True)
+    # The language the person worked in when they gave it (en, fr, es), if known.
+    language: str | None = Field(default=None, max_length=16)
 
 
 Index("ix_submission_live", Submission.round_id, Submission.paragraph_uid, Submission.kind)  # type: ignore[arg-type]
+
+# One live stance per person and paragraph in a round, whatever two workers do at once.
+LIVE_STANCE = (
+    "kind IN ('support', 'oppose', 'abstain') AND superseded_at IS NULL"
+    " AND withdrawn_at IS NULL AND person_id IS NOT NULL"
+)
+Index(
+    "uq_submission_live_stance",
+    Submission.round_id,  # type: ignore[arg-type]
+    Submission.person_id,  # type: ignore[arg-type]
+    Submission.paragraph_uid,
+    unique=True,
+    sqlite_where=text(LIVE_STANCE),
+    postgresql_where=text(LIVE_STANCE),
+)
 
 
 class AmendmentDecision(SQLModel, table=True):
@@ -224,7 +254,7 @@ class AuditEvent(SQLModel, table=True):
     actor: str = Field(max_length=32)
     action: str = Field(max_length=64)
     detail: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
-    prev_hash: str = Field(max_length=64)
+    prev_hash: str = Field(max_length=64, unique=True)  # a chain, never a fork
     hash: str = Field(max_length=64, unique=True)
 
 

@@ -1,5 +1,5 @@
 """Command handlers; importing this package declares every command in `bot.commands.registry`."""
 
-from bot.handlers import facilitation, moderation, people, reading, review, schedule
+from bot.handlers import facilitation, language, moderation, people, reading, review, schedule
 
-__all__ = ["facilitation", "moderation", "people", "reading", "review", "schedule"]
+__all__ = ["facilitation", "language", "moderation", "people", "reading", "review", "schedule"]

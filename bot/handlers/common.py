@@ -6,6 +6,7 @@ from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from bot import i18n
 from bot.abstractive import Writer
 from bot.embeddings import Embedder
 from bot.messages import Catalog
@@ -27,6 +28,41 @@ def cid(consultation: Consultation) -> int:
 
 def paragraphs(records: Records, version_id: int) -> list[Paragraph]:
     return [Paragraph(p.uid, p.position, p.text) for p in records.paragraphs(version_id)]
+
+
+def paragraphs_for(turn: Turn, version_id: int) -> list[Paragraph]:
+    """The version's paragraphs as this person reads them: in their language where the
+    facilitator loaded one (`translate`), else the original text."""
+    return paragraphs_in(turn.records, version_id, i18n.supported(turn.person.language))
+
+
+def paragraphs_in(records: Records, version_id: int, language: str) -> list[Paragraph]:
+    """The version's paragraphs in `language`, each falling back to the original text.
+
+    A paragraph that later versions left unchanged keeps the translation loaded for an
+    earlier version, so publishing does not undo the translators' work.
+    """
+    rows = records.paragraphs(version_id)
+    chain = [version_id]  # this version, then its ancestors
+    version = records.version_by_id(version_id)
+    while version is not None and version.parent_id is not None:
+        chain.append(version.parent_id)
+        version = records.version_by_id(version.parent_id)
+    loaded = records.translations(chain, language)
+    if not loaded:
+        return paragraphs(records, version_id)
+    texts = dict(loaded.get(version_id, {}))
+    unchanged = {row.uid: row.text for row in rows if row.uid not in texts}
+    for ancestor in chain[1:]:
+        if not unchanged:
+            break
+        before = {row.uid: row.text for row in records.paragraphs(ancestor)}
+        unchanged = {uid: text for uid, text in unchanged.items() if before.get(uid) == text}
+        for uid in list(unchanged):
+            if uid in loaded.get(ancestor, {}):
+                texts[uid] = loaded[ancestor][uid]
+                del unchanged[uid]
+    return [Paragraph(row.uid, row.position, texts.get(row.uid, row.text)) for row in rows]
 
 
 def latest_paragraphs(turn: Turn, consultation: Consultation) -> list[Paragraph]:
@@ -63,8 +99,12 @@ def record_input(
     kind: Kind,
     text: str | None = None,
 ) -> Submission:
-    """Validate and store one piece of input; the event's source makes it idempotent."""
-    paras = paragraphs(turn.records, round_.version_id)
+    """Validate and store one piece of input; the event's source makes it idempotent.
+
+    An amendment is compared with the paragraph as the person read it (in their
+    language), and the submission records that language.
+    """
+    paras = paragraphs_for(turn, round_.version_id)
     paragraph = paras[check_paragraph(number, len(paras))]
     cleaned = None
     if kind in (Kind.COMMENT, Kind.AMENDMENT):
@@ -79,6 +119,7 @@ def record_input(
         text=cleaned,
         source=turn.event.source,
         created_at=turn.now,
+        language=i18n.supported(turn.person.language),
     )
     return turn.records.add_submission(submission, at=turn.now)
 

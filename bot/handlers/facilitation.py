@@ -50,19 +50,22 @@ def new(turn: Turn, title: str) -> None:
     turn.say("new.created", title=title, id=consultation.id, expects_reply=True)
 
 
+def received_draft(turn: Turn) -> DraftText:
+    """The draft this message carries: the attached file, or else its text."""
+    attachment = turn.event.attachment
+    if attachment is not None:
+        return parse_draft_file(attachment.filename, attachment.data)
+    return parse_text(turn.event.text)
+
+
 def take_draft(turn: Turn, data: dict[str, int]) -> None:
     """The draft for a new consultation: an attached file or the text of the message."""
     consultation = turn.records.consultation(int(data["consultation"]))
     if consultation is None:
         turn.records.clear_dialog(turn.person_id, turn.chat)
         raise Refusal("button.stale")
-    attachment = turn.event.attachment
     try:
-        draft: DraftText = (
-            parse_draft_file(attachment.filename, attachment.data)
-            if attachment is not None
-            else parse_text(turn.event.text)
-        )
+        draft = received_draft(turn)
     except ConsultationError as error:
         # stay in the dialog: the person can send a corrected draft straight away
         turn.say(error.key, **error.values)

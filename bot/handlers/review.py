@@ -14,7 +14,14 @@ from __future__ import annotations
 
 from bot.commands import Access, Arg, positive_int, registry
 from bot.events import Choice
-from bot.handlers.common import cid, open_round, paragraphs, record_input, stakeholder_group
+from bot.handlers.common import (
+    cid,
+    open_round,
+    paragraphs,
+    paragraphs_for,
+    record_input,
+    stakeholder_group,
+)
 from bot.turn import Refusal, Turn
 from consultations.model import Kind, RoundState
 from consultations.rounds import accepts_input
@@ -32,7 +39,7 @@ def _buttons(turn: Turn, round_id: int, index: int) -> tuple[tuple[Choice, ...],
 
 
 def show_paragraph(turn: Turn, round_: Round, index: int) -> None:
-    paras = paragraphs(turn.records, round_.version_id)
+    paras = paragraphs_for(turn, round_.version_id)  # in the person's language, if loaded
     assert round_.id is not None
     if index >= len(paras):
         turn.records.clear_dialog(turn.person_id, turn.chat)
@@ -77,7 +84,7 @@ def review_button(turn: Turn, data: str) -> None:
         raise Refusal("button.stale")
     if not accepts_input(RoundState(round_.state), round_.closes_at, turn.now):
         raise Refusal("round.closed_for_input", number=round_.number)
-    paras = paragraphs(turn.records, round_.version_id)
+    paras = paragraphs_for(turn, round_.version_id)
     if not 0 <= index < len(paras):
         raise Refusal("button.stale")
     number = paras[index].number

@@ -157,11 +157,6 @@ def test_a_real_docx_gives_normalised_paragraphs(texts: list[str]) -> None:
     _check_draft(draft)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG consultations/drafts.py _clean keeps lone surrogates (U+D800-U+DFFF) in pasted "
-    "text; the paragraph cannot be encoded as UTF-8, so storing the draft crashes",
-)
 def test_parsed_paragraphs_can_be_stored_as_utf8() -> None:
     draft = parse_text("First \ud800 paragraph.\n\nSecond.")
     for paragraph in draft.paragraphs:

@@ -39,7 +39,7 @@ from storage.tables import AmendmentDecision
 sys.path.insert(0, str(Path(__file__).parents[1] / "conversation"))
 import itertools
 
-from conftest import Clock
+from clocks import Clock
 from scenario import FACILITATOR, invite, open_round
 
 pytestmark = pytest.mark.postgres
@@ -197,13 +197,6 @@ async def amendment_ready(workers: Workers) -> int:
     return int(match.group(1))
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG bot/dispatcher.py process + storage/records.py Store.transaction: the loser's "
-    "INSERT into amendment_decision violates the unique submission_id; the IntegrityError is "
-    "turned into Duplicate, which the dispatcher treats as a redelivered event, so the second "
-    "facilitator gets no answer at all instead of '#ID has already been decided'",
-)
 async def test_two_facilitators_accepting_one_amendment_one_wins_the_other_is_told(
     workers: Workers, postgres_engine: Engine
 ) -> None:
@@ -285,13 +278,6 @@ async def test_a_two_use_code_used_by_three_people_at_once_admits_two(
 # ---- no lost updates -----------------------------------------------------------------------
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG storage/records.py add_submission: superseding the earlier stance is an "
-    "UPDATE of rows the other transaction cannot see yet, and nothing (no lock, no partial "
-    "unique index on the live stance) stops two live stances: '/support 1' on one worker and "
-    "'/oppose 1' on the other at the same moment both stay live, and the person counts twice",
-)
 async def test_two_stances_at_once_leave_one_live(
     workers: Workers, postgres_engine: Engine
 ) -> None:
@@ -305,12 +291,6 @@ async def test_two_stances_at_once_leave_one_live(
     assert len(live) == 1, live
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG storage/records.py audit: each entry reads the last hash and appends without "
-    "a lock, so two facilitator actions committed at the same time both chain to the same "
-    "previous hash; the trail forks and no longer verifies as one chain",
-)
 async def test_two_audited_actions_at_once_keep_one_chain(
     workers: Workers, postgres_engine: Engine
 ) -> None:
@@ -324,12 +304,6 @@ async def test_two_audited_actions_at_once_keep_one_chain(
         assert prev_hash == previous, f"audit event {event_id} does not follow the one before"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG storage/records.py person_for + bot/dispatcher.py process: a new person's first "
-    "two messages reaching both workers at once both create the person; the loser's unique "
-    "violation on identity.platform_id becomes Duplicate and its message is dropped unanswered",
-)
 async def test_a_new_persons_first_two_messages_on_both_workers_are_both_answered(
     workers: Workers,
 ) -> None:

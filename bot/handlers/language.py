@@ -1,0 +1,149 @@
+"""Languages: the one a person reads the bot in, and language versions of the draft.
+
+    language [CODE]   anyone: show the current language and those available, or choose one
+    translate LANG    facilitator: the draft's latest version in LANG follows, as a file or
+                      pasted text, with as many paragraphs as the original, in its order
+
+A person's language is the platform's (Telegram's `language_code`) until they choose one
+with `language`; from then on their choice stands. Command names are the same in every
+language. A stakeholder reviews a version in their language where one was loaded, and
+each submission records the language it was made in (bot/handlers/common.py).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from bot import i18n
+from bot.commands import Access, Arg, registry
+from bot.handlers.common import cid
+from bot.handlers.facilitation import received_draft
+from bot.turn import Refusal, Turn
+from consultations.errors import ConsultationError
+from storage.records import Records
+from storage.tables import Person
+
+AWAIT_TRANSLATION = "await_translation"
+PREVIEW_CHARS = 80
+
+
+def follow_platform(records: Records, person: Person, reported: str | None) -> None:
+    """Take the language the platform reports for this person, unless they chose one."""
+    code = i18n.base(reported)
+    if code is None or person.language_chosen or person.language == code:
+        return
+    person.language = code
+    records.save(person)
+
+
+def available() -> str:
+    """'en (English), fr (français), es (español)': each language in its own name."""
+    return ", ".join(f"{code} ({i18n.language_name(code)})" for code in i18n.LANGUAGES)
+
+
+def _name(turn: Turn, code: str) -> str:
+    """The language `code` as this person calls it: 'French', 'français', 'francés'."""
+    return i18n.language_name(code, i18n.supported(turn.person.language))
+
+
+def _known(turn: Turn, text: str) -> str:
+    code = i18n.base(text)
+    if code not in i18n.LANGUAGES:
+        raise Refusal("language.unknown", code=text, available=available())
+    return code
+
+
+@registry.command("language", Arg("code", optional=True), access=Access.ANYONE)
+def language(turn: Turn, code: str | None) -> None:
+    """Show the language the bot writes in, or choose another; the choice is remembered."""
+    if code is None:
+        current = i18n.supported(turn.person.language)
+        turn.say(
+            "language.current",
+            name=_name(turn, current),
+            code=current,
+            available=available(),
+        )
+        return
+    chosen = _known(turn, code)
+    turn.person.language = chosen
+    turn.person.language_chosen = True
+    turn.records.save(turn.person)
+    turn.menu_changed = True  # the command menu's help, in the new language
+    turn.say("language.set", name=_name(turn, chosen))
+
+
+@registry.command("translate", Arg("language"), access=Access.FACILITATOR)
+def translate(turn: Turn, language: str) -> None:
+    """Load the latest version of the draft in another language; the text follows."""
+    consultation = turn.require_consultation()
+    code = _known(turn, language)
+    version = turn.records.version(cid(consultation))
+    if version is None or version.id is None:
+        raise Refusal("draft.none")
+    count = len(turn.records.paragraphs(version.id))
+    turn.records.set_dialog(
+        turn.person_id,
+        turn.chat,
+        AWAIT_TRANSLATION,
+        {"consultation": cid(consultation), "version": version.id, "language": code},
+    )
+    turn.say(
+        "translate.send",
+        version=version.number,
+        name=_name(turn, code),
+        count=count,
+        expects_reply=True,
+    )
+
+
+def take_translation(turn: Turn, data: dict[str, Any]) -> None:
+    """The text `translate` asked for: aligned with the original paragraph by paragraph."""
+    consultation = turn.records.consultation(int(data["consultation"]))
+    version = turn.records.version_by_id(int(data["version"]))
+    if consultation is None or version is None or version.id is None:
+        turn.records.clear_dialog(turn.person_id, turn.chat)
+        raise Refusal("button.stale")
+    code = str(data["language"])
+    name = _name(turn, code)
+    try:
+        draft = received_draft(turn)
+    except ConsultationError as error:
+        # stay in the dialog: the facilitator can send a corrected text straight away
+        turn.say(error.key, **error.values)
+        turn.say("translate.send_again", name=name)
+        return
+    originals = turn.records.paragraphs(version.id)
+    if len(draft.paragraphs) != len(originals):
+        turn.say(
+            "translate.count_mismatch",
+            version=version.number,
+            expected=len(originals),
+            count=len(draft.paragraphs),
+        )
+        turn.say("translate.send_again", name=name)
+        return
+    turn.records.set_translation(
+        version.id,
+        code,
+        {row.uid: text for row, text in zip(originals, draft.paragraphs, strict=True)},
+    )
+    turn.records.clear_dialog(turn.person_id, turn.chat)
+    turn.audit(
+        consultation,
+        "draft.translated",
+        version=version.number,
+        language=code,
+        paragraphs=len(originals),
+    )
+    preview = "\n".join(
+        f"{row.position}. {text[:PREVIEW_CHARS]}{'…' if len(text) > PREVIEW_CHARS else ''}"
+        for row, text in zip(originals, draft.paragraphs, strict=True)
+    )
+    turn.say(
+        "translate.loaded",
+        version=version.number,
+        name=name,
+        count=len(originals),
+        preview=preview,
+    )

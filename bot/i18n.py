@@ -1,0 +1,310 @@
+"""The bot's languages: gettext catalogs made from the English catalog, and loading them.
+
+`bot.messages.ENGLISH` stays the source of truth. Each key becomes one gettext message
+whose msgctxt is the key and whose msgid is the English text, so a translator sees both:
+
+    msgctxt "review.done"
+    msgid "You have been through all {count} paragraphs. Thank you! ..."
+    msgstr "Vous avez parcouru les {count} paragraphes. Merci ! ..."
+
+    python -m bot.i18n extract   writes bot/locale/messages.pot and updates
+                                 bot/locale/{fr,es}/LC_MESSAGES/messages.po, keeping
+                                 every translation (a key whose English changed keeps
+                                 its old translation, marked fuzzy, until reviewed)
+    python -m bot.i18n check     lists keys still missing a translation
+
+At run time `translations(language)` loads the compiled `messages.mo` (setup.py compiles
+them when the package is built, so an install needs no extra step); where there is none
+(an editable install, a checkout) it compiles the `.po` in memory with Babel. English is
+the fallback for anything missing. `extract_messages` is the same extraction as a Babel
+extractor (entry point `consultbot_catalog`) for `pybabel extract`.
+"""
+
+from __future__ import annotations
+
+import ast
+import gettext
+import io
+import string
+import sys
+from collections.abc import Iterator, Mapping
+from datetime import datetime
+from functools import lru_cache
+from pathlib import Path
+from typing import IO, Any
+
+from babel import Locale
+from babel.dates import format_date, format_time, get_datetime_format
+from babel.messages.catalog import Catalog as PoCatalog
+from babel.messages.catalog import Message
+from babel.messages.mofile import write_mo
+from babel.messages.pofile import read_po, write_po
+
+LOCALE_DIR = Path(__file__).with_name("locale")
+DOMAIN = "messages"
+SOURCE = "en"
+# The languages the bot speaks, English first; each other one has a catalog in LOCALE_DIR.
+LANGUAGES: tuple[str, ...] = ("en", "fr", "es")
+TRANSLATED: tuple[str, ...] = tuple(code for code in LANGUAGES if code != SOURCE)
+
+
+# ---- which language -----------------------------------------------------------------------
+
+
+def base(code: str | None) -> str | None:
+    """The language part of a platform's code, lower case: 'pt-BR' -> 'pt', 'fr_CA' -> 'fr'."""
+    if not code:
+        return None
+    head = code.strip().replace("_", "-").split("-", 1)[0].lower()
+    return head if head.isalpha() and len(head) <= 8 else None
+
+
+def supported(code: str | None) -> str:
+    """The language the bot speaks to someone whose language is `code`: English if not ours."""
+    found = base(code)
+    return found if found in LANGUAGES else SOURCE
+
+
+def language_name(code: str, in_language: str | None = None) -> str:
+    """'French' in English, 'français' in French; its own name without `in_language`."""
+    try:
+        name = Locale.parse(code).get_display_name(Locale.parse(in_language or code))
+    except (ValueError, LookupError):
+        return code
+    return name or code
+
+
+# ---- the compiled catalogs ------------------------------------------------------------------
+
+
+def po_path(language: str, locale_dir: Path = LOCALE_DIR) -> Path:
+    return locale_dir / language / "LC_MESSAGES" / f"{DOMAIN}.po"
+
+
+def mo_path(language: str, locale_dir: Path = LOCALE_DIR) -> Path:
+    return po_path(language, locale_dir).with_suffix(".mo")
+
+
+def compile_po(po: Path) -> bytes:
+    """A `.po` file as the bytes of its `.mo`: fuzzy (unreviewed) translations left out."""
+    with po.open("rb") as source:
+        catalog = read_po(source, locale=po.parent.parent.name)
+    out = io.BytesIO()
+    write_mo(out, catalog, use_fuzzy=False)
+    return out.getvalue()
+
+
+@lru_cache(maxsize=16)
+def translations(language: str, locale_dir: Path = LOCALE_DIR) -> gettext.NullTranslations:
+    """The catalog of `language`: its `.mo`, else its `.po` compiled now, else nothing."""
+    if language == SOURCE or language not in LANGUAGES:
+        return gettext.NullTranslations()
+    try:
+        return gettext.translation(DOMAIN, localedir=locale_dir, languages=[language])
+    except FileNotFoundError:
+        pass
+    po = po_path(language, locale_dir)
+    if po.exists():  # a checkout or an editable install: nothing was compiled
+        return gettext.GNUTranslations(io.BytesIO(compile_po(po)))
+    return gettext.NullTranslations()
+
+
+def template_for(key: str, english: str, language: str | None) -> str:
+    """The template of `key` in `language`, or `english` where it has no translation."""
+    code = supported(language)
+    if code == SOURCE:
+        return english
+    return translations(code).pgettext(key, english)
+
+
+def placeholders(template: str) -> set[str]:
+    """The `{named}` fields of a template (what a translation must keep, no more, no less)."""
+    return {name for _, name, _, _ in string.Formatter().parse(template) if name}
+
+
+# ---- dates and times ------------------------------------------------------------------------
+
+
+def format_instant(when: datetime, language: str, zone: str) -> str:
+    """'4 déc. 2026, 17:00 Europe/Zurich': `when` (already in its zone) for a reader."""
+    pattern = str(get_datetime_format("medium", locale=language))
+    date = format_date(when, "medium", locale=language)
+    clock = format_time(when, "HH:mm", locale=language)
+    return f"{pattern.replace('{1}', date).replace('{0}', clock)} {zone}"
+
+
+# ---- extraction ------------------------------------------------------------------------------
+
+
+def english_entries(source: str) -> Iterator[tuple[int, str, str]]:
+    """(line, key, English) for each entry of the `ENGLISH = {...}` literal in `source`."""
+    for node in ast.walk(ast.parse(source)):
+        target: ast.expr | None = None
+        if isinstance(node, ast.AnnAssign):
+            target, value = node.target, node.value
+        elif isinstance(node, ast.Assign) and len(node.targets) == 1:
+            target, value = node.targets[0], node.value
+        if not (isinstance(target, ast.Name) and target.id == "ENGLISH"):
+            continue
+        if not isinstance(value, ast.Dict):
+            continue
+        for key, text in zip(value.keys, value.values, strict=True):
+            if key is None:
+                continue  # a ** expansion: nothing to extract from
+            found_key, found_text = ast.literal_eval(key), ast.literal_eval(text)
+            if isinstance(found_key, str) and isinstance(found_text, str):
+                yield key.lineno, found_key, found_text
+
+
+def extract_messages(
+    fileobj: IO[bytes],
+    keywords: Mapping[str, Any],
+    comment_tags: Any,
+    options: Mapping[str, Any],
+) -> Iterator[tuple[int, str, tuple[str, str], list[str]]]:
+    """A Babel extractor for bot/messages.py: each ENGLISH entry as pgettext(key, English).
+
+    Registered as the `consultbot_catalog` extraction method; with a mapping file that
+    says `[consultbot_catalog: bot/messages.py]`, `pybabel extract` finds the same
+    messages as `python -m bot.i18n extract`.
+    """
+    encoding = str(options.get("encoding", "utf-8"))
+    for line, key, english in english_entries(fileobj.read().decode(encoding)):
+        yield line, "pgettext", (key, english), []
+
+
+def _new_catalog(language: str | None) -> PoCatalog:
+    return PoCatalog(
+        locale=language,
+        project="consultbot",
+        version="",
+        copyright_holder="the consultbot authors",
+        msgid_bugs_address="",
+        last_translator="consultbot translators",
+        language_team=language_name(language, SOURCE) if language else None,
+        fuzzy=False,
+        header_comment=(
+            "# consultbot's messages"
+            + (f" in {language_name(language, SOURCE)}" if language else "")
+            + ", made by `python -m bot.i18n extract` from bot/messages.py.\n"
+            "# msgctxt is the message's key, msgid its English text. Keep each {placeholder}\n"
+            "# and each command name (review, comment N TEXT, ...) exactly as it is."
+        ),
+    )
+
+
+def _message(key: str, english: str) -> Message:
+    message = Message(english, context=key)
+    # Babel would guess %-formatting from a "% s" in prose; our templates use {named} fields.
+    message.flags.discard("python-format")
+    names = sorted(placeholders(english))
+    if names:
+        message.flags.add("python-brace-format")
+        message.auto_comments = ["Keep: " + " ".join("{" + n + "}" for n in names)]
+    return message
+
+
+def template(entries: Mapping[str, str] | None = None) -> PoCatalog:
+    """The POT: one message per key of the English catalog, in its order."""
+    if entries is None:
+        from bot.messages import ENGLISH
+
+        entries = ENGLISH
+    catalog = _new_catalog(None)
+    for key, english in entries.items():
+        catalog[english] = _message(key, english)
+    return catalog
+
+
+def updated(existing: PoCatalog | None, pot: PoCatalog, language: str) -> PoCatalog:
+    """`existing` brought in line with `pot`, keeping every translation.
+
+    Matched by key (msgctxt): a key whose English changed keeps its old translation,
+    marked fuzzy (left out of the compiled catalog) until a translator reviews it; a key
+    no longer in the catalog is dropped. Unlike Babel's own fuzzy matching, a new
+    key never borrows the translation of some other key whose English looks alike.
+    """
+    catalog = existing or _new_catalog(language)
+    previous = {m.context: m for m in catalog if m.id and m.context}
+    catalog.update(pot, no_fuzzy_matching=True)
+    for message in catalog:
+        if not message.id or not message.context or message.string:
+            continue
+        old = previous.get(message.context)
+        if old is not None and old.string and old.id != message.id:
+            message.string = old.string
+            message.flags.add("fuzzy")
+    catalog.obsolete.clear()
+    return catalog
+
+
+def _po_text(catalog: PoCatalog) -> str:
+    out = io.BytesIO()
+    write_po(out, catalog, width=100, omit_header=False)
+    return out.getvalue().decode("utf-8")
+
+
+def _write_if_changed(path: Path, text: str) -> bool:
+    """Write unless only the dates in the header would change (no churn in the history)."""
+
+    def body(content: str) -> list[str]:
+        return [
+            line
+            for line in content.splitlines()
+            if not line.startswith(('"POT-Creation-Date:', '"PO-Revision-Date:'))
+        ]
+
+    if path.exists() and body(path.read_text(encoding="utf-8")) == body(text):
+        return False
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text, encoding="utf-8")
+    return True
+
+
+def extract(locale_dir: Path = LOCALE_DIR, entries: Mapping[str, str] | None = None) -> list[Path]:
+    """Write the POT and update each language's `.po`; returns the files that changed."""
+    pot = template(entries)
+    changed = []
+    if _write_if_changed(locale_dir / f"{DOMAIN}.pot", _po_text(pot)):
+        changed.append(locale_dir / f"{DOMAIN}.pot")
+    for language in TRANSLATED:
+        path = po_path(language, locale_dir)
+        existing = None
+        if path.exists():
+            with path.open("rb") as source:
+                existing = read_po(source, locale=language)
+        catalog = updated(existing, pot, language)
+        if _write_if_changed(path, _po_text(catalog)):
+            changed.append(path)
+    translations.cache_clear()
+    return changed
+
+
+def missing(language: str, locale_dir: Path = LOCALE_DIR) -> list[str]:
+    """Keys of the English catalog with no reviewed translation in `language`."""
+    from bot.messages import ENGLISH
+
+    with po_path(language, locale_dir).open("rb") as source:
+        catalog = read_po(source, locale=language)
+    done = {m.context for m in catalog if m.id and m.string and not m.fuzzy}
+    return [key for key in ENGLISH if key not in done]
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = sys.argv[1:] if argv is None else argv
+    if args == ["extract"]:
+        for path in extract():
+            print(f"updated {path}")
+        return 0
+    if args == ["check"]:
+        gaps = {language: missing(language) for language in TRANSLATED}
+        for language, keys in gaps.items():
+            for key in keys:
+                print(f"{language}: {key}")
+        return 1 if any(gaps.values()) else 0
+    print("usage: python -m bot.i18n extract | check", file=sys.stderr)
+    return 2
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
