@@ -11,7 +11,8 @@ from bot.messages import Catalog
 from bot.record import build_record
 from bot.turn import Refusal
 from consultations import exports
-from storage.records import Store
+from storage.records import Records, Store
+from storage.tables import Consultation
 
 
 def list_consultations(store: Store) -> list[str]:
@@ -38,11 +39,7 @@ def export_record(
     catalog = Catalog()
     step("reading the record")
     with store.transaction() as records:
-        consultation = records.consultation(consultation_id)
-        if consultation is None:
-            raise SetupError(
-                f"there is no consultation {consultation_id}; `consultbot consultations` lists them"
-            )
+        consultation = existing(records, consultation_id)
         try:
             record = build_record(
                 records, catalog, language, consultation, datetime.now(UTC), version
@@ -58,13 +55,18 @@ def export_record(
     return filename, content
 
 
+def existing(records: Records, consultation_id: int) -> Consultation:
+    consultation = records.consultation(consultation_id)
+    if consultation is None:
+        raise SetupError(
+            f"there is no consultation {consultation_id}; `consultbot consultations` lists them"
+        )
+    return consultation
+
+
 def create_invite(store: Store, consultation_id: int, group: str, uses: int, days: int) -> str:
     with store.transaction() as records:
-        consultation = records.consultation(consultation_id)
-        if consultation is None:
-            raise SetupError(
-                f"there is no consultation {consultation_id}; `consultbot consultations` lists them"
-            )
+        consultation = existing(records, consultation_id)
         try:
             code, role = issue_invite(
                 records, consultation, group, uses, datetime.now(UTC) + timedelta(days=days), None

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any
 
 from bot import i18n
 from bot.abstractive import Writer
@@ -291,6 +292,14 @@ def provenance(
                 group = names.get(submission.group_id) if submission is not None else None
                 found.setdefault(row.uid, []).append((amendment_id, group))
     return found
+
+
+def tell_stakeholders(turn: Turn, consultation: Consultation, key: str, **values: Any) -> int:
+    """Queue `key` for every stakeholder of the consultation; returns how many."""
+    people = stakeholders(turn.records, consultation)
+    for person_id in people:
+        turn.notify(person_id, key, **values)
+    return len(people)
 
 
 def stakeholders(records: Records, consultation: Consultation) -> list[int]:

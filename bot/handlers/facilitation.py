@@ -18,6 +18,7 @@ from bot.handlers.common import (
     silent_stakeholders,
     stakeholders,
     summary_for,
+    tell_stakeholders,
 )
 from bot.render import render_summary
 from bot.turn import Refusal, Turn
@@ -132,23 +133,23 @@ def open_round(turn: Turn, consultation: Consultation, round_: Round, closes_at:
     assert version is not None
     count = len(paragraphs(turn.records, round_.version_id))
     left = format_duration(closes_at - turn.now)
-    for person_id in stakeholders(turn.records, consultation):
-        turn.notify(
-            person_id,
-            "round.announce",
-            title=consultation.title,
-            number=round_.number,
-            count=count,
-            version=version.number,
-            left=left,
-            closes=closes_at,
-        )
+    people = tell_stakeholders(
+        turn,
+        consultation,
+        "round.announce",
+        title=consultation.title,
+        number=round_.number,
+        count=count,
+        version=version.number,
+        left=left,
+        closes=closes_at,
+    )
     turn.say(
         "round.opened",
         number=round_.number,
         version=version.number,
         left=left,
-        people=len(stakeholders(turn.records, consultation)),
+        people=people,
     )
 
 
@@ -171,15 +172,15 @@ def round_extend(turn: Turn, duration: timedelta) -> None:
         consultation, "round.extended", round=round_.number, closes_at=round_.closes_at.isoformat()
     )
     left = format_duration(round_.closes_at - turn.now)
-    for person_id in stakeholders(turn.records, consultation):
-        turn.notify(
-            person_id,
-            "round.extended_notice",
-            title=consultation.title,
-            number=round_.number,
-            left=left,
-            closes=round_.closes_at,
-        )
+    tell_stakeholders(
+        turn,
+        consultation,
+        "round.extended_notice",
+        title=consultation.title,
+        number=round_.number,
+        left=left,
+        closes=round_.closes_at,
+    )
     turn.say("round.extended", number=round_.number, left=left)
 
 
@@ -200,10 +201,9 @@ def close_round(turn: Turn, consultation: Consultation, round_: Round) -> None:
     summary_text = render_summary(
         turn, summary_for(turn, consultation, round_), consultation.title, round_.number
     )
-    for person_id in stakeholders(turn.records, consultation):
-        turn.notify(
-            person_id, "round.closed_notice", title=consultation.title, number=round_.number
-        )
+    tell_stakeholders(
+        turn, consultation, "round.closed_notice", title=consultation.title, number=round_.number
+    )
     for person_id in organisers(turn.records, consultation):
         if person_id != turn.person_id:
             turn.notify(

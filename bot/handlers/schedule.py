@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from bot.commands import Access, Arg, registry
-from bot.handlers.common import silent_stakeholders, stakeholders
+from bot.handlers.common import silent_stakeholders, tell_stakeholders
 from bot.handlers.facilitation import close_round, next_round, open_round
 from bot.turn import Turn
 from consultations import rounds as round_rules
@@ -41,15 +41,15 @@ def round_schedule(turn: Turn, when: str) -> None:
         opens_at=window.opens_at.isoformat(),
         closes_at=window.closes_at.isoformat(),
     )
-    for person_id in stakeholders(turn.records, consultation):
-        turn.notify(
-            person_id,
-            "round.scheduled_notice",
-            title=consultation.title,
-            number=round_.number,
-            opens=window.opens_at,
-            closes=window.closes_at,
-        )
+    tell_stakeholders(
+        turn,
+        consultation,
+        "round.scheduled_notice",
+        title=consultation.title,
+        number=round_.number,
+        opens=window.opens_at,
+        closes=window.closes_at,
+    )
     turn.say(
         "round.scheduled", number=round_.number, opens=window.opens_at, closes=window.closes_at
     )
