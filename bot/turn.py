@@ -9,7 +9,7 @@ about something that was then rolled back.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -21,7 +21,7 @@ from storage.records import Records
 
 if TYPE_CHECKING:
     from bot.handlers.common import SummaryOptions
-from storage.tables import Consultation, Person, StakeholderGroupRow
+from storage.tables import Consultation, Membership, Person, StakeholderGroupRow
 
 
 class Refusal(Exception):
@@ -56,7 +56,9 @@ class Turn:
     menu_changed: bool = False  # roles or consultation changed: refresh the command menu
     schedule_changed: bool = False  # a round's times or state changed: re-plan the scheduler
     summary_options: SummaryOptions | None = None  # embeddings, abstractive layer, as configured
-    _roles: dict[tuple[int, int], set[Role]] = field(default_factory=dict, repr=False)
+    _membership_cache: dict[tuple[int, int], Sequence[Membership]] = field(
+        default_factory=dict, repr=False
+    )
 
     # ---- who, and where ------------------------------------------------------------------
 
@@ -89,17 +91,19 @@ class Turn:
         consultation = consultation or self.consultation()
         if consultation is None or consultation.id is None:
             return set()
-        key = (self.person_id, consultation.id)
-        if key not in self._roles:
-            memberships = self.records.memberships(consultation.id, self.person_id)
-            self._roles[key] = {Role(m.role) for m in memberships} | (
-                {Role.FACILITATOR} if self.admin else set()
-            )
-        return set(self._roles[key])
+        roles = {Role(m.role) for m in self._memberships(consultation.id)}
+        return roles | ({Role.FACILITATOR} if self.admin else set())
+
+    def _memberships(self, consultation_id: int) -> Sequence[Membership]:
+        """The person's memberships in a consultation, read once a turn."""
+        key = (self.person_id, consultation_id)
+        if key not in self._membership_cache:
+            self._membership_cache[key] = self.records.memberships(consultation_id, self.person_id)
+        return self._membership_cache[key]
 
     def group(self, consultation: Consultation) -> StakeholderGroupRow | None:
         assert consultation.id is not None
-        for member in self.records.memberships(consultation.id, self.person_id):
+        for member in self._memberships(consultation.id):
             if member.role == Role.STAKEHOLDER and member.group_id is not None:
                 return self.records.group(member.group_id)
         return None

@@ -96,6 +96,7 @@ class Records:
         self.session = session
         self._version_cache = version_cache if version_cache is not None else {}
         self._cut_here: set[int] = set()  # versions this uncommitted unit of work created
+        self._identities: dict[str, Identity] = {}  # looked up in this unit of work
 
     # ---- inbound events -------------------------------------------------------------
 
@@ -109,9 +110,14 @@ class Records:
     # ---- people ---------------------------------------------------------------------
 
     def identity(self, platform_id: str) -> Identity | None:
-        return self.session.exec(
-            select(Identity).where(Identity.platform_id == platform_id)
-        ).first()
+        found = self._identities.get(platform_id)
+        if found is None:
+            found = self.session.exec(
+                select(Identity).where(Identity.platform_id == platform_id)
+            ).first()
+            if found is not None:
+                self._identities[platform_id] = found
+        return found
 
     def person_for(
         self, platform_id: str, *, display_name: str | None, language: str | None
@@ -128,8 +134,10 @@ class Records:
         self.session.add(person)
         self.session.flush()
         assert person.id is not None
-        self.session.add(Identity(platform_id=platform_id, person_id=person.id))
+        identity = Identity(platform_id=platform_id, person_id=person.id)
+        self.session.add(identity)
         self.session.flush()
+        self._identities[platform_id] = identity
         return person
 
     def person(self, person_id: int) -> Person:
@@ -171,6 +179,7 @@ class Records:
         """Erase identity and platform accounts; returns how many submissions were deleted."""
         assert person.id is not None
         for identity in self.identities(person.id):
+            self._identities.pop(identity.platform_id, None)
             self.session.delete(identity)
         for dialog in self.session.exec(
             select(DialogState).where(DialogState.person_id == person.id)

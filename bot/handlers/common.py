@@ -105,7 +105,12 @@ def record_input(
     An amendment is compared with the paragraph as the person read it (in their
     language), and the submission records that language.
     """
-    paras = paragraphs_for(turn, round_.version_id)
+    # Only an amendment is compared with the text as the person read it (their language).
+    paras = (
+        paragraphs_for(turn, round_.version_id)
+        if kind is Kind.AMENDMENT
+        else paragraphs(turn.records, round_.version_id)
+    )
     paragraph = paras[check_paragraph(number, len(paras))]
     cleaned = None
     if kind in (Kind.COMMENT, Kind.AMENDMENT):
