@@ -78,6 +78,11 @@ def synapse_python() -> Path:
         venv = Path(os.environ.get("CONSULTBOT_SYNAPSE_VENV") or DEFAULT_SYNAPSE_VENV)
         python = venv / "bin" / "python"
         where = str(python)
+    if not python.exists() and not env:
+        # A new machine: install the pinned Synapse into its own cached venv, once, so the
+        # README's single test command is enough (about a minute the first time).
+        script = Path(__file__).resolve().parents[1] / ".ci" / "install-synapse"
+        subprocess.run(["bash", str(script)], check=False, stdout=subprocess.DEVNULL)
     if not python.exists():
         raise SynapseError(
             f"Synapse is not installed ({where} does not exist): {INSTALL_HINT}, "
