@@ -17,13 +17,14 @@ import json
 import logging
 import time
 import weakref
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
 from bot import handlers  # noqa: F401  (declares the commands)
 from bot.commands import UsageError, registry, split_command
+from bot.commit import GroupCommit
 from bot.events import (
     Adapter,
     Capability,
@@ -49,6 +50,7 @@ Clock = Callable[[], datetime]
 CHOICES = "_choices"
 ATTEMPTS = 3  # a turn that conflicts with a concurrent writer is tried again this often
 SYSTEM = PlatformId("system:scheduler")
+SENDERS = 16  # chats sent to at once; each platform's own limiter paces the whole
 
 
 def utc_now() -> datetime:
@@ -92,6 +94,11 @@ class Dispatcher:
         self.clock = clock
         self.adapters: dict[str, Adapter] = {}
         self._locks: weakref.WeakValueDictionary[str, asyncio.Lock] = weakref.WeakValueDictionary()
+        # Events waiting while a transaction is written go together into the next one.
+        # SQLite has one writer at a time anyway; PostgreSQL may write a few batches at
+        # once, so one slow command (a summary, an export) does not hold up the rest.
+        writers = 1 if store.engine.dialect.name == "sqlite" else 4
+        self._writer = GroupCommit(self.process_batch, writers=writers)
         # Called after a turn that changed a round's times or state (the scheduler re-plans).
         self.on_schedule_change: Callable[[], Awaitable[None]] | None = None
 
@@ -116,16 +123,7 @@ class Dispatcher:
             self._locks[event.chat] = lock
         async with lock:
             started = time.perf_counter()
-            try:
-                outcome = await asyncio.to_thread(self.process, event)
-            except Exception as error:  # a bug must not mean silence: say so, keep serving
-                log.error(
-                    "event failed platform=%s error=%s",
-                    platform_of(event.chat),
-                    type(error).__name__,
-                )
-                log.debug("event failure", exc_info=True)
-                outcome = self._failed(event)
+            outcome = await self._writer.submit(event)
             await self.deliver(outcome.messages)
             if outcome.menu is not None:
                 adapter, chat, commands = outcome.menu
@@ -140,23 +138,52 @@ class Dispatcher:
                 1000 * (time.perf_counter() - started),
             )
 
+    def process_batch(self, events: Sequence[Inbound]) -> list[Outcome]:
+        """Events from different chats, handled one after another in one transaction.
+
+        A redelivered event changes nothing (its claim is the first statement and inserts
+        nothing). Any other failure rolls the whole batch back, and every event of it is
+        then done alone, with the retries and the error reply of `process_alone`. Only
+        events from different chats meet in a batch (`handle` holds each chat's lock).
+        """
+        if len(events) == 1:
+            return [self.process_alone(events[0])]
+        try:
+            with self.store.transaction() as batch:
+                batch.read_ahead(event.sender for event in events)
+                outcomes = []
+                for event in events:
+                    records = batch.sibling()
+                    try:
+                        records.claim_event(event.source)
+                    except AlreadyHandled:
+                        outcomes.append(Outcome(duplicate=True))
+                        continue
+                    outcomes.append(self._process(records, event))
+                return outcomes
+        except Exception:
+            log.info("batch of %d events rolled back; handling each alone", len(events))
+            log.debug("batch failure", exc_info=True)
+        return [self.process_alone(event) for event in events]
+
+    def process_alone(self, event: Inbound) -> Outcome:
+        """`process`, with a bug answered by an apology instead of silence."""
+        try:
+            return self.process(event)
+        except Exception as error:  # a bug must not mean silence: say so, keep serving
+            log.error(
+                "event failed platform=%s error=%s", platform_of(event.chat), type(error).__name__
+            )
+            log.debug("event failure", exc_info=True)
+            return self._failed(event)
+
     def process(self, event: Inbound) -> Outcome:
         """Everything but sending, in one transaction (runs in a worker thread)."""
-        adapter = self.adapters.get(platform_of(event.chat))
-        if adapter is None:
-            raise LookupError(f"no adapter for platform {platform_of(event.chat)!r}")
         for attempt in range(1, ATTEMPTS + 1):
             try:
                 with self.store.transaction() as records:
                     records.claim_event(event.source)
-                    turn = self._turn(records, event, adapter)
-                    self._route(records, turn)
-                    messages = [
-                        (adapter, self._adapt(records, turn, adapter, m)) for m in turn.replies
-                    ]
-                    messages += self._notices(records, turn)
-                    menu = (adapter, turn.chat, self.menu(turn)) if turn.menu_changed else None
-                    return Outcome(messages, menu=menu, schedule_changed=turn.schedule_changed)
+                    return self._process(records, event)
             except AlreadyHandled:
                 return Outcome(duplicate=True)
             except Duplicate:
@@ -165,6 +192,18 @@ class Dispatcher:
                 if attempt == ATTEMPTS:
                     raise
         raise AssertionError("unreachable")
+
+    def _process(self, records: Records, event: Inbound) -> Outcome:
+        """The turn for a claimed event: who, what they asked, what to send."""
+        adapter = self.adapters.get(platform_of(event.chat))
+        if adapter is None:
+            raise LookupError(f"no adapter for platform {platform_of(event.chat)!r}")
+        turn = self._turn(records, event, adapter)
+        self._route(records, turn)
+        messages = [(adapter, self._adapt(records, turn, adapter, m)) for m in turn.replies]
+        messages += self._notices(records, turn)
+        menu = (adapter, turn.chat, self.menu(turn)) if turn.menu_changed else None
+        return Outcome(messages, menu=menu, schedule_changed=turn.schedule_changed)
 
     def _failed(self, event: Inbound) -> Outcome:
         adapter = self.adapters.get(platform_of(event.chat))
@@ -355,10 +394,15 @@ class Dispatcher:
 
     def _notices(self, records: Records, turn: Turn) -> list[tuple[Adapter, Outbound]]:
         """Messages to other people, each sent to one reachable account of theirs."""
+        if not turn.notices:
+            return []
+        wanted = {notice.person_id for notice in turn.notices}
+        people = records.people(wanted)
+        accounts = records.identities_of(wanted)
         out = []
         for notice in turn.notices:
-            person = records.person(notice.person_id)
-            for identity in records.identities(notice.person_id):
+            person = people[notice.person_id]
+            for identity in accounts.get(notice.person_id, ()):
                 adapter = self.adapters.get(platform_of(identity.platform_id))
                 if adapter is None or identity.blocked_at is not None:
                     continue
@@ -374,7 +418,24 @@ class Dispatcher:
         return out
 
     async def deliver(self, messages: list[tuple[Adapter, Outbound]]) -> None:
-        """Send in order; a chat that refuses for good is marked so fan-outs skip it."""
+        """Send each chat's messages in order, several chats at once (an announcement to
+        everyone goes as fast as the platforms allow); a chat that refuses for good is
+        marked so fan-outs skip it."""
+        chats: dict[str, list[tuple[Adapter, Outbound]]] = {}
+        for adapter, message in messages:
+            chats.setdefault(message.chat, []).append((adapter, message))
+        if len(chats) <= 1:
+            await self._deliver_in_order(messages)
+            return
+        waiting = iter(chats.values())
+
+        async def sender() -> None:
+            for chat_messages in waiting:
+                await self._deliver_in_order(chat_messages)
+
+        await asyncio.gather(*(sender() for _ in range(min(SENDERS, len(chats)))))
+
+    async def _deliver_in_order(self, messages: list[tuple[Adapter, Outbound]]) -> None:
         for adapter, message in messages:
             if message.edit_of is not None and Capability.EDITS not in adapter.capabilities:
                 continue

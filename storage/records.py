@@ -10,14 +10,19 @@ from __future__ import annotations
 import hashlib
 import json
 import secrets
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Hashable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar, cast
 
-from sqlalchemy import func, update
+from sqlalchemy import Table, bindparam, func, update
+from sqlalchemy import event as sqlalchemy_event
+from sqlalchemy import insert as sqlalchemy_insert
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import ORMExecuteState, UOWTransaction, make_transient_to_detached
 from sqlmodel import Session, col, select
 
 from consultations.model import DEFAULT_GROUPS, Kind, Role, StakeholderGroup
@@ -43,6 +48,33 @@ from storage.tables import (
 )
 
 GENESIS_HASH = "0" * 64
+T = TypeVar("T")
+
+# The lookups every inbound event makes, built once: building a statement costs more
+# than running it on SQLite.
+IDENTITY_BY_PLATFORM_ID = select(Identity).where(Identity.platform_id == bindparam("platform_id"))
+MEMBERSHIPS_OF = select(Membership).where(
+    Membership.consultation_id == bindparam("consultation_id"),
+    Membership.person_id == bindparam("person_id"),
+)
+SUBMISSIONS: Table = Submission.__table__  # type: ignore[attr-defined]
+PROCESSED_EVENTS: Table = ProcessedEvent.__table__  # type: ignore[attr-defined]
+# Claiming an event: an insert that does nothing (and returns no row) if it is there.
+CLAIM = {
+    dialect: insert(PROCESSED_EVENTS)
+    .values(source=bindparam("source"), at=bindparam("at"))
+    .on_conflict_do_nothing()
+    .returning(PROCESSED_EVENTS.c.source)
+    for dialect, insert in (("sqlite", sqlite_insert), ("postgresql", postgresql_insert))
+}
+SUBMISSION_COLUMNS = [c.name for c in SUBMISSIONS.columns if c.name != "id"]
+INSERT_SUBMISSION = sqlalchemy_insert(SUBMISSIONS).returning(SUBMISSIONS.c.id)
+LATEST_ROUND = (
+    select(Round)
+    .where(Round.consultation_id == bindparam("consultation_id"))
+    .order_by(col(Round.number).desc())
+    .limit(1)
+)
 
 
 class Duplicate(Exception):
@@ -54,6 +86,63 @@ class Duplicate(Exception):
 
 class AlreadyHandled(Duplicate):
     """This very event (or submission) was stored before: a redelivery, to be ignored."""
+
+
+class UnitOfWork(Session):
+    """A session that keeps what it read until the transaction ends.
+
+    SQLAlchemy's identity map holds rows weakly, so a row read, used and dropped (the
+    person's consultation, their group, the open round) would be read again by the next
+    lookup of the same key. Holding them makes those lookups free, for one event and
+    across the events a batch handles in one transaction. `remembered` does the same for
+    a few queries every event makes; what it keeps is dropped as soon as this session
+    writes to the table it came from, or rolls anything back.
+    """
+
+    def __init__(self, engine: Engine) -> None:
+        super().__init__(engine, expire_on_commit=False)
+        self.held: list[object] = []
+        self.memo: dict[str, dict[Hashable, Any]] = {}  # table -> lookup -> what it gave
+
+    def remembered(self, table: str, key: Hashable, load: Callable[[], T]) -> T:
+        """`load()`, or what it gave before in this transaction if `table` is unchanged."""
+        known = self.memo.setdefault(table, {})
+        if key not in known:
+            known[key] = load()
+        return cast(T, known[key])
+
+    def wrote(self, tables: Iterable[str]) -> None:
+        for table in tables:
+            self.memo.pop(table, None)
+
+
+@sqlalchemy_event.listens_for(UnitOfWork, "loaded_as_persistent")
+def _hold(session: Session, instance: object) -> None:
+    if isinstance(session, UnitOfWork):
+        session.held.append(instance)
+
+
+@sqlalchemy_event.listens_for(UnitOfWork, "after_flush")
+def _flushed(session: Session, flush: UOWTransaction) -> None:
+    if isinstance(session, UnitOfWork) and session.memo:
+        session.wrote({state.mapper.local_table.name for state in flush.states})
+
+
+@sqlalchemy_event.listens_for(UnitOfWork, "do_orm_execute")
+def _executing(state: ORMExecuteState) -> None:
+    session = state.session
+    if isinstance(session, UnitOfWork) and session.memo and not state.is_select:
+        table = getattr(state.statement, "table", None)
+        if table is None:
+            session.memo.clear()
+        else:
+            session.wrote([table.name])
+
+
+@sqlalchemy_event.listens_for(UnitOfWork, "after_soft_rollback")
+def _rolled_back(session: Session, _previous: Any) -> None:
+    if isinstance(session, UnitOfWork):
+        session.memo.clear()
 
 
 class Store:
@@ -71,7 +160,7 @@ class Store:
         A unique-constraint violation at commit (a concurrent duplicate) surfaces as
         `Duplicate`, so callers treat it like a redelivery they spotted themselves.
         """
-        with Session(self.engine, expire_on_commit=False) as session:
+        with UnitOfWork(self.engine) as session:
             try:
                 yield Records(session, self.version_cache)
                 session.commit()
@@ -91,21 +180,58 @@ class Records:
     """Reads and writes within one unit of work."""
 
     def __init__(
-        self, session: Session, version_cache: dict[int, tuple[ParagraphRow, ...]] | None = None
+        self, session: UnitOfWork, version_cache: dict[int, tuple[ParagraphRow, ...]] | None = None
     ) -> None:
         self.session = session
         self._version_cache = version_cache if version_cache is not None else {}
         self._cut_here: set[int] = set()  # versions this uncommitted unit of work created
         self._identities: dict[str, Identity] = {}  # looked up in this unit of work
+        self._claimed: set[str] = set()  # events claimed by this unit of work
+
+    def sibling(self) -> Records:
+        """Another `Records` on the same transaction, for the next event of a batch: it
+        shares what is known of the transaction (identities read ahead, versions cut)."""
+        sibling = Records(self.session, self._version_cache)
+        sibling._cut_here = self._cut_here
+        sibling._identities = dict(self._identities)
+        return sibling
+
+    def read_ahead(self, platform_ids: Iterable[str]) -> None:
+        """For a batch of events from these accounts: their identities, people and
+        memberships in their current consultations, in three statements."""
+        wanted = [p for p in set(platform_ids) if p not in self._identities]
+        if not wanted:
+            return
+        found = self.session.exec(select(Identity).where(col(Identity.platform_id).in_(wanted)))
+        for identity in found:
+            self._identities[identity.platform_id] = identity
+        person_ids = {i.person_id for i in self._identities.values()}
+        people = self.session.exec(select(Person).where(col(Person.id).in_(person_ids))).all()
+        members = self.session.exec(
+            select(Membership)
+            .where(col(Membership.person_id).in_(person_ids))
+            .order_by(col(Membership.id))
+        ).all()
+        for person in people:
+            if person.current_consultation_id is not None:
+                key = (person.current_consultation_id, person.id)
+                self.session.memo.setdefault("membership", {})[key] = [
+                    m for m in members if (m.consultation_id, m.person_id) == key
+                ]
 
     # ---- inbound events -------------------------------------------------------------
 
     def claim_event(self, source: str) -> None:
-        """Mark an inbound event handled, or raise AlreadyHandled if it already was."""
-        if self.session.get(ProcessedEvent, source) is not None:
+        """Mark an inbound event handled, or raise AlreadyHandled if it already was.
+
+        One statement: the insert does nothing if the event is there, and on PostgreSQL
+        it waits for a concurrent twin's transaction and then does nothing either.
+        """
+        claim = CLAIM[self.session.get_bind().dialect.name]
+        claimed = self.session.execute(claim, {"source": source, "at": utcnow()}).first()
+        if claimed is None:
             raise AlreadyHandled(source)
-        # Written with the rest at commit; a concurrent twin fails there on the primary key.
-        self.session.add(ProcessedEvent(source=source))
+        self._claimed.add(source)
 
     # ---- people ---------------------------------------------------------------------
 
@@ -113,7 +239,7 @@ class Records:
         found = self._identities.get(platform_id)
         if found is None:
             found = self.session.exec(
-                select(Identity).where(Identity.platform_id == platform_id)
+                IDENTITY_BY_PLATFORM_ID, params={"platform_id": platform_id}
             ).first()
             if found is not None:
                 self._identities[platform_id] = found
@@ -145,6 +271,21 @@ class Records:
         if person is None:
             raise LookupError(f"no person {person_id}")
         return person
+
+    def people(self, person_ids: Iterable[int]) -> dict[int, Person]:
+        ids = set(person_ids)
+        found = self.session.exec(select(Person).where(col(Person.id).in_(ids))).all()
+        return {person.id: person for person in found if person.id is not None}
+
+    def identities_of(self, person_ids: Iterable[int]) -> dict[int, list[Identity]]:
+        """Each person's platform accounts, oldest first."""
+        ids = set(person_ids)
+        out: dict[int, list[Identity]] = {}
+        for identity in self.session.exec(
+            select(Identity).where(col(Identity.person_id).in_(ids)).order_by(col(Identity.id))
+        ):
+            out.setdefault(identity.person_id, []).append(identity)
+        return out
 
     def identities(self, person_id: int) -> Sequence[Identity]:
         return self.session.exec(select(Identity).where(Identity.person_id == person_id)).all()
@@ -301,11 +442,13 @@ class Records:
         return set(rows)
 
     def memberships(self, consultation_id: int, person_id: int) -> Sequence[Membership]:
-        return self.session.exec(
-            select(Membership).where(
-                Membership.consultation_id == consultation_id, Membership.person_id == person_id
-            )
-        ).all()
+        return self.session.remembered(
+            "membership",
+            (consultation_id, person_id),
+            lambda: self.session.exec(
+                MEMBERSHIPS_OF, params={"consultation_id": consultation_id, "person_id": person_id}
+            ).all(),
+        )
 
     def members(self, consultation_id: int, role: Role | None = None) -> Sequence[Membership]:
         query = select(Membership).where(Membership.consultation_id == consultation_id)
@@ -434,11 +577,13 @@ class Records:
         return round_
 
     def latest_round(self, consultation_id: int) -> Round | None:
-        return self.session.exec(
-            select(Round)
-            .where(Round.consultation_id == consultation_id)
-            .order_by(col(Round.number).desc())
-        ).first()
+        return self.session.remembered(
+            "round",
+            consultation_id,
+            lambda: self.session.exec(
+                LATEST_ROUND, params={"consultation_id": consultation_id}
+            ).first(),
+        )
 
     def rounds(self, consultation_id: int) -> Sequence[Round]:
         return self.session.exec(
@@ -454,7 +599,10 @@ class Records:
         """The round, locked until the transaction ends (a row lock on PostgreSQL;
         SQLite's BEGIN IMMEDIATE already serialises writers)."""
         return self.session.exec(
-            select(Round).where(Round.id == round_id).with_for_update()
+            select(Round)
+            .where(Round.id == round_id)
+            .with_for_update()
+            .execution_options(populate_existing=True)  # the locked row, not one read before
         ).first()
 
     def live_rounds(self) -> Sequence[Round]:
@@ -470,8 +618,12 @@ class Records:
     # ---- submissions ---------------------------------------------------------------
 
     def add_submission(self, submission: Submission, *, at: datetime) -> Submission:
-        """Store input; a new stance supersedes the person's earlier stance on that paragraph."""
-        if submission.source is not None:
+        """Store input; a new stance supersedes the person's earlier stance on that paragraph.
+
+        Input from an event this unit of work claimed cannot have been stored before (the
+        claim and the submission commit together), so only other sources are looked up.
+        """
+        if submission.source is not None and submission.source not in self._claimed:
             seen = self.session.exec(
                 select(Submission).where(Submission.source == submission.source)
             ).first()
@@ -491,8 +643,14 @@ class Records:
                 )
                 .values(superseded_at=at)
             )
+        # A Core insert, then attached as loaded: the unit-of-work flush costs several
+        # times the insert itself, and this is the statement every input ends in.
+        self.session.flush()  # what the event changed before, in order
+        submission.id = self.session.execute(
+            INSERT_SUBMISSION, {name: getattr(submission, name) for name in SUBMISSION_COLUMNS}
+        ).scalar_one()
+        make_transient_to_detached(submission)
         self.session.add(submission)
-        self.session.flush()
         return submission
 
     def submission(self, submission_id: int) -> Submission | None:

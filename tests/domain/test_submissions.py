@@ -27,8 +27,7 @@ from consultations.submissions import (
 
 # ZWNJ and ZWJ are not here: they are kept inside words (Persian spelling, emoji).
 ZERO_WIDTH_AND_BIDI = (
-    "\u200b\u2060\ufeff\u200e\u200f\u061c"
-    "\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"
+    "\u200b\u2060\ufeff\u200e\u200f\u061c\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"
 )
 COMBINING = re.compile(r"[\u0300-\u036f\u1ab0-\u1aff\u20d0-\u20ff\ufe20-\ufe2f]")
 

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import docx
 import pytest
-from conftest import FACILITATOR, SECRETARIAT, Played
+from played import FACILITATOR, SECRETARIAT, Played
 
 EXE = shutil.which("consultbot") or str(Path(sys.executable).with_name("consultbot"))
 

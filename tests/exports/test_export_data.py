@@ -10,9 +10,9 @@ from pathlib import Path
 
 import jsonschema
 import pytest
-from conftest import HIDDEN, INJECTIONS, WITHDRAWN, Played
 from hypothesis import given
 from hypothesis import strategies as st
+from played import HIDDEN, INJECTIONS, WITHDRAWN, Played
 
 from bot.messages import Catalog
 from consultations.exports import Status, SubmissionRecord, render

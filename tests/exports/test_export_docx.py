@@ -7,8 +7,8 @@ import re
 from datetime import UTC, datetime
 
 import docx
-from conftest import DRAFT, V2_P2, V2_P3, Played
 from docx.oxml.ns import qn
+from played import DRAFT, V2_P2, V2_P3, Played
 
 from bot.messages import Catalog
 from consultations.diffing import word_diff

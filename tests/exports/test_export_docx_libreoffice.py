@@ -16,7 +16,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from conftest import Played
+from played import Played
 
 from bot.messages import Catalog
 from consultations.exports import render

@@ -15,7 +15,7 @@ import shutil
 from pathlib import Path
 
 import pytest
-from conftest import MARKUP, Played
+from played import MARKUP, Played
 
 from bot.messages import Catalog
 from consultations.exports import render

@@ -7,7 +7,7 @@ import re
 import zipfile
 
 import pytest
-from conftest import HIDDEN, IDENTIFYING, PEOPLE, Played
+from played import HIDDEN, IDENTIFYING, PEOPLE, Played
 
 from bot.messages import Catalog
 from consultations.exports import EXPORTERS, Record, render

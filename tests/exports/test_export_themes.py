@@ -6,7 +6,7 @@ import io
 from dataclasses import replace
 
 import docx
-from conftest import Played
+from played import Played
 
 from bot.messages import Catalog
 from consultations.exports import Record, render

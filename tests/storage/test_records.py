@@ -145,6 +145,55 @@ def test_claiming_an_event_twice_is_a_duplicate_and_the_first_claim_survives(sto
         assert sorted(sources) == ["telegram:update:7", "telegram:update:8"]
 
 
+def test_what_a_transaction_remembers_follows_its_own_writes_and_rollbacks(store: Store) -> None:
+    """Memberships and the latest round are read once per transaction, yet a membership
+    added, a round opened or a savepoint rolled back shows at the next lookup."""
+    world = _world(store)
+    ana = _stakeholder(store, "telegram:100", name="Ana")
+    with store.transaction() as records:
+        assert records.memberships(world.consultation_id, ana) == []
+        records.add_member(world.consultation_id, ana, Role.STAKEHOLDER)
+        assert [m.role for m in records.memberships(world.consultation_id, ana)] == ["stakeholder"]
+
+        first = records.latest_round(world.consultation_id)
+        assert first is not None and first.id == world.round_id
+        second = records.add_round(world.consultation_id, world.version_id)
+        assert records.latest_round(world.consultation_id) is second
+
+        savepoint = records.session.begin_nested()
+        records.add_member(world.consultation_id, ana, Role.FACILITATOR)
+        assert len(records.memberships(world.consultation_id, ana)) == 2
+        savepoint.rollback()
+        assert [m.role for m in records.memberships(world.consultation_id, ana)] == ["stakeholder"]
+    with store.transaction() as records:
+        assert [m.role for m in records.memberships(world.consultation_id, ana)] == ["stakeholder"]
+        latest = records.latest_round(world.consultation_id)
+        assert latest is not None and latest.number == 2
+
+
+def test_a_batch_reads_its_senders_ahead_and_each_event_claims_once(store: Store) -> None:
+    world = _world(store)
+    ana = _stakeholder(store, "telegram:100", name="Ana")
+    with store.transaction() as records:
+        records.add_member(world.consultation_id, ana, Role.STAKEHOLDER)
+        person = records.person(ana)
+        person.current_consultation_id = world.consultation_id
+        records.save(person)
+    with store.transaction() as batch:
+        batch.read_ahead(["telegram:100", "telegram:404"])
+        first, second = batch.sibling(), batch.sibling()
+        assert first.person_for("telegram:100", display_name=None, language=None).id == ana
+        assert [m.role for m in first.memberships(world.consultation_id, ana)] == ["stakeholder"]
+        newcomer = second.person_for("telegram:404", display_name="New", language=None)
+        assert newcomer.id not in (None, ana)
+        first.claim_event("telegram:update:1")
+        with pytest.raises(Duplicate):
+            second.claim_event("telegram:update:1")
+    with store.transaction() as records:
+        assert records.identity("telegram:404") is not None
+        assert records.session.exec(select(ProcessedEvent.source)).all() == ["telegram:update:1"]
+
+
 def test_two_workers_claiming_the_same_event_at_once_exactly_one_wins(store: Store) -> None:
     barrier = threading.Barrier(2, timeout=10)
     outcomes: list[str] = []
