@@ -18,7 +18,7 @@ from bot.events import Adapter
 from bot.handlers.common import SummaryOptions
 from bot.scheduler import RoundScheduler
 from bot.settings import Settings
-from storage.engine import current_revision, head_revision, make_engine, upgrade
+from storage.engine import is_up_to_date, make_engine, upgrade
 from storage.records import Store
 
 log = logging.getLogger(__name__)
@@ -48,7 +48,7 @@ def open_store(settings: Settings) -> Store:
     if settings.is_embedded:
         upgrade(engine)
     else:
-        if current_revision(engine) != head_revision():
+        if not is_up_to_date(engine):
             raise SetupError(
                 "the database schema is not up to date: run `consultbot db upgrade` first"
             )

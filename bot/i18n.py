@@ -31,14 +31,14 @@ from collections.abc import Iterator, Mapping
 from datetime import datetime
 from functools import lru_cache
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
 
-from babel import Locale
-from babel.dates import format_date, format_time, get_datetime_format
-from babel.messages.catalog import Catalog as PoCatalog
-from babel.messages.catalog import Message
-from babel.messages.mofile import write_mo
-from babel.messages.pofile import read_po, write_po
+if TYPE_CHECKING:
+    from babel.messages.catalog import Catalog as PoCatalog
+    from babel.messages.catalog import Message
+
+# Babel is imported where it is used: a running bot needs it only to name a language or
+# write a date, and the catalog tools (extract, check, compiling a .po) only here.
 
 LOCALE_DIR = Path(__file__).with_name("locale")
 DOMAIN = "messages"
@@ -67,6 +67,8 @@ def supported(code: str | None) -> str:
 
 def language_name(code: str, in_language: str | None = None) -> str:
     """'French' in English, 'français' in French; its own name without `in_language`."""
+    from babel import Locale
+
     try:
         name = Locale.parse(code).get_display_name(Locale.parse(in_language or code))
     except (ValueError, LookupError):
@@ -87,6 +89,9 @@ def mo_path(language: str, locale_dir: Path = LOCALE_DIR) -> Path:
 
 def compile_po(po: Path) -> bytes:
     """A `.po` file as the bytes of its `.mo`: fuzzy (unreviewed) translations left out."""
+    from babel.messages.mofile import write_mo
+    from babel.messages.pofile import read_po
+
     with po.open("rb") as source:
         catalog = read_po(source, locale=po.parent.parent.name)
     out = io.BytesIO()
@@ -127,6 +132,8 @@ def placeholders(template: str) -> set[str]:
 
 def format_instant(when: datetime, language: str, zone: str) -> str:
     """'4 déc. 2026, 17:00 Europe/Zurich': `when` (already in its zone) for a reader."""
+    from babel.dates import format_date, format_time, get_datetime_format
+
     pattern = str(get_datetime_format("medium", locale=language))
     date = format_date(when, "medium", locale=language)
     clock = format_time(when, "HH:mm", locale=language)
@@ -174,6 +181,8 @@ def extract_messages(
 
 
 def _new_catalog(language: str | None) -> PoCatalog:
+    from babel.messages.catalog import Catalog as PoCatalog
+
     return PoCatalog(
         locale=language,
         project="consultbot",
@@ -194,6 +203,8 @@ def _new_catalog(language: str | None) -> PoCatalog:
 
 
 def _message(key: str, english: str) -> Message:
+    from babel.messages.catalog import Message
+
     message = Message(english, context=key)
     # Babel would guess %-formatting from a "% s" in prose; our templates use {named} fields.
     message.flags.discard("python-format")
@@ -239,6 +250,8 @@ def updated(existing: PoCatalog | None, pot: PoCatalog, language: str) -> PoCata
 
 
 def _po_text(catalog: PoCatalog) -> str:
+    from babel.messages.pofile import write_po
+
     out = io.BytesIO()
     write_po(out, catalog, width=100, omit_header=False)
     return out.getvalue().decode("utf-8")
@@ -263,6 +276,8 @@ def _write_if_changed(path: Path, text: str) -> bool:
 
 def extract(locale_dir: Path = LOCALE_DIR, entries: Mapping[str, str] | None = None) -> list[Path]:
     """Write the POT and update each language's `.po`; returns the files that changed."""
+    from babel.messages.pofile import read_po
+
     pot = template(entries)
     changed = []
     if _write_if_changed(locale_dir / f"{DOMAIN}.pot", _po_text(pot)):
@@ -282,6 +297,8 @@ def extract(locale_dir: Path = LOCALE_DIR, entries: Mapping[str, str] | None = N
 
 def missing(language: str, locale_dir: Path = LOCALE_DIR) -> list[str]:
     """Keys of the English catalog with no reviewed translation in `language`."""
+    from babel.messages.pofile import read_po
+
     from bot.messages import ENGLISH
 
     with po_path(language, locale_dir).open("rb") as source:

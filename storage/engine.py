@@ -5,20 +5,29 @@ on, `synchronous=NORMAL` (a crashed or killed process loses no committed transac
 only a power cut may lose the last ones), and every transaction starts with
 `BEGIN IMMEDIATE` so two writers queue on the busy timeout instead of failing halfway.
 PostgreSQL is the shared store for several workers.
+
+Alembic is loaded only when the schema has to change: a start on an up-to-date database
+reads the `alembic_version` row and compares it with `HEAD_REVISION` (a test keeps that
+constant equal to the newest migration), which spares every start the import of Alembic
+and Mako.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from alembic import command
-from alembic.config import Config
-from sqlalchemy import event
+from sqlalchemy import String, column, event, inspect, select, table
 from sqlalchemy.engine import Connection, Engine, make_url
 from sqlmodel import create_engine
 
+if TYPE_CHECKING:
+    from alembic.config import Config
+
 MIGRATIONS = Path(__file__).with_name("migrations")
+# The newest migration's revision; a new migration changes it (tests/storage checks).
+HEAD_REVISION = "0005_concurrency"
+VERSION_TABLE = "alembic_version"  # where Alembic keeps the revision a database is at
 
 
 def make_engine(url: str, *, echo: bool = False) -> Engine:
@@ -53,6 +62,8 @@ def _tune_sqlite(engine: Engine) -> None:
 
 
 def alembic_config(connection: Connection | None = None) -> Config:
+    from alembic.config import Config
+
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS))
     if connection is not None:
@@ -61,19 +72,36 @@ def alembic_config(connection: Connection | None = None) -> Config:
 
 
 def upgrade(engine: Engine, revision: str = "head") -> None:
-    """Bring the schema to `revision` (the newest by default); safe to run every start."""
+    """Bring the schema to `revision` (the newest by default); safe to run every start.
+
+    A database already at the newest revision is left alone without loading Alembic."""
+    if revision == "head" and is_up_to_date(engine):
+        return
+    from alembic import command
+
     with engine.begin() as connection:
         command.upgrade(alembic_config(connection), revision)
 
 
 def current_revision(engine: Engine) -> str | None:
-    from alembic.runtime.migration import MigrationContext
-
+    """The revision the database's schema is at; None for an empty database."""
     with engine.connect() as connection:
-        return MigrationContext.configure(connection).get_current_revision()
+        if not inspect(connection).has_table(VERSION_TABLE):
+            return None
+        version = column("version_num", String)
+        revisions = list(connection.scalars(select(version).select_from(table(VERSION_TABLE))))
+    if len(revisions) > 1:  # branches: never made here, but say so rather than pick one
+        raise RuntimeError(f"the database is at several revisions: {sorted(revisions)}")
+    return revisions[0] if revisions else None
+
+
+def is_up_to_date(engine: Engine) -> bool:
+    """Whether the database's schema is at this version of consultbot's newest revision."""
+    return current_revision(engine) == HEAD_REVISION
 
 
 def head_revision() -> str | None:
+    """The newest revision as Alembic finds it in the migration scripts (loads Alembic)."""
     from alembic.script import ScriptDirectory
 
     return ScriptDirectory.from_config(alembic_config()).get_current_head()

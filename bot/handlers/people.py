@@ -101,9 +101,13 @@ def help_(turn: Turn) -> None:
     """The commands this person may use here, with their usage."""
     from bot.permissions import allowed
 
+    # A handful of access levels among some forty commands: each is decided once.
+    permitted: dict[Access, bool] = {}
     lines = [turn.t("help.header")]
     for command in registry.commands.values():
-        if allowed(turn, command.access):
+        if command.access not in permitted:
+            permitted[command.access] = allowed(turn, command.access)
+        if permitted[command.access]:
             lines.append(f"{command.usage()} — {turn.t(command.help_key)}")
     consultation = turn.consultation()
     if consultation is not None:

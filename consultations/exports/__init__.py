@@ -11,8 +11,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from consultations.exports import html, jsonrecord, tabular
-from consultations.exports.markdown import to_markdown
 from consultations.exports.record import (
     DecisionRecord,
     Record,
@@ -48,15 +46,42 @@ class Exporter:
     render: Callable[[Record, Text], bytes]
 
 
+# Each format's module is loaded when a file in that format is asked for: a running bot
+# that never exports pays for none of them (python-docx and lxml above all).
+
+
+def to_markdown(record: Record, t: Text) -> str:
+    from consultations.exports.markdown import to_markdown as markdown
+
+    return markdown(record, t)
+
+
 def _markdown(record: Record, t: Text) -> bytes:
     return to_markdown(record, t).encode()
 
 
 def _docx(record: Record, t: Text) -> bytes:
-    # python-docx and lxml cost memory in every worker; load them when a Word file is asked for
     from consultations.exports.docx import to_docx
 
     return to_docx(record, t)
+
+
+def _html(record: Record, t: Text) -> bytes:
+    from consultations.exports.html import to_html
+
+    return to_html(record, t)
+
+
+def _csv(record: Record, t: Text) -> bytes:
+    from consultations.exports.tabular import to_csv
+
+    return to_csv(record, t)
+
+
+def _json(record: Record, t: Text) -> bytes:
+    from consultations.exports.jsonrecord import to_json
+
+    return to_json(record, t)
 
 
 EXPORTERS: dict[str, Exporter] = {
@@ -65,9 +90,9 @@ EXPORTERS: dict[str, Exporter] = {
         "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
         _docx,
     ),
-    "html": Exporter("html", "text/html", html.to_html),
-    "csv": Exporter("csv", "text/csv", tabular.to_csv),
-    "json": Exporter("json", "application/json", jsonrecord.to_json),
+    "html": Exporter("html", "text/html", _html),
+    "csv": Exporter("csv", "text/csv", _csv),
+    "json": Exporter("json", "application/json", _json),
     "markdown": Exporter("md", "text/markdown", _markdown),
 }
 

@@ -2,12 +2,24 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+from pathlib import Path
+
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlmodel import SQLModel
 
-from storage.engine import alembic_config, current_revision, head_revision, upgrade
+from storage.engine import (
+    HEAD_REVISION,
+    alembic_config,
+    current_revision,
+    head_revision,
+    is_up_to_date,
+    make_engine,
+    upgrade,
+)
 from storage.records import Store
 
 
@@ -24,3 +36,40 @@ def test_every_migration_can_be_undone_and_redone(sqlite_store: Store) -> None:
     assert current_revision(sqlite_store.engine) is None
     upgrade(sqlite_store.engine)
     assert current_revision(sqlite_store.engine) == head_revision()
+
+
+def test_the_known_head_is_the_newest_migration() -> None:
+    """Starts compare the database with HEAD_REVISION instead of loading Alembic: a new
+    migration must move it, or an upgraded release would not migrate on start."""
+    assert head_revision() == HEAD_REVISION
+
+
+def test_a_database_at_head_opens_without_alembic(tmp_path: Path) -> None:
+    database = tmp_path / "consultbot.db"
+    upgrade(make_engine(f"sqlite:///{database}"))
+    probe = (
+        "import sys\n"
+        "from storage.engine import is_up_to_date, make_engine, upgrade\n"
+        f"engine = make_engine({f'sqlite:///{database}'!r})\n"
+        "upgrade(engine)\n"
+        "assert is_up_to_date(engine)\n"
+        "print(sorted(name for name in sys.modules if name.split('.')[0] in ('alembic', 'mako')))\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, check=True, timeout=60
+    )
+    assert result.stdout.strip() == "[]", result.stdout
+
+
+def test_an_empty_or_older_database_is_not_up_to_date(sqlite_store: Store) -> None:
+    assert is_up_to_date(sqlite_store.engine)
+    with sqlite_store.engine.begin() as connection:
+        command.downgrade(alembic_config(connection), "-1")
+    assert current_revision(sqlite_store.engine) not in (None, HEAD_REVISION)
+    assert not is_up_to_date(sqlite_store.engine)
+    upgrade(sqlite_store.engine)
+    assert is_up_to_date(sqlite_store.engine)
+    with sqlite_store.engine.begin() as connection:
+        command.downgrade(alembic_config(connection), "base")
+    assert current_revision(sqlite_store.engine) is None
+    assert not is_up_to_date(sqlite_store.engine)
