@@ -19,7 +19,7 @@ import time
 import weakref
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from bot import handlers  # noqa: F401  (declares the commands)
@@ -51,6 +51,11 @@ CHOICES = "_choices"
 ATTEMPTS = 3  # a turn that conflicts with a concurrent writer is tried again this often
 SYSTEM = PlatformId("system:scheduler")
 SENDERS = 16  # chats sent to at once; each platform's own limiter paces the whole
+OUTBOX_BATCH = 100  # delivered messages deleted from the outbox together
+# A queued message is sent again by the scheduler's poll once it is this old: a fan-out
+# still in progress on another worker (20,000 people at 30/s take 11 minutes) is not.
+OUTBOX_GRACE = timedelta(minutes=15)
+OUTBOX_MAX_AGE = timedelta(days=2)
 
 
 def utc_now() -> datetime:
@@ -66,11 +71,21 @@ def reaction_action(emoji: str) -> str | None:
     return REACTIONS.get(bare.strip())
 
 
+@dataclass(frozen=True)
+class Notice:
+    """A message to another person, by its id in the outbox."""
+
+    outbox_id: int
+    adapter: Adapter
+    message: Outbound
+
+
 @dataclass
 class Outcome:
     """What one handled event asks to be sent."""
 
-    messages: list[tuple[Adapter, Outbound]] = field(default_factory=list)
+    messages: list[tuple[Adapter, Outbound]] = field(default_factory=list)  # to the sender
+    notices: list[Notice] = field(default_factory=list)  # to others, queued in the outbox
     duplicate: bool = False
     # The person's command menu changed (joined, new role, switched consultation).
     menu: tuple[Adapter, ChatId, list[tuple[str, str]]] | None = None
@@ -94,6 +109,8 @@ class Dispatcher:
         self.clock = clock
         self.adapters: dict[str, Adapter] = {}
         self._locks: weakref.WeakValueDictionary[str, asyncio.Lock] = weakref.WeakValueDictionary()
+        self._in_flight: set[int] = set()  # outbox ids this process is sending now
+        self._started_at = clock()
         # Events waiting while a transaction is written go together into the next one.
         # SQLite has one writer at a time anyway; PostgreSQL may write a few batches at
         # once, so one slow command (a summary, an export) does not hold up the rest.
@@ -137,6 +154,7 @@ class Dispatcher:
                 len(outcome.messages),
                 1000 * (time.perf_counter() - started),
             )
+        await self.send_notices(outcome.notices)  # other chats: this one may go on meanwhile
 
     def process_batch(self, events: Sequence[Inbound]) -> list[Outcome]:
         """Events from different chats, handled one after another in one transaction.
@@ -201,9 +219,13 @@ class Dispatcher:
         turn = self._turn(records, event, adapter)
         self._route(records, turn)
         messages = [(adapter, self._adapt(records, turn, adapter, m)) for m in turn.replies]
-        messages += self._notices(records, turn)
         menu = (adapter, turn.chat, self.menu(turn)) if turn.menu_changed else None
-        return Outcome(messages, menu=menu, schedule_changed=turn.schedule_changed)
+        return Outcome(
+            messages,
+            self._notices(records, turn),
+            menu=menu,
+            schedule_changed=turn.schedule_changed,
+        )
 
     def _failed(self, event: Inbound) -> Outcome:
         adapter = self.adapters.get(platform_of(event.chat))
@@ -217,7 +239,7 @@ class Dispatcher:
     async def run_job(self, job: Callable[[Turn], None]) -> None:
         """Run `job` as the system in one transaction, then send what it asked to send."""
         outcome = await asyncio.to_thread(self._process_job, job)
-        await self.deliver(outcome.messages)
+        await self.send_notices(outcome.notices)
 
     def _process_job(self, job: Callable[[Turn], None]) -> Outcome:
         try:
@@ -234,7 +256,7 @@ class Dispatcher:
                     summary_options=self.summary_options,
                 )
                 job(turn)
-                return Outcome(self._notices(records, turn))  # its own replies go nowhere
+                return Outcome(notices=self._notices(records, turn))  # its replies go nowhere
         except (Refusal, ConsultationError, Duplicate) as error:
             log.warning("scheduled job did nothing: %s", type(error).__name__)
             return Outcome()
@@ -392,14 +414,15 @@ class Dispatcher:
             expects_reply=message.expects_reply,
         )
 
-    def _notices(self, records: Records, turn: Turn) -> list[tuple[Adapter, Outbound]]:
-        """Messages to other people, each sent to one reachable account of theirs."""
+    def _notices(self, records: Records, turn: Turn) -> list[Notice]:
+        """Messages to other people, each to one reachable account of theirs, queued in
+        the outbox in this transaction: what the commit announces is sure to go out."""
         if not turn.notices:
             return []
         wanted = {notice.person_id for notice in turn.notices}
         people = records.people(wanted)
         accounts = records.identities_of(wanted)
-        out = []
+        out: list[tuple[Adapter, Outbound]] = []
         for notice in turn.notices:
             person = people[notice.person_id]
             for identity in accounts.get(notice.person_id, ()):
@@ -411,45 +434,110 @@ class Dispatcher:
                     continue
                 values = localise(notice.values, person.timezone)
                 text = self.catalog.text(notice.key, person.language, **values)
-                out.append(
-                    (adapter, Outbound(chat=ChatId(chat), text=text, attachment=notice.attachment))
-                )
+                out.append((adapter, Outbound(chat=ChatId(chat), text=text)))
                 break
-        return out
+        ids = records.queue_messages([(m.chat, m.text) for _, m in out], at=turn.now)
+        return [Notice(i, adapter, message) for i, (adapter, message) in zip(ids, out, strict=True)]
 
     async def deliver(self, messages: list[tuple[Adapter, Outbound]]) -> None:
-        """Send each chat's messages in order, several chats at once (an announcement to
-        everyone goes as fast as the platforms allow); a chat that refuses for good is
-        marked so fan-outs skip it."""
-        chats: dict[str, list[tuple[Adapter, Outbound]]] = {}
-        for adapter, message in messages:
-            chats.setdefault(message.chat, []).append((adapter, message))
-        if len(chats) <= 1:
-            await self._deliver_in_order(messages)
-            return
+        """Send each chat's messages in order, several chats at once."""
+        await self._fan_out([(None, adapter, message) for adapter, message in messages])
+
+    async def send_notices(self, notices: list[Notice]) -> None:
+        """Send messages from the outbox (an announcement to everyone goes as fast as the
+        platforms allow), and delete each one the platform took or refused for good."""
+        await self._fan_out([(n.outbox_id, n.adapter, n.message) for n in notices])
+
+    async def resend(self) -> int:
+        """Send what stayed in the outbox: queued before a crash, or while a platform
+        failed for longer than its adapter retries. Returns how many it tried."""
+        before = self.clock() - OUTBOX_GRACE
+        if self.store.engine.dialect.name == "sqlite":
+            before = max(before, self._started_at)  # one process: older ones are orphans
+        tried: set[int] = set()
+        while True:
+            rows = await asyncio.to_thread(self._undelivered, before)
+            skip = self._in_flight | tried
+            fresh = [row for row in rows if row.outbox_id not in skip]
+            if not fresh:
+                return len(tried)
+            log.info("resending %d queued messages", len(fresh))
+            tried.update(r.outbox_id for r in fresh)
+            await self.send_notices(fresh)
+
+    def _undelivered(self, before: datetime) -> list[Notice]:
+        with self.store.transaction() as records:
+            rows = records.undelivered(before=before, limit=OUTBOX_BATCH)
+            stale = [r.id for r in rows if r.created_at < self.clock() - OUTBOX_MAX_AGE]
+            if stale:  # an announcement days late misleads more than it informs
+                log.warning("dropping %d queued messages older than %s", len(stale), OUTBOX_MAX_AGE)
+                records.delivered(i for i in stale if i is not None)
+            out = []
+            for row in rows:
+                adapter = self.adapters.get(platform_of(row.chat))
+                if row.id is not None and row.id not in stale and adapter is not None:
+                    out.append(
+                        Notice(row.id, adapter, Outbound(chat=ChatId(row.chat), text=row.text))
+                    )
+            return out
+
+    async def _fan_out(self, items: list[tuple[int | None, Adapter, Outbound]]) -> None:
+        chats: dict[str, list[tuple[int | None, Adapter, Outbound]]] = {}
+        for item in items:
+            chats.setdefault(item[2].chat, []).append(item)
         waiting = iter(chats.values())
+        done: list[int] = []
+        forgotten = time.monotonic()
+        self._in_flight.update(i for i, _, _ in items if i is not None)
+
+        async def forget_done() -> None:
+            # Deleted a hundred or a second at a time: a crash repeats at most those.
+            nonlocal forgotten
+            ids = done[:]
+            done.clear()
+            forgotten = time.monotonic()
+            self._in_flight.difference_update(ids)
+            if ids:
+                await asyncio.to_thread(self._delivered, ids)
 
         async def sender() -> None:
-            for chat_messages in waiting:
-                await self._deliver_in_order(chat_messages)
+            for chat_items in waiting:
+                for outbox_id, adapter, message in chat_items:
+                    if await self._send(adapter, message) and outbox_id is not None:
+                        done.append(outbox_id)
+                        if len(done) >= OUTBOX_BATCH or time.monotonic() - forgotten >= 1:
+                            await forget_done()
 
-        await asyncio.gather(*(sender() for _ in range(min(SENDERS, len(chats)))))
+        try:
+            await asyncio.gather(*(sender() for _ in range(min(SENDERS, len(chats)))))
+        finally:
+            await forget_done()
+            self._in_flight.difference_update(i for i, _, _ in items if i is not None)
 
-    async def _deliver_in_order(self, messages: list[tuple[Adapter, Outbound]]) -> None:
-        for adapter, message in messages:
-            if message.edit_of is not None and Capability.EDITS not in adapter.capabilities:
-                continue
-            try:
-                sent = await adapter.send(message)
-            except DeliveryError as error:
-                log.warning(
-                    "delivery refused platform=%s blocked=%s", adapter.platform, error.blocked
-                )
-                if error.blocked:
-                    await asyncio.to_thread(self._mark_blocked, message.chat)
-                continue
-            if sent and message.choices and Capability.REACTIONS in adapter.capabilities:
-                await asyncio.to_thread(self._remember_choices, message, sent)
+    async def _send(self, adapter: Adapter, message: Outbound) -> bool:
+        """Send one message; False if it could not go now (it may be tried again later)."""
+        if message.edit_of is not None and Capability.EDITS not in adapter.capabilities:
+            return True
+        try:
+            sent = await adapter.send(message)
+        except DeliveryError as error:
+            log.warning("delivery refused platform=%s blocked=%s", adapter.platform, error.blocked)
+            if error.blocked:
+                await asyncio.to_thread(self._mark_blocked, message.chat)
+            return True  # refused for good: trying again would not help
+        except Exception as error:  # the adapter gave up retrying; keep serving the others
+            log.warning(
+                "delivery failed platform=%s error=%s", adapter.platform, type(error).__name__
+            )
+            log.debug("delivery failure", exc_info=True)
+            return False
+        if sent and message.choices and Capability.REACTIONS in adapter.capabilities:
+            await asyncio.to_thread(self._remember_choices, message, sent)
+        return True
+
+    def _delivered(self, ids: list[int]) -> None:
+        with self.store.transaction() as records:
+            records.delivered(ids)
 
     def _remember_choices(self, message: Outbound, sent: str) -> None:
         data = [choice.data for row in message.choices for choice in row]

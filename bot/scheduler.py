@@ -10,6 +10,7 @@ the bot was down runs at start; a reminder more than half an hour late is droppe
 With several workers on PostgreSQL only the leader ticks: leadership is a session-level
 advisory lock held on a dedicated connection, retried on every poll, so when the leader
 dies its lock goes with its connection and another worker takes over within one poll.
+The leader's poll also sends what stayed in the outbox (`Dispatcher.resend`).
 """
 
 from __future__ import annotations
@@ -141,6 +142,7 @@ class RoundScheduler:
                 misfire_grace_time=None,
                 coalesce=True,
             )
+        await self.dispatcher.resend()  # what a crash or a long outage left in the outbox
 
     async def tick(self) -> int:
         """Run every action due now; returns how many ran."""

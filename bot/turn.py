@@ -38,7 +38,6 @@ class Notice:
     person_id: int
     key: str
     values: dict[str, Any]
-    attachment: Attachment | None = None
 
 
 @dataclass
@@ -148,10 +147,9 @@ class Turn:
             )
         )
 
-    def notify(
-        self, person_id: int, key: str, attachment: Attachment | None = None, **values: Any
-    ) -> None:
-        self.notices.append(Notice(person_id, key, values, attachment))
+    def notify(self, person_id: int, key: str, **values: Any) -> None:
+        """Tell another person, after the commit (kept in the outbox until delivered)."""
+        self.notices.append(Notice(person_id, key, values))
 
     def audit(self, consultation: Consultation | None, action: str, **detail: Any) -> None:
         self.records.audit(

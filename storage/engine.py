@@ -26,7 +26,7 @@ if TYPE_CHECKING:
 
 MIGRATIONS = Path(__file__).with_name("migrations")
 # The newest migration's revision; a new migration changes it (tests/storage checks).
-HEAD_REVISION = "0005_concurrency"
+HEAD_REVISION = "0006_outbox"
 VERSION_TABLE = "alembic_version"  # where Alembic keeps the revision a database is at
 
 

@@ -13,16 +13,16 @@ import secrets
 from collections.abc import Callable, Hashable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime
+from functools import cache
 from typing import Any, TypeVar, cast
 
-from sqlalchemy import Table, bindparam, func, update
+from sqlalchemy import Table, bindparam, delete, func, update
 from sqlalchemy import event as sqlalchemy_event
 from sqlalchemy import insert as sqlalchemy_insert
-from sqlalchemy.dialects.postgresql import insert as postgresql_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import ORMExecuteState, UOWTransaction, make_transient_to_detached
+from sqlalchemy.sql.dml import Insert
 from sqlmodel import Session, col, select
 
 from consultations.model import DEFAULT_GROUPS, Kind, Role, StakeholderGroup
@@ -37,6 +37,7 @@ from storage.tables import (
     Invite,
     KeyValue,
     Membership,
+    OutboxMessage,
     ParagraphRow,
     ParagraphTranslation,
     Person,
@@ -59,14 +60,26 @@ MEMBERSHIPS_OF = select(Membership).where(
 )
 SUBMISSIONS: Table = Submission.__table__  # type: ignore[attr-defined]
 PROCESSED_EVENTS: Table = ProcessedEvent.__table__  # type: ignore[attr-defined]
-# Claiming an event: an insert that does nothing (and returns no row) if it is there.
-CLAIM = {
-    dialect: insert(PROCESSED_EVENTS)
-    .values(source=bindparam("source"), at=bindparam("at"))
-    .on_conflict_do_nothing()
-    .returning(PROCESSED_EVENTS.c.source)
-    for dialect, insert in (("sqlite", sqlite_insert), ("postgresql", postgresql_insert))
-}
+OUTBOX: Table = OutboxMessage.__table__  # type: ignore[attr-defined]
+
+
+@cache
+def claim_statement(dialect: str) -> Insert:
+    """Claiming an event: an insert that does nothing (and returns no row) if it is there.
+    Each dialect spells ON CONFLICT itself; only the one in use is imported."""
+    if dialect == "postgresql":
+        from sqlalchemy.dialects import postgresql
+
+        claim: Insert = postgresql.insert(PROCESSED_EVENTS).on_conflict_do_nothing()
+    else:
+        from sqlalchemy.dialects import sqlite
+
+        claim = sqlite.insert(PROCESSED_EVENTS).on_conflict_do_nothing()
+    return claim.values(source=bindparam("source"), at=bindparam("at")).returning(
+        PROCESSED_EVENTS.c.source
+    )
+
+
 SUBMISSION_COLUMNS = [c.name for c in SUBMISSIONS.columns if c.name != "id"]
 INSERT_SUBMISSION = sqlalchemy_insert(SUBMISSIONS).returning(SUBMISSIONS.c.id)
 LATEST_ROUND = (
@@ -227,7 +240,7 @@ class Records:
         One statement: the insert does nothing if the event is there, and on PostgreSQL
         it waits for a concurrent twin's transaction and then does nothing either.
         """
-        claim = CLAIM[self.session.get_bind().dialect.name]
+        claim = claim_statement(self.session.get_bind().dialect.name)
         claimed = self.session.execute(claim, {"source": source, "at": utcnow()}).first()
         if claimed is None:
             raise AlreadyHandled(source)
@@ -319,9 +332,13 @@ class Records:
     def erase_person(self, person: Person, *, delete_submissions: bool) -> int:
         """Erase identity and platform accounts; returns how many submissions were deleted."""
         assert person.id is not None
+        chats: set[str] = set()
         for identity in self.identities(person.id):
             self._identities.pop(identity.platform_id, None)
+            chats |= {identity.platform_id, *([identity.dm_chat] if identity.dm_chat else [])}
             self.session.delete(identity)
+        # Messages still waiting for them name their account: gone with it.
+        self.session.execute(delete(OUTBOX).where(OUTBOX.c.chat.in_(chats)))
         for dialog in self.session.exec(
             select(DialogState).where(DialogState.person_id == person.id)
         ):
@@ -823,6 +840,30 @@ class Records:
                 return event.id
             prev_hash = event.hash
         return None
+
+    # ---- outbox ----------------------------------------------------------------------
+
+    def queue_messages(self, messages: Sequence[tuple[str, str]], at: datetime) -> list[int]:
+        """Keep messages (chat, text) until `delivered`; their ids, in the same order."""
+        if not messages:
+            return []
+        rows = self.session.execute(
+            sqlalchemy_insert(OUTBOX).returning(OUTBOX.c.id, sort_by_parameter_order=True),
+            [{"chat": chat, "text": text, "created_at": at} for chat, text in messages],
+        )
+        return [row.id for row in rows]
+
+    def delivered(self, ids: Iterable[int]) -> None:
+        self.session.execute(delete(OUTBOX).where(OUTBOX.c.id.in_(list(ids))))
+
+    def undelivered(self, *, before: datetime, limit: int) -> Sequence[OutboxMessage]:
+        """Messages queued before `before` and still not delivered, oldest first."""
+        return self.session.exec(
+            select(OutboxMessage)
+            .where(col(OutboxMessage.created_at) < before)
+            .order_by(col(OutboxMessage.id))
+            .limit(limit)
+        ).all()
 
     # ---- small named values ----------------------------------------------------------
 

@@ -243,6 +243,19 @@ class ProcessedEvent(SQLModel, table=True):
     at: datetime = Field(default_factory=utcnow)
 
 
+class OutboxMessage(SQLModel, table=True):
+    """A message to another person (a round opened, a decision), written with the change
+    it announces and deleted once the platform took it or refused it for good; what a
+    crash interrupted is sent after the restart."""
+
+    __tablename__ = "outbox"
+
+    id: int | None = Field(default=None, primary_key=True)
+    chat: str = Field(max_length=300)
+    text: str = Field(sa_column=Column(Text, nullable=False))
+    created_at: datetime = Field(default_factory=utcnow, index=True)
+
+
 class AuditEvent(SQLModel, table=True):
     """A facilitator or secretariat action, hash-chained; actors appear by pseudonym only."""
 

@@ -25,7 +25,7 @@ from bot.handlers.common import (
 from bot.turn import Refusal, Turn
 from consultations.model import Kind, RoundState
 from consultations.rounds import accepts_input
-from storage.tables import Round, Submission
+from storage.tables import AmendmentDecision, Round, Submission
 
 REVIEW = "review"
 AWAIT_TEXT = "await_text"
@@ -227,14 +227,14 @@ def endorse(turn: Turn, id: int) -> None:
     turn.say("endorse.done", id=id, endorsement=submission.id, number=number)
 
 
-def _status(turn: Turn, submission: Submission) -> str:
+def _status(turn: Turn, submission: Submission, decisions: dict[int, AmendmentDecision]) -> str:
     if submission.withdrawn_at is not None:
         return turn.t("mine.withdrawn")
     if submission.superseded_at is not None:
         return turn.t("mine.superseded")
     if submission.hidden_at is not None:
         return turn.t("mine.hidden")
-    decision = turn.records.decision(submission.id)
+    decision = decisions.get(submission.id) if submission.id is not None else None
     if decision is not None:
         return turn.t(f"mine.{decision.decision}")
     return ""
@@ -252,10 +252,11 @@ def mine(turn: Turn) -> None:
     for round_ in rounds.values():
         for p in turn.records.paragraphs(round_.version_id):
             numbers[(round_.id, p.uid)] = p.position
+    decisions = turn.records.decisions([s.id for s in own if s.id is not None])
     lines = [turn.t("mine.header", title=consultation.title)]
     for s in own:
         text = f": {s.text}" if s.text else ""
-        status = _status(turn, s)
+        status = _status(turn, s, decisions)
         lines.append(
             turn.t(
                 "mine.line",

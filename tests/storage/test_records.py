@@ -5,7 +5,7 @@ from __future__ import annotations
 import threading
 import time
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlmodel import select
@@ -514,6 +514,9 @@ def _erasable(store: Store, world: World, clock) -> tuple[int, list[int]]:
         )
         bo = records.person_for("telegram:200", display_name="Bo", language=None)
         records.add_submission(_submission(world, bo.id, Kind.OPPOSE, source="t:200:1"), at=clock())
+        records.queue_messages(
+            [("telegram:100", "Round 2 is open."), ("telegram:200", "Round 2 is open.")], clock()
+        )
         assert comment.id is not None and stance.id is not None
         return ana, [comment.id, stance.id]
 
@@ -529,6 +532,8 @@ def _assert_identity_gone(records: Records, ana: int) -> None:
     assert records.identity("telegram:100") is None
     assert records.identity("matrix:@ana:example.org") is None
     assert records.dialog(ana, "telegram:100") is None
+    waiting = records.undelivered(before=datetime.now(UTC) + timedelta(days=400), limit=10)
+    assert [m.chat for m in waiting] == ["telegram:200"]  # nothing queued names her account
 
 
 def test_erasure_pseudonymises_submissions_by_default(store: Store, clock) -> None:

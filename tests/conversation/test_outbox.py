@@ -1,0 +1,147 @@
+"""Announcements are not lost: a message to other people is kept with the change it
+announces until the platform took it, so a platform outage or a crash in the middle of a
+fan-out only delays it."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import timedelta
+
+from clocks import Clock
+from scenario import FACILITATOR, consultation
+
+from adapters.memory import MemoryAdapter
+from bot.dispatcher import OUTBOX_GRACE, Dispatcher
+from bot.events import Outbound
+from storage.records import Store
+
+PEOPLE = {f"d{i}": ("government", "civil-society", "industry")[i % 3] for i in range(9)}
+OPENED = "Round 1 is open"  # what the facilitator is told
+ANNOUNCED = "Round 1 of “Spyware statement” is open"  # what each stakeholder is told
+
+
+class FlakyPlatform(MemoryAdapter):
+    """The memory platform, down for some chats, or hanging after a number of messages."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.down: set[str] = set()
+        self.hang_after: int | None = None
+        self.sent = 0
+        self.hanging = asyncio.Event()
+
+    async def send(self, message: Outbound) -> str | None:
+        if message.chat in self.down:
+            raise ConnectionError("the platform did not answer")
+        if self.hang_after is not None and self.sent >= self.hang_after:
+            self.hanging.set()
+            await asyncio.Event().wait()  # never returns: the process is about to die
+        self.sent += 1
+        return await super().send(message)
+
+
+async def started(store: Store, adapter: MemoryAdapter, clock: Clock) -> Dispatcher:
+    dispatcher = Dispatcher(store, admins=[f"memory:{FACILITATOR}"], clock=clock)
+    dispatcher.add(adapter)
+    await dispatcher.start()
+    return dispatcher
+
+
+def announcements(adapter: MemoryAdapter) -> dict[str, int]:
+    return {name: sum(ANNOUNCED in text for text in adapter.messages(name)) for name in PEOPLE}
+
+
+def queued(store: Store, clock: Clock) -> list[tuple[str, str]]:
+    with store.transaction() as records:
+        rows = records.undelivered(before=clock() + timedelta(days=1), limit=10_000)
+        return [(row.chat, row.text) for row in rows]
+
+
+async def test_people_the_platform_could_not_reach_get_the_announcement_later(
+    store: Store, clock: Clock
+) -> None:
+    platform = FlakyPlatform()
+    dispatcher = await started(store, platform, clock)
+    await consultation(platform, PEOPLE)
+    platform.down = {"memory:d1", "memory:d4"}
+
+    await platform.say(FACILITATOR, "/round open 3d")
+
+    assert OPENED in platform.last(FACILITATOR)
+    got = announcements(platform)
+    assert got == {name: 0 if name in ("d1", "d4") else 1 for name in PEOPLE}, got
+    assert sorted(chat for chat, _ in queued(store, clock)) == ["memory:d1", "memory:d4"]
+
+    platform.down.clear()
+    assert await dispatcher.resend() == 0  # too fresh: another worker may be sending them
+    clock.advance(seconds=OUTBOX_GRACE.total_seconds() + 1)
+    assert await dispatcher.resend() == 2
+
+    assert announcements(platform) == {name: 1 for name in PEOPLE}
+    assert queued(store, clock) == []
+    assert await dispatcher.resend() == 0
+
+
+async def test_after_a_crash_in_the_middle_of_an_announcement_everyone_gets_it_once(
+    store: Store, clock: Clock
+) -> None:
+    platform = FlakyPlatform()
+    await started(store, platform, clock)
+    await consultation(platform, PEOPLE)
+    platform.hang_after = platform.sent + 1 + 4  # the facilitator's answer, then four people
+
+    opening = asyncio.ensure_future(platform.say(FACILITATOR, "/round open 3d"))
+    await asyncio.wait_for(platform.hanging.wait(), timeout=10)
+    opening.cancel()  # the process dies with the fan-out half done
+    await asyncio.gather(opening, return_exceptions=True)
+    assert sum(announcements(platform).values()) == 4
+
+    # A new process on the same database, the platform reachable again.
+    restarted = FlakyPlatform()
+    restarted.inbox = platform.inbox  # the same people's chats
+    clock.advance(seconds=5)
+    dispatcher = await started(store, restarted, clock)
+    if store.engine.dialect.name != "sqlite":  # shared: another worker may be sending them
+        assert await dispatcher.resend() == 0
+        clock.advance(seconds=OUTBOX_GRACE.total_seconds())
+    assert await dispatcher.resend() == len(PEOPLE) - 4
+
+    assert announcements(restarted) == {name: 1 for name in PEOPLE}
+    assert queued(store, clock) == []
+
+
+async def test_messages_for_a_platform_not_running_wait_and_days_old_ones_are_dropped(
+    store: Store, clock: Clock
+) -> None:
+    with store.transaction() as records:
+        records.queue_messages(
+            [("elsewhere:1", "For a platform not configured here."), ("memory:ana", "Hello.")],
+            at=clock(),
+        )
+    platform = MemoryAdapter()
+    clock.advance(hours=1)
+    dispatcher = await started(store, platform, clock)
+
+    assert await dispatcher.resend() == 1
+    assert platform.messages("ana") == ["Hello."]
+    assert queued(store, clock) == [("elsewhere:1", "For a platform not configured here.")]
+
+    clock.advance(days=3)  # an announcement this late would mislead: dropped, not sent
+    assert await dispatcher.resend() == 0
+    assert queued(store, clock) == []
+
+
+async def test_the_outbox_keeps_messages_in_order_until_delivered(store: Store, clock) -> None:
+    with store.transaction() as records:
+        ids = records.queue_messages(
+            [(f"memory:p{i}", f"Message {i}") for i in range(250)], at=clock()
+        )
+    assert ids == sorted(ids) and len(set(ids)) == 250
+    with store.transaction() as records:
+        first = records.undelivered(before=clock() + timedelta(seconds=1), limit=100)
+        assert [m.text for m in first] == [f"Message {i}" for i in range(100)]
+        assert records.undelivered(before=clock() - timedelta(seconds=1), limit=100) == []
+        records.delivered(m.id for m in first if m.id is not None)
+    with store.transaction() as records:
+        rest = records.undelivered(before=clock() + timedelta(seconds=1), limit=1000)
+        assert [m.text for m in rest] == [f"Message {i}" for i in range(100, 250)]
