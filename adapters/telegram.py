@@ -5,25 +5,27 @@ python-telegram-bot (PTB) does the HTTP: an `Application` is built only for its 
 in `bot/`; this module translates, and keeps two promises about delivery.
 
 **An update is confirmed only after the dispatcher handled it.** The Bot API confirms
-updates by the `offset` of the next getUpdates call, so a client cannot fetch new updates
-without confirming all it fetched before. PTB's `Updater` fetches the next batch while the
-`Application` still works on the last one (and confirms the rest on shutdown), so updates
-in flight when the process dies are lost. Hence our own loop over
-`Bot.get_updates(offset=...)`: fetch a batch, handle it (one task per chat, that chat's
-updates in order, chats side by side), and only then ask for the next batch with the
-offset past it. After a crash Telegram delivers the batch again and the dispatcher drops
-what it had already stored (`Inbound.source` is the idempotency key). The price: a long
-update (a round announced to 2,000 people takes about 70 s at Telegram's 30 messages a
-second) holds back the next batch; nothing is lost, it is late. In webhook mode the POST
-is answered after handling, which gives the same promise: Telegram redelivers until 2xx.
+updates by the `offset` of the next getUpdates call: every update below it is dropped.
+PTB's `Updater` fetches the next batch while the `Application` still works on the last
+one (and confirms the rest on shutdown), so updates in flight when the process dies are
+lost. Hence our own loop over `Bot.get_updates(offset=...)`: each update goes to its
+chat's queue (that chat's updates in order, chats side by side), and the offset never
+passes an update still in hand. While one is in hand, Telegram answers getUpdates at once
+(that update is still pending), so the loop asks again only every `REFETCH_INTERVAL` or
+when the last one is done, and skips what it fetched before: a long update (a round
+announced to 2,000 people takes over a minute) does not hold back other people's
+messages. After a crash Telegram delivers every unconfirmed update again and the
+dispatcher drops what it had already stored (`Inbound.source` is the idempotency key).
+In webhook mode the POST is answered after handling, which gives the same promise:
+Telegram redelivers until 2xx.
 
-**A message the dispatcher hands over arrives.** `EvenPace` spaces sends just below
-Telegram's 30 a second (bursts get 429s) and waits out a 429's retry_after; network
-errors, 5xx and timeouts are retried with backoff for minutes. Telegram has no idempotency
-key for sendMessage, so a request that timed out after Telegram carried it out is sent
-again: a rare duplicate beats a lost message. A refusal for good raises `DeliveryError`
-(`blocked=True` for Forbidden: blocked, kicked, never started) and nothing else, so one
-failed message does not stop the rest of a turn.
+**A message the dispatcher hands over arrives.** `FloodControl` keeps to Telegram's 30
+messages in any second, replies ahead of announcements, and waits out a 429's
+retry_after; network errors, 5xx and timeouts are retried with backoff for minutes.
+Telegram has no idempotency key for sendMessage, so a request that timed out after
+Telegram carried it out is sent again: a rare duplicate beats a lost message. A refusal
+for good raises `DeliveryError` (`blocked=True` for Forbidden: blocked, kicked, never
+started) and nothing else, so one failed message does not stop the rest of a turn.
 
     Update ── message ─────────> Inbound(text | attachment, reply_to, private, language)
            └─ callback_query ──> Inbound(button=data, reply_to=<message with the keyboard>)
@@ -35,12 +37,16 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import enum
+import heapq
 import hmac
 import html
+import itertools
 import logging
 import math
 import re
 import warnings
+from collections import Counter, deque
 from collections.abc import Awaitable, Callable, Coroutine, Sequence
 from dataclasses import replace
 from datetime import timedelta
@@ -101,7 +107,9 @@ COMMAND_NAME = re.compile(r"^[a-z0-9_]{1,32}$")
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"  # noqa: S105  (a header name)
 
 POLL_TIMEOUT = 25  # seconds a getUpdates long poll waits for news
-MESSAGES_PER_SECOND = 29.0  # paced evenly: Telegram allows about 30 a second for the whole bot
+REFETCH_INTERVAL = 0.1  # while updates are in hand, how often to look for other chats' news
+MESSAGES_PER_SECOND = 30  # Telegram's limit for the whole bot, in any second
+BURST = 3  # sends that may go at once: a reply, an edit, the next paragraph
 GROUP_MESSAGES_PER_MINUTE = 20  # Telegram's limit in one group
 RATE_LIMIT_RETRIES = 5  # 429s the rate limiter waits out before `_call` sees one
 SEND_DEADLINE = 300.0  # seconds of retrying a transient failure before giving up on a message
@@ -286,39 +294,77 @@ def is_transient(error: BaseException) -> bool:
 # ---- pacing -----------------------------------------------------------------------------
 
 
-class EvenPace(BaseRateLimiter[int]):
-    """PTB's rate limiter slot: messages leave evenly spaced, below Telegram's flood limits.
+class Lane(enum.IntEnum):
+    """Which send goes first when several wait for a slot (PTB's `rate_limit_args`)."""
 
-    Every send to a chat takes the next slot on a clock that ticks `1 / MESSAGES_PER_SECOND`
-    a slot and does not drift (a slot follows the previous slot, not the previous send), so
-    no second ever holds more than 30 sends. After a quiet second the first few sends of a
-    burst (a reply, an edit, the next paragraph) go at once, each still spending its slot,
-    which keeps that bound. Groups get at most 20 a minute each. A 429 moves every slot
-    past its retry_after, then the request is tried again.
+    REPLY = 1  # to a person whose message is being handled: they are waiting for it
+    NOTICE = 2  # announcements, reminders: a few seconds later is no harm
+
+
+class _Send:
+    """One request through `FloodControl`: when it left, and when its answer came."""
+
+    __slots__ = ("answered", "answered_at", "chat_was_busy", "started")
+
+    def __init__(self, started: float, *, chat_was_busy: bool) -> None:
+        self.started = started
+        self.chat_was_busy = chat_was_busy  # its chat had another message in the last window
+        self.answered_at: float | None = None  # by then Telegram had surely counted it
+        self.answered = asyncio.Event()
+
+
+class FloodControl(BaseRateLimiter[Lane]):
+    """PTB's rate limiter slot: never more than Telegram's 30 messages in any second.
+
+    Two rules, both on the event loop's clock, for callers in turn: replies first, then
+    the rest, each lane in the order it came (a reply does not wait behind an announcement
+    to two thousand people):
+
+    * **Even pacing.** Sends are spaced `1 / per_second` apart, a slot following the
+      previous slot (not the previous send), so a long fan-out runs at the full rate. Up to
+      `burst` slots may be spent ahead of time: a reply, an edit and the next paragraph go
+      at once, and a reply rarely waits behind another person's.
+    * **The window, as Telegram counts it.** A send waits until the send `per_second`
+      before it was counted by Telegram more than a second ago, which it surely was by the
+      time its answer came back. Timer and network jitter then cost a round trip of pacing
+      a second (a few milliseconds near the server, 10% at 100 ms) instead of a 429, which
+      holds every send for at least a second.
+
+    A 429 all the same holds every send for its retry_after, then the request is tried
+    again; but when the same chat had another message in the last second, the 429 is that
+    chat's limit (about one a second; Telegram lets short bursts through), and only that
+    chat waits. Groups get at most 20 a minute each.
 
     Why not PTB's AIORateLimiter: a leaky bucket, its bursts meet 429s that pause every
-    send, and set to pace evenly (one per 1/29.5 s) it loses time on every slow round trip.
-    300 messages on the loopback server with Telegram's limits: AIORateLimiter's defaults
-    22/s with nine 429s, paced 28/s, this 29/s with none (bench/telegram_fanout.py).
+    send, and set to pace evenly it loses time on every slow round trip. 300 messages on
+    the loopback server with Telegram's limits: AIORateLimiter's defaults 22/s with nine
+    429s, paced 28/s; 29 a second paced evenly, 29/s; this, 29.8/s; none with a 429
+    (bench/telegram_fanout.py).
     """
-
-    BURST = 3  # sends that may go at once after a quiet second
 
     def __init__(
         self,
         per_second: float = MESSAGES_PER_SECOND,
         *,
+        window: float = 1.0,  # the span Telegram counts sends over
+        burst: int = BURST,
         group_per_minute: int = GROUP_MESSAGES_PER_MINUTE,
         max_retries: int = RATE_LIMIT_RETRIES,
-        window: float = 1.0,  # the span Telegram counts sends over
     ) -> None:
-        self.interval = 1 / per_second
+        self.per_window = max(1, round(per_second * window))
         self.window = window
+        self.interval = window / self.per_window
+        self.tolerance = (max(1, burst) - 1) * self.interval
         self.group_per_minute = group_per_minute
         self.max_retries = max_retries
-        self._next_slot = 0.0
-        self._last_send = -math.inf
-        self._burst_left = 0
+        self._next_slot = -math.inf  # the slot the next send takes, burst aside
+        self._hold_until = -math.inf  # after a 429 nothing goes before this
+        self._chat_holds: dict[object, float] = {}  # after a chat's own 429
+        self._last_in_chat: dict[object, float] = {}  # when each chat was last sent to
+        self._recent: deque[_Send] = deque(maxlen=self.per_window)
+        self._busy = False  # a caller is taking its slot; the others wait in `_waiting`
+        self._waiting: list[tuple[int, int, asyncio.Future[None]]] = []  # heap: lane, arrival
+        self._arrivals = itertools.count()
         self._groups: dict[int | str, AsyncLimiter] = {}
 
     async def initialize(self) -> None:
@@ -327,21 +373,76 @@ class EvenPace(BaseRateLimiter[int]):
     async def shutdown(self) -> None:
         """Nothing to release."""
 
-    async def _slot(self, chat_id: object) -> None:
+    def _counted_by(self, send: _Send, now: float) -> float | None:
+        """When Telegram had surely counted `send`; None while that cannot be told yet."""
+        if send.answered_at is not None:
+            return send.answered_at
+        if now - send.started > self.window:  # no answer yet: count it as counted now
+            return now
+        return None
+
+    async def _queue(self, lane: Lane) -> None:
+        """Wait until it is this caller's turn to take a slot."""
+        if not self._busy:
+            self._busy = True
+            return
+        turn = asyncio.get_running_loop().create_future()
+        heapq.heappush(self._waiting, (lane, next(self._arrivals), turn))
+        try:
+            await turn
+        except asyncio.CancelledError:
+            if turn.done() and not turn.cancelled():
+                self._pass_turn()  # it was ours: the next caller's now
+            raise
+
+    def _pass_turn(self) -> None:
+        while self._waiting:
+            *_, turn = heapq.heappop(self._waiting)
+            if not turn.done():
+                turn.set_result(None)
+                return
+        self._busy = False
+
+    async def _slot(self, chat_id: object, lane: Lane) -> _Send:
+        """Wait for this send's turn; returns the record to close when it is answered."""
         if (isinstance(chat_id, int) and chat_id < 0) or isinstance(chat_id, str):
             group = self._groups.setdefault(chat_id, AsyncLimiter(self.group_per_minute, 60))
             await group.acquire()
-        now = asyncio.get_running_loop().time()
-        if now - self._last_send > 1.05 * self.window:
-            self._burst_left = self.BURST
-        slot = max(now, self._next_slot)
-        self._next_slot = slot + self.interval  # taken before sleeping: callers queue in order
-        if self._burst_left > 0 and slot - now <= (self.BURST - 1) * self.interval:
-            self._burst_left -= 1
-            slot = now  # goes now; its slot is spent all the same
-        self._last_send = max(self._last_send, slot)
-        if slot > now:
-            await asyncio.sleep(slot - now)
+        loop = asyncio.get_running_loop()
+        hold = self._chat_holds.get(chat_id)
+        if hold is not None:  # this chat had a 429 of its own
+            await asyncio.sleep(max(0.0, hold - loop.time()))
+            if self._chat_holds.get(chat_id, math.inf) <= loop.time():
+                del self._chat_holds[chat_id]
+        await self._queue(lane)
+        try:
+            while True:
+                now = loop.time()
+                ready = max(self._hold_until, self._next_slot - self.tolerance)
+                if len(self._recent) == self.per_window:
+                    oldest = self._recent[0]
+                    counted = self._counted_by(oldest, now)
+                    if counted is None:  # still on its way: wait for its answer
+                        with contextlib.suppress(TimeoutError):
+                            await asyncio.wait_for(
+                                oldest.answered.wait(), oldest.started + self.window - now
+                            )
+                        continue
+                    ready = max(ready, counted + self.window)
+                if ready <= now:
+                    break
+                await asyncio.sleep(ready - now)
+            self._next_slot = max(self._next_slot, now) + self.interval
+            last = self._last_in_chat.get(chat_id, -math.inf)
+            send = _Send(now, chat_was_busy=now - last < self.window)
+            self._recent.append(send)
+            self._last_in_chat[chat_id] = now
+            if len(self._last_in_chat) > 4 * self.per_window:  # forget the quiet chats
+                since = now - self.window
+                self._last_in_chat = {c: t for c, t in self._last_in_chat.items() if t > since}
+            return send
+        finally:
+            self._pass_turn()
 
     async def process_request(
         self,
@@ -350,28 +451,35 @@ class EvenPace(BaseRateLimiter[int]):
         kwargs: dict[str, Any],
         endpoint: str,
         data: dict[str, Any],
-        rate_limit_args: int | None,
+        rate_limit_args: Lane | None,
     ) -> bool | dict[str, Any] | list[dict[str, Any]]:
         chat_id = data.get("chat_id")
         with contextlib.suppress(ValueError, TypeError):
             chat_id = int(chat_id)  # type: ignore[arg-type]
-        retries = self.max_retries if rate_limit_args is None else rate_limit_args
+        lane = rate_limit_args or Lane.NOTICE
         attempt = 0
         while True:
-            if chat_id is not None:
-                await self._slot(chat_id)
+            send = await self._slot(chat_id, lane) if chat_id is not None else None
             try:
                 return await callback(*args, **kwargs)
             except RetryAfter as error:
                 attempt += 1
-                if attempt > retries:
+                if attempt > self.max_retries:
                     raise
                 wait = retry_after_seconds(error) + 0.1
-                log.info("telegram: flood control, every send waits %.1fs", wait)
                 resume = asyncio.get_running_loop().time() + wait
-                self._next_slot = max(self._next_slot, resume)
-                if chat_id is None:
+                if send is not None and send.chat_was_busy:
+                    log.info("telegram: flood control in one chat, it waits %.1fs", wait)
+                    self._chat_holds[chat_id] = max(self._chat_holds.get(chat_id, 0.0), resume)
+                elif send is not None:
+                    log.info("telegram: flood control, every send waits %.1fs", wait)
+                    self._hold_until = max(self._hold_until, resume)
+                else:
                     await asyncio.sleep(wait)
+            finally:
+                if send is not None:
+                    send.answered_at = asyncio.get_running_loop().time()
+                    send.answered.set()
 
 
 # ---- the adapter ------------------------------------------------------------------------
@@ -403,8 +511,14 @@ class TelegramAdapter:
         self.bot_id: int | None = None
         self.handler: InboundHandler | None = None
         self._stopping = False
-        self._handling = False
         self._poll_task: asyncio.Task[None] | None = None
+        self._fetched: int | None = None  # the last update fetched
+        self._in_hand: set[int] = set()  # fetched, not yet handled: never confirmed
+        self._idle = asyncio.Event()  # set while nothing is in hand
+        self._idle.set()
+        self._chats: dict[int | None, deque[Update]] = {}  # each chat's updates, in order
+        self._workers: set[asyncio.Task[None]] = set()
+        self._answering: Counter[int] = Counter()  # chats whose updates are being handled
         self._web: web.AppRunner | None = None
 
     # ---- lifecycle ----------------------------------------------------------------------
@@ -436,13 +550,13 @@ class TelegramAdapter:
         """Stop polling; updates in hand are finished (and confirmed) first."""
         self._stopping = True
         if self._poll_task is not None:
-            if not self._handling:  # waiting for news: nothing of ours in flight
+            if not self._in_hand:  # waiting for news: nothing of ours in flight
                 self._poll_task.cancel()
-            else:
-                log.info("telegram: finishing the updates in hand before stopping")
             with contextlib.suppress(asyncio.CancelledError):
                 await self._poll_task
             self._poll_task = None
+        if self._workers:
+            await asyncio.gather(*self._workers, return_exceptions=True)
         if self._web is not None:
             # The webhook stays set: other workers may still be serving it.
             await self._web.cleanup()
@@ -452,17 +566,36 @@ class TelegramAdapter:
     # ---- updates in -----------------------------------------------------------------------
 
     async def _poll(self) -> None:
-        """getUpdates, handle the batch, and only then confirm it with the next call."""
-        offset: int | None = None
+        """getUpdates; each update to its chat's queue; confirm only what was handled.
+
+        The offset of a getUpdates call confirms every update below it, so it never passes
+        an update still in hand: it is the oldest one in hand, or the one after the last
+        fetched when none is. With nothing in hand the call long-polls. With updates in hand
+        Telegram answers at once (they are still pending), so the loop asks again when the
+        last of them is done, or after REFETCH_INTERVAL for the updates of other chats; what
+        comes back a second time is skipped.
+        """
         failures = 0
         while not self._stopping:
+            if self._in_hand:
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._idle.wait(), REFETCH_INTERVAL)
+                if self._stopping:
+                    break
+            taken = self._fetched if self._in_hand else None  # fetched before: skipped
             try:
                 updates = await self.bot.get_updates(
-                    offset=offset, timeout=POLL_TIMEOUT, allowed_updates=ALLOWED_UPDATES
+                    offset=self._offset(),
+                    timeout=0 if self._in_hand else POLL_TIMEOUT,
+                    allowed_updates=ALLOWED_UPDATES,
                 )
+            except asyncio.CancelledError:
+                if not self._stopping:
+                    raise
+                break  # stopped while waiting for news
             except InvalidToken:
                 log.error("telegram: the token was revoked; polling stops")
-                return
+                break
             except TelegramError as error:  # network, 5xx, 429, 409 (another poller)
                 failures += 1
                 wait = (
@@ -474,32 +607,64 @@ class TelegramAdapter:
                 await asyncio.sleep(wait)
                 continue
             failures = 0
-            if not updates:
-                continue
-            self._handling = True
-            try:
-                await self.handle_batch(updates)
-            finally:
-                self._handling = False
-            offset = updates[-1].update_id + 1
-        if offset is not None:  # confirm the last batch so a restart does not fetch it again
+            for update in updates:
+                if taken is None or update.update_id > taken:
+                    self._take(update)
+        if self._in_hand:
+            log.info("telegram: finishing the updates in hand before stopping")
+            await self._idle.wait()
+        if self._fetched is not None:  # confirm them so a restart does not fetch them again
             with contextlib.suppress(TelegramError):
-                await self.bot.get_updates(offset=offset, timeout=0, limit=1)
+                await self.bot.get_updates(offset=self._offset(), timeout=0, limit=1)
 
-    async def handle_batch(self, updates: Sequence[Update]) -> None:
-        """Handle updates: each chat's in order, different chats side by side."""
-        by_chat: dict[int | None, list[Update]] = {}
-        for update in updates:
-            by_chat.setdefault(update_chat(update), []).append(update)
+    def _offset(self) -> int | None:
+        """getUpdates' offset: past every update handled, and no further."""
+        if self._in_hand:
+            return min(self._in_hand)
+        return None if self._fetched is None else self._fetched + 1
 
-        async def in_order(chat_updates: list[Update]) -> None:
-            for update in chat_updates:
+    def _take(self, update: Update) -> None:
+        """Queue `update` behind the earlier ones of its chat; each chat has one worker."""
+        self._fetched = update.update_id  # they come in order
+        self._in_hand.add(update.update_id)
+        self._idle.clear()
+        chat = update_chat(update)
+        queue = self._chats.get(chat)
+        if queue is not None:
+            queue.append(update)
+            return
+        self._chats[chat] = queue = deque([update])
+        worker = asyncio.create_task(self._work(chat, queue), name="telegram-chat")
+        self._workers.add(worker)
+        worker.add_done_callback(self._workers.discard)
+
+    async def _work(self, chat: int | None, queue: deque[Update]) -> None:
+        """Handle one chat's updates in order, then leave."""
+        try:
+            while queue:
+                update = queue[0]
                 await self.handle_reliably(update)
-
-        await asyncio.gather(*(in_order(chat_updates) for chat_updates in by_chat.values()))
+                queue.popleft()
+                self._in_hand.discard(update.update_id)
+                if not self._in_hand:
+                    self._idle.set()
+        finally:
+            del self._chats[chat]
 
     async def handle_reliably(self, update: Update) -> bool:
         """Handle one update, trying again on failure; False if it was given up."""
+        chat = update_chat(update)
+        if chat is None:
+            return await self._handle_reliably(update)
+        self._answering[chat] += 1  # what goes to this chat meanwhile is a reply
+        try:
+            return await self._handle_reliably(update)
+        finally:
+            self._answering[chat] -= 1
+            if not self._answering[chat]:
+                del self._answering[chat]
+
+    async def _handle_reliably(self, update: Update) -> bool:
         for attempt in range(1, HANDLE_ATTEMPTS + 1):
             try:
                 await self.handle_update(update)
@@ -631,12 +796,13 @@ class TelegramAdapter:
         chat_id = chat_number(message.chat)
         if chat_id is None:
             raise DeliveryError(message.chat, "not a Telegram chat")
+        lane = Lane.REPLY if chat_id in self._answering else Lane.NOTICE
         try:
             if message.edit_of is not None:
-                return await self._edit(chat_id, message)
+                return await self._edit(chat_id, message, lane)
             if message.attachment is not None:
-                return await self._send_document(chat_id, message)
-            return await self._send_texts(chat_id, split_text(message.text), message)
+                return await self._send_document(chat_id, message, lane)
+            return await self._send_texts(chat_id, split_text(message.text), message, lane)
         except Forbidden as error:
             raise DeliveryError(message.chat, str(error), blocked=True) from None
         except TelegramError as error:
@@ -649,7 +815,13 @@ class TelegramAdapter:
         return markup
 
     async def _send_texts(
-        self, chat_id: int, parts: list[str], message: Outbound, *, markup_last: bool = True
+        self,
+        chat_id: int,
+        parts: list[str],
+        message: Outbound,
+        lane: Lane,
+        *,
+        markup_last: bool = True,
     ) -> str | None:
         sent_id: str | None = None
         for index, part in enumerate(parts):
@@ -661,11 +833,12 @@ class TelegramAdapter:
                 parse_mode=ParseMode.HTML,
                 link_preview_options=NO_PREVIEW,
                 reply_markup=self._markup(message) if last and markup_last else None,
+                rate_limit_args=lane,
             )
             sent_id = str(sent.message_id)
         return sent_id
 
-    async def _edit(self, chat_id: int, message: Outbound) -> str | None:
+    async def _edit(self, chat_id: int, message: Outbound, lane: Lane) -> str | None:
         assert message.edit_of is not None
         parts = split_text(message.text) or ["…"]
         markup = keyboard(message.choices) if len(parts) == 1 else None
@@ -678,22 +851,23 @@ class TelegramAdapter:
                 parse_mode=ParseMode.HTML,
                 link_preview_options=NO_PREVIEW,
                 reply_markup=markup,
+                rate_limit_args=lane,
             )
         except BadRequest as error:
             if "not modified" in str(error).lower():
                 return message.edit_of
             # Too old or gone: say it as a new message instead.
-            return await self._send_texts(chat_id, parts, message)
+            return await self._send_texts(chat_id, parts, message, lane)
         if len(parts) > 1:
-            return await self._send_texts(chat_id, parts[1:], message)
+            return await self._send_texts(chat_id, parts[1:], message, lane)
         return message.edit_of
 
-    async def _send_document(self, chat_id: int, message: Outbound) -> str | None:
+    async def _send_document(self, chat_id: int, message: Outbound, lane: Lane) -> str | None:
         assert message.attachment is not None
         text = message.text.strip()
         caption = text if text and utf16_len(text) <= CAPTION_LIMIT else None
         if text and caption is None:  # too long for a caption: the text goes first
-            await self._send_texts(chat_id, split_text(text), message, markup_last=False)
+            await self._send_texts(chat_id, split_text(text), message, lane, markup_last=False)
         sent = await self._call(
             self.bot.send_document,
             chat_id=chat_id,
@@ -702,6 +876,7 @@ class TelegramAdapter:
             caption=html.escape(caption, quote=False) if caption else None,
             parse_mode=ParseMode.HTML if caption else None,
             reply_markup=self._markup(message),
+            rate_limit_args=lane,
         )
         return str(sent.message_id)
 
@@ -775,7 +950,7 @@ def build_application(
         .base_url(f"{api_url}/bot")
         .base_file_url(f"{api_url}/file/bot")
         .local_mode(local)
-        .rate_limiter(EvenPace())
+        .rate_limiter(FloodControl())
         .connect_timeout(10)
         .read_timeout(30)
         .write_timeout(30)

@@ -7,10 +7,18 @@ database is seeded with COUNT stakeholders who have talked to the bot before; th
 
 Printed: time from the command to the last announcement delivered, the fan-out itself
 (first to last announcement) against the ideal COUNT / 30 s, 429s the server answered,
-announcements lost and duplicated.
+announcements lost and duplicated. Meanwhile, every five seconds one of the stakeholders
+already told sends a comment: how long they wait for "Recorded" while the bot announces
+to the others.
 
-    python bench/telegram_fanout.py              # 2,000 stakeholders (about 70 s)
-    python bench/telegram_fanout.py --count 300  # a quicker look
+On loopback a sendMessage is answered in a few milliseconds; Telegram answers a bot from
+tens to hundreds of milliseconds away. `--round-trip` makes the server answer every
+sendMessage that much later (it counts and stores it at once), to show what the distance
+costs a fan-out.
+
+    python bench/telegram_fanout.py                    # 2,000 stakeholders (about 70 s)
+    python bench/telegram_fanout.py --count 300        # a quicker look
+    python bench/telegram_fanout.py --round-trip 0.1   # as if Telegram were 100 ms away
 """
 
 from __future__ import annotations
@@ -20,6 +28,7 @@ import asyncio
 import contextlib
 import os
 import signal
+import statistics
 import sys
 import tempfile
 import time
@@ -28,15 +37,35 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests"))  # the loopback Bot API server lives with the tests
 
-from telegram_api import BotAPIServer, User  # noqa: E402
+from telegram_api import BotAPIServer, ChatMessage, RecordedCall, Slow, User  # noqa: E402
 
 from consultations.model import Role  # noqa: E402
 from storage.engine import make_engine, upgrade  # noqa: E402
 from storage.records import Store  # noqa: E402
 
 RATE = 30  # messages a second, overall: what the server enforces and the ideal is counted at
+WRITE_EVERY = 5.0  # seconds between stakeholders writing during the fan-out
 CONSULTBOT = str(Path(sys.executable).with_name("consultbot"))
 DRAFT = ["We are concerned.", "We will refuse licences.", "We call on companies."]
+
+
+def is_reply(text: object) -> bool:
+    return str(text or "").startswith("Recorded #")
+
+
+async def comment(server: BotAPIServer, user: User, waits: list[tuple[float, bool]]) -> None:
+    """`user` comments; appends to `waits` the seconds until "Recorded" and whether it came."""
+
+    def replies() -> int:
+        return sum(1 for message in server.sent_messages(user) if is_reply(message.text))
+
+    before = replies()
+    started = time.monotonic()
+    server.user_sends_text(user, "/comment 2 Written while the round is announced.")
+    try:
+        await server.wait_for(lambda: replies() > before, 3600, "the reply")
+    finally:  # or cancelled at the last announcement
+        waits.append((time.monotonic() - started, replies() > before))
 
 
 def seed(database: Path, facilitator: User, stakeholders: list[User]) -> None:
@@ -74,7 +103,7 @@ def seed(database: Path, facilitator: User, stakeholders: list[User]) -> None:
     engine.dispose()
 
 
-async def run(count: int) -> None:
+async def run(count: int, round_trip: float) -> None:
     async with BotAPIServer() as server:
         facilitator = server.create_user("Facilitator")
         server.private_chat(facilitator)
@@ -86,6 +115,8 @@ async def run(count: int) -> None:
         print(f"seeding {count} stakeholders ...", flush=True)
         await asyncio.to_thread(seed, database, facilitator, stakeholders)
         server.set_rate_limit(global_per_second=RATE, per_chat_per_second=1)
+        if round_trip > 0:
+            server.faults.randomly("sendMessage", 1.0, Slow(round_trip, after_processing=True))
 
         env = {k: v for k, v in os.environ.items() if not k.startswith("CONSULTBOT_")}
         env.update(
@@ -105,30 +136,48 @@ async def run(count: int) -> None:
                 chats = {user.id for user in stakeholders}
                 progress = {"seen": 0, "announced": 0}
 
+                def announcement(call: RecordedCall) -> bool:
+                    return (
+                        call.status == 200
+                        and int(call.params.get("chat_id", 0)) in chats
+                        and not is_reply(call.params.get("text"))
+                    )
+
                 def all_announced() -> bool:
                     """Counts the new calls only: the server notifies after each one."""
                     calls = server.calls
-                    for call in calls[progress["seen"] :]:
-                        if call.status == 200 and int(call.params.get("chat_id", 0)) in chats:
-                            progress["announced"] += 1
+                    progress["announced"] += sum(map(announcement, calls[progress["seen"] :]))
                     progress["seen"] = len(calls)
                     return progress["announced"] >= count
 
+                timeout = 3 * count / RATE + 60 + count * round_trip
+                waits: list[tuple[float, bool]] = []
+
+                async def people_write() -> None:
+                    await server.wait_for(lambda: progress["announced"] > 0, timeout, "a start")
+                    for writer in stakeholders:  # answering an announcement they had
+                        await asyncio.sleep(WRITE_EVERY)
+                        await comment(server, writer, waits)
+
                 started = time.monotonic()
                 server.user_sends_text(facilitator, "/round open 3d")
-                timeout = 3 * count / RATE + 60
+                writing = asyncio.create_task(people_write())
                 with contextlib.suppress(TimeoutError):
                     await server.wait_for(all_announced, timeout, "every announcement")
+                writing.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await writing
                 await asyncio.sleep(2)  # let any late duplicate show itself
             finally:
                 bot.send_signal(signal.SIGTERM)
                 await bot.wait()
 
-        sends = [
-            c for c in server.calls_to("sendMessage")
-            if c.status == 200 and int(c.params.get("chat_id", 0)) in chats
-        ]  # fmt: skip
-        received = {user.id: len(server.sent_messages(user)) for user in stakeholders}
+        sends = [c for c in server.calls_to("sendMessage") if announcement(c)]
+
+        def announcements(messages: list[ChatMessage]) -> int:
+            return sum(1 for message in messages if not is_reply(message.text))
+
+        received = {user.id: announcements(server.sent_messages(user)) for user in stakeholders}
         lost = sum(1 for n in received.values() if n == 0)
         duplicated = sum(1 for n in received.values() if n > 1)
         first, last = sends[0].at, sends[-1].at
@@ -137,6 +186,8 @@ async def run(count: int) -> None:
         ideal = count / RATE
         print(f"stakeholders             {count}")
         print(f"server limit             {RATE}/s overall, 1/s per chat")
+        if round_trip > 0:
+            print(f"round trip               {1000 * round_trip:.0f} ms a sendMessage")
         print(f"announcements delivered  {len(sends)}")
         print(f"lost                     {lost}")
         print(f"duplicated               {duplicated}")
@@ -146,12 +197,25 @@ async def run(count: int) -> None:
               f"{100 * ideal / fanout:.1f}% of the rate")  # fmt: skip
         print(f"command to last          {total:.1f} s  = {100 * ideal / total:.1f}% of the rate "
               f"(first announcement after {first - started:.2f} s)")  # fmt: skip
+        answered = sorted(1000 * seconds for seconds, came in waits if came)
+        line = f"comments meanwhile       {len(waits)}"
+        if answered:
+            line += f", answered in p50 {statistics.median(answered):.0f} ms"
+            line += f", max {answered[-1]:.0f} ms"
+        for seconds, came in waits:
+            if not came:
+                line += f"; unanswered at the last announcement, after {seconds:.1f} s"
+        print(line)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--count", type=int, default=2000, help="stakeholders (default 2000)")
-    asyncio.run(run(parser.parse_args().count))
+    parser.add_argument(
+        "--round-trip", type=float, default=0.0, help="seconds the server takes to answer"
+    )
+    arguments = parser.parse_args()
+    asyncio.run(run(arguments.count, arguments.round_trip))
 
 
 if __name__ == "__main__":

@@ -173,13 +173,14 @@ class Recorder:
         self.events: list[Inbound] = []
         self.failures_left = 0
         self.gate: asyncio.Event | None = None  # when set up, handling waits for it
+        self.gated_chats: set[str] | None = None  # only these chats wait (None: every chat)
         self._arrived = asyncio.Condition()
 
     async def __call__(self, event: Inbound) -> None:
         async with self._arrived:
             self.events.append(event)
             self._arrived.notify_all()
-        if self.gate is not None:
+        if self.gate is not None and (self.gated_chats is None or event.chat in self.gated_chats):
             await self.gate.wait()
         if self.failures_left > 0:
             self.failures_left -= 1
