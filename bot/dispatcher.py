@@ -56,6 +56,7 @@ OUTBOX_BATCH = 100  # delivered messages deleted from the outbox together
 # still in progress on another worker (20,000 people at 30/s take 11 minutes) is not.
 OUTBOX_GRACE = timedelta(minutes=15)
 OUTBOX_MAX_AGE = timedelta(days=2)
+STOP_GRACE = timedelta(seconds=10)  # how long a stopping bot lets announcements go on
 
 
 def utc_now() -> datetime:
@@ -110,6 +111,7 @@ class Dispatcher:
         self.adapters: dict[str, Adapter] = {}
         self._locks: weakref.WeakValueDictionary[str, asyncio.Lock] = weakref.WeakValueDictionary()
         self._in_flight: set[int] = set()  # outbox ids this process is sending now
+        self._announcing: set[asyncio.Task[None]] = set()  # announcements to many, under way
         self._started_at = clock()
         # Events waiting while a transaction is written go together into the next one.
         # SQLite has one writer at a time anyway; PostgreSQL may write a few batches at
@@ -127,8 +129,20 @@ class Dispatcher:
             await adapter.start(self.handle)
 
     async def stop(self) -> None:
+        """Let announcements under way finish for a while (the outbox keeps the rest for
+        the next start), then stop the adapters."""
+        if self._announcing:
+            _, late = await asyncio.wait(self._announcing, timeout=STOP_GRACE.total_seconds())
+            for task in late:
+                task.cancel()
+            await asyncio.gather(*late, return_exceptions=True)
         for adapter in self.adapters.values():
             await adapter.stop()
+
+    async def idle(self) -> None:
+        """Wait until the announcements going out in the background are out."""
+        while self._announcing:
+            await asyncio.gather(*self._announcing, return_exceptions=True)
 
     # ---- inbound --------------------------------------------------------------------
 
@@ -154,31 +168,28 @@ class Dispatcher:
                 len(outcome.messages),
                 1000 * (time.perf_counter() - started),
             )
-        await self.send_notices(outcome.notices)  # other chats: this one may go on meanwhile
+        await self.announce(outcome.notices)  # other chats: this one may go on meanwhile
 
     def process_batch(self, events: Sequence[Inbound]) -> list[Outcome]:
         """Events from different chats, handled one after another in one transaction.
 
-        A redelivered event changes nothing (its claim is the first statement and inserts
-        nothing). Any other failure rolls the whole batch back, and every event of it is
-        then done alone, with the retries and the error reply of `process_alone`. Only
+        All are claimed in one statement first; a redelivered one is then dropped. Any
+        failure rolls the whole batch back, and every event of it is then done alone, with
+        the retries and the error reply of `process_alone`. Only
         events from different chats meet in a batch (`handle` holds each chat's lock).
         """
         if len(events) == 1:
             return [self.process_alone(events[0])]
         try:
             with self.store.transaction() as batch:
-                batch.read_ahead(event.sender for event in events)
-                outcomes = []
-                for event in events:
-                    records = batch.sibling()
-                    try:
-                        records.claim_event(event.source)
-                    except AlreadyHandled:
-                        outcomes.append(Outcome(duplicate=True))
-                        continue
-                    outcomes.append(self._process(records, event))
-                return outcomes
+                claimed = batch.claim_events([event.source for event in events])
+                batch.read_ahead(event.sender for event in events if event.source in claimed)
+                return [
+                    self._process(batch.sibling(), event)
+                    if event.source in claimed
+                    else Outcome(duplicate=True)
+                    for event in events
+                ]
         except Exception:
             log.info("batch of %d events rolled back; handling each alone", len(events))
             log.debug("batch failure", exc_info=True)
@@ -201,6 +212,7 @@ class Dispatcher:
             try:
                 with self.store.transaction() as records:
                     records.claim_event(event.source)
+                    records.read_ahead([event.sender])
                     return self._process(records, event)
             except AlreadyHandled:
                 return Outcome(duplicate=True)
@@ -239,7 +251,7 @@ class Dispatcher:
     async def run_job(self, job: Callable[[Turn], None]) -> None:
         """Run `job` as the system in one transaction, then send what it asked to send."""
         outcome = await asyncio.to_thread(self._process_job, job)
-        await self.send_notices(outcome.notices)
+        await self.announce(outcome.notices)
 
     def _process_job(self, job: Callable[[Turn], None]) -> Outcome:
         try:
@@ -442,6 +454,18 @@ class Dispatcher:
     async def deliver(self, messages: list[tuple[Adapter, Outbound]]) -> None:
         """Send each chat's messages in order, several chats at once."""
         await self._fan_out([(None, adapter, message) for adapter, message in messages])
+
+    async def announce(self, notices: list[Notice]) -> None:
+        """Tell other people: a few before returning, so the turn reads as one exchange;
+        more (a round opened to everyone) in the background, so the facilitator's next
+        message, and the platform's next updates, need not wait a minute for it. Either
+        way the messages are in the outbox until delivered."""
+        if len({notice.message.chat for notice in notices}) <= SENDERS:
+            await self.send_notices(notices)
+            return
+        task = asyncio.create_task(self.send_notices(notices))
+        self._announcing.add(task)
+        task.add_done_callback(self._announcing.discard)
 
     async def send_notices(self, notices: list[Notice]) -> None:
         """Send messages from the outbox (an announcement to everyone goes as fast as the

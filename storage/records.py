@@ -16,7 +16,8 @@ from datetime import datetime
 from functools import cache
 from typing import Any, TypeVar, cast
 
-from sqlalchemy import Table, bindparam, delete, func, update
+import sqlalchemy
+from sqlalchemy import Table, and_, bindparam, delete, func, update
 from sqlalchemy import event as sqlalchemy_event
 from sqlalchemy import insert as sqlalchemy_insert
 from sqlalchemy.engine import Engine
@@ -58,26 +59,45 @@ MEMBERSHIPS_OF = select(Membership).where(
     Membership.consultation_id == bindparam("consultation_id"),
     Membership.person_id == bindparam("person_id"),
 )
+# An inbound event's sender: account, person, current consultation, their memberships
+# there and their groups (consultation and groups come along into the identity map).
+READ_AHEAD = (
+    sqlalchemy.select(Identity, Person, Membership, Consultation, StakeholderGroupRow)
+    .select_from(Identity)
+    .join(Person, col(Person.id) == col(Identity.person_id))
+    .outerjoin(Consultation, col(Consultation.id) == col(Person.current_consultation_id))
+    .outerjoin(
+        Membership,
+        and_(
+            col(Membership.person_id) == col(Person.id),
+            col(Membership.consultation_id) == col(Person.current_consultation_id),
+        ),
+    )
+    .outerjoin(StakeholderGroupRow, col(StakeholderGroupRow.id) == col(Membership.group_id))
+    .where(col(Identity.platform_id).in_(bindparam("platform_ids", expanding=True)))
+)
 SUBMISSIONS: Table = Submission.__table__  # type: ignore[attr-defined]
 PROCESSED_EVENTS: Table = ProcessedEvent.__table__  # type: ignore[attr-defined]
 OUTBOX: Table = OutboxMessage.__table__  # type: ignore[attr-defined]
 
 
 @cache
-def claim_statement(dialect: str) -> Insert:
-    """Claiming an event: an insert that does nothing (and returns no row) if it is there.
-    Each dialect spells ON CONFLICT itself; only the one in use is imported."""
+def claim_statement(dialect: str, count: int) -> Insert:
+    """Claiming `count` events: an insert that skips (and returns no row for) any already
+    there, built once per dialect and size. Each dialect spells ON CONFLICT itself; only
+    the one in use is imported."""
+    rows: list[dict[str, Any]] = [
+        {"source": bindparam(f"source{i}"), "at": bindparam("at")} for i in range(count)
+    ]
     if dialect == "postgresql":
         from sqlalchemy.dialects import postgresql
 
-        claim: Insert = postgresql.insert(PROCESSED_EVENTS).on_conflict_do_nothing()
+        claim: Insert = postgresql.insert(PROCESSED_EVENTS).values(rows).on_conflict_do_nothing()
     else:
         from sqlalchemy.dialects import sqlite
 
-        claim = sqlite.insert(PROCESSED_EVENTS).on_conflict_do_nothing()
-    return claim.values(source=bindparam("source"), at=bindparam("at")).returning(
-        PROCESSED_EVENTS.c.source
-    )
+        claim = sqlite.insert(PROCESSED_EVENTS).values(rows).on_conflict_do_nothing()
+    return claim.returning(PROCESSED_EVENTS.c.source)
 
 
 SUBMISSION_COLUMNS = [c.name for c in SUBMISSIONS.columns if c.name != "id"]
@@ -203,48 +223,52 @@ class Records:
 
     def sibling(self) -> Records:
         """Another `Records` on the same transaction, for the next event of a batch: it
-        shares what is known of the transaction (identities read ahead, versions cut)."""
+        shares what is known of the transaction (identities read ahead, versions cut,
+        events claimed)."""
         sibling = Records(self.session, self._version_cache)
         sibling._cut_here = self._cut_here
+        sibling._claimed = self._claimed
         sibling._identities = dict(self._identities)
         return sibling
 
     def read_ahead(self, platform_ids: Iterable[str]) -> None:
-        """For a batch of events from these accounts: their identities, people and
-        memberships in their current consultations, in three statements."""
+        """Who these accounts are, in one statement: their identities, people, current
+        consultations, memberships there and stakeholder groups, for the events from them
+        that this transaction is about to handle (each later lookup is then free)."""
         wanted = [p for p in set(platform_ids) if p not in self._identities]
         if not wanted:
             return
-        found = self.session.exec(select(Identity).where(col(Identity.platform_id).in_(wanted)))
-        for identity in found:
+        memberships: dict[tuple[int, int], dict[int, Membership]] = {}
+        rows = self.session.execute(READ_AHEAD, {"platform_ids": wanted})
+        for identity, person, membership, _consultation, _group in rows:
             self._identities[identity.platform_id] = identity
-        person_ids = {i.person_id for i in self._identities.values()}
-        people = self.session.exec(select(Person).where(col(Person.id).in_(person_ids))).all()
-        members = self.session.exec(
-            select(Membership)
-            .where(col(Membership.person_id).in_(person_ids))
-            .order_by(col(Membership.id))
-        ).all()
-        for person in people:
-            if person.current_consultation_id is not None:
-                key = (person.current_consultation_id, person.id)
-                self.session.memo.setdefault("membership", {})[key] = [
-                    m for m in members if (m.consultation_id, m.person_id) == key
-                ]
+            if person.current_consultation_id is None or person.id is None:
+                continue
+            members = memberships.setdefault((person.current_consultation_id, person.id), {})
+            if membership is not None and membership.id is not None:
+                members[membership.id] = membership
+        known = self.session.memo.setdefault("membership", {})
+        for key, members in memberships.items():
+            known[key] = [members[i] for i in sorted(members)]
 
     # ---- inbound events -------------------------------------------------------------
 
     def claim_event(self, source: str) -> None:
-        """Mark an inbound event handled, or raise AlreadyHandled if it already was.
-
-        One statement: the insert does nothing if the event is there, and on PostgreSQL
-        it waits for a concurrent twin's transaction and then does nothing either.
-        """
-        claim = claim_statement(self.session.get_bind().dialect.name)
-        claimed = self.session.execute(claim, {"source": source, "at": utcnow()}).first()
-        if claimed is None:
+        """Mark an inbound event handled, or raise AlreadyHandled if it already was."""
+        if source not in self.claim_events([source]):
             raise AlreadyHandled(source)
-        self._claimed.add(source)
+
+    def claim_events(self, sources: Sequence[str]) -> set[str]:
+        """Mark inbound events handled; returns those that were not already.
+
+        One statement: the insert skips events that are there, and on PostgreSQL it waits
+        for a concurrent twin's transaction and then skips it too.
+        """
+        statement = claim_statement(self.session.get_bind().dialect.name, len(sources))
+        values: dict[str, Any] = {f"source{i}": source for i, source in enumerate(sources)}
+        claimed = set(self.session.execute(statement, {**values, "at": utcnow()}).scalars())
+        self._claimed |= claimed
+        return claimed
 
     # ---- people ---------------------------------------------------------------------
 

@@ -145,3 +145,38 @@ async def test_the_outbox_keeps_messages_in_order_until_delivered(store: Store, 
     with store.transaction() as records:
         rest = records.undelivered(before=clock() + timedelta(seconds=1), limit=1000)
         assert [m.text for m in rest] == [f"Message {i}" for i in range(100, 250)]
+
+
+class SlowPlatform(MemoryAdapter):
+    """The memory platform, taking `delay` seconds for each message to a stakeholder."""
+
+    delay = 0.0
+
+    async def send(self, message: Outbound) -> str | None:
+        if message.chat != f"memory:{FACILITATOR}":
+            await asyncio.sleep(self.delay)
+        return await super().send(message)
+
+
+async def test_an_announcement_to_many_goes_on_while_the_facilitator_carries_on(
+    sqlite_store: Store, clock: Clock
+) -> None:
+    crowd = {f"s{i}": "government" for i in range(40)}
+    platform = SlowPlatform()
+    dispatcher = Dispatcher(sqlite_store, admins=[f"memory:{FACILITATOR}"], clock=clock)
+    dispatcher.add(platform)
+    await dispatcher.start()
+    await consultation(platform, crowd)
+    platform.delay = 0.2
+
+    await platform.say(FACILITATOR, "/round open 3d")
+    assert OPENED in platform.last(FACILITATOR)
+    await platform.say(FACILITATOR, "/status")
+    assert "round 1 (open)" in platform.last(FACILITATOR)
+    told = [name for name in crowd if any(ANNOUNCED in t for t in platform.messages(name))]
+    assert len(told) < len(crowd)  # the announcement is still going out
+
+    await dispatcher.idle()
+    for name in crowd:
+        assert sum(ANNOUNCED in t for t in platform.messages(name)) == 1
+    assert queued(sqlite_store, clock) == []
