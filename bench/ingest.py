@@ -162,6 +162,7 @@ async def set_up(engine: Engine, stakeholders: int) -> Room:
         await adapter.say(f"d{i}", f"Delegation {i}")
     await adapter.say(FACILITATOR, "/round open 1w")
     assert "is open" in adapter.last(FACILITATOR), adapter.last(FACILITATOR)
+    await dispatcher.idle()  # the announcement to everyone goes out in the background
     adapter.keep = False
     with engine.connect() as connection:
         round_id = connection.execute(text("SELECT max(id) FROM round")).scalar_one()

@@ -465,7 +465,13 @@ class Dispatcher:
             return
         task = asyncio.create_task(self.send_notices(notices))
         self._announcing.add(task)
-        task.add_done_callback(self._announcing.discard)
+        task.add_done_callback(self._announced)
+
+    def _announced(self, task: asyncio.Task[None]) -> None:
+        self._announcing.discard(task)
+        if not task.cancelled() and (error := task.exception()) is not None:
+            # What did not go out is still in the outbox; the next resend tries it again.
+            log.error("announcement stopped error=%s", type(error).__name__)
 
     async def send_notices(self, notices: list[Notice]) -> None:
         """Send messages from the outbox (an announcement to everyone goes as fast as the
