@@ -2,12 +2,15 @@
 
     adapter ──Inbound──> Dispatcher.handle
                            │  (per-chat lock: one person's messages are handled in order)
-                           ├─ thread: transaction { claim event · person · route · notices }
-                           └─ send replies to the chat, then notices to other people
+                           ├─ group commit → thread: transaction {
+                           │      claim · who wrote · route · notices into the outbox }
+                           ├─ send replies to the chat
+                           └─ then notices to other people (in the background if many)
 
 An event already handled (a redelivery) is dropped. A refusal or a person's error rolls
 back everything the handler did and answers with the catalog's text. Messages are sent
-only after the commit, so an acknowledgement always means the input is stored.
+only after the commit, so an acknowledgement always means the input is stored; messages
+to others stay in the outbox until delivered.
 """
 
 from __future__ import annotations
