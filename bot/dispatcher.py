@@ -76,12 +76,13 @@ def reaction_action(emoji: str) -> str | None:
 
 
 @dataclass(frozen=True)
-class Notice:
-    """A message to another person, by its id in the outbox."""
+class Delivery:
+    """A message to send through an adapter; a message to another person also has its
+    id in the outbox, where it stays until delivered."""
 
-    outbox_id: int
     adapter: Adapter
     message: Outbound
+    outbox_id: int | None = None
 
 
 @dataclass
@@ -89,7 +90,7 @@ class Outcome:
     """What one handled event asks to be sent."""
 
     messages: list[tuple[Adapter, Outbound]] = field(default_factory=list)  # to the sender
-    notices: list[Notice] = field(default_factory=list)  # to others, queued in the outbox
+    notices: list[Delivery] = field(default_factory=list)  # to others, in the outbox
     duplicate: bool = False
     # The person's command menu changed (joined, new role, switched consultation).
     menu: tuple[Adapter, ChatId, list[tuple[str, str]]] | None = None
@@ -178,8 +179,8 @@ class Dispatcher:
 
         All are claimed in one statement first; a redelivered one is then dropped. Any
         failure rolls the whole batch back, and every event of it is then done alone, with
-        the retries and the error reply of `process_alone`. Only
-        events from different chats meet in a batch (`handle` holds each chat's lock).
+        the retries and the error reply of `process_alone`. Only events from different
+        chats meet in a batch (`handle` holds each chat's lock).
         """
         if len(events) == 1:
             return [self.process_alone(events[0])]
@@ -429,7 +430,7 @@ class Dispatcher:
             expects_reply=message.expects_reply,
         )
 
-    def _notices(self, records: Records, turn: Turn) -> list[Notice]:
+    def _notices(self, records: Records, turn: Turn) -> list[Delivery]:
         """Messages to other people, each to one reachable account of theirs, queued in
         the outbox in this transaction: what the commit announces is sure to go out."""
         if not turn.notices:
@@ -452,13 +453,13 @@ class Dispatcher:
                 out.append((adapter, Outbound(chat=ChatId(chat), text=text)))
                 break
         ids = records.queue_messages([(m.chat, m.text) for _, m in out], at=turn.now)
-        return [Notice(i, adapter, message) for i, (adapter, message) in zip(ids, out, strict=True)]
+        return [Delivery(a, m, i) for i, (a, m) in zip(ids, out, strict=True)]
 
     async def deliver(self, messages: list[tuple[Adapter, Outbound]]) -> None:
         """Send each chat's messages in order, several chats at once."""
-        await self._fan_out([(None, adapter, message) for adapter, message in messages])
+        await self._fan_out([Delivery(adapter, message) for adapter, message in messages])
 
-    async def announce(self, notices: list[Notice]) -> None:
+    async def announce(self, notices: list[Delivery]) -> None:
         """Tell other people: a few before returning, so the turn reads as one exchange;
         more (a round opened to everyone) in the background, so the facilitator's next
         message, and the platform's next updates, need not wait a minute for it. Either
@@ -476,10 +477,10 @@ class Dispatcher:
             # What did not go out is still in the outbox; the next resend tries it again.
             log.error("announcement stopped error=%s", type(error).__name__)
 
-    async def send_notices(self, notices: list[Notice]) -> None:
+    async def send_notices(self, notices: list[Delivery]) -> None:
         """Send messages from the outbox (an announcement to everyone goes as fast as the
         platforms allow), and delete each one the platform took or refused for good."""
-        await self._fan_out([(n.outbox_id, n.adapter, n.message) for n in notices])
+        await self._fan_out(notices)
 
     async def resend(self) -> int:
         """Send what stayed in the outbox: queued before a crash, or while a platform
@@ -495,33 +496,32 @@ class Dispatcher:
             if not fresh:
                 return len(tried)
             log.info("resending %d queued messages", len(fresh))
-            tried.update(r.outbox_id for r in fresh)
+            tried.update(row.outbox_id for row in fresh if row.outbox_id is not None)
             await self.send_notices(fresh)
 
-    def _undelivered(self, before: datetime) -> list[Notice]:
+    def _undelivered(self, before: datetime) -> list[Delivery]:
+        cutoff = self.clock() - OUTBOX_MAX_AGE
         with self.store.transaction() as records:
             rows = records.undelivered(before=before, limit=OUTBOX_BATCH)
-            stale = [r.id for r in rows if r.created_at < self.clock() - OUTBOX_MAX_AGE]
+            stale = {row.id for row in rows if row.created_at < cutoff}
             if stale:  # an announcement days late misleads more than it informs
                 log.warning("dropping %d queued messages older than %s", len(stale), OUTBOX_MAX_AGE)
                 records.delivered(i for i in stale if i is not None)
-            out = []
-            for row in rows:
-                adapter = self.adapters.get(platform_of(row.chat))
-                if row.id is not None and row.id not in stale and adapter is not None:
-                    out.append(
-                        Notice(row.id, adapter, Outbound(chat=ChatId(row.chat), text=row.text))
-                    )
-            return out
+            return [
+                Delivery(adapter, Outbound(chat=ChatId(row.chat), text=row.text), row.id)
+                for row in rows
+                if row.id not in stale and (adapter := self.adapters.get(platform_of(row.chat)))
+            ]
 
-    async def _fan_out(self, items: list[tuple[int | None, Adapter, Outbound]]) -> None:
-        chats: dict[str, list[tuple[int | None, Adapter, Outbound]]] = {}
-        for item in items:
-            chats.setdefault(item[2].chat, []).append(item)
+    async def _fan_out(self, deliveries: list[Delivery]) -> None:
+        chats: dict[str, list[Delivery]] = {}
+        for delivery in deliveries:
+            chats.setdefault(delivery.message.chat, []).append(delivery)
         waiting = iter(chats.values())
         done: list[int] = []
         forgotten = time.monotonic()
-        self._in_flight.update(i for i, _, _ in items if i is not None)
+        queued = {d.outbox_id for d in deliveries if d.outbox_id is not None}
+        self._in_flight |= queued
 
         async def forget_done() -> None:
             # Deleted a hundred or a second at a time: a crash repeats at most those.
@@ -534,10 +534,11 @@ class Dispatcher:
                 await asyncio.to_thread(self._delivered, ids)
 
         async def sender() -> None:
-            for chat_items in waiting:
-                for outbox_id, adapter, message in chat_items:
-                    if await self._send(adapter, message) and outbox_id is not None:
-                        done.append(outbox_id)
+            for in_order in waiting:
+                for delivery in in_order:
+                    sent = await self._send(delivery.adapter, delivery.message)
+                    if sent and delivery.outbox_id is not None:
+                        done.append(delivery.outbox_id)
                         if len(done) >= OUTBOX_BATCH or time.monotonic() - forgotten >= 1:
                             await forget_done()
 
@@ -545,7 +546,7 @@ class Dispatcher:
             await asyncio.gather(*(sender() for _ in range(min(SENDERS, len(chats)))))
         finally:
             await forget_done()
-            self._in_flight.difference_update(i for i, _, _ in items if i is not None)
+            self._in_flight -= queued
 
     async def _send(self, adapter: Adapter, message: Outbound) -> bool:
         """Send one message; False if it could not go now (it may be tried again later)."""

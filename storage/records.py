@@ -325,7 +325,7 @@ class Records:
         return out
 
     def identities(self, person_id: int) -> Sequence[Identity]:
-        return self.session.exec(select(Identity).where(Identity.person_id == person_id)).all()
+        return self.identities_of([person_id]).get(person_id, [])
 
     def note_dm_chat(self, platform_id: str, chat: str) -> None:
         """They wrote to the bot in private: reachable there (again, if they had blocked it)."""
