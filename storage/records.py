@@ -12,6 +12,7 @@ import json
 import secrets
 from collections.abc import Callable, Hashable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import datetime
 from functools import cache
 from typing import Any, TypeVar, cast
@@ -20,10 +21,11 @@ import sqlalchemy
 from sqlalchemy import Table, and_, bindparam, delete, func, update
 from sqlalchemy import event as sqlalchemy_event
 from sqlalchemy import insert as sqlalchemy_insert
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import CursorResult, Engine
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import ORMExecuteState, UOWTransaction, make_transient_to_detached
-from sqlalchemy.sql.dml import Insert
+from sqlalchemy.orm import ORMExecuteState, UOWTransaction, aliased
+from sqlalchemy.sql import Executable
+from sqlalchemy.sql.elements import TextClause
 from sqlmodel import Session, col, select
 
 from consultations.model import DEFAULT_GROUPS, Kind, Role, StakeholderGroup
@@ -60,9 +62,11 @@ MEMBERSHIPS_OF = select(Membership).where(
     Membership.person_id == bindparam("person_id"),
 )
 # An inbound event's sender: account, person, current consultation, their memberships
-# there and their groups (consultation and groups come along into the identity map).
+# there, their groups and the consultation's latest round (consultation and groups come
+# along into the identity map).
+LaterRound = aliased(Round)
 READ_AHEAD = (
-    sqlalchemy.select(Identity, Person, Membership, Consultation, StakeholderGroupRow)
+    sqlalchemy.select(Identity, Person, Membership, Consultation, StakeholderGroupRow, Round)
     .select_from(Identity)
     .join(Person, col(Person.id) == col(Identity.person_id))
     .outerjoin(Consultation, col(Consultation.id) == col(Person.current_consultation_id))
@@ -74,6 +78,16 @@ READ_AHEAD = (
         ),
     )
     .outerjoin(StakeholderGroupRow, col(StakeholderGroupRow.id) == col(Membership.group_id))
+    .outerjoin(
+        Round,
+        and_(
+            col(Round.consultation_id) == col(Consultation.id),
+            col(Round.number)
+            == sqlalchemy.select(func.max(LaterRound.number))
+            .where(col(LaterRound.consultation_id) == col(Consultation.id))
+            .scalar_subquery(),
+        ),
+    )
     .where(col(Identity.platform_id).in_(bindparam("platform_ids", expanding=True)))
 )
 SUBMISSIONS: Table = Submission.__table__  # type: ignore[attr-defined]
@@ -82,25 +96,18 @@ OUTBOX: Table = OutboxMessage.__table__  # type: ignore[attr-defined]
 
 
 @cache
-def claim_statement(dialect: str, count: int) -> Insert:
+def claim_statement(count: int) -> TextClause:
     """Claiming `count` events: an insert that skips (and returns no row for) any already
-    there, built once per dialect and size. Each dialect spells ON CONFLICT itself; only
-    the one in use is imported."""
-    rows: list[dict[str, Any]] = [
-        {"source": bindparam(f"source{i}"), "at": bindparam("at")} for i in range(count)
-    ]
-    if dialect == "postgresql":
-        from sqlalchemy.dialects import postgresql
-
-        claim: Insert = postgresql.insert(PROCESSED_EVENTS).values(rows).on_conflict_do_nothing()
-    else:
-        from sqlalchemy.dialects import sqlite
-
-        claim = sqlite.insert(PROCESSED_EVENTS).values(rows).on_conflict_do_nothing()
-    return claim.returning(PROCESSED_EVENTS.c.source)
+    there, built once per size. Written out because SQLAlchemy does not cache a multi-row
+    insert, and compiling it cost more than running it; SQLite and PostgreSQL spell
+    ON CONFLICT alike."""
+    rows = ", ".join(f"(:source{i}, :at)" for i in range(count))  # placeholders only
+    return sqlalchemy.text(
+        f"INSERT INTO processed_event (source, at) VALUES {rows} "  # noqa: S608
+        "ON CONFLICT DO NOTHING RETURNING source"
+    ).bindparams(bindparam("at", type_=PROCESSED_EVENTS.c.at.type))
 
 
-SUBMISSION_COLUMNS = [c.name for c in SUBMISSIONS.columns if c.name != "id"]
 INSERT_SUBMISSION = sqlalchemy_insert(SUBMISSIONS).returning(SUBMISSIONS.c.id)
 LATEST_ROUND = (
     select(Round)
@@ -121,6 +128,22 @@ class AlreadyHandled(Duplicate):
     """This very event (or submission) was stored before: a redelivery, to be ignored."""
 
 
+@dataclass(frozen=True, slots=True)
+class NewSubmission:
+    """Input to store (`Records.add_submission`): a submission before it has an id."""
+
+    round_id: int
+    person_id: int | None
+    paragraph_uid: str
+    kind: Kind
+    created_at: datetime
+    group_id: int | None = None
+    text: str | None = None
+    source: str | None = None
+    target_id: int | None = None  # an endorsement: what it backs
+    language: str | None = None
+
+
 class UnitOfWork(Session):
     """A session that keeps what it read until the transaction ends.
 
@@ -136,6 +159,14 @@ class UnitOfWork(Session):
         super().__init__(engine, expire_on_commit=False)
         self.held: list[object] = []
         self.memo: dict[str, dict[Hashable, Any]] = {}  # table -> lookup -> what it gave
+        self.writes = 0  # flushes and write statements so far
+
+    def changes(self) -> int:
+        """A count that moves whenever this session writes: compare two readings to know
+        whether anything was written in between (pending changes are flushed first)."""
+        if self.new or self.dirty or self.deleted:
+            self.flush()
+        return self.writes
 
     def remembered(self, table: str, key: Hashable, load: Callable[[], T]) -> T:
         """`load()`, or what it gave before in this transaction if `table` is unchanged."""
@@ -148,6 +179,25 @@ class UnitOfWork(Session):
         for table in tables:
             self.memo.pop(table, None)
 
+    def wrote_with(self, statement: Executable) -> None:
+        """Count a write statement and forget what it may have changed."""
+        self.writes += 1
+        if self.memo:
+            table = getattr(statement, "table", None)
+            if table is None:
+                self.memo.clear()
+            else:
+                self.wrote([table.name])
+
+    def write(self, statement: Executable, params: dict[str, Any]) -> CursorResult[Any]:
+        """A Core write on this transaction's connection, without the ORM's execution
+        around it (which costs more than the statement on SQLite); counted like any
+        write. What the ORM holds unflushed goes first, so rows land in the order made."""
+        self.flush()
+        result = self.connection().execute(statement, params)
+        self.wrote_with(statement)
+        return result
+
 
 @sqlalchemy_event.listens_for(UnitOfWork, "loaded_as_persistent")
 def _hold(session: Session, instance: object) -> None:
@@ -157,19 +207,17 @@ def _hold(session: Session, instance: object) -> None:
 
 @sqlalchemy_event.listens_for(UnitOfWork, "after_flush")
 def _flushed(session: Session, flush: UOWTransaction) -> None:
-    if isinstance(session, UnitOfWork) and session.memo:
-        session.wrote({state.mapper.local_table.name for state in flush.states})
+    if isinstance(session, UnitOfWork):
+        session.writes += 1
+        if session.memo:
+            session.wrote({state.mapper.local_table.name for state in flush.states})
 
 
 @sqlalchemy_event.listens_for(UnitOfWork, "do_orm_execute")
 def _executing(state: ORMExecuteState) -> None:
     session = state.session
-    if isinstance(session, UnitOfWork) and session.memo and not state.is_select:
-        table = getattr(state.statement, "table", None)
-        if table is None:
-            session.memo.clear()
-        else:
-            session.wrote([table.name])
+    if isinstance(session, UnitOfWork) and not state.is_select:
+        session.wrote_with(state.statement)
 
 
 @sqlalchemy_event.listens_for(UnitOfWork, "after_soft_rollback")
@@ -233,15 +281,19 @@ class Records:
 
     def read_ahead(self, platform_ids: Iterable[str]) -> None:
         """Who these accounts are, in one statement: their identities, people, current
-        consultations, memberships there and stakeholder groups, for the events from them
-        that this transaction is about to handle (each later lookup is then free)."""
+        consultations, memberships there, stakeholder groups and latest rounds, for the
+        events from them that this transaction is about to handle (each later lookup is
+        then free)."""
         wanted = [p for p in set(platform_ids) if p not in self._identities]
         if not wanted:
             return
         memberships: dict[tuple[int, int], dict[int, Membership]] = {}
+        latest = self.session.memo.setdefault("round", {})
         rows = self.session.execute(READ_AHEAD, {"platform_ids": wanted})
-        for identity, person, membership, _consultation, _group in rows:
+        for identity, person, membership, consultation, _group, round_ in rows:
             self._identities[identity.platform_id] = identity
+            if consultation is not None:
+                latest[consultation.id] = round_
             if person.current_consultation_id is None or person.id is None:
                 continue
             members = memberships.setdefault((person.current_consultation_id, person.id), {})
@@ -264,9 +316,9 @@ class Records:
         One statement: the insert skips events that are there, and on PostgreSQL it waits
         for a concurrent twin's transaction and then skips it too.
         """
-        statement = claim_statement(self.session.get_bind().dialect.name, len(sources))
+        statement = claim_statement(len(sources))
         values: dict[str, Any] = {f"source{i}": source for i, source in enumerate(sources)}
-        claimed = set(self.session.execute(statement, {**values, "at": utcnow()}).scalars())
+        claimed = set(self.session.write(statement, {**values, "at": utcnow()}).scalars())
         self._claimed |= claimed
         return claimed
 
@@ -658,41 +710,48 @@ class Records:
 
     # ---- submissions ---------------------------------------------------------------
 
-    def add_submission(self, submission: Submission, *, at: datetime) -> Submission:
-        """Store input; a new stance supersedes the person's earlier stance on that paragraph.
+    def add_submission(self, new: NewSubmission) -> int:
+        """Store input and return its id; a new stance supersedes the person's earlier
+        stance on that paragraph (as of the new one's time).
 
         Input from an event this unit of work claimed cannot have been stored before (the
         claim and the submission commit together), so only other sources are looked up.
         """
-        if submission.source is not None and submission.source not in self._claimed:
+        if new.source is not None and new.source not in self._claimed:
             seen = self.session.exec(
-                select(Submission).where(Submission.source == submission.source)
+                select(Submission.id).where(Submission.source == new.source)
             ).first()
             if seen is not None:
-                raise AlreadyHandled(submission.source)
-        if Kind(submission.kind).is_stance and submission.person_id is not None:
+                raise AlreadyHandled(new.source)
+        if new.kind.is_stance and new.person_id is not None:
             stances = [k.value for k in Kind if k.is_stance]
             self.session.execute(
                 update(Submission)
                 .where(
-                    col(Submission.round_id) == submission.round_id,
-                    col(Submission.person_id) == submission.person_id,
-                    col(Submission.paragraph_uid) == submission.paragraph_uid,
+                    col(Submission.round_id) == new.round_id,
+                    col(Submission.person_id) == new.person_id,
+                    col(Submission.paragraph_uid) == new.paragraph_uid,
                     col(Submission.kind).in_(stances),
                     col(Submission.superseded_at).is_(None),
                     col(Submission.withdrawn_at).is_(None),
                 )
-                .values(superseded_at=at)
+                .values(superseded_at=new.created_at)
             )
-        # A Core insert, then attached as loaded: the unit-of-work flush costs several
-        # times the insert itself, and this is the statement every input ends in.
-        self.session.flush()  # what the event changed before, in order
-        submission.id = self.session.execute(
-            INSERT_SUBMISSION, {name: getattr(submission, name) for name in SUBMISSION_COLUMNS}
-        ).scalar_one()
-        make_transient_to_detached(submission)
-        self.session.add(submission)
-        return submission
+        # A Core insert: building a `Submission` and running the ORM around the statement
+        # cost twice the insert itself, and every input ends in this statement.
+        row = {
+            "round_id": new.round_id,
+            "person_id": new.person_id,
+            "group_id": new.group_id,
+            "paragraph_uid": new.paragraph_uid,
+            "kind": new.kind.value,
+            "text": new.text,
+            "source": new.source,
+            "created_at": new.created_at,
+            "target_id": new.target_id,
+            "language": new.language,
+        }
+        return int(self.session.write(INSERT_SUBMISSION, row).scalar_one())
 
     def submission(self, submission_id: int) -> Submission | None:
         return self.session.get(Submission, submission_id)

@@ -18,8 +18,8 @@ from consultations.model import Attribution, Kind, Role, RoundState, Stakeholder
 from consultations.submissions import check_paragraph, check_text
 from consultations.summary import Input, Paragraph, Participation, Summary, summarise
 from consultations.themes import DEFAULT_THEMES, Embed
-from storage.records import Records
-from storage.tables import Consultation, Round, Submission
+from storage.records import NewSubmission, Records
+from storage.tables import Consultation, Round
 
 
 def cid(consultation: Consultation) -> int:
@@ -99,8 +99,9 @@ def record_input(
     number: int,
     kind: Kind,
     text: str | None = None,
-) -> Submission:
-    """Validate and store one piece of input; the event's source makes it idempotent.
+) -> int:
+    """Validate and store one piece of input, returning its id; the event's source makes
+    it idempotent.
 
     An amendment is compared with the paragraph as the person read it (in their
     language), and the submission records that language.
@@ -116,18 +117,19 @@ def record_input(
     if kind in (Kind.COMMENT, Kind.AMENDMENT):
         cleaned = check_text(kind, text or "", paragraph.text)
     assert round_.id is not None
-    submission = Submission(
-        round_id=round_.id,
-        person_id=turn.person_id,
-        group_id=stakeholder_group(turn, consultation),
-        paragraph_uid=paragraph.uid,
-        kind=kind.value,
-        text=cleaned,
-        source=turn.event.source,
-        created_at=turn.now,
-        language=i18n.supported(turn.person.language),
+    return turn.records.add_submission(
+        NewSubmission(
+            round_id=round_.id,
+            person_id=turn.person_id,
+            group_id=stakeholder_group(turn, consultation),
+            paragraph_uid=paragraph.uid,
+            kind=kind,
+            text=cleaned,
+            source=turn.event.source,
+            created_at=turn.now,
+            language=i18n.supported(turn.person.language),
+        )
     )
-    return turn.records.add_submission(submission, at=turn.now)
 
 
 def groups_of(records: Records, consultation: Consultation) -> list[StakeholderGroup]:

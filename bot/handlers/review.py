@@ -25,6 +25,7 @@ from bot.handlers.common import (
 from bot.turn import Refusal, Turn
 from consultations.model import Kind, RoundState
 from consultations.rounds import accepts_input
+from storage.records import NewSubmission
 from storage.tables import AmendmentDecision, Round, Submission
 
 REVIEW = "review"
@@ -89,8 +90,8 @@ def review_button(turn: Turn, data: str) -> None:
         raise Refusal("button.stale")
     number = paras[index].number
     if action in ("support", "oppose"):
-        submission = record_input(turn, consultation, round_, number, Kind(action))
-        _mark_choice(turn, number, paras[index].text, action, submission)
+        submission_id = record_input(turn, consultation, round_, number, Kind(action))
+        _mark_choice(turn, number, paras[index].text, action, submission_id)
         show_paragraph(turn, round_, index + 1)
     elif action in ("comment", "amend"):
         kind = Kind.COMMENT if action == "comment" else Kind.AMENDMENT
@@ -109,7 +110,7 @@ def review_button(turn: Turn, data: str) -> None:
         raise Refusal("button.stale")
 
 
-def _mark_choice(turn: Turn, number: int, text: str, action: str, submission: Submission) -> None:
+def _mark_choice(turn: Turn, number: int, text: str, action: str, submission_id: int) -> None:
     """Edit the paragraph's message to show what was chosen, where the platform can."""
     if turn.event.reply_to is None:
         return
@@ -118,7 +119,7 @@ def _mark_choice(turn: Turn, number: int, text: str, action: str, submission: Su
         number=number,
         text=text,
         choice=turn.t(f"button.{action}"),
-        id=submission.id,
+        id=submission_id,
         edit_of=turn.event.reply_to,
     )
 
@@ -135,13 +136,12 @@ def take_text(turn: Turn, text: str, data: dict[str, int | str]) -> None:
         raise Refusal("round.closed_for_input", number=round_.number)
     index = int(data["index"])
     paras = paragraphs(turn.records, round_.version_id)
-    submission = record_input(
-        turn, consultation, round_, paras[index].number, Kind(str(data["kind"])), text
-    )
+    kind = Kind(str(data["kind"]))
+    submission_id = record_input(turn, consultation, round_, paras[index].number, kind, text)
     turn.say(
         "input.recorded",
-        id=submission.id,
-        kind=turn.t(f"kind.{submission.kind}"),
+        id=submission_id,
+        kind=turn.t(f"kind.{kind.value}"),
         number=paras[index].number,
     )
     show_paragraph(turn, round_, index + 1)
@@ -150,8 +150,8 @@ def take_text(turn: Turn, text: str, data: dict[str, int | str]) -> None:
 def _direct(turn: Turn, kind: Kind, n: int, text: str | None = None) -> None:
     consultation = turn.require_consultation()
     round_ = open_round(turn, consultation)
-    submission = record_input(turn, consultation, round_, n, kind, text)
-    turn.say("input.recorded", id=submission.id, kind=turn.t(f"kind.{kind.value}"), number=n)
+    submission_id = record_input(turn, consultation, round_, n, kind, text)
+    turn.say("input.recorded", id=submission_id, kind=turn.t(f"kind.{kind.value}"), number=n)
 
 
 @registry.command("support", Arg("n", positive_int), access=Access.STAKEHOLDER)
@@ -203,18 +203,17 @@ def endorse(turn: Turn, id: int) -> None:
     for mine_ in turn.records.submissions_of(turn.person_id, [round_.id]):
         if mine_.kind == Kind.ENDORSEMENT and mine_.target_id == id and mine_.withdrawn_at is None:
             raise Refusal("endorse.already", id=id, endorsement=mine_.id)
-    submission = turn.records.add_submission(
-        Submission(
+    endorsement = turn.records.add_submission(
+        NewSubmission(
             round_id=round_.id,
             person_id=turn.person_id,
             group_id=stakeholder_group(turn, consultation),
             paragraph_uid=target.paragraph_uid,
-            kind=Kind.ENDORSEMENT.value,
+            kind=Kind.ENDORSEMENT,
             source=turn.event.source,
             created_at=turn.now,
             target_id=id,
-        ),
-        at=turn.now,
+        )
     )
     number = next(
         (
@@ -224,7 +223,7 @@ def endorse(turn: Turn, id: int) -> None:
         ),
         "?",
     )
-    turn.say("endorse.done", id=id, endorsement=submission.id, number=number)
+    turn.say("endorse.done", id=id, endorsement=endorsement, number=number)
 
 
 def _status(turn: Turn, submission: Submission, decisions: dict[int, AmendmentDecision]) -> str:

@@ -119,6 +119,37 @@ async def test_a_refusal_or_a_failure_in_a_batch_concerns_only_its_sender(
     assert crowd.last("d1").startswith("Recorded #")
 
 
+async def test_a_refusal_after_the_turn_wrote_undoes_the_write_alone_and_in_a_batch(
+    crowd: MemoryAdapter, store: Store
+) -> None:
+    """`round schedule` keeps the zone a facilitator names as theirs before it finds that
+    a round is already open: the refusal must take that back, in a batch as well."""
+    dispatcher: Dispatcher = crowd.dispatcher  # type: ignore[attr-defined]
+    sizes = batch_sizes(dispatcher)
+    schedule = Inbound(
+        sender=PlatformId(f"memory:{FACILITATOR}"),
+        chat=ChatId(f"memory:{FACILITATOR}"),
+        message_id="m-schedule",
+        text="/round schedule 2027-01-05 09:00 3d Asia/Tokyo",
+    )
+    crowd.take(FACILITATOR)
+    events = [comment(name, f"m-{name}", f"Remark from {name}.") for name in PEOPLE]
+    await asyncio.gather(*(crowd.deliver(event) for event in [*events, schedule]))
+
+    assert max(sizes) > 1, sizes
+    assert crowd.take(FACILITATOR) == ["Round 1 is already open. Close it before opening another."]
+    await crowd.say(FACILITATOR, "/timezone")
+    assert crowd.last(FACILITATOR).startswith("Your time zone is UTC.")
+    assert stored_comments(store) == sorted(f"Remark from {name}." for name in PEOPLE)
+    for name in PEOPLE:
+        assert [a[:10] for a in crowd.take(name)] == ["Recorded #"]
+
+    await crowd.say(FACILITATOR, "/round schedule 2027-01-05 09:00 3d Asia/Tokyo")  # alone
+    assert "already open" in crowd.last(FACILITATOR)
+    await crowd.say(FACILITATOR, "/timezone")
+    assert crowd.last(FACILITATOR).startswith("Your time zone is UTC.")
+
+
 async def test_events_queued_while_a_batch_is_written_go_together_into_the_next() -> None:
     started, release = threading.Event(), threading.Event()
     batches: list[list[int]] = []

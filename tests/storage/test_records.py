@@ -12,7 +12,7 @@ from sqlmodel import select
 
 from consultations.model import Kind, Role
 from storage.engine import current_revision, head_revision, upgrade
-from storage.records import GENESIS_HASH, Duplicate, Records, Store, audit_hash
+from storage.records import GENESIS_HASH, Duplicate, NewSubmission, Records, Store, audit_hash
 from storage.tables import (
     AmendmentDecision,
     AuditEvent,
@@ -72,14 +72,16 @@ def _submission(
     kind: Kind,
     uid: str = "u1",
     *,
+    at: datetime,
     text: str | None = None,
     source: str | None = None,
-) -> Submission:
-    return Submission(
+) -> NewSubmission:
+    return NewSubmission(
         round_id=world.round_id,
         person_id=person_id,
         paragraph_uid=uid,
-        kind=kind.value,
+        kind=kind,
+        created_at=at,
         text=text,
         source=source,
     )
@@ -186,9 +188,15 @@ def test_a_batch_reads_its_senders_ahead_and_each_event_claims_once(store: Store
         assert [m.role for m in first.memberships(world.consultation_id, ana)] == ["stakeholder"]
         newcomer = second.person_for("telegram:404", display_name="New", language=None)
         assert newcomer.id not in (None, ana)
+        latest = first.latest_round(world.consultation_id)  # read ahead with the sender
+        assert latest is not None and latest.id == world.round_id
+        before = batch.session.changes()
         first.claim_event("telegram:update:1")
+        assert batch.session.changes() != before  # a turn can tell it has written
         with pytest.raises(Duplicate):
             second.claim_event("telegram:update:1")
+        newer = first.add_round(world.consultation_id, world.version_id)
+        assert second.latest_round(world.consultation_id) is newer
     with store.transaction() as records:
         assert records.identity("telegram:404") is not None
         assert records.session.exec(select(ProcessedEvent.source)).all() == ["telegram:update:1"]
@@ -233,7 +241,7 @@ def test_a_transaction_that_raises_rolls_back_everything(store: Store, clock) ->
         records.claim_event("telegram:update:555")
         records.set_value("k", "v")
         records.add_submission(
-            _submission(world, person.id, Kind.SUPPORT, source="telegram:555:1"), at=clock()
+            _submission(world, person.id, Kind.SUPPORT, source="telegram:555:1", at=clock())
         )
         records.audit(world.consultation_id, "p-x", "round.open", {})
         raise RuntimeError("boom")
@@ -256,24 +264,32 @@ def test_the_same_submission_source_is_stored_once(store: Store, clock) -> None:
     ana = _stakeholder(store, "telegram:100")
     with store.transaction() as records:
         first = records.add_submission(
-            _submission(world, ana, Kind.COMMENT, text="Too broad.", source="telegram:100:55"),
-            at=clock(),
+            _submission(
+                world, ana, Kind.COMMENT, text="Too broad.", source="telegram:100:55", at=clock()
+            )
         )
         with pytest.raises(Duplicate):
             records.add_submission(
-                _submission(world, ana, Kind.COMMENT, text="Too broad.", source="telegram:100:55"),
-                at=clock(),
+                _submission(
+                    world,
+                    ana,
+                    Kind.COMMENT,
+                    text="Too broad.",
+                    source="telegram:100:55",
+                    at=clock(),
+                )
             )
     # a redelivery handled in a later unit of work is refused as well
     with pytest.raises(Duplicate), store.transaction() as records:
         records.add_submission(
-            _submission(world, ana, Kind.COMMENT, text="Too broad.", source="telegram:100:55"),
-            at=clock(),
+            _submission(
+                world, ana, Kind.COMMENT, text="Too broad.", source="telegram:100:55", at=clock()
+            )
         )
     with store.transaction() as records:
         stored = records.submissions([world.round_id], live_only=False)
         assert [(s.id, s.text, s.source) for s in stored] == [
-            (first.id, "Too broad.", "telegram:100:55")
+            (first, "Too broad.", "telegram:100:55")
         ]
 
 
@@ -284,17 +300,17 @@ def test_a_new_stance_supersedes_the_earlier_one_while_comments_accumulate(
     ana = _stakeholder(store, "telegram:100")
     bo = _stakeholder(store, "telegram:200")
     with store.transaction() as records:
-        support = records.add_submission(_submission(world, ana, Kind.SUPPORT), at=clock())
-        records.add_submission(_submission(world, ana, Kind.COMMENT, text="One."), at=clock())
-        records.add_submission(_submission(world, ana, Kind.SUPPORT, "u2"), at=clock())
-        records.add_submission(_submission(world, bo, Kind.SUPPORT), at=clock())
+        support = records.add_submission(_submission(world, ana, Kind.SUPPORT, at=clock()))
+        records.add_submission(_submission(world, ana, Kind.COMMENT, text="One.", at=clock()))
+        records.add_submission(_submission(world, ana, Kind.SUPPORT, "u2", at=clock()))
+        records.add_submission(_submission(world, bo, Kind.SUPPORT, at=clock()))
     clock.advance(hours=1)
     with store.transaction() as records:
-        records.add_submission(_submission(world, ana, Kind.OPPOSE), at=clock())
-        records.add_submission(_submission(world, ana, Kind.COMMENT, text="Two."), at=clock())
+        records.add_submission(_submission(world, ana, Kind.OPPOSE, at=clock()))
+        records.add_submission(_submission(world, ana, Kind.COMMENT, text="Two.", at=clock()))
     clock.advance(hours=1)
     with store.transaction() as records:
-        records.add_submission(_submission(world, ana, Kind.ABSTAIN), at=clock())
+        records.add_submission(_submission(world, ana, Kind.ABSTAIN, at=clock()))
 
     with store.transaction() as records:
         live = [
@@ -315,7 +331,7 @@ def test_a_new_stance_supersedes_the_earlier_one_while_comments_accumulate(
             "support": clock.now - timedelta(hours=1),
             "oppose": clock.now,
         }
-        assert records.session.get(Submission, support.id).superseded_at == clock.now - timedelta(
+        assert records.session.get(Submission, support).superseded_at == clock.now - timedelta(
             hours=1
         )
         assert records.responders(world.round_id) == {ana, bo}
@@ -507,18 +523,17 @@ def _erasable(store: Store, world: World, clock) -> tuple[int, list[int]]:
         records.session.add(Identity(platform_id="matrix:@ana:example.org", person_id=ana))
         records.set_dialog(ana, "telegram:100", "review", {"paragraph": 1})
         comment = records.add_submission(
-            _submission(world, ana, Kind.COMMENT, text="Too broad.", source="t:100:1"), at=clock()
+            _submission(world, ana, Kind.COMMENT, text="Too broad.", source="t:100:1", at=clock())
         )
         stance = records.add_submission(
-            _submission(world, ana, Kind.SUPPORT, source="t:100:2"), at=clock()
+            _submission(world, ana, Kind.SUPPORT, source="t:100:2", at=clock())
         )
         bo = records.person_for("telegram:200", display_name="Bo", language=None)
-        records.add_submission(_submission(world, bo.id, Kind.OPPOSE, source="t:200:1"), at=clock())
+        records.add_submission(_submission(world, bo.id, Kind.OPPOSE, source="t:200:1", at=clock()))
         records.queue_messages(
             [("telegram:100", "Round 2 is open."), ("telegram:200", "Round 2 is open.")], clock()
         )
-        assert comment.id is not None and stance.id is not None
-        return ana, [comment.id, stance.id]
+        return ana, [comment, stance]
 
 
 def _assert_identity_gone(records: Records, ana: int) -> None:
@@ -560,16 +575,24 @@ def test_erasure_can_delete_submissions_but_keeps_published_amendments(store: St
     ana, _ = _erasable(store, world, clock)
     with store.transaction() as records:
         accepted = records.add_submission(
-            _submission(world, ana, Kind.AMENDMENT, "u2", text="Second, better.", source="t:100:3"),
-            at=clock(),
+            _submission(
+                world,
+                ana,
+                Kind.AMENDMENT,
+                "u2",
+                text="Second, better.",
+                source="t:100:3",
+                at=clock(),
+            )
         )
         rejected = records.add_submission(
-            _submission(world, ana, Kind.AMENDMENT, "u1", text="First, worse.", source="t:100:4"),
-            at=clock(),
+            _submission(
+                world, ana, Kind.AMENDMENT, "u1", text="First, worse.", source="t:100:4", at=clock()
+            )
         )
         records.save(
-            AmendmentDecision(submission_id=accepted.id, decision="accepted"),
-            AmendmentDecision(submission_id=rejected.id, decision="rejected"),
+            AmendmentDecision(submission_id=accepted, decision="accepted"),
+            AmendmentDecision(submission_id=rejected, decision="rejected"),
         )
     with store.transaction() as records:
         assert records.erase_person(records.person(ana), delete_submissions=True) == 3
@@ -578,9 +601,9 @@ def test_erasure_can_delete_submissions_but_keeps_published_amendments(store: St
         left = records.submissions([world.round_id], live_only=False)
         assert [(s.id, s.person_id, s.kind, s.text, s.source) for s in left] == [
             (left[0].id, left[0].person_id, "oppose", None, "t:200:1"),
-            (accepted.id, None, "amendment", "Second, better.", None),
+            (accepted, None, "amendment", "Second, better.", None),
         ]
         assert left[0].person_id is not None
-        assert records.decision(rejected.id) is None
-        decision = records.decision(accepted.id)
+        assert records.decision(rejected) is None
+        decision = records.decision(accepted)
         assert decision is not None and decision.decision == "accepted"
