@@ -330,11 +330,11 @@ class Dispatcher:
                 savepoint.rollback()
                 self._refused(turn, error)
             return
-        before = records.session.changes()
+        mark = records.session.mark()
         try:
             self._run(turn)
         except REFUSALS as error:
-            if records.session.changes() != before:
+            if records.session.wrote_since(mark):
                 raise Unguarded from error
             self._refused(turn, error)
 

@@ -161,12 +161,14 @@ class UnitOfWork(Session):
         self.memo: dict[str, dict[Hashable, Any]] = {}  # table -> lookup -> what it gave
         self.writes = 0  # flushes and write statements so far
 
-    def changes(self) -> int:
-        """A count that moves whenever this session writes: compare two readings to know
-        whether anything was written in between (pending changes are flushed first)."""
-        if self.new or self.dirty or self.deleted:
-            self.flush()
+    def mark(self) -> int:
+        """Flush what is pending and return a mark for `wrote_since`."""
+        self.flush()
         return self.writes
+
+    def wrote_since(self, mark: int) -> bool:
+        """Whether anything was written, or is waiting to be, since `mark`."""
+        return self.writes != mark or bool(self.new or self.dirty or self.deleted)
 
     def remembered(self, table: str, key: Hashable, load: Callable[[], T]) -> T:
         """`load()`, or what it gave before in this transaction if `table` is unchanged."""

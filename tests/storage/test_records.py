@@ -190,9 +190,14 @@ def test_a_batch_reads_its_senders_ahead_and_each_event_claims_once(store: Store
         assert newcomer.id not in (None, ana)
         latest = first.latest_round(world.consultation_id)  # read ahead with the sender
         assert latest is not None and latest.id == world.round_id
-        before = batch.session.changes()
+        # a turn can tell whether it has written, or changed what is not yet written
+        mark = batch.session.mark()
+        assert not batch.session.wrote_since(mark)
+        first.person(ana).display_name = "Ana L."
+        assert batch.session.wrote_since(mark)
+        mark = batch.session.mark()
         first.claim_event("telegram:update:1")
-        assert batch.session.changes() != before  # a turn can tell it has written
+        assert batch.session.wrote_since(mark)
         with pytest.raises(Duplicate):
             second.claim_event("telegram:update:1")
         newer = first.add_round(world.consultation_id, world.version_id)
