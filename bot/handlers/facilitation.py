@@ -63,8 +63,9 @@ def take_draft(turn: Turn, data: dict[str, int]) -> None:
     """The draft for a new consultation: an attached file or the text of the message."""
     consultation = turn.records.consultation(int(data["consultation"]))
     if consultation is None:
-        turn.records.clear_dialog(turn.person_id, turn.chat)
-        raise Refusal("button.stale")
+        turn.records.clear_dialog(turn.person_id, turn.chat)  # answered, not refused: kept
+        turn.say("button.stale")
+        return
     try:
         draft = received_draft(turn)
     except ConsultationError as error:

@@ -102,8 +102,9 @@ def take_translation(turn: Turn, data: dict[str, Any]) -> None:
     consultation = turn.records.consultation(int(data["consultation"]))
     version = turn.records.version_by_id(int(data["version"]))
     if consultation is None or version is None or version.id is None:
-        turn.records.clear_dialog(turn.person_id, turn.chat)
-        raise Refusal("button.stale")
+        turn.records.clear_dialog(turn.person_id, turn.chat)  # answered, not refused: kept
+        turn.say("button.stale")
+        return
     code = str(data["language"])
     name = _name(turn, code)
     try:

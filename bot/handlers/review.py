@@ -128,12 +128,16 @@ def take_text(turn: Turn, text: str, data: dict[str, int | str]) -> None:
     """The comment or amendment text the review asked for."""
     round_ = turn.records.round_by_id(int(data["round"]))
     consultation = turn.require_consultation()
+    # Answered, not refused: a refusal would also undo the end of the wait for text, and
+    # everything they wrote next would be taken for this comment again.
     if round_ is None:
         turn.records.clear_dialog(turn.person_id, turn.chat)
-        raise Refusal("button.stale")
+        turn.say("button.stale")
+        return
     if not accepts_input(RoundState(round_.state), round_.closes_at, turn.now):
         turn.records.clear_dialog(turn.person_id, turn.chat)
-        raise Refusal("round.closed_for_input", number=round_.number)
+        turn.say("round.closed_for_input", number=round_.number)
+        return
     index = int(data["index"])
     paras = paragraphs(turn.records, round_.version_id)
     kind = Kind(str(data["kind"]))

@@ -41,6 +41,19 @@ async def test_review_walk_with_buttons_records_and_moves_on(chat: MemoryAdapter
     assert "paragraph 3 · oppose" in mine
 
 
+async def test_text_asked_for_before_the_round_closed_is_refused_once(chat: MemoryAdapter) -> None:
+    """Asked for a comment, the round closes before it comes: the comment is refused,
+    and what they write next is no longer taken for that comment."""
+    await open_round(chat, MEMBERS)
+    await chat.say("ana", "/review")
+    await chat.press("ana", "Comment")
+    await chat.say(FACILITATOR, "/round close")
+    await chat.say("ana", "My late comment.")
+    assert "Round 1 is closed" in chat.last("ana")
+    await chat.say("ana", "Hello?")
+    assert chat.last("ana").startswith("I did not understand that.")
+
+
 async def test_amend_with_unchanged_text_is_refused_and_can_be_retried(chat: MemoryAdapter) -> None:
     await open_round(chat, MEMBERS)
     await chat.say("ben", "/review")
