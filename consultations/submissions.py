@@ -37,17 +37,20 @@ _INVISIBLE = {
 _BREAKS = str.maketrans(dict.fromkeys("\v\f\x1c\x1d\x1e\x1f\x85\u2028\u2029", " "))
 _SPACES = re.compile(r"\s+")
 _MARKS = "\u0300-\u036f\u1ab0-\u1aff\u20d0-\u20ff\ufe20-\ufe2f"
+# What is dropped: the invisible marks above, and controls (Unicode's Cc) and lone
+# surrogates (Cs) but tab and newline. Cc and Cs are fixed ranges, so one pattern does it.
+_DROPPED = re.compile(
+    "["
+    + "".join(re.escape(ch) for ch in sorted(_INVISIBLE))
+    + "\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff]"
+)
 _COMBINING_RUN = re.compile(f"([{_MARKS}]{{3}})[{_MARKS}]+")
 
 
 def clean_text(text: str) -> str:
     """Text as it will be stored and shown: visible characters, single spaces."""
     text = unicodedata.normalize("NFC", text.translate(_BREAKS))  # first: whole characters
-    kept = "".join(
-        ch
-        for ch in text
-        if ch not in _INVISIBLE and (ch in "\n\t" or unicodedata.category(ch) not in ("Cc", "Cs"))
-    )
+    kept = _DROPPED.sub("", text)
     kept = _COMBINING_RUN.sub(r"\1", kept)  # stacked diacritics beyond three are noise
     kept = unicodedata.normalize("NFC", kept)  # and last, so cleaning twice changes nothing
     # Joiners are kept inside words (Persian, emoji) but mean nothing at either end.

@@ -177,6 +177,12 @@ class UnitOfWork(Session):
             known[key] = load()
         return cast(T, known[key])
 
+    def row(self, model: type[T], key: int) -> T | None:
+        """`get`, answered from memory after the first time in this transaction: the
+        identity map would give the same object, at several times the cost."""
+        table: str = model.__tablename__  # type: ignore[attr-defined]
+        return self.remembered(table, key, lambda: self.get(model, key))
+
     def wrote(self, tables: Iterable[str]) -> None:
         for table in tables:
             self.memo.pop(table, None)
@@ -342,7 +348,7 @@ class Records:
         """The person behind a platform account, created on first contact."""
         identity = self.identity(platform_id)
         if identity is not None:
-            person = self.session.get(Person, identity.person_id)
+            person = self.session.row(Person, identity.person_id)
             assert person is not None
             return person
         person = Person(
@@ -358,7 +364,7 @@ class Records:
         return person
 
     def person(self, person_id: int) -> Person:
-        person = self.session.get(Person, person_id)
+        person = self.session.row(Person, person_id)
         if person is None:
             raise LookupError(f"no person {person_id}")
         return person
@@ -484,7 +490,7 @@ class Records:
         return consultation
 
     def consultation(self, consultation_id: int) -> Consultation | None:
-        return self.session.get(Consultation, consultation_id)
+        return self.session.row(Consultation, consultation_id)
 
     def consultations(self) -> Sequence[Consultation]:
         return self.session.exec(select(Consultation).order_by(col(Consultation.id))).all()
@@ -503,7 +509,7 @@ class Records:
         ).all()
 
     def group(self, group_id: int) -> StakeholderGroupRow | None:
-        return self.session.get(StakeholderGroupRow, group_id)
+        return self.session.row(StakeholderGroupRow, group_id)
 
     def add_member(
         self, consultation_id: int, person_id: int, role: Role, group_id: int | None = None
