@@ -511,11 +511,6 @@ class Dispatcher:
             # What did not go out is still in the outbox; the next resend tries it again.
             log.error("announcement stopped error=%s", type(error).__name__)
 
-    async def send_notices(self, notices: list[Delivery]) -> None:
-        """Send messages from the outbox (an announcement to everyone goes as fast as the
-        platforms allow), and delete each one the platform took or refused for good."""
-        await self._fan_out(notices)
-
     async def resend(self) -> int:
         """Send what stayed in the outbox: queued before a crash, or while a platform
         failed for longer than its adapter retries. Returns how many it tried."""
@@ -547,7 +542,9 @@ class Dispatcher:
                 if row.id not in stale and (adapter := self.adapters.get(platform_of(row.chat)))
             ]
 
-    async def _fan_out(self, deliveries: list[Delivery]) -> None:
+    async def send_notices(self, deliveries: list[Delivery]) -> None:
+        """Send messages from the outbox (an announcement to everyone goes as fast as the
+        platforms allow), and delete each one the platform took or refused for good."""
         chats: dict[str, list[Delivery]] = {}
         for delivery in deliveries:
             chats.setdefault(delivery.message.chat, []).append(delivery)
