@@ -41,7 +41,7 @@ from telegram_api import BotAPIServer, ChatMessage, RecordedCall, Slow, User  # 
 
 from consultations.model import Role  # noqa: E402
 from storage.engine import make_engine, upgrade  # noqa: E402
-from storage.records import Store  # noqa: E402
+from storage.records import Records, Store  # noqa: E402
 
 RATE = 30  # messages a second, overall: what the server enforces and the ideal is counted at
 WRITE_EVERY = 5.0  # seconds between stakeholders writing during the fan-out
@@ -68,6 +68,13 @@ async def comment(server: BotAPIServer, user: User, waits: list[tuple[float, boo
         waits.append((time.monotonic() - started, replies() > before))
 
 
+def wrote_to_bot(records: Records, platform_id: str) -> None:
+    """As if the person had written to the bot in private (their private chat is known)."""
+    sender = records.sender(platform_id)
+    assert sender is not None
+    records.note_dm_chat(sender, platform_id)
+
+
 def seed(database: Path, facilitator: User, stakeholders: list[User]) -> None:
     """A consultation with a draft and `stakeholders` who joined (and wrote to the bot)."""
     engine = make_engine(f"sqlite:///{database}")
@@ -76,7 +83,7 @@ def seed(database: Path, facilitator: User, stakeholders: list[User]) -> None:
     with store.transaction() as records:
         fac = records.person_for(f"telegram:{facilitator.id}", display_name="Fac", language="en")
         assert fac.id is not None
-        records.note_dm_chat(f"telegram:{facilitator.id}", f"telegram:{facilitator.id}")
+        wrote_to_bot(records, f"telegram:{facilitator.id}")
         consultation = records.create_consultation("Fan-out", created_by=fac.id)
         assert consultation.id is not None
         fac.current_consultation_id = consultation.id
@@ -96,7 +103,7 @@ def seed(database: Path, facilitator: User, stakeholders: list[User]) -> None:
             person.current_consultation_id = consultation.id
             person.organisation = f"Org {n}"
             records.save(person)
-            records.note_dm_chat(platform_id, platform_id)
+            wrote_to_bot(records, platform_id)
             records.add_member(
                 consultation.id, person.id, Role.STAKEHOLDER, groups[n % len(groups)]
             )

@@ -273,11 +273,10 @@ class Dispatcher:
     def _process_job(self, job: Callable[[Turn], None]) -> Outcome:
         try:
             with self.store.transaction() as records:
-                person = records.person_for(SYSTEM, display_name="consultbot", language=None)
                 turn = Turn(
                     records=records,
                     event=Inbound(sender=SYSTEM, chat=ChatId(SYSTEM), message_id="job"),
-                    person=person,
+                    sender=records.sender_for(SYSTEM, display_name="consultbot", language=None),
                     now=self.clock(),
                     catalog=self.catalog,
                     capabilities=Capability.NONE,
@@ -291,20 +290,19 @@ class Dispatcher:
             return Outcome()
 
     def _turn(self, records: Records, event: Inbound, adapter: Adapter) -> Turn:
-        person = records.person_for(
+        sender = records.sender_for(
             event.sender, display_name=event.display_name, language=event.language
         )
-        language.follow_platform(records, person, event.language)  # unless they chose one
         if event.private:
-            records.note_dm_chat(event.sender, event.chat)
+            records.note_dm_chat(sender, event.chat)
 
         def links(code: str) -> list[str]:
             return [link for a in self.adapters.values() if (link := a.invite_link(code))]
 
-        return Turn(
+        turn = Turn(
             records=records,
             event=event,
-            person=person,
+            sender=sender,
             now=self.clock(),
             catalog=self.catalog,
             capabilities=adapter.capabilities,
@@ -312,6 +310,8 @@ class Dispatcher:
             invite_links=links,
             summary_options=self.summary_options,
         )
+        language.follow_platform(turn, event.language)  # unless they chose one
+        return turn
 
     def _route(self, records: Records, turn: Turn, *, guarded: bool) -> None:
         """Find what the event asks for and run it; a refusal undoes what it wrote.

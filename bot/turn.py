@@ -17,11 +17,11 @@ from typing import TYPE_CHECKING, Any
 from bot.events import Attachment, Capability, ChatId, Choice, Inbound, Outbound
 from bot.messages import Catalog, localise
 from consultations.model import Attribution, Role
-from storage.records import Records
+from storage.records import Member, Records, Sender
 
 if TYPE_CHECKING:
     from bot.handlers.common import SummaryOptions
-from storage.tables import Consultation, Membership, Person, StakeholderGroupRow
+from storage.tables import Consultation, Person
 
 
 class Refusal(Exception):
@@ -44,7 +44,7 @@ class Notice:
 class Turn:
     records: Records
     event: Inbound
-    person: Person
+    sender: Sender  # who sent the event, as read when it arrived
     now: datetime
     catalog: Catalog
     capabilities: Capability
@@ -55,28 +55,61 @@ class Turn:
     menu_changed: bool = False  # roles or consultation changed: refresh the command menu
     schedule_changed: bool = False  # a round's times or state changed: re-plan the scheduler
     summary_options: SummaryOptions | None = None  # embeddings, abstractive layer, as configured
-    _membership_cache: dict[tuple[int, int], Sequence[Membership]] = field(
+    _person: Person | None = field(default=None, init=False, repr=False)
+    _membership_cache: dict[tuple[int, int], Sequence[Member]] = field(
         default_factory=dict, repr=False
     )
 
     # ---- who, and where ------------------------------------------------------------------
 
     @property
+    def person(self) -> Person:
+        """The person's row, read on first use, for a handler that changes them (and saves
+        it). What a turn only reads (`language`, `timezone`, `consultation()`) comes from
+        `sender` until then, and from the row after."""
+        if self._person is None:
+            self._person = self.records.person(self.sender.person_id)
+        return self._person
+
+    def become(self, person: Person) -> None:
+        """Go on as `person`: the account has just been linked to them."""
+        self._person = person
+
+    @property
     def person_id(self) -> int:
-        assert self.person.id is not None
-        return self.person.id
+        if self._person is None:
+            return self.sender.person_id
+        assert self._person.id is not None
+        return self._person.id
+
+    @property
+    def language(self) -> str | None:
+        return self.sender.language if self._person is None else self._person.language
+
+    @property
+    def timezone(self) -> str | None:
+        return self.sender.timezone if self._person is None else self._person.timezone
+
+    @property
+    def pseudonym(self) -> str:
+        return self.sender.pseudonym if self._person is None else self._person.pseudonym
+
+    @property
+    def consultation_id(self) -> int | None:
+        """The consultation bare commands act on."""
+        if self._person is None:
+            return self.sender.consultation_id
+        return self._person.current_consultation_id
 
     @property
     def chat(self) -> ChatId:
         return self.event.chat
 
     def t(self, key: str, **values: Any) -> str:
-        return self.catalog.text(
-            key, self.person.language, **localise(values, self.person.timezone)
-        )
+        return self.catalog.text(key, self.language, **localise(values, self.timezone))
 
     def consultation(self) -> Consultation | None:
-        cid = self.person.current_consultation_id
+        cid = self.consultation_id
         return self.records.consultation(cid) if cid is not None else None  # identity-mapped
 
     def require_consultation(self) -> Consultation:
@@ -93,18 +126,23 @@ class Turn:
         roles = {Role(m.role) for m in self._memberships(consultation.id)}
         return roles | ({Role.FACILITATOR} if self.admin else set())
 
-    def _memberships(self, consultation_id: int) -> Sequence[Membership]:
-        """The person's memberships in a consultation, read once a turn."""
+    def _memberships(self, consultation_id: int) -> Sequence[Member]:
+        """The person's roles in a consultation, read once a turn (in their current one,
+        read with the sender)."""
         key = (self.person_id, consultation_id)
         if key not in self._membership_cache:
-            self._membership_cache[key] = self.records.memberships(consultation_id, self.person_id)
+            if key == (self.sender.person_id, self.sender.consultation_id):
+                self._membership_cache[key] = self.sender.members
+            else:
+                self._membership_cache[key] = self.records.roles(consultation_id, self.person_id)
         return self._membership_cache[key]
 
-    def group(self, consultation: Consultation) -> StakeholderGroupRow | None:
+    def group_id(self, consultation: Consultation) -> int | None:
+        """The stakeholder group the person speaks for in `consultation`, if any."""
         assert consultation.id is not None
         for member in self._memberships(consultation.id):
             if member.role == Role.STAKEHOLDER and member.group_id is not None:
-                return self.records.group(member.group_id)
+                return member.group_id
         return None
 
     # ---- what to answer ------------------------------------------------------------------
@@ -153,7 +191,7 @@ class Turn:
 
     def audit(self, consultation: Consultation | None, action: str, **detail: Any) -> None:
         self.records.audit(
-            consultation.id if consultation else None, self.person.pseudonym, action, detail
+            consultation.id if consultation else None, self.pseudonym, action, detail
         )
 
 

@@ -18,17 +18,18 @@ from functools import cache
 from typing import Any, TypeVar, cast
 
 import sqlalchemy
-from sqlalchemy import Table, and_, bindparam, delete, func, update
+from sqlalchemy import String, Table, and_, bindparam, delete, func, update
 from sqlalchemy import event as sqlalchemy_event
 from sqlalchemy import insert as sqlalchemy_insert
-from sqlalchemy.engine import CursorResult, Engine
+from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import ORMExecuteState, UOWTransaction, aliased
-from sqlalchemy.sql import Executable
+from sqlalchemy.sql import ClauseElement, Executable, Insert, Select
 from sqlalchemy.sql.elements import TextClause
 from sqlmodel import Session, col, select
 
 from consultations.model import DEFAULT_GROUPS, Kind, Role, StakeholderGroup
+from storage.driver import Row, compiled
 from storage.tables import (
     AmendmentDecision,
     AuditEvent,
@@ -61,23 +62,51 @@ MEMBERSHIPS_OF = select(Membership).where(
     Membership.consultation_id == bindparam("consultation_id"),
     Membership.person_id == bindparam("person_id"),
 )
-# An inbound event's sender: account, person, current consultation, their memberships
-# there, their groups and the consultation's latest round (consultation and groups come
-# along into the identity map).
-LaterRound = aliased(Round)
-READ_AHEAD = (
-    sqlalchemy.select(Identity, Person, Membership, Consultation, StakeholderGroupRow, Round)
-    .select_from(Identity)
-    .join(Person, col(Person.id) == col(Identity.person_id))
-    .outerjoin(Consultation, col(Consultation.id) == col(Person.current_consultation_id))
-    .outerjoin(
-        Membership,
-        and_(
-            col(Membership.person_id) == col(Person.id),
-            col(Membership.consultation_id) == col(Person.current_consultation_id),
-        ),
+# Inbound events' senders: their accounts, people and roles in their current
+# consultations, as plain values (`Sender`), in one statement per batch size run on the
+# driver (see `storage.driver`). Building row objects for them cost four times the
+# statement; only a consultation and its latest round, shared by everyone in it, are rows.
+SENDER_COLUMNS = (
+    col(Identity.platform_id),
+    col(Identity.person_id),
+    col(Identity.dm_chat),
+    col(Identity.blocked_at).is_not(None),
+    col(Person.pseudonym),
+    col(Person.language),
+    col(Person.language_chosen),
+    col(Person.timezone),
+    col(Person.current_consultation_id),
+    col(Membership.role),
+    col(Membership.group_id),
+)
+
+
+@cache
+def senders_statement(count: int) -> Select[*tuple[Any, ...]]:
+    """The senders of `count` accounts (parameters `p0`...): one row per membership in
+    their current consultation, or one without a role."""
+    accounts = [bindparam(f"p{i}", type_=String) for i in range(count)]
+    return (
+        sqlalchemy.select(*SENDER_COLUMNS)
+        .select_from(Identity)
+        .join(Person, col(Person.id) == col(Identity.person_id))
+        .outerjoin(
+            Membership,
+            and_(
+                col(Membership.person_id) == col(Person.id),
+                col(Membership.consultation_id) == col(Person.current_consultation_id),
+            ),
+        )
+        .where(col(Identity.platform_id).in_(accounts))
+        .order_by(col(Membership.id))
     )
-    .outerjoin(StakeholderGroupRow, col(StakeholderGroupRow.id) == col(Membership.group_id))
+
+
+# A consultation with its latest round (one at a time: usually there is one, and a
+# list of one would be expanded into the statement each time).
+LaterRound = aliased(Round)
+WITH_LATEST_ROUND = (
+    sqlalchemy.select(Consultation, Round)
     .outerjoin(
         Round,
         and_(
@@ -88,8 +117,10 @@ READ_AHEAD = (
             .scalar_subquery(),
         ),
     )
-    .where(col(Identity.platform_id).in_(bindparam("platform_ids", expanding=True)))
+    .where(col(Consultation.id) == bindparam("consultation_id"))
 )
+SENDERS = "sender"  # what `UnitOfWork.memo` keeps senders under
+SENDER_TABLES = frozenset({"identity", "person", "membership"})  # a write to any drops them
 SUBMISSIONS: Table = Submission.__table__  # type: ignore[attr-defined]
 PROCESSED_EVENTS: Table = ProcessedEvent.__table__  # type: ignore[attr-defined]
 OUTBOX: Table = OutboxMessage.__table__  # type: ignore[attr-defined]
@@ -144,6 +175,32 @@ class NewSubmission:
     language: str | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class Member:
+    """A role someone holds in a consultation, as read."""
+
+    role: str
+    group_id: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class Sender:
+    """The account an event came from and the person behind it, as read when the event
+    arrived: what a turn reads about them, without a row object. Changing the person goes
+    through their `Person` row (`Records.person`)."""
+
+    platform_id: str
+    person_id: int
+    pseudonym: str
+    language: str | None
+    language_chosen: bool
+    timezone: str | None
+    consultation_id: int | None  # their current consultation
+    members: tuple[Member, ...]  # their roles there
+    dm_chat: str | None
+    blocked: bool
+
+
 class UnitOfWork(Session):
     """A session that keeps what it read until the transaction ends.
 
@@ -186,6 +243,8 @@ class UnitOfWork(Session):
     def wrote(self, tables: Iterable[str]) -> None:
         for table in tables:
             self.memo.pop(table, None)
+            if table in SENDER_TABLES:
+                self.memo.pop(SENDERS, None)
 
     def wrote_with(self, statement: Executable) -> None:
         """Count a write statement and forget what it may have changed."""
@@ -197,14 +256,25 @@ class UnitOfWork(Session):
             else:
                 self.wrote([table.name])
 
-    def write(self, statement: Executable, params: dict[str, Any]) -> CursorResult[Any]:
-        """A Core write on this transaction's connection, without the ORM's execution
-        around it (which costs more than the statement on SQLite); counted like any
-        write. What the ORM holds unflushed goes first, so rows land in the order made."""
+    def read(self, statement: ClauseElement, values: dict[str, Any]) -> list[Row]:
+        """A read on this transaction's connection, run on the driver's cursor (see
+        `storage.driver`): the rows as the driver gives them, without type conversion.
+        What the ORM holds unflushed goes first, so the read sees it."""
         self.flush()
-        result = self.connection().execute(statement, params)
+        connection = self.connection()
+        return compiled(statement, connection.dialect).run(connection, values)
+
+    def write(self, statement: Executable, values: dict[str, Any]) -> list[Row]:
+        """A write on this transaction's connection, run on the driver's cursor (see
+        `storage.driver`) and counted like any write; the rows it returns. What the ORM
+        holds unflushed goes first, so rows land in the order made. For an insert,
+        `values` name the columns it sets."""
+        self.flush()
+        connection = self.connection()
+        columns = tuple(values) if isinstance(statement, Insert) else ()
+        rows = compiled(statement, connection.dialect, columns).run(connection, values)
         self.wrote_with(statement)
-        return result
+        return rows
 
 
 @sqlalchemy_event.listens_for(UnitOfWork, "loaded_as_persistent")
@@ -279,8 +349,9 @@ class Records:
 
     def sibling(self) -> Records:
         """Another `Records` on the same transaction, for the next event of a batch: it
-        shares what is known of the transaction (identities read ahead, versions cut,
-        events claimed)."""
+        shares what is known of the transaction (versions cut, events claimed). What the
+        event before changed is flushed, so nothing read ahead of it is used stale."""
+        self.session.flush()
         sibling = Records(self.session, self._version_cache)
         sibling._cut_here = self._cut_here
         sibling._claimed = self._claimed
@@ -288,28 +359,49 @@ class Records:
         return sibling
 
     def read_ahead(self, platform_ids: Iterable[str]) -> None:
-        """Who these accounts are, in one statement: their identities, people, current
-        consultations, memberships there, stakeholder groups and latest rounds, for the
-        events from them that this transaction is about to handle (each later lookup is
-        then free)."""
-        wanted = [p for p in set(platform_ids) if p not in self._identities]
+        """Who these accounts are, for the events from them that this transaction is about
+        to handle: each one's `Sender`, in one statement, then the consultations they are
+        in with their latest rounds, in one more (each later lookup is then free)."""
+        wanted = sorted({p for p in platform_ids if p not in self.session.memo.get(SENDERS, {})})
         if not wanted:
             return
-        memberships: dict[tuple[int, int], dict[int, Membership]] = {}
-        latest = self.session.memo.setdefault("round", {})
-        rows = self.session.execute(READ_AHEAD, {"platform_ids": wanted})
-        for identity, person, membership, consultation, _group, round_ in rows:
-            self._identities[identity.platform_id] = identity
-            if consultation is not None:
-                latest[consultation.id] = round_
-            if person.current_consultation_id is None or person.id is None:
-                continue
-            members = memberships.setdefault((person.current_consultation_id, person.id), {})
-            if membership is not None and membership.id is not None:
-                members[membership.id] = membership
-        known = self.session.memo.setdefault("membership", {})
-        for key, members in memberships.items():
-            known[key] = [members[i] for i in sorted(members)]
+        parameters = {f"p{i}": platform_id for i, platform_id in enumerate(wanted)}
+        rows = self.session.read(senders_statement(len(wanted)), parameters)
+        people: dict[str, tuple[Any, ...]] = {}
+        members: dict[str, list[Member]] = {}
+        for account, *person, role, group_id in rows:
+            people[account] = tuple(person)
+            held = members.setdefault(account, [])
+            if role is not None:
+                held.append(Member(role, group_id))
+        # What the memo holds now: the read flushed, which may have dropped it.
+        senders = cast(dict[str, Sender], self.session.memo.setdefault(SENDERS, {}))
+        for account, values in people.items():
+            person_id, dm_chat, blocked, pseudonym, language, chosen, timezone, current = values
+            senders[account] = Sender(
+                account,
+                person_id,
+                pseudonym,
+                language,
+                bool(chosen),
+                timezone,
+                consultation_id=current,
+                members=tuple(members[account]),
+                dm_chat=dm_chat,
+                blocked=bool(blocked),
+            )
+        latest = self.session.memo.get("round", {})
+        consultations = {s.consultation_id for s in senders.values()} - {None, *latest}
+        for consultation_id in consultations:
+            found = self.session.execute(WITH_LATEST_ROUND, {"consultation_id": consultation_id})
+            for consultation, round_ in found:
+                self.session.memo.setdefault("consultation", {})[consultation_id] = consultation
+                self.session.memo.setdefault("round", {})[consultation_id] = round_
+
+    def sender(self, platform_id: str) -> Sender | None:
+        """The account and its person (read ahead, or read now); None for a stranger."""
+        self.read_ahead([platform_id])
+        return cast(dict[str, Sender], self.session.memo.get(SENDERS, {})).get(platform_id)
 
     # ---- inbound events -------------------------------------------------------------
 
@@ -326,7 +418,8 @@ class Records:
         """
         statement = claim_statement(len(sources))
         values: dict[str, Any] = {f"source{i}": source for i, source in enumerate(sources)}
-        claimed = set(self.session.write(statement, {**values, "at": utcnow()}).scalars())
+        rows = self.session.write(statement, {**values, "at": utcnow()})
+        claimed = {source for (source,) in rows}
         self._claimed |= claimed
         return claimed
 
@@ -342,26 +435,32 @@ class Records:
                 self._identities[platform_id] = found
         return found
 
+    def sender_for(
+        self, platform_id: str, *, display_name: str | None, language: str | None
+    ) -> Sender:
+        """The person behind a platform account, created on first contact."""
+        found = self.sender(platform_id)
+        if found is None:
+            person = Person(
+                pseudonym="p-" + secrets.token_hex(6), display_name=display_name, language=language
+            )
+            self.session.add(person)
+            self.session.flush()
+            assert person.id is not None
+            identity = Identity(platform_id=platform_id, person_id=person.id)
+            self.session.add(identity)
+            self.session.flush()
+            self._identities[platform_id] = identity
+            found = self.sender(platform_id)
+            assert found is not None
+        return found
+
     def person_for(
         self, platform_id: str, *, display_name: str | None, language: str | None
     ) -> Person:
-        """The person behind a platform account, created on first contact."""
-        identity = self.identity(platform_id)
-        if identity is not None:
-            person = self.session.row(Person, identity.person_id)
-            assert person is not None
-            return person
-        person = Person(
-            pseudonym="p-" + secrets.token_hex(6), display_name=display_name, language=language
-        )
-        self.session.add(person)
-        self.session.flush()
-        assert person.id is not None
-        identity = Identity(platform_id=platform_id, person_id=person.id)
-        self.session.add(identity)
-        self.session.flush()
-        self._identities[platform_id] = identity
-        return person
+        """`sender_for`, as the person's row."""
+        sender = self.sender_for(platform_id, display_name=display_name, language=language)
+        return self.person(sender.person_id)
 
     def person(self, person_id: int) -> Person:
         person = self.session.row(Person, person_id)
@@ -387,9 +486,11 @@ class Records:
     def identities(self, person_id: int) -> Sequence[Identity]:
         return self.identities_of([person_id]).get(person_id, [])
 
-    def note_dm_chat(self, platform_id: str, chat: str) -> None:
+    def note_dm_chat(self, sender: Sender, chat: str) -> None:
         """They wrote to the bot in private: reachable there (again, if they had blocked it)."""
-        identity = self.identity(platform_id)
+        if sender.dm_chat == chat and not sender.blocked:
+            return
+        identity = self.identity(sender.platform_id)
         if identity is not None and (identity.dm_chat != chat or identity.blocked_at is not None):
             identity.dm_chat, identity.blocked_at = chat, None
             self.session.add(identity)
@@ -541,6 +642,10 @@ class Records:
             )
         ).all()
         return set(rows)
+
+    def roles(self, consultation_id: int, person_id: int) -> tuple[Member, ...]:
+        memberships = self.memberships(consultation_id, person_id)
+        return tuple(Member(m.role, m.group_id) for m in memberships)
 
     def memberships(self, consultation_id: int, person_id: int) -> Sequence[Membership]:
         return self.session.remembered(
@@ -759,7 +864,8 @@ class Records:
             "target_id": new.target_id,
             "language": new.language,
         }
-        return int(self.session.write(INSERT_SUBMISSION, row).scalar_one())
+        [(submission_id,)] = self.session.write(INSERT_SUBMISSION, row)
+        return int(submission_id)
 
     def submission(self, submission_id: int) -> Submission | None:
         return self.session.get(Submission, submission_id)

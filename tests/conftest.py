@@ -13,6 +13,7 @@ import secrets
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
+from typing import cast
 
 import pytest
 from clocks import Clock
@@ -88,15 +89,17 @@ def sqlite_store(tmp_path: Path, sqlite_template: Path) -> Iterator[Store]:
     engine.dispose()
 
 
+@pytest.fixture
+def postgres_store(postgres_engine: Engine) -> Store:
+    """A store on the session's PostgreSQL database, emptied first."""
+    _empty(postgres_engine)
+    return Store(postgres_engine)
+
+
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
+def store(request: pytest.FixtureRequest) -> Store:
     """The same tests on both supported stores."""
-    if request.param == "sqlite":
-        yield request.getfixturevalue("sqlite_store")
-    else:
-        engine = request.getfixturevalue("postgres_engine")
-        _empty(engine)
-        yield Store(engine)
+    return cast(Store, request.getfixturevalue(f"{request.param}_store"))
 
 
 @pytest.fixture

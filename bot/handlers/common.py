@@ -34,7 +34,7 @@ def paragraphs(records: Records, version_id: int) -> list[Paragraph]:
 def paragraphs_for(turn: Turn, version_id: int) -> list[Paragraph]:
     """The version's paragraphs as this person reads them: in their language where the
     facilitator loaded one (`translate`), else the original text."""
-    return paragraphs_in(turn.records, version_id, i18n.supported(turn.person.language))
+    return paragraphs_in(turn.records, version_id, i18n.supported(turn.language))
 
 
 def paragraphs_in(records: Records, version_id: int, language: str) -> list[Paragraph]:
@@ -86,10 +86,10 @@ def open_round(turn: Turn, consultation: Consultation) -> Round:
 
 
 def stakeholder_group(turn: Turn, consultation: Consultation) -> int:
-    group = turn.group(consultation)
-    if group is None or group.id is None:
+    group_id = turn.group_id(consultation)
+    if group_id is None:
         raise Refusal("not_allowed")
-    return group.id
+    return group_id
 
 
 def record_input(
@@ -127,7 +127,7 @@ def record_input(
             text=cleaned,
             source=turn.event.source,
             created_at=turn.now,
-            language=i18n.supported(turn.person.language),
+            language=i18n.supported(turn.language),
         )
     )
 
@@ -222,7 +222,7 @@ def summary_for(
     return build_summary(
         turn.records,
         turn.catalog,
-        turn.person.language,
+        turn.language,
         consultation,
         round_,
         embed=embed,

@@ -20,20 +20,18 @@ from bot.handlers.common import cid
 from bot.handlers.facilitation import received_draft
 from bot.turn import Refusal, Turn
 from consultations.errors import ConsultationError
-from storage.records import Records
-from storage.tables import Person
 
 AWAIT_TRANSLATION = "await_translation"
 PREVIEW_CHARS = 80
 
 
-def follow_platform(records: Records, person: Person, reported: str | None) -> None:
+def follow_platform(turn: Turn, reported: str | None) -> None:
     """Take the language the platform reports for this person, unless they chose one."""
     code = i18n.base(reported)
-    if code is None or person.language_chosen or person.language == code:
+    if code is None or turn.sender.language_chosen or turn.language == code:
         return
-    person.language = code
-    records.save(person)
+    turn.person.language = code
+    turn.records.save(turn.person)
 
 
 def available() -> str:
@@ -43,7 +41,7 @@ def available() -> str:
 
 def _name(turn: Turn, code: str) -> str:
     """The language `code` as this person calls it: 'French', 'français', 'francés'."""
-    return i18n.language_name(code, i18n.supported(turn.person.language))
+    return i18n.language_name(code, i18n.supported(turn.language))
 
 
 def _known(turn: Turn, text: str) -> str:
@@ -57,7 +55,7 @@ def _known(turn: Turn, text: str) -> str:
 def language(turn: Turn, code: str | None) -> None:
     """Show the language the bot writes in, or choose another; the choice is remembered."""
     if code is None:
-        current = i18n.supported(turn.person.language)
+        current = i18n.supported(turn.language)
         turn.say(
             "language.current",
             name=_name(turn, current),

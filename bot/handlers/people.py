@@ -122,7 +122,7 @@ def list_consultations(turn: Turn) -> None:
         mine = turn.records.consultations()
     if not mine:
         raise Refusal("consultations.none")
-    current = turn.person.current_consultation_id
+    current = turn.consultation_id
     lines = [turn.t("consultations.header")]
     for consultation in mine:
         marker = "→" if consultation.id == current else " "
@@ -167,9 +167,7 @@ def forget(turn: Turn, confirm: str | None) -> None:
         for c in turn.records.consultations_of(turn.person_id)
     )
     deleted = turn.records.erase_person(turn.person, delete_submissions=delete)
-    turn.records.audit(
-        None, turn.person.pseudonym, "person.erased", {"deleted_submissions": deleted}
-    )
+    turn.records.audit(None, turn.pseudonym, "person.erased", {"deleted_submissions": deleted})
     turn.menu_changed = True
     turn.say("forget.done", deleted=deleted)
 
@@ -263,7 +261,7 @@ def link(turn: Turn, code: str | None) -> None:
     turn.records.delete_value(f"link:{hash_code(code)}")
     turn.records.move_identity(turn.event.sender, owner)
     turn.records.erase_person(turn.person, delete_submissions=True)
-    turn.person = turn.records.person(owner)
-    turn.records.audit(None, turn.person.pseudonym, "person.linked", {})
+    turn.become(turn.records.person(owner))
+    turn.records.audit(None, turn.pseudonym, "person.linked", {})
     turn.menu_changed = True
     turn.say("link.done")

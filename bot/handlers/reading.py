@@ -121,7 +121,7 @@ def export(turn: Turn, format: str, version: int | None) -> None:
     from bot.record import build_record  # bot.record builds on the handlers' helpers
 
     record = build_record(
-        turn.records, turn.catalog, turn.person.language, consultation, turn.now, version
+        turn.records, turn.catalog, turn.language, consultation, turn.now, version
     )
     filename, media_type, content = exports.render(record, fmt, turn.t)
     turn.audit(consultation, "record.exported", format=fmt, version=version)

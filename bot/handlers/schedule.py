@@ -25,9 +25,9 @@ from consultations.schedule import zone as find_zone
 def round_schedule(turn: Turn, when: str) -> None:
     """Open and close the next round by itself: START END [ZONE] or START DURATION [ZONE]."""
     consultation = turn.require_consultation()
-    default_zone = turn.person.timezone or consultation.timezone
+    default_zone = turn.timezone or consultation.timezone
     window = parse_window(when, default_zone, turn.now)
-    if turn.person.timezone is None:  # the zone they name is the zone they think in
+    if turn.timezone is None:  # the zone they name is the zone they think in
         turn.person.timezone = window.zone
         turn.records.save(turn.person)
     round_ = next_round(turn, consultation)
@@ -59,11 +59,11 @@ def round_schedule(turn: Turn, when: str) -> None:
 def timezone(turn: Turn, zone: str | None) -> None:
     """Show or set the person's time zone (an IANA name such as Europe/Zurich)."""
     if zone is None:
-        turn.say("timezone.current", zone=turn.person.timezone or "UTC")
+        turn.say("timezone.current", zone=turn.timezone or "UTC")
         return
     turn.person.timezone = str(find_zone(zone).key)
     turn.records.save(turn.person)
-    turn.say("timezone.set", zone=turn.person.timezone)
+    turn.say("timezone.set", zone=turn.timezone)
 
 
 # ---- what the scheduler runs ------------------------------------------------------------

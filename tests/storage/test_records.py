@@ -4,15 +4,25 @@ from __future__ import annotations
 
 import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from sqlalchemy import text
+from sqlalchemy.exc import DBAPIError
 from sqlmodel import select
 
 from consultations.model import Kind, Role
 from storage.engine import current_revision, head_revision, upgrade
-from storage.records import GENESIS_HASH, Duplicate, NewSubmission, Records, Store, audit_hash
+from storage.records import (
+    GENESIS_HASH,
+    Duplicate,
+    Member,
+    NewSubmission,
+    Records,
+    Store,
+    audit_hash,
+)
 from storage.tables import (
     AmendmentDecision,
     AuditEvent,
@@ -207,6 +217,42 @@ def test_a_batch_reads_its_senders_ahead_and_each_event_claims_once(store: Store
         assert records.session.exec(select(ProcessedEvent.source)).all() == ["telegram:update:1"]
 
 
+def test_a_sender_read_ahead_follows_what_the_transaction_changes_later(store: Store) -> None:
+    """A batch reads each sender once, yet the next event sees what an earlier one changed
+    about them: their language, their roles."""
+    world = _world(store)
+    ana = _stakeholder(store, "telegram:100", name="Ana")
+    with store.transaction() as records:
+        group = records.groups(world.consultation_id)[0]
+        records.add_member(world.consultation_id, ana, Role.STAKEHOLDER, group.id)
+        person = records.person(ana)
+        person.current_consultation_id = world.consultation_id
+        records.save(person)
+    with store.transaction() as batch:
+        batch.read_ahead(["telegram:100", "telegram:404"])
+        assert batch.sender("telegram:404") is None
+        sender = batch.sender("telegram:100")
+        assert sender is not None
+        assert (sender.person_id, sender.language, sender.consultation_id) == (
+            ana,
+            "en",
+            world.consultation_id,
+        )
+        assert sender.members == (Member("stakeholder", group.id),)
+        assert not sender.blocked and not sender.language_chosen
+
+        first = batch.sibling()
+        first.person(ana).language = "fr"  # not flushed: the next event flushes it
+        second = batch.sibling()
+        changed = second.sender("telegram:100")
+        assert changed is not None and changed.language == "fr"
+        second.add_member(world.consultation_id, ana, Role.FACILITATOR)
+        third = batch.sibling()
+        again = third.sender("telegram:100")
+        assert again is not None
+        assert {m.role for m in again.members} == {"stakeholder", "facilitator"}
+
+
 def test_two_workers_claiming_the_same_event_at_once_exactly_one_wins(store: Store) -> None:
     barrier = threading.Barrier(2, timeout=10)
     outcomes: list[str] = []
@@ -296,6 +342,56 @@ def test_the_same_submission_source_is_stored_once(store: Store, clock) -> None:
         assert [(s.id, s.text, s.source) for s in stored] == [
             (first, "Too broad.", "telegram:100:55")
         ]
+
+
+def test_an_insert_refused_by_a_constraint_is_a_duplicate_and_keeps_the_first(
+    store: Store, clock
+) -> None:
+    """The insert runs on the driver's cursor: a conflict there still rolls the unit of
+    work back as a duplicate, and the row stored first stays as it was."""
+    world = _world(store)
+    ana = _stakeholder(store, "telegram:100")
+    first = _submission(
+        world, ana, Kind.COMMENT, text="First.", source="telegram:100:55", at=clock()
+    )
+    with store.transaction() as records:
+        kept = records.add_submission(first)
+    with pytest.raises(Duplicate), store.transaction() as records:
+        records.claim_event("telegram:100:55")  # claimed here, so not looked up first
+        records.set_value("k", "v")
+        records.add_submission(replace(first, text="Second."))
+    with store.transaction() as records:
+        stored = records.submissions([world.round_id], live_only=False)
+        assert [(s.id, s.text) for s in stored] == [(kept, "First.")]
+        assert records.get_value("k") is None
+
+
+@pytest.mark.postgres
+def test_a_connection_lost_mid_transaction_is_replaced_for_the_next_one(
+    postgres_store: Store, clock
+) -> None:
+    """The server drops the connection (a restart, a failover) just before an insert: that
+    unit of work fails as a database error, nothing of it is kept, and the next one runs
+    on a new connection."""
+    store = postgres_store
+    world = _world(store)
+    ana = _stakeholder(store, "telegram:100")
+    with pytest.raises(DBAPIError), store.transaction() as records:
+        records.claim_event("telegram:update:9")
+        pid = records.session.execute(text("SELECT pg_backend_pid()")).scalar_one()
+        with store.engine.connect() as other:
+            other.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
+        records.add_submission(
+            _submission(world, ana, Kind.COMMENT, text="Lost.", source="telegram:100:9", at=clock())
+        )
+    with store.transaction() as records:
+        records.claim_event("telegram:update:9")  # never stored: it can be handled now
+        records.add_submission(
+            _submission(world, ana, Kind.COMMENT, text="Kept.", source="telegram:100:9", at=clock())
+        )
+    with store.transaction() as records:
+        stored = records.submissions([world.round_id], live_only=False)
+        assert [s.text for s in stored] == ["Kept."]
 
 
 def test_a_new_stance_supersedes_the_earlier_one_while_comments_accumulate(

@@ -1,0 +1,74 @@
+"""Writes run on the database driver's own cursor, for the statements every event makes.
+
+SQLAlchemy's execution around a statement (its context, result and events) costs several
+times what the statement itself costs on SQLite, and every inbound event ends in a claim
+and usually an insert. Those few statements are compiled here once per dialect and set of
+columns, with the same type conversions SQLAlchemy would apply, and run on the cursor of
+the transaction's own connection. Driver errors are raised as SQLAlchemy's exceptions (an
+`IntegrityError` stays one), so a lost connection fails its unit of work like any other
+statement would, and the pool replaces it. Engine logging (`echo`) does not show these
+statements.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any
+
+from sqlalchemy.engine import Connection, Dialect
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.sql import ClauseElement
+from sqlalchemy.sql.compiler import SQLCompiler
+
+Row = tuple[Any, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class DriverStatement:
+    """A statement compiled for one dialect: its SQL, parameter order and conversions."""
+
+    sql: str
+    order: tuple[str, ...] | None  # parameter names in order; None for named parameters
+    convert: tuple[tuple[str, Callable[[Any], Any]], ...]  # per parameter, where needed
+
+    def parameters(self, values: Mapping[str, Any]) -> Sequence[Any] | dict[str, Any]:
+        converted = dict(values)
+        for name, process in self.convert:
+            if name in converted:
+                converted[name] = process(converted[name])
+        if self.order is None:
+            return converted
+        return tuple(converted[name] for name in self.order)
+
+    def run(self, connection: Connection, values: Mapping[str, Any]) -> list[Row]:
+        """Execute in `connection`'s transaction; the rows it returns."""
+        dialect = connection.dialect
+        parameters = self.parameters(values)
+        cursor = connection.connection.cursor()
+        try:
+            cursor.execute(self.sql, parameters)
+            return [tuple(row) for row in cursor.fetchall()] if cursor.description else []
+        except dialect.loaded_dbapi.Error as exc:
+            raise DBAPIError.instance(
+                self.sql, parameters, exc, dialect.loaded_dbapi.Error, dialect=dialect
+            ) from exc
+        finally:
+            cursor.close()
+
+
+@lru_cache(maxsize=256)  # a few statements per engine
+def compiled(
+    statement: ClauseElement, dialect: Dialect, columns: tuple[str, ...] = ()
+) -> DriverStatement:
+    """`statement` for `dialect`; for an insert, `columns` are the ones it sets."""
+    compiled = statement.compile(dialect=dialect, column_keys=list(columns) or None)
+    assert isinstance(compiled, SQLCompiler)
+    convert = []
+    for name, bind in compiled.binds.items():
+        process = bind.type.dialect_impl(dialect).bind_processor(dialect)
+        if process is not None:
+            convert.append((name, process))
+    order = tuple(compiled.positiontup or ()) if compiled.positional else None
+    return DriverStatement(compiled.string, order, tuple(convert))
