@@ -18,7 +18,7 @@ from bot.events import Adapter
 from bot.handlers.common import SummaryOptions
 from bot.scheduler import RoundScheduler
 from bot.settings import Settings
-from storage.engine import is_up_to_date, make_engine, upgrade
+from storage.engine import Checkpoints, is_up_to_date, make_engine, upgrade
 from storage.records import Store
 
 log = logging.getLogger(__name__)
@@ -84,6 +84,8 @@ async def serve(dispatcher: Dispatcher) -> None:
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
     scheduler = RoundScheduler(dispatcher)
+    checkpoints = Checkpoints(dispatcher.store.engine)
+    checkpoints.start()
     await dispatcher.start()
     await scheduler.start()
     log.info("consultbot running with %s", ", ".join(dispatcher.adapters) or "no adapter")
@@ -92,3 +94,4 @@ async def serve(dispatcher: Dispatcher) -> None:
     finally:
         await scheduler.stop()
         await dispatcher.stop()
+        checkpoints.stop()

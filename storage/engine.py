@@ -4,7 +4,9 @@ SQLite is the embedded default: WAL so readers never wait for the writer, foreig
 on, `synchronous=NORMAL` (a crashed or killed process loses no committed transaction;
 only a power cut may lose the last ones), and every transaction starts with
 `BEGIN IMMEDIATE` so two writers queue on the busy timeout instead of failing halfway.
-PostgreSQL is the shared store for several workers.
+While the bot serves, a thread of its own folds SQLite's log into the database
+(`Checkpoints`), so no reply waits for that. PostgreSQL is the shared store for several
+workers.
 
 Alembic is loaded only when the schema has to change: a start on an up-to-date database
 reads the `alembic_version` row and compares it with `HEAD_REVISION` (a test keeps that
@@ -14,6 +16,8 @@ and Mako.
 
 from __future__ import annotations
 
+import logging
+import threading
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -23,6 +27,8 @@ from sqlmodel import create_engine
 
 if TYPE_CHECKING:
     from alembic.config import Config
+
+log = logging.getLogger(__name__)
 
 MIGRATIONS = Path(__file__).with_name("migrations")
 # The newest migration's revision; a new migration changes it (tests/storage checks).
@@ -59,6 +65,63 @@ def _tune_sqlite(engine: Engine) -> None:
     @event.listens_for(engine, "begin")
     def _on_begin(connection: Connection) -> None:
         connection.connection.dbapi_connection.execute("BEGIN IMMEDIATE")  # type: ignore[union-attr]
+
+
+class Checkpoints:
+    """SQLite's write-ahead log folded into the database by a thread of its own.
+
+    Left to SQLite, the commit that takes the log past 1,000 pages copies it into the
+    database and syncs both to disk, and the person whose message that was waits several
+    times as long for their answer (one reply in a hundred or so). While the bot serves,
+    its connections leave that to this thread instead: every `interval` seconds it folds
+    what the log holds (`PRAGMA wal_checkpoint(PASSIVE)`, which neither waits for nor holds
+    up the writer or readers). The last connection to close folds the rest, as always. On
+    PostgreSQL, or SQLite in memory, there is nothing to do.
+    """
+
+    def __init__(self, engine: Engine, interval: float = 2.0) -> None:
+        database = engine.url.database or ""
+        self.engine = engine
+        self.interval = interval
+        self.needed = engine.dialect.name == "sqlite" and database not in ("", ":memory:")
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def start(self) -> None:
+        if not self.needed or self._thread is not None:
+            return
+        event.listen(self.engine, "connect", _no_automatic_checkpoints)
+        self.engine.dispose()  # connections opened before now would still fold on commit
+        self._thread = threading.Thread(target=self._run, name="sqlite-checkpoints", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        if self._thread is None:
+            return
+        self._stop.set()
+        self._thread.join()
+        self._thread = None
+        self.fold()
+
+    def fold(self) -> int:
+        """Fold the log into the database now; how many pages it held."""
+        connection = self.engine.raw_connection()
+        try:
+            _busy, pages, _folded = connection.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
+            return int(pages)
+        finally:
+            connection.close()
+
+    def _run(self) -> None:
+        while not self._stop.wait(self.interval):
+            try:
+                self.fold()
+            except Exception:  # a busy or failing disk: the next round, or the close, folds it
+                log.warning("checkpoint failed", exc_info=True)
+
+
+def _no_automatic_checkpoints(dbapi_connection: Any, _record: Any) -> None:
+    dbapi_connection.execute("PRAGMA wal_autocheckpoint=0")
 
 
 def alembic_config(connection: Connection | None = None) -> Config:
