@@ -1,13 +1,13 @@
-"""Writes run on the database driver's own cursor, for the statements every event makes.
+"""Statements run on the database driver's own cursor: the few that every event makes.
 
 SQLAlchemy's execution around a statement (its context, result and events) costs several
-times what the statement itself costs on SQLite, and every inbound event ends in a claim
-and usually an insert. Those few statements are compiled here once per dialect and set of
-columns, with the same type conversions SQLAlchemy would apply, and run on the cursor of
-the transaction's own connection. Driver errors are raised as SQLAlchemy's exceptions (an
-`IntegrityError` stays one), so a lost connection fails its unit of work like any other
-statement would, and the pool replaces it. Engine logging (`echo`) does not show these
-statements.
+times what the statement itself costs on SQLite, and every inbound event makes a claim,
+reads who sent it and usually inserts. Those statements are compiled here once per
+dialect and set of columns, with the bind conversions SQLAlchemy would apply, and run on
+the cursor of the transaction's own connection; rows come back as the driver gives them.
+Driver errors are raised as SQLAlchemy's exceptions (a unique violation is still an
+`IntegrityError`), so they fail their unit of work as any other statement's would. Engine
+logging (`echo`) does not show these statements.
 """
 
 from __future__ import annotations
