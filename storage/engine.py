@@ -103,12 +103,11 @@ class Checkpoints:
         self._thread = None
         self.fold()
 
-    def fold(self) -> int:
-        """Fold the log into the database now; how many pages it held."""
+    def fold(self) -> None:
+        """Fold the log into the database now."""
         connection = self.engine.raw_connection()
         try:
-            _busy, pages, _folded = connection.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
-            return int(pages)
+            connection.execute("PRAGMA wal_checkpoint(PASSIVE)")
         finally:
             connection.close()
 

@@ -102,8 +102,7 @@ def senders_statement(count: int) -> Select[*tuple[Any, ...]]:
     )
 
 
-# A consultation with its latest round (one at a time: usually there is one, and a
-# list of one would be expanded into the statement each time).
+# A consultation with its latest round.
 LaterRound = aliased(Round)
 WITH_LATEST_ROUND = (
     sqlalchemy.select(Consultation, Round)
@@ -140,12 +139,6 @@ def claim_statement(count: int) -> TextClause:
 
 
 INSERT_SUBMISSION = sqlalchemy_insert(SUBMISSIONS).returning(SUBMISSIONS.c.id)
-LATEST_ROUND = (
-    select(Round)
-    .where(Round.consultation_id == bindparam("consultation_id"))
-    .order_by(col(Round.number).desc())
-    .limit(1)
-)
 
 
 class Duplicate(Exception):
@@ -390,13 +383,9 @@ class Records:
                 dm_chat=dm_chat,
                 blocked=bool(blocked),
             )
-        latest = self.session.memo.get("round", {})
-        consultations = {s.consultation_id for s in senders.values()} - {None, *latest}
-        for consultation_id in consultations:
-            found = self.session.execute(WITH_LATEST_ROUND, {"consultation_id": consultation_id})
-            for consultation, round_ in found:
-                self.session.memo.setdefault("consultation", {})[consultation_id] = consultation
-                self.session.memo.setdefault("round", {})[consultation_id] = round_
+        for consultation_id in {s.consultation_id for s in senders.values()} - {None}:
+            assert consultation_id is not None
+            self.latest_round(consultation_id)  # the consultation comes with it
 
     def sender(self, platform_id: str) -> Sender | None:
         """The account and its person (read ahead, or read now); None for a stranger."""
@@ -783,13 +772,17 @@ class Records:
         return round_
 
     def latest_round(self, consultation_id: int) -> Round | None:
-        return self.session.remembered(
-            "round",
-            consultation_id,
-            lambda: self.session.exec(
-                LATEST_ROUND, params={"consultation_id": consultation_id}
-            ).first(),
-        )
+        """The consultation's newest round, read with the consultation; both are
+        remembered for the rest of the transaction."""
+
+        def load() -> Round | None:
+            found = self.session.execute(WITH_LATEST_ROUND, {"consultation_id": consultation_id})
+            for consultation, round_ in found:
+                self.session.memo.setdefault("consultation", {})[consultation_id] = consultation
+                return cast(Round | None, round_)
+            return None
+
+        return self.session.remembered("round", consultation_id, load)
 
     def rounds(self, consultation_id: int) -> Sequence[Round]:
         return self.session.exec(
