@@ -118,12 +118,18 @@ class Turn:
             raise Refusal("no_consultation")
         return consultation
 
+    def require_consultation_id(self) -> int:
+        """The current consultation's id, without reading the consultation."""
+        if self.consultation_id is None:
+            raise Refusal("no_consultation")
+        return self.consultation_id
+
     def roles(self, consultation: Consultation | None = None) -> set[Role]:
         """The person's roles in `consultation` (the current one by default), read once a turn."""
-        consultation = consultation or self.consultation()
-        if consultation is None or consultation.id is None:
+        consultation_id = self.consultation_id if consultation is None else consultation.id
+        if consultation_id is None:
             return set()
-        roles = {Role(m.role) for m in self._memberships(consultation.id)}
+        roles = {Role(m.role) for m in self._memberships(consultation_id)}
         return roles | ({Role.FACILITATOR} if self.admin else set())
 
     def _memberships(self, consultation_id: int) -> Sequence[Member]:
@@ -137,10 +143,9 @@ class Turn:
                 self._membership_cache[key] = self.records.roles(consultation_id, self.person_id)
         return self._membership_cache[key]
 
-    def group_id(self, consultation: Consultation) -> int | None:
-        """The stakeholder group the person speaks for in `consultation`, if any."""
-        assert consultation.id is not None
-        for member in self._memberships(consultation.id):
+    def group_id(self, consultation_id: int) -> int | None:
+        """The stakeholder group the person speaks for in a consultation, if any."""
+        for member in self._memberships(consultation_id):
             if member.role == Role.STAKEHOLDER and member.group_id is not None:
                 return member.group_id
         return None

@@ -3,8 +3,9 @@
 SQLAlchemy's execution around a statement (its context, result and events) costs several
 times what the statement itself costs on SQLite, and every inbound event makes a claim,
 reads who sent it and usually inserts. Those statements are compiled here once per
-dialect and set of columns, with the bind conversions SQLAlchemy would apply, and run on
-the cursor of the transaction's own connection; rows come back as the driver gives them.
+dialect and set of columns, with the conversions SQLAlchemy would apply to parameters and
+to a select's columns (SQLite's dates and booleans), and run on the cursor of the
+transaction's own connection.
 Driver errors are raised as SQLAlchemy's exceptions (a unique violation is still an
 `IntegrityError`), so they fail their unit of work as any other statement's would. Engine
 logging (`echo`) does not show these statements.
@@ -19,7 +20,7 @@ from typing import Any
 
 from sqlalchemy.engine import Connection, Dialect
 from sqlalchemy.exc import DBAPIError
-from sqlalchemy.sql import ClauseElement
+from sqlalchemy.sql import ClauseElement, Select
 from sqlalchemy.sql.compiler import SQLCompiler
 
 Row = tuple[Any, ...]
@@ -32,6 +33,7 @@ class DriverStatement:
     sql: str
     order: tuple[str, ...] | None  # parameter names in order; None for named parameters
     convert: tuple[tuple[str, Callable[[Any], Any]], ...]  # per parameter, where needed
+    results: tuple[Callable[[Any], Any] | None, ...] | None  # per column; None: none needed
 
     def parameters(self, values: Mapping[str, Any]) -> Sequence[Any] | dict[str, Any]:
         converted = dict(values)
@@ -49,13 +51,22 @@ class DriverStatement:
         cursor = connection.connection.cursor()
         try:
             cursor.execute(self.sql, parameters)
-            return [tuple(row) for row in cursor.fetchall()] if cursor.description else []
+            rows = cursor.fetchall() if cursor.description else []
         except dialect.loaded_dbapi.Error as exc:
             raise DBAPIError.instance(
                 self.sql, parameters, exc, dialect.loaded_dbapi.Error, dialect=dialect
             ) from exc
         finally:
             cursor.close()
+        if self.results is None:
+            return [tuple(row) for row in rows]
+        processors = self.results
+        return [
+            tuple(
+                value if p is None else p(value) for p, value in zip(processors, row, strict=True)
+            )
+            for row in rows
+        ]
 
 
 @lru_cache(maxsize=256)  # a few statements per engine
@@ -71,4 +82,11 @@ def compiled(
         if process is not None:
             convert.append((name, process))
     order = tuple(compiled.positiontup or ()) if compiled.positional else None
-    return DriverStatement(compiled.string, order, tuple(convert))
+    results = None
+    if isinstance(statement, Select):
+        processors = tuple(
+            column.type.dialect_impl(dialect).result_processor(dialect, None)
+            for column in statement.selected_columns
+        )
+        results = processors if any(processors) else None
+    return DriverStatement(compiled.string, order, tuple(convert), results)

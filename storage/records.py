@@ -118,6 +118,25 @@ WITH_LATEST_ROUND = (
     )
     .where(col(Consultation.id) == bindparam("consultation_id"))
 )
+ROUNDS: Table = Round.__table__  # type: ignore[attr-defined]
+ROUND_FACTS = sqlalchemy.select(
+    ROUNDS.c.id,
+    ROUNDS.c.consultation_id,
+    ROUNDS.c.version_id,
+    ROUNDS.c.number,
+    ROUNDS.c.state,
+    ROUNDS.c.closes_at,
+)
+LATER_ROUNDS = ROUNDS.alias("later")
+# A consultation's latest round, and a round by id, as `RoundFacts`.
+LATEST_ROUND_FACTS = ROUND_FACTS.where(
+    ROUNDS.c.consultation_id == bindparam("consultation_id"),
+    ROUNDS.c.number
+    == sqlalchemy.select(func.max(LATER_ROUNDS.c.number))
+    .where(LATER_ROUNDS.c.consultation_id == bindparam("consultation_id"))
+    .scalar_subquery(),
+)
+ROUND_FACTS_BY_ID = ROUND_FACTS.where(ROUNDS.c.id == bindparam("round_id"))
 SENDERS = "sender"  # what `UnitOfWork.memo` keeps senders under
 SENDER_TABLES = frozenset({"identity", "person", "membership"})  # a write to any drops them
 SUBMISSIONS: Table = Submission.__table__  # type: ignore[attr-defined]
@@ -192,6 +211,19 @@ class Sender:
     members: tuple[Member, ...]  # their roles there
     dm_chat: str | None
     blocked: bool
+
+
+@dataclass(frozen=True, slots=True)
+class RoundFacts:
+    """A round as read, for taking input in it: whether it is open, which draft version it
+    shows. Changing the round goes through its `Round` row (`Records.latest_round`)."""
+
+    id: int
+    consultation_id: int
+    version_id: int
+    number: int
+    state: str
+    closes_at: datetime | None
 
 
 class UnitOfWork(Session):
@@ -353,8 +385,8 @@ class Records:
 
     def read_ahead(self, platform_ids: Iterable[str]) -> None:
         """Who these accounts are, for the events from them that this transaction is about
-        to handle: each one's `Sender`, in one statement, then the consultations they are
-        in with their latest rounds, in one more (each later lookup is then free)."""
+        to handle: each one's `Sender`, in one statement, then the latest round of each
+        consultation they are in, as `RoundFacts` (each later lookup is then free)."""
         wanted = sorted({p for p in platform_ids if p not in self.session.memo.get(SENDERS, {})})
         if not wanted:
             return
@@ -385,7 +417,7 @@ class Records:
             )
         for consultation_id in {s.consultation_id for s in senders.values()} - {None}:
             assert consultation_id is not None
-            self.latest_round(consultation_id)  # the consultation comes with it
+            self.round_facts(consultation_id)
 
     def sender(self, platform_id: str) -> Sender | None:
         """The account and its person (read ahead, or read now); None for a stranger."""
@@ -580,6 +612,10 @@ class Records:
         return consultation
 
     def consultation(self, consultation_id: int) -> Consultation | None:
+        """The consultation; read with its latest round, which most turns that want one
+        want too."""
+        if consultation_id not in self.session.memo.get("consultation", {}):
+            self.latest_round(consultation_id)
         return self.session.row(Consultation, consultation_id)
 
     def consultations(self) -> Sequence[Consultation]:
@@ -783,6 +819,23 @@ class Records:
             return None
 
         return self.session.remembered("round", consultation_id, load)
+
+    def round_facts(self, consultation_id: int) -> RoundFacts | None:
+        """The consultation's newest round as plain values (no row object to build, the
+        most common read of a turn); remembered until a round is written."""
+        self.session.flush()  # a round changed but not yet written: the flush forgets it
+        return self.session.remembered(
+            "round",
+            ("facts", consultation_id),
+            lambda: self._round_facts(LATEST_ROUND_FACTS, {"consultation_id": consultation_id}),
+        )
+
+    def round_facts_by_id(self, round_id: int) -> RoundFacts | None:
+        return self._round_facts(ROUND_FACTS_BY_ID, {"round_id": round_id})
+
+    def _round_facts(self, statement: ClauseElement, values: dict[str, Any]) -> RoundFacts | None:
+        rows = self.session.read(statement, values)
+        return RoundFacts(*rows[0]) if rows else None
 
     def rounds(self, consultation_id: int) -> Sequence[Round]:
         return self.session.exec(

@@ -18,7 +18,7 @@ from consultations.model import Attribution, Kind, Role, RoundState, Stakeholder
 from consultations.submissions import check_paragraph, check_text
 from consultations.summary import Input, Paragraph, Participation, Summary, summarise
 from consultations.themes import DEFAULT_THEMES, Embed
-from storage.records import NewSubmission, Records
+from storage.records import NewSubmission, Records, RoundFacts
 from storage.tables import Consultation, Round
 
 
@@ -73,9 +73,9 @@ def latest_paragraphs(turn: Turn, consultation: Consultation) -> list[Paragraph]
     return paragraphs(turn.records, version.id)
 
 
-def open_round(turn: Turn, consultation: Consultation) -> Round:
+def open_round(turn: Turn, consultation_id: int) -> RoundFacts:
     """The round taking input now, or a refusal that says what the person can do instead."""
-    round_ = turn.records.latest_round(cid(consultation))
+    round_ = turn.records.round_facts(consultation_id)
     if round_ is None:
         raise Refusal("round.none_yet")
     if not round_rules.accepts_input(RoundState(round_.state), round_.closes_at, turn.now):
@@ -85,8 +85,8 @@ def open_round(turn: Turn, consultation: Consultation) -> Round:
     return round_
 
 
-def stakeholder_group(turn: Turn, consultation: Consultation) -> int:
-    group_id = turn.group_id(consultation)
+def stakeholder_group(turn: Turn, consultation_id: int) -> int:
+    group_id = turn.group_id(consultation_id)
     if group_id is None:
         raise Refusal("not_allowed")
     return group_id
@@ -94,8 +94,7 @@ def stakeholder_group(turn: Turn, consultation: Consultation) -> int:
 
 def record_input(
     turn: Turn,
-    consultation: Consultation,
-    round_: Round,
+    round_: RoundFacts,
     number: int,
     kind: Kind,
     text: str | None = None,
@@ -116,12 +115,11 @@ def record_input(
     cleaned = None
     if kind in (Kind.COMMENT, Kind.AMENDMENT):
         cleaned = check_text(kind, text or "", paragraph.text)
-    assert round_.id is not None
     return turn.records.add_submission(
         NewSubmission(
             round_id=round_.id,
             person_id=turn.person_id,
-            group_id=stakeholder_group(turn, consultation),
+            group_id=stakeholder_group(turn, round_.consultation_id),
             paragraph_uid=paragraph.uid,
             kind=kind,
             text=cleaned,

@@ -25,8 +25,8 @@ from bot.handlers.common import (
 from bot.turn import Refusal, Turn
 from consultations.model import Kind, RoundState
 from consultations.rounds import accepts_input
-from storage.records import NewSubmission
-from storage.tables import AmendmentDecision, Round, Submission
+from storage.records import NewSubmission, RoundFacts
+from storage.tables import AmendmentDecision, Submission
 
 REVIEW = "review"
 AWAIT_TEXT = "await_text"
@@ -39,9 +39,8 @@ def _buttons(turn: Turn, round_id: int, index: int) -> tuple[tuple[Choice, ...],
     return ((b("support"), b("oppose")), (b("comment"), b("amend")), (b("skip"), b("back")))
 
 
-def show_paragraph(turn: Turn, round_: Round, index: int) -> None:
+def show_paragraph(turn: Turn, round_: RoundFacts, index: int) -> None:
     paras = paragraphs_for(turn, round_.version_id)  # in the person's language, if loaded
-    assert round_.id is not None
     if index >= len(paras):
         turn.records.clear_dialog(turn.person_id, turn.chat)
         turn.say("review.done", count=len(paras))
@@ -62,7 +61,7 @@ def show_paragraph(turn: Turn, round_: Round, index: int) -> None:
 def review(turn: Turn) -> None:
     """Walk the open round's paragraphs one by one."""
     consultation = turn.require_consultation()
-    round_ = open_round(turn, consultation)
+    round_ = open_round(turn, cid(consultation))
     turn.say(
         "review.intro",
         title=consultation.title,
@@ -79,9 +78,8 @@ def review_button(turn: Turn, data: str) -> None:
         round_id, index = int(round_text), int(index_text)
     except ValueError:
         raise Refusal("button.stale") from None
-    round_ = turn.records.round_by_id(round_id)
-    consultation = turn.require_consultation()
-    if round_ is None or round_.consultation_id != consultation.id:
+    round_ = turn.records.round_facts_by_id(round_id)
+    if round_ is None or round_.consultation_id != turn.require_consultation_id():
         raise Refusal("button.stale")
     if not accepts_input(RoundState(round_.state), round_.closes_at, turn.now):
         raise Refusal("round.closed_for_input", number=round_.number)
@@ -90,7 +88,7 @@ def review_button(turn: Turn, data: str) -> None:
         raise Refusal("button.stale")
     number = paras[index].number
     if action in ("support", "oppose"):
-        submission_id = record_input(turn, consultation, round_, number, Kind(action))
+        submission_id = record_input(turn, round_, number, Kind(action))
         _mark_choice(turn, number, paras[index].text, action, submission_id)
         show_paragraph(turn, round_, index + 1)
     elif action in ("comment", "amend"):
@@ -126,8 +124,7 @@ def _mark_choice(turn: Turn, number: int, text: str, action: str, submission_id:
 
 def take_text(turn: Turn, text: str, data: dict[str, int | str]) -> None:
     """The comment or amendment text the review asked for."""
-    round_ = turn.records.round_by_id(int(data["round"]))
-    consultation = turn.require_consultation()
+    round_ = turn.records.round_facts_by_id(int(data["round"]))
     # Answered, not refused: a refusal would also undo the end of the wait for text, and
     # everything they wrote next would be taken for this comment again.
     if round_ is None:
@@ -141,7 +138,7 @@ def take_text(turn: Turn, text: str, data: dict[str, int | str]) -> None:
     index = int(data["index"])
     paras = paragraphs(turn.records, round_.version_id)
     kind = Kind(str(data["kind"]))
-    submission_id = record_input(turn, consultation, round_, paras[index].number, kind, text)
+    submission_id = record_input(turn, round_, paras[index].number, kind, text)
     turn.say(
         "input.recorded",
         id=submission_id,
@@ -152,9 +149,8 @@ def take_text(turn: Turn, text: str, data: dict[str, int | str]) -> None:
 
 
 def _direct(turn: Turn, kind: Kind, n: int, text: str | None = None) -> None:
-    consultation = turn.require_consultation()
-    round_ = open_round(turn, consultation)
-    submission_id = record_input(turn, consultation, round_, n, kind, text)
+    round_ = open_round(turn, turn.require_consultation_id())
+    submission_id = record_input(turn, round_, n, kind, text)
     turn.say("input.recorded", id=submission_id, kind=turn.t(f"kind.{kind.value}"), number=n)
 
 
@@ -190,8 +186,7 @@ def amend(turn: Turn, n: int, text: str) -> None:
 @registry.command("endorse", Arg("id", positive_int), access=Access.STAKEHOLDER)
 def endorse(turn: Turn, id: int) -> None:
     """Back another stakeholder's amendment (or comment) in the open round; once per person."""
-    consultation = turn.require_consultation()
-    round_ = open_round(turn, consultation)
+    round_ = open_round(turn, turn.require_consultation_id())
     target = turn.records.submission(id)
     if (
         target is None
@@ -203,7 +198,6 @@ def endorse(turn: Turn, id: int) -> None:
         raise Refusal("endorse.unknown", id=id)
     if target.person_id == turn.person_id:
         raise Refusal("endorse.own", id=id)
-    assert round_.id is not None
     for mine_ in turn.records.submissions_of(turn.person_id, [round_.id]):
         if mine_.kind == Kind.ENDORSEMENT and mine_.target_id == id and mine_.withdrawn_at is None:
             raise Refusal("endorse.already", id=id, endorsement=mine_.id)
@@ -211,7 +205,7 @@ def endorse(turn: Turn, id: int) -> None:
         NewSubmission(
             round_id=round_.id,
             person_id=turn.person_id,
-            group_id=stakeholder_group(turn, consultation),
+            group_id=stakeholder_group(turn, round_.consultation_id),
             paragraph_uid=target.paragraph_uid,
             kind=Kind.ENDORSEMENT,
             source=turn.event.source,

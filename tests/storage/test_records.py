@@ -20,6 +20,7 @@ from storage.records import (
     Member,
     NewSubmission,
     Records,
+    RoundFacts,
     Store,
     audit_hash,
 )
@@ -251,6 +252,37 @@ def test_a_sender_read_ahead_follows_what_the_transaction_changes_later(store: S
         again = third.sender("telegram:100")
         assert again is not None
         assert {m.role for m in again.members} == {"stakeholder", "facilitator"}
+
+
+def test_a_rounds_facts_read_like_its_row_and_follow_what_the_transaction_changes(
+    store: Store,
+) -> None:
+    """What every piece of input reads about its round, as plain values: the closing time a
+    date in UTC on either store, and never older than the round written in the same
+    transaction."""
+    world = _world(store)
+    closes = datetime(2026, 12, 1, 17, 30, tzinfo=UTC)
+    with store.transaction() as records:
+        row = records.latest_round(world.consultation_id)
+        assert row is not None
+        row.state, row.closes_at = "open", closes
+        records.save(row)
+    with store.transaction() as records:
+        facts = records.round_facts(world.consultation_id)
+        assert facts == RoundFacts(
+            world.round_id, world.consultation_id, world.version_id, 1, "open", closes
+        )
+        assert facts.closes_at is not None and facts.closes_at.utcoffset() == timedelta(0)
+        assert records.round_facts_by_id(world.round_id) == facts
+        assert records.round_facts_by_id(world.round_id + 1000) is None
+        row = records.latest_round(world.consultation_id)
+        assert row is not None
+        row.state = "closed"  # not flushed yet: the next read flushes it
+        assert records.round_facts(world.consultation_id) == replace(facts, state="closed")
+        assert records.round_facts_by_id(world.round_id) == replace(facts, state="closed")
+        newer = records.add_round(world.consultation_id, world.version_id)
+        latest = records.round_facts(world.consultation_id)
+        assert latest is not None and (latest.id, latest.number) == (newer.id, 2)
 
 
 def test_two_workers_claiming_the_same_event_at_once_exactly_one_wins(store: Store) -> None:
