@@ -23,9 +23,10 @@ from sqlalchemy import event as sqlalchemy_event
 from sqlalchemy import insert as sqlalchemy_insert
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import ORMExecuteState, UOWTransaction, aliased
+from sqlalchemy.orm import ORMExecuteState, UOWTransaction
 from sqlalchemy.sql import ClauseElement, Executable, Insert, Select
-from sqlalchemy.sql.elements import TextClause
+from sqlalchemy.sql.elements import ColumnElement, TextClause
+from sqlalchemy.sql.selectable import ScalarSelect
 from sqlmodel import Session, col, select
 
 from consultations.model import DEFAULT_GROUPS, Kind, Role, StakeholderGroup
@@ -65,7 +66,7 @@ MEMBERSHIPS_OF = select(Membership).where(
 # Inbound events' senders: their accounts, people and roles in their current
 # consultations, as plain values (`Sender`), in one statement per batch size run on the
 # driver (see `storage.driver`). Building row objects for them cost four times the
-# statement; only a consultation and its latest round, shared by everyone in it, are rows.
+# statement; their rounds follow as plain values too (`RoundFacts`).
 SENDER_COLUMNS = (
     col(Identity.platform_id),
     col(Identity.person_id),
@@ -102,23 +103,33 @@ def senders_statement(count: int) -> Select[*tuple[Any, ...]]:
     )
 
 
+ROUNDS: Table = Round.__table__  # type: ignore[attr-defined]
+CONSULTATIONS: Table = Consultation.__table__  # type: ignore[attr-defined]
+LATER_ROUNDS = ROUNDS.alias("later")
+
+
+def latest_number(consultation_id: ColumnElement[Any]) -> ScalarSelect[Any]:
+    """The number of a consultation's newest round, as a subquery."""
+    return (
+        sqlalchemy.select(func.max(LATER_ROUNDS.c.number))
+        .where(LATER_ROUNDS.c.consultation_id == consultation_id)
+        .scalar_subquery()
+    )
+
+
 # A consultation with its latest round.
-LaterRound = aliased(Round)
 WITH_LATEST_ROUND = (
     sqlalchemy.select(Consultation, Round)
     .outerjoin(
         Round,
         and_(
             col(Round.consultation_id) == col(Consultation.id),
-            col(Round.number)
-            == sqlalchemy.select(func.max(LaterRound.number))
-            .where(col(LaterRound.consultation_id) == col(Consultation.id))
-            .scalar_subquery(),
+            col(Round.number) == latest_number(CONSULTATIONS.c.id),
         ),
     )
     .where(col(Consultation.id) == bindparam("consultation_id"))
 )
-ROUNDS: Table = Round.__table__  # type: ignore[attr-defined]
+# A consultation's latest round, and a round by id, as `RoundFacts`.
 ROUND_FACTS = sqlalchemy.select(
     ROUNDS.c.id,
     ROUNDS.c.consultation_id,
@@ -127,14 +138,9 @@ ROUND_FACTS = sqlalchemy.select(
     ROUNDS.c.state,
     ROUNDS.c.closes_at,
 )
-LATER_ROUNDS = ROUNDS.alias("later")
-# A consultation's latest round, and a round by id, as `RoundFacts`.
 LATEST_ROUND_FACTS = ROUND_FACTS.where(
     ROUNDS.c.consultation_id == bindparam("consultation_id"),
-    ROUNDS.c.number
-    == sqlalchemy.select(func.max(LATER_ROUNDS.c.number))
-    .where(LATER_ROUNDS.c.consultation_id == bindparam("consultation_id"))
-    .scalar_subquery(),
+    ROUNDS.c.number == latest_number(bindparam("consultation_id")),
 )
 ROUND_FACTS_BY_ID = ROUND_FACTS.where(ROUNDS.c.id == bindparam("round_id"))
 SENDERS = "sender"  # what `UnitOfWork.memo` keeps senders under
@@ -283,7 +289,7 @@ class UnitOfWork(Session):
 
     def read(self, statement: ClauseElement, values: dict[str, Any]) -> list[Row]:
         """A read on this transaction's connection, run on the driver's cursor (see
-        `storage.driver`): the rows as the driver gives them, without type conversion.
+        `storage.driver`): the rows, converted as SQLAlchemy would convert them.
         What the ORM holds unflushed goes first, so the read sees it."""
         self.flush()
         connection = self.connection()
@@ -408,12 +414,12 @@ class Records:
                 person_id,
                 pseudonym,
                 language,
-                bool(chosen),
+                chosen,
                 timezone,
                 consultation_id=current,
                 members=tuple(members[account]),
                 dm_chat=dm_chat,
-                blocked=bool(blocked),
+                blocked=blocked,
             )
         for consultation_id in {s.consultation_id for s in senders.values()} - {None}:
             assert consultation_id is not None
