@@ -127,8 +127,7 @@ class Dispatcher:
         # Events waiting while a transaction is written go together into the next one.
         # SQLite has one writer at a time anyway; PostgreSQL may write a few batches at
         # once, so one slow command (a summary, an export) does not hold up the rest.
-        writers = 1 if store.engine.dialect.name == "sqlite" else 4
-        self._writer = GroupCommit(self.process_batch, writers=writers)
+        self._writer = GroupCommit(self.process_batch, writers=store.writers)
         # Called after a turn that changed a round's times or state (the scheduler re-plans).
         self.on_schedule_change: Callable[[], Awaitable[None]] | None = None
 
@@ -322,19 +321,17 @@ class Dispatcher:
         and the event is done again, `guarded`, inside a savepoint it can roll back to.
         """
         if guarded:
-            savepoint = records.session.begin_nested()
             try:
-                self._run(turn)
-                savepoint.commit()
+                with records.savepoint():
+                    self._run(turn)
             except REFUSALS as error:
-                savepoint.rollback()
                 self._refused(turn, error)
             return
-        mark = records.session.mark()
+        mark = records.mark()
         try:
             self._run(turn)
         except REFUSALS as error:
-            if records.session.wrote_since(mark):
+            if records.wrote_since(mark):
                 raise Unguarded from error
             self._refused(turn, error)
 
@@ -515,7 +512,7 @@ class Dispatcher:
         """Send what stayed in the outbox: queued before a crash, or while a platform
         failed for longer than its adapter retries. Returns how many it tried."""
         before = self.clock() - OUTBOX_GRACE
-        if self.store.engine.dialect.name == "sqlite":
+        if not self.store.shared:
             before = max(before, self._started_at)  # one process: older ones are orphans
         tried: set[int] = set()
         while True:

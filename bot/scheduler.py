@@ -7,16 +7,14 @@ workers). Every job does the same thing, `tick()`: work out from the database wh
 due now (`consultations.schedule.plan`/`due`) and run it. So a close that fell due while
 the bot was down runs at start; a reminder more than half an hour late is dropped.
 
-With several workers on PostgreSQL only the leader ticks: leadership is a session-level
-advisory lock held on a dedicated connection, retried on every poll, so when the leader
-dies its lock goes with its connection and another worker takes over within one poll.
+With several workers on PostgreSQL only the leader ticks (`storage.leadership`): every
+poll asks again, so when the leader dies another worker takes over within one poll.
 The leader's poll also sends what stayed in the outbox (`Dispatcher.resend`).
 """
 
 from __future__ import annotations
 
 import asyncio
-import logging
 from collections.abc import Sequence
 from datetime import UTC, timedelta
 from functools import partial
@@ -24,56 +22,14 @@ from typing import Any
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.date import DateTrigger
-from sqlalchemy.engine import Connection, Engine
 
 from bot.dispatcher import Dispatcher
 from bot.handlers.schedule import close_due, open_due, remind_due
 from consultations.model import RoundState
 from consultations.schedule import DEFAULT_REMINDERS, Action, RoundTimes, due, plan
+from storage.leadership import Leadership
 
-log = logging.getLogger(__name__)
-
-LOCK_KEY = 0x636F6E73756C74  # "consult": one advisory lock for the whole application
 POLL = "consultbot-poll"
-
-
-class Leadership:
-    """Who runs the jobs. SQLite means one process: it always leads."""
-
-    def __init__(self, engine: Engine) -> None:
-        self.engine = engine
-        self._connection: Connection | None = None
-
-    @property
-    def shared(self) -> bool:
-        return self.engine.dialect.name == "postgresql"
-
-    def acquire(self) -> bool:
-        """True while this process leads; tries to become leader if it does not."""
-        if not self.shared:
-            return True
-        if self._connection is not None:
-            try:
-                self._connection.exec_driver_sql("SELECT 1")
-                return True
-            except Exception:  # the connection (and with it the lock) is gone
-                self._connection = None
-        connection = self.engine.connect().execution_options(isolation_level="AUTOCOMMIT")
-        got = connection.exec_driver_sql(f"SELECT pg_try_advisory_lock({LOCK_KEY})").scalar()
-        if got:
-            self._connection = connection
-            log.info("this worker now runs the scheduled jobs")
-            return True
-        connection.close()
-        return False
-
-    def release(self) -> None:
-        if self._connection is not None:
-            try:
-                self._connection.exec_driver_sql(f"SELECT pg_advisory_unlock({LOCK_KEY})")
-            finally:
-                self._connection.close()
-                self._connection = None
 
 
 class RoundScheduler:

@@ -51,6 +51,11 @@ def make_engine(url: str, *, echo: bool = False) -> Engine:
     return create_engine(url, echo=echo, pool_pre_ping=True, pool_size=10, max_overflow=10)
 
 
+def is_shared(engine: Engine) -> bool:
+    """Whether several processes may use this database at once: PostgreSQL, not SQLite."""
+    return engine.dialect.name == "postgresql"
+
+
 def _tune_sqlite(engine: Engine) -> None:
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:

@@ -31,6 +31,7 @@ from sqlmodel import Session, col, select
 
 from consultations.model import DEFAULT_GROUPS, Kind, Role, StakeholderGroup
 from storage.driver import Row, compiled
+from storage.engine import is_shared
 from storage.tables import (
     AmendmentDecision,
     AuditEvent,
@@ -249,15 +250,6 @@ class UnitOfWork(Session):
         self.memo: dict[str, dict[Hashable, Any]] = {}  # table -> lookup -> what it gave
         self.writes = 0  # flushes and write statements so far
 
-    def mark(self) -> int:
-        """Flush what is pending and return a mark for `wrote_since`."""
-        self.flush()
-        return self.writes
-
-    def wrote_since(self, mark: int) -> bool:
-        """Whether anything was written, or is waiting to be, since `mark`."""
-        return self.writes != mark or bool(self.new or self.dirty or self.deleted)
-
     def remembered(self, table: str, key: Hashable, load: Callable[[], T]) -> T:
         """`load()`, or what it gave before in this transaction if `table` is unchanged."""
         known = self.memo.setdefault(table, {})
@@ -343,6 +335,18 @@ class Store:
         # Draft versions never change once cut: their paragraphs are read once per process.
         self.version_cache: dict[int, tuple[ParagraphRow, ...]] = {}
 
+    @property
+    def shared(self) -> bool:
+        """Whether several processes may share this store (PostgreSQL); SQLite is one
+        process's own."""
+        return is_shared(self.engine)
+
+    @property
+    def writers(self) -> int:
+        """How many transactions may write at once: SQLite has one writer; PostgreSQL
+        takes a few, so one slow command does not hold up everybody."""
+        return 4 if self.shared else 1
+
     @contextmanager
     def transaction(self) -> Iterator[Records]:
         """One unit of work; commits on success, rolls back on any error.
@@ -377,6 +381,23 @@ class Records:
         self._cut_here: set[int] = set()  # versions this uncommitted unit of work created
         self._identities: dict[str, Identity] = {}  # looked up in this unit of work
         self._claimed: set[str] = set()  # events claimed by this unit of work
+
+    @contextmanager
+    def savepoint(self) -> Iterator[None]:
+        """Run the block inside a savepoint: if it raises, what it wrote is rolled back
+        (the rest of the transaction stays) and the exception goes on; else it is kept."""
+        with self.session.begin_nested():
+            yield
+
+    def mark(self) -> int:
+        """Flush what is pending and return a mark for `wrote_since`."""
+        self.session.flush()
+        return self.session.writes
+
+    def wrote_since(self, mark: int) -> bool:
+        """Whether anything was written, or is waiting to be, since `mark`."""
+        session = self.session
+        return session.writes != mark or bool(session.new or session.dirty or session.deleted)
 
     def sibling(self) -> Records:
         """Another `Records` on the same transaction, for the next event of a batch: it

@@ -10,8 +10,8 @@ import time
 import pytest
 from sqlalchemy.engine import Engine
 
-from bot.scheduler import LOCK_KEY, Leadership
 from storage.engine import make_engine
+from storage.leadership import LOCK_KEY, Leadership
 
 pytestmark = pytest.mark.postgres
 
@@ -37,7 +37,7 @@ def test_a_killed_leader_is_replaced(postgres_engine: Engine) -> None:
             sys.executable,
             "-c",
             "import sys, time\n"
-            "from bot.scheduler import Leadership\n"
+            "from storage.leadership import Leadership\n"
             "from storage.engine import make_engine\n"
             "assert Leadership(make_engine(sys.argv[1])).acquire()\n"
             "print('leading', flush=True)\n"

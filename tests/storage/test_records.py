@@ -37,6 +37,10 @@ from storage.tables import (
 # --- helpers ---------------------------------------------------------------------------
 
 
+class Refused(Exception):
+    """A turn's refusal, as far as the store can tell."""
+
+
 @dataclass(frozen=True)
 class World:
     person_id: int
@@ -173,15 +177,30 @@ def test_what_a_transaction_remembers_follows_its_own_writes_and_rollbacks(store
         second = records.add_round(world.consultation_id, world.version_id)
         assert records.latest_round(world.consultation_id) is second
 
-        savepoint = records.session.begin_nested()
-        records.add_member(world.consultation_id, ana, Role.FACILITATOR)
-        assert len(records.memberships(world.consultation_id, ana)) == 2
-        savepoint.rollback()
+        with pytest.raises(Refused), records.savepoint():
+            records.add_member(world.consultation_id, ana, Role.FACILITATOR)
+            assert len(records.memberships(world.consultation_id, ana)) == 2
+            raise Refused
         assert [m.role for m in records.memberships(world.consultation_id, ana)] == ["stakeholder"]
     with store.transaction() as records:
         assert [m.role for m in records.memberships(world.consultation_id, ana)] == ["stakeholder"]
         latest = records.latest_round(world.consultation_id)
         assert latest is not None and latest.number == 2
+
+
+def test_a_savepoint_keeps_what_its_block_wrote_unless_the_block_raised(store: Store) -> None:
+    world = _world(store)
+    ana = _stakeholder(store, "telegram:100", name="Ana")
+    with store.transaction() as records:
+        with records.savepoint():
+            records.add_member(world.consultation_id, ana, Role.STAKEHOLDER)
+        with pytest.raises(Refused), records.savepoint():
+            records.add_member(world.consultation_id, ana, Role.SECRETARIAT)
+            raise Refused
+        records.add_member(world.consultation_id, ana, Role.FACILITATOR)
+    with store.transaction() as records:
+        roles = {m.role for m in records.memberships(world.consultation_id, ana)}
+        assert roles == {"stakeholder", "facilitator"}
 
 
 def test_a_batch_reads_its_senders_ahead_and_each_event_claims_once(store: Store) -> None:
@@ -202,13 +221,13 @@ def test_a_batch_reads_its_senders_ahead_and_each_event_claims_once(store: Store
         latest = first.latest_round(world.consultation_id)  # read ahead with the sender
         assert latest is not None and latest.id == world.round_id
         # a turn can tell whether it has written, or changed what is not yet written
-        mark = batch.session.mark()
-        assert not batch.session.wrote_since(mark)
+        mark = batch.mark()
+        assert not batch.wrote_since(mark)
         first.person(ana).display_name = "Ana L."
-        assert batch.session.wrote_since(mark)
-        mark = batch.session.mark()
+        assert batch.wrote_since(mark)
+        mark = batch.mark()
         first.claim_event("telegram:update:1")
-        assert batch.session.wrote_since(mark)
+        assert batch.wrote_since(mark)
         with pytest.raises(Duplicate):
             second.claim_event("telegram:update:1")
         newer = first.add_round(world.consultation_id, world.version_id)
