@@ -45,7 +45,8 @@ from bot.messages import Catalog, localise
 from bot.permissions import allowed
 from bot.turn import Refusal, Turn
 from consultations.errors import ConsultationError
-from storage.records import AlreadyHandled, Duplicate, Records, Store
+from storage.records import Records, Store
+from storage.unit_of_work import AlreadyHandled, Duplicate
 
 log = logging.getLogger(__name__)
 

@@ -10,27 +10,24 @@ from __future__ import annotations
 import hashlib
 import json
 import secrets
-from collections.abc import Callable, Hashable, Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from functools import cache
-from typing import Any, TypeVar, cast
+from typing import Any, cast
 
 import sqlalchemy
 from sqlalchemy import String, Table, and_, bindparam, delete, func, update
-from sqlalchemy import event as sqlalchemy_event
 from sqlalchemy import insert as sqlalchemy_insert
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import ORMExecuteState, UOWTransaction
-from sqlalchemy.sql import ClauseElement, Executable, Insert, Select
+from sqlalchemy.sql import ClauseElement, Select
 from sqlalchemy.sql.elements import ColumnElement, TextClause
 from sqlalchemy.sql.selectable import ScalarSelect
-from sqlmodel import Session, col, select
+from sqlmodel import col, select
 
 from consultations.model import DEFAULT_GROUPS, Kind, Role, StakeholderGroup
-from storage.driver import Row, compiled
 from storage.engine import is_shared
 from storage.tables import (
     AmendmentDecision,
@@ -53,9 +50,9 @@ from storage.tables import (
     Submission,
     utcnow,
 )
+from storage.unit_of_work import SENDERS, AlreadyHandled, Duplicate, UnitOfWork
 
 GENESIS_HASH = "0" * 64
-T = TypeVar("T")
 
 # The lookups every inbound event makes, built once: building a statement costs more
 # than running it on SQLite.
@@ -144,8 +141,6 @@ LATEST_ROUND_FACTS = ROUND_FACTS.where(
     ROUNDS.c.number == latest_number(bindparam("consultation_id")),
 )
 ROUND_FACTS_BY_ID = ROUND_FACTS.where(ROUNDS.c.id == bindparam("round_id"))
-SENDERS = "sender"  # what `UnitOfWork.memo` keeps senders under
-SENDER_TABLES = frozenset({"identity", "person", "membership"})  # a write to any drops them
 SUBMISSIONS: Table = Submission.__table__  # type: ignore[attr-defined]
 PROCESSED_EVENTS: Table = ProcessedEvent.__table__  # type: ignore[attr-defined]
 OUTBOX: Table = OutboxMessage.__table__  # type: ignore[attr-defined]
@@ -165,17 +160,6 @@ def claim_statement(count: int) -> TextClause:
 
 
 INSERT_SUBMISSION = sqlalchemy_insert(SUBMISSIONS).returning(SUBMISSIONS.c.id)
-
-
-class Duplicate(Exception):
-    """A unique constraint refused the transaction: a concurrent writer got there first.
-
-    Nothing was changed. Trying the whole unit of work again sees what the other wrote.
-    """
-
-
-class AlreadyHandled(Duplicate):
-    """This very event (or submission) was stored before: a redelivery, to be ignored."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -231,100 +215,6 @@ class RoundFacts:
     number: int
     state: str
     closes_at: datetime | None
-
-
-class UnitOfWork(Session):
-    """A session that keeps what it read until the transaction ends.
-
-    SQLAlchemy's identity map holds rows weakly, so a row read, used and dropped (the
-    person's consultation, their group, the open round) would be read again by the next
-    lookup of the same key. Holding them makes those lookups free, for one event and
-    across the events a batch handles in one transaction. `remembered` does the same for
-    a few queries every event makes; what it keeps is dropped as soon as this session
-    writes to the table it came from, or rolls anything back.
-    """
-
-    def __init__(self, engine: Engine) -> None:
-        super().__init__(engine, expire_on_commit=False)
-        self.held: list[object] = []
-        self.memo: dict[str, dict[Hashable, Any]] = {}  # table -> lookup -> what it gave
-        self.writes = 0  # flushes and write statements so far
-
-    def remembered(self, table: str, key: Hashable, load: Callable[[], T]) -> T:
-        """`load()`, or what it gave before in this transaction if `table` is unchanged."""
-        known = self.memo.setdefault(table, {})
-        if key not in known:
-            known[key] = load()
-        return cast(T, known[key])
-
-    def row(self, model: type[T], key: int) -> T | None:
-        """`get`, answered from memory after the first time in this transaction: the
-        identity map would give the same object, at several times the cost."""
-        table: str = model.__tablename__  # type: ignore[attr-defined]
-        return self.remembered(table, key, lambda: self.get(model, key))
-
-    def wrote(self, tables: Iterable[str]) -> None:
-        for table in tables:
-            self.memo.pop(table, None)
-            if table in SENDER_TABLES:
-                self.memo.pop(SENDERS, None)
-
-    def wrote_with(self, statement: Executable) -> None:
-        """Count a write statement and forget what it may have changed."""
-        self.writes += 1
-        if self.memo:
-            table = getattr(statement, "table", None)
-            if table is None:
-                self.memo.clear()
-            else:
-                self.wrote([table.name])
-
-    def read(self, statement: ClauseElement, values: dict[str, Any]) -> list[Row]:
-        """A read on this transaction's connection, run on the driver's cursor (see
-        `storage.driver`): the rows, converted as SQLAlchemy would convert them.
-        What the ORM holds unflushed goes first, so the read sees it."""
-        self.flush()
-        connection = self.connection()
-        return compiled(statement, connection.dialect).run(connection, values)
-
-    def write(self, statement: Executable, values: dict[str, Any]) -> list[Row]:
-        """A write on this transaction's connection, run on the driver's cursor (see
-        `storage.driver`) and counted like any write; the rows it returns. What the ORM
-        holds unflushed goes first, so rows land in the order made. For an insert,
-        `values` name the columns it sets."""
-        self.flush()
-        connection = self.connection()
-        columns = tuple(values) if isinstance(statement, Insert) else ()
-        rows = compiled(statement, connection.dialect, columns).run(connection, values)
-        self.wrote_with(statement)
-        return rows
-
-
-@sqlalchemy_event.listens_for(UnitOfWork, "loaded_as_persistent")
-def _hold(session: Session, instance: object) -> None:
-    if isinstance(session, UnitOfWork):
-        session.held.append(instance)
-
-
-@sqlalchemy_event.listens_for(UnitOfWork, "after_flush")
-def _flushed(session: Session, flush: UOWTransaction) -> None:
-    if isinstance(session, UnitOfWork):
-        session.writes += 1
-        if session.memo:
-            session.wrote({state.mapper.local_table.name for state in flush.states})
-
-
-@sqlalchemy_event.listens_for(UnitOfWork, "do_orm_execute")
-def _executing(state: ORMExecuteState) -> None:
-    session = state.session
-    if isinstance(session, UnitOfWork) and not state.is_select:
-        session.wrote_with(state.statement)
-
-
-@sqlalchemy_event.listens_for(UnitOfWork, "after_soft_rollback")
-def _rolled_back(session: Session, _previous: Any) -> None:
-    if isinstance(session, UnitOfWork):
-        session.memo.clear()
 
 
 class Store:

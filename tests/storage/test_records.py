@@ -16,7 +16,6 @@ from consultations.model import Kind, Role
 from storage.engine import current_revision, head_revision, upgrade
 from storage.records import (
     GENESIS_HASH,
-    Duplicate,
     Member,
     NewSubmission,
     Records,
@@ -33,6 +32,7 @@ from storage.tables import (
     ProcessedEvent,
     Submission,
 )
+from storage.unit_of_work import Duplicate
 
 # --- helpers ---------------------------------------------------------------------------
 
