@@ -397,7 +397,9 @@ class Dispatcher:
     def _react(self, turn: Turn, emoji: str, message_id: str | None) -> None:
         """A reaction on a message that offered choices counts as pressing the matching one."""
         action = reaction_action(emoji)
-        stored = turn.records.get_value(f"choices:{turn.chat}:{message_id}") if message_id else None
+        stored = (
+            turn.records.values.get(f"choices:{turn.chat}:{message_id}") if message_id else None
+        )
         if action is None or stored is None:
             return  # reactions are also just reactions: stay quiet
         for data in json.loads(stored):
@@ -605,7 +607,7 @@ class Dispatcher:
     def _remember_choices(self, message: Outbound, sent: str) -> None:
         data = [choice.data for row in message.choices for choice in row]
         with self.store.transaction() as records:
-            records.set_value(f"choices:{message.chat}:{sent}", json.dumps(data))
+            records.values.set(f"choices:{message.chat}:{sent}", json.dumps(data))
 
     def _mark_blocked(self, chat: str) -> None:
         with self.store.transaction() as records:

@@ -72,7 +72,7 @@ class RoundScheduler:
                 if r.id is not None
             ]
             done = frozenset(
-                k.removeprefix("scheduler:") for k in records.values_with_prefix("scheduler:")
+                k.removeprefix("scheduler:") for k in records.values.with_prefix("scheduler:")
             )
         return plan(rounds, self.reminders, done)
 

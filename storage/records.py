@@ -38,7 +38,6 @@ from storage.tables import (
     Flag,
     Identity,
     Invite,
-    KeyValue,
     Membership,
     OutboxMessage,
     ParagraphRow,
@@ -51,6 +50,7 @@ from storage.tables import (
     utcnow,
 )
 from storage.unit_of_work import SENDERS, AlreadyHandled, Duplicate, UnitOfWork
+from storage.values import Values
 
 GENESIS_HASH = "0" * 64
 
@@ -267,6 +267,7 @@ class Records:
         self, session: UnitOfWork, version_cache: dict[int, tuple[ParagraphRow, ...]] | None = None
     ) -> None:
         self.session = session
+        self.values = Values(session)
         self._version_cache = version_cache if version_cache is not None else {}
         self._cut_here: set[int] = set()  # versions this uncommitted unit of work created
         self._identities: dict[str, Identity] = {}  # looked up in this unit of work
@@ -780,10 +781,6 @@ class Records:
             select(Round).where(col(Round.state).in_(["scheduled", "open"])).order_by(col(Round.id))
         ).all()
 
-    def values_with_prefix(self, prefix: str) -> dict[str, str]:
-        rows = self.session.exec(select(KeyValue).where(col(KeyValue.key).startswith(prefix))).all()
-        return {row.key: row.value for row in rows}
-
     # ---- submissions ---------------------------------------------------------------
 
     def add_submission(self, new: NewSubmission) -> int:
@@ -1024,27 +1021,6 @@ class Records:
             .order_by(col(OutboxMessage.id))
             .limit(limit)
         ).all()
-
-    # ---- small named values ----------------------------------------------------------
-
-    def get_value(self, key: str) -> str | None:
-        row = self.session.get(KeyValue, key)
-        return row.value if row is not None else None
-
-    def delete_value(self, key: str) -> None:
-        row = self.session.get(KeyValue, key)
-        if row is not None:
-            self.session.delete(row)
-            self.session.flush()
-
-    def set_value(self, key: str, value: str) -> None:
-        row = self.session.get(KeyValue, key)
-        if row is None:
-            row = KeyValue(key=key, value=value)
-        else:
-            row.value = value
-        self.session.add(row)
-        self.session.flush()
 
 
 def audit_hash(

@@ -358,7 +358,7 @@ def _merges(turn: Turn, consultation: Consultation) -> dict[str, Merge]:
         return {}
     found = {}
     for row in turn.records.paragraphs(current.id):
-        stored = turn.records.get_value(_merge_key(current.id, row.uid))
+        stored = turn.records.values.get(_merge_key(current.id, row.uid))
         if stored:
             data = json.loads(stored)
             found[row.uid] = Merge(row.uid, str(data["text"]), tuple(data["sources"]))
@@ -387,7 +387,7 @@ def merge(turn: Turn, n: int, text: str) -> None:
     if not sources:
         raise Refusal("merge.nothing", number=n)
     cleaned = check_text(Kind.AMENDMENT, text, paragraph.text)
-    turn.records.set_value(
+    turn.records.values.set(
         _merge_key(current.id, paragraph.uid), json.dumps({"text": cleaned, "sources": sources})
     )
     turn.audit(consultation, "amendment.merged", paragraph=n, sources=sources)

@@ -64,7 +64,7 @@ WRONG_CODE_WINDOW = timedelta(minutes=15)
 
 
 def _wrong_codes(turn: Turn) -> list[datetime]:
-    stored = turn.records.get_value(f"wrong-codes:{turn.person_id}")
+    stored = turn.records.values.get(f"wrong-codes:{turn.person_id}")
     times = [datetime.fromisoformat(t) for t in json.loads(stored)] if stored else []
     return [t for t in times if turn.now - t < WRONG_CODE_WINDOW]
 
@@ -79,7 +79,7 @@ def wrong_code_wait(turn: Turn) -> timedelta | None:
 
 def count_wrong_code(turn: Turn) -> None:
     recent = [*_wrong_codes(turn), turn.now]
-    turn.records.set_value(
+    turn.records.values.set(
         f"wrong-codes:{turn.person_id}", json.dumps([t.isoformat() for t in recent])
     )
 
@@ -245,10 +245,10 @@ def link(turn: Turn, code: str | None) -> None:
     if code is None:
         code = secrets.token_urlsafe(9)
         expires = (turn.now + LINK_VALID).isoformat()
-        turn.records.set_value(f"link:{hash_code(code)}", json.dumps([turn.person_id, expires]))
+        turn.records.values.set(f"link:{hash_code(code)}", json.dumps([turn.person_id, expires]))
         turn.say("link.code", code=code)
         return
-    stored = turn.records.get_value(f"link:{hash_code(code)}")
+    stored = turn.records.values.get(f"link:{hash_code(code)}")
     if stored is None or datetime.fromisoformat(json.loads(stored)[1]) < turn.now:
         count_wrong_code(turn)
         turn.say("link.bad_code")
@@ -258,7 +258,7 @@ def link(turn: Turn, code: str | None) -> None:
         raise Refusal("link.same")
     if turn.records.consultations_of(turn.person_id):
         raise Refusal("link.busy")
-    turn.records.delete_value(f"link:{hash_code(code)}")
+    turn.records.values.delete(f"link:{hash_code(code)}")
     turn.records.move_identity(turn.event.sender, owner)
     turn.records.erase_person(turn.person, delete_submissions=True)
     turn.become(turn.records.person(owner))

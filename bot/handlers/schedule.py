@@ -98,9 +98,9 @@ def remind_due(turn: Turn, round_id: int, key: str, offset: timedelta) -> None:
     round_ = turn.records.round_for_update(round_id)
     if round_ is None or round_.state != RoundState.OPEN or round_.closes_at is None:
         return
-    if turn.records.get_value(f"scheduler:{key}") is not None:
+    if turn.records.values.get(f"scheduler:{key}") is not None:
         return
-    turn.records.set_value(f"scheduler:{key}", turn.now.isoformat())
+    turn.records.values.set(f"scheduler:{key}", turn.now.isoformat())
     consultation = turn.records.consultation(round_.consultation_id)
     assert consultation is not None
     left = format_duration(round_.closes_at - turn.now)

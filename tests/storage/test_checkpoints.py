@@ -37,7 +37,7 @@ def _write(engine: Engine, count: int) -> None:
     store = Store(engine)
     for i in range(count):
         with store.transaction() as records:
-            records.set_value(f"k{i}", PAGE_AND_A_HALF)
+            records.values.set(f"k{i}", PAGE_AND_A_HALF)
 
 
 def test_no_commit_pays_for_folding_the_log_the_thread_does_it(

@@ -115,14 +115,14 @@ def test_the_schema_is_at_head_and_upgrading_again_is_harmless(store: Store) -> 
     assert head is not None
     assert current_revision(store.engine) == head
     with store.transaction() as records:
-        records.set_value("sync", "s-42")
+        records.values.set("sync", "s-42")
 
     upgrade(store.engine)
     upgrade(store.engine)
 
     assert current_revision(store.engine) == head
     with store.transaction() as records:
-        assert records.get_value("sync") == "s-42"
+        assert records.values.get("sync") == "s-42"
 
 
 # --- people --------------------------------------------------------------------------
@@ -315,7 +315,7 @@ def test_two_workers_claiming_the_same_event_at_once_exactly_one_wins(store: Sto
             with store.transaction() as records:
                 records.claim_event("matrix:$event:1")
                 time.sleep(0.05)  # keep the transaction open while the other one tries
-                records.set_value("winner", name)
+                records.values.set("winner", name)
             result = "won"
         except Duplicate:
             result = "duplicate"
@@ -333,7 +333,7 @@ def test_two_workers_claiming_the_same_event_at_once_exactly_one_wins(store: Sto
     assert sorted(outcomes) == ["duplicate", "won"]
     with store.transaction() as records:
         assert records.session.exec(select(ProcessedEvent.source)).all() == ["matrix:$event:1"]
-        assert records.get_value("winner") in {"a", "b"}
+        assert records.values.get("winner") in {"a", "b"}
 
 
 def test_a_transaction_that_raises_rolls_back_everything(store: Store, clock) -> None:
@@ -341,7 +341,7 @@ def test_a_transaction_that_raises_rolls_back_everything(store: Store, clock) ->
     with pytest.raises(RuntimeError, match="boom"), store.transaction() as records:
         person = records.person_for("telegram:555", display_name="Bo", language=None)
         records.claim_event("telegram:update:555")
-        records.set_value("k", "v")
+        records.values.set("k", "v")
         records.add_submission(
             _submission(world, person.id, Kind.SUPPORT, source="telegram:555:1", at=clock())
         )
@@ -350,7 +350,7 @@ def test_a_transaction_that_raises_rolls_back_everything(store: Store, clock) ->
     with store.transaction() as records:
         assert records.identity("telegram:555") is None
         assert records.session.get(ProcessedEvent, "telegram:update:555") is None
-        assert records.get_value("k") is None
+        assert records.values.get("k") is None
         assert records.submissions([world.round_id], live_only=False) == []
         assert records.audit_trail() == []
     # and the same event can be handled now, since it never was
@@ -409,12 +409,12 @@ def test_an_insert_refused_by_a_constraint_is_a_duplicate_and_keeps_the_first(
         kept = records.add_submission(first)
     with pytest.raises(Duplicate), store.transaction() as records:
         records.claim_event("telegram:100:55")  # claimed here, so not looked up first
-        records.set_value("k", "v")
+        records.values.set("k", "v")
         records.add_submission(replace(first, text="Second."))
     with store.transaction() as records:
         stored = records.submissions([world.round_id], live_only=False)
         assert [(s.id, s.text) for s in stored] == [(kept, "First.")]
-        assert records.get_value("k") is None
+        assert records.values.get("k") is None
 
 
 @pytest.mark.postgres
