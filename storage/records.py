@@ -29,6 +29,7 @@ from sqlmodel import col, select
 
 from consultations.model import DEFAULT_GROUPS, Kind, Role, StakeholderGroup
 from storage.engine import is_shared
+from storage.invites import Invites
 from storage.tables import (
     AmendmentDecision,
     AuditEvent,
@@ -37,7 +38,6 @@ from storage.tables import (
     DraftVersion,
     Flag,
     Identity,
-    Invite,
     Membership,
     OutboxMessage,
     ParagraphRow,
@@ -256,10 +256,6 @@ class Store:
                 raise
 
 
-def hash_code(code: str) -> str:
-    return hashlib.sha256(code.strip().encode()).hexdigest()
-
-
 class Records:
     """Reads and writes within one unit of work."""
 
@@ -267,6 +263,7 @@ class Records:
         self, session: UnitOfWork, version_cache: dict[int, tuple[ParagraphRow, ...]] | None = None
     ) -> None:
         self.session = session
+        self.invites = Invites(session)
         self.values = Values(session)
         self._version_cache = version_cache if version_cache is not None else {}
         self._cut_here: set[int] = set()  # versions this uncommitted unit of work created
@@ -909,30 +906,6 @@ class Records:
             )
         ).all()
         return {row.submission_id: row for row in rows}
-
-    # ---- invites ---------------------------------------------------------------------
-
-    def add_invite(self, code: str, invite: Invite) -> Invite:
-        invite.code_hash = hash_code(code)
-        self.session.add(invite)
-        self.session.flush()
-        return invite
-
-    def use_invite(self, code: str, now: datetime) -> Invite | None:
-        """Consume one use of a valid code atomically; None if unknown, used up or expired."""
-        code_hash = hash_code(code)
-        result = self.session.execute(
-            update(Invite)
-            .where(
-                col(Invite.code_hash) == code_hash,
-                col(Invite.uses_left) > 0,
-                (col(Invite.expires_at).is_(None)) | (col(Invite.expires_at) > now),
-            )
-            .values(uses_left=col(Invite.uses_left) - 1)
-        )
-        if result.rowcount != 1:  # type: ignore[attr-defined]
-            return None
-        return self.session.exec(select(Invite).where(Invite.code_hash == code_hash)).first()
 
     # ---- dialogs ---------------------------------------------------------------------
 

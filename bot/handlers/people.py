@@ -12,7 +12,8 @@ from bot.handlers.common import cid, groups_of
 from bot.turn import Refusal, Turn
 from consultations.model import Attribution, ErasurePolicy, Role, find_group
 from consultations.rounds import parse_duration
-from storage.records import Records, hash_code
+from storage.invites import hash_code
+from storage.records import Records
 from storage.tables import Consultation, Invite
 
 INVITE_CODE_BYTES = 16  # 128 bits
@@ -31,7 +32,7 @@ def start(turn: Turn, code: str | None) -> None:
     wait = wrong_code_wait(turn)
     if wait is not None:
         raise Refusal("start.throttled", minutes=max(1, round(wait.total_seconds() / 60)))
-    invite = turn.records.use_invite(code, turn.now)
+    invite = turn.records.invites.use(code, turn.now)
     if invite is None:
         # Said, not raised: a refusal would roll back the count of wrong codes.
         count_wrong_code(turn)
@@ -193,7 +194,7 @@ def issue_invite(
             )
         group_id = next(g.id for g in records.groups(cid(consultation)) if g.key == found.key)
     code = new_invite_code()
-    records.add_invite(
+    records.invites.add(
         code,
         Invite(
             code_hash="",

@@ -5,9 +5,9 @@ PostgreSQL database and its own memory adapter, stand for two bot processes behi
 load balancer. People are the same on both (`memory:ana` is one Telegram account whose
 updates may reach either worker).
 
-Races are forced, not hoped for: `race(point)` makes the two transactions meet at a
-barrier at a chosen point of `storage.records.Records` (both have begun and read what
-they need, neither has written yet), then lets them go on together. Where the product
+Races are forced, not hoped for: `race(Repository, "method")` makes the two
+transactions meet at a barrier at a chosen point of the storage layer (both have begun
+and read what they need, neither has written yet), then lets them go on together. Where the product
 serialises correctly, the second one blocks on a lock before the barrier and the barrier
 times out after a moment; the test still holds.
 """
@@ -31,9 +31,9 @@ from sqlmodel import SQLModel
 from adapters.memory import MemoryAdapter
 from bot.dispatcher import Dispatcher
 from bot.events import ChatId, Inbound, PlatformId
-from storage import records as records_module
 from storage.engine import make_engine
-from storage.records import Store
+from storage.invites import Invites
+from storage.records import Records, Store
 from storage.tables import AmendmentDecision
 
 sys.path.insert(0, str(Path(__file__).parents[1] / "conversation"))
@@ -108,11 +108,11 @@ def rows(engine: Engine, sql: str, **params: Any) -> list[tuple[Any, ...]]:
 
 @contextlib.contextmanager
 def race(
-    method: str, parties: int = 2, when: Callable[..., bool] = lambda *a, **k: True
+    owner: type, method: str, parties: int = 2, when: Callable[..., bool] = lambda *a, **k: True
 ) -> Iterator[threading.Barrier]:
-    """Hold each transaction at `Records.<method>` until `parties` of them are there."""
+    """Hold each transaction at `owner.<method>` until `parties` of them are there."""
     barrier = threading.Barrier(parties)
-    original = getattr(records_module.Records, method)
+    original = getattr(owner, method)
 
     def meeting(self: Any, *args: Any, **kwargs: Any) -> Any:
         if when(*args, **kwargs):
@@ -120,11 +120,11 @@ def race(
                 barrier.wait(timeout=BARRIER_WAIT)
         return original(self, *args, **kwargs)
 
-    setattr(records_module.Records, method, meeting)
+    setattr(owner, method, meeting)
     try:
         yield barrier
     finally:
-        setattr(records_module.Records, method, original)
+        setattr(owner, method, original)
 
 
 def event(name: str, message_id: str, body: str) -> Inbound:
@@ -146,7 +146,7 @@ async def test_one_event_delivered_to_both_workers_is_stored_once(
     for attempt in range(5):
         workers.take("ana")
         same = event("ana", f"update-{attempt}", f"/comment 1 Delivered twice, attempt {attempt}.")
-        with race("claim_event"):
+        with race(Records, "claim_event"):
             await asyncio.gather(workers.a.deliver(same), workers.b.deliver(same))
         answers = workers.take("ana")
         assert len([a for a in answers if "Recorded #" in a]) == 1, answers
@@ -205,7 +205,7 @@ async def test_two_facilitators_accepting_one_amendment_one_wins_the_other_is_to
     def deciding(*rows: Any, **kwargs: Any) -> bool:
         return any(isinstance(row, AmendmentDecision) for row in rows)
 
-    with race("save", when=deciding):
+    with race(Records, "save", when=deciding):
         await asyncio.gather(
             workers.a.say(FACILITATOR, f"/accept {amendment} first"),
             workers.b.say("fay", f"/accept {amendment} second"),
@@ -242,7 +242,7 @@ async def test_a_one_use_code_used_by_two_people_at_once_admits_one(
     for attempt in range(3):
         code = await invite(workers.a, "academia", uses=1)
         first, second = f"x{attempt}", f"y{attempt}"
-        with race("use_invite"):
+        with race(Invites, "use"):
             await asyncio.gather(
                 workers.a.say(first, f"/start {code}"), workers.b.say(second, f"/start {code}")
             )
@@ -264,7 +264,7 @@ async def test_a_two_use_code_used_by_three_people_at_once_admits_two(
     workers: Workers, postgres_engine: Engine
 ) -> None:
     code = await invite(workers.a, "academia", uses=2)
-    with race("use_invite", parties=3):
+    with race(Invites, "use", parties=3):
         await asyncio.gather(
             workers.a.say("u1", f"/start {code}"),
             workers.b.say("u2", f"/start {code}"),
@@ -281,7 +281,7 @@ async def test_a_two_use_code_used_by_three_people_at_once_admits_two(
 async def test_two_stances_at_once_leave_one_live(
     workers: Workers, postgres_engine: Engine
 ) -> None:
-    with race("add_submission"):
+    with race(Records, "add_submission"):
         await asyncio.gather(workers.a.say("ana", "/support 1"), workers.b.say("ana", "/oppose 1"))
     live = rows(
         postgres_engine,
@@ -294,7 +294,7 @@ async def test_two_stances_at_once_leave_one_live(
 async def test_two_audited_actions_at_once_keep_one_chain(
     workers: Workers, postgres_engine: Engine
 ) -> None:
-    with race("audit"):
+    with race(Records, "audit"):
         await asyncio.gather(
             workers.a.say(FACILITATOR, "/invite government 1"),
             workers.b.say("fay", "/invite industry 1"),
@@ -307,7 +307,7 @@ async def test_two_audited_actions_at_once_keep_one_chain(
 async def test_a_new_persons_first_two_messages_on_both_workers_are_both_answered(
     workers: Workers,
 ) -> None:
-    with race("person_for"):
+    with race(Records, "person_for"):
         await asyncio.gather(
             workers.a.deliver(event("zed", "first", "/help")),
             workers.b.deliver(event("zed", "second", "/start")),

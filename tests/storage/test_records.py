@@ -495,7 +495,7 @@ def test_a_new_stance_supersedes_the_earlier_one_while_comments_accumulate(
 def _invite(store: Store, world: World, code: str, *, uses: int, expires_at) -> None:
     with store.transaction() as records:
         group = next(g for g in records.groups(world.consultation_id) if g.key == "civil-society")
-        records.add_invite(
+        records.invites.add(
             code,
             Invite(
                 code_hash="",
@@ -514,7 +514,7 @@ def test_a_two_use_invite_admits_exactly_two_people(store: Store, clock) -> None
     admitted = []
     for _person in range(3):
         with store.transaction() as records:
-            invite = records.use_invite("JOIN-CSO-2", clock())
+            invite = records.invites.use("JOIN-CSO-2", clock())
             admitted.append(None if invite is None else invite.uses_left)
     assert admitted == [1, 0, None]
     with store.transaction() as records:
@@ -528,21 +528,21 @@ def test_an_expired_invite_admits_nobody(store: Store, clock) -> None:
     world = _world(store)
     _invite(store, world, "LATE", uses=5, expires_at=clock() + timedelta(hours=1))
     with store.transaction() as records:
-        assert records.use_invite("LATE", clock() + timedelta(hours=1)) is None  # at expiry
-        assert records.use_invite("LATE", clock() + timedelta(days=1)) is None
+        assert records.invites.use("LATE", clock() + timedelta(hours=1)) is None  # at expiry
+        assert records.invites.use("LATE", clock() + timedelta(days=1)) is None
         assert records.session.exec(select(Invite)).one().uses_left == 5
         # just before expiry it still works
-        assert records.use_invite("LATE", clock() + timedelta(minutes=59)) is not None
+        assert records.invites.use("LATE", clock() + timedelta(minutes=59)) is not None
 
 
 def test_an_unknown_invite_admits_nobody(store: Store, clock) -> None:
     world = _world(store)
     _invite(store, world, "REAL", uses=1, expires_at=None)
     with store.transaction() as records:
-        assert records.use_invite("FAKE", clock()) is None
-        assert records.use_invite("", clock()) is None
+        assert records.invites.use("FAKE", clock()) is None
+        assert records.invites.use("", clock()) is None
         assert records.session.exec(select(Invite)).one().uses_left == 1
-        used = records.use_invite(" REAL ", clock())  # pasted with spaces around
+        used = records.invites.use(" REAL ", clock())  # pasted with spaces around
         assert used is not None and used.consultation_id == world.consultation_id
 
 
