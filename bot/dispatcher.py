@@ -376,7 +376,7 @@ class Dispatcher:
             return
         if not event.private:
             return  # plain talk in a group is not for the bot
-        dialog = turn.records.dialog(turn.person_id, turn.chat)
+        dialog = turn.records.dialogs.get(turn.person_id, turn.chat)
         text = event.text.strip()
         if dialog is not None and text.isdigit() and CHOICES in dialog.data:
             options = dialog.data[CHOICES]
@@ -449,10 +449,12 @@ class Dispatcher:
             return message
         flat: list[Choice] = [c for row in message.choices for c in row]
         numbered = "\n".join(f"{i}. {c.label}" for i, c in enumerate(flat, start=1))
-        dialog = records.dialog(turn.person_id, message.chat)
+        dialog = records.dialogs.get(turn.person_id, message.chat)
         data: dict[str, Any] = dict(dialog.data) if dialog else {}
         data[CHOICES] = [c.data for c in flat]
-        records.set_dialog(turn.person_id, message.chat, dialog.step if dialog else "choices", data)
+        records.dialogs.set(
+            turn.person_id, message.chat, dialog.step if dialog else "choices", data
+        )
         return Outbound(
             chat=message.chat,
             text=f"{message.text}\n\n{turn.t('choice.prompt')}\n{numbered}",

@@ -28,6 +28,7 @@ from sqlalchemy.sql.selectable import ScalarSelect
 from sqlmodel import col, select
 
 from consultations.model import DEFAULT_GROUPS, Kind, Role, StakeholderGroup
+from storage.dialogs import Dialogs
 from storage.engine import is_shared
 from storage.invites import Invites
 from storage.tables import (
@@ -263,6 +264,7 @@ class Records:
         self, session: UnitOfWork, version_cache: dict[int, tuple[ParagraphRow, ...]] | None = None
     ) -> None:
         self.session = session
+        self.dialogs = Dialogs(session)
         self.invites = Invites(session)
         self.values = Values(session)
         self._version_cache = version_cache if version_cache is not None else {}
@@ -906,26 +908,6 @@ class Records:
             )
         ).all()
         return {row.submission_id: row for row in rows}
-
-    # ---- dialogs ---------------------------------------------------------------------
-
-    def dialog(self, person_id: int, chat: str) -> DialogState | None:
-        return self.session.get(DialogState, (person_id, chat))
-
-    def set_dialog(self, person_id: int, chat: str, step: str, data: dict[str, Any]) -> None:
-        dialog = self.dialog(person_id, chat)
-        if dialog is None:
-            dialog = DialogState(person_id=person_id, chat=chat, step=step, data=data)
-        else:
-            dialog.step, dialog.data, dialog.updated_at = step, dict(data), utcnow()
-        self.session.add(dialog)
-        self.session.flush()
-
-    def clear_dialog(self, person_id: int, chat: str) -> None:
-        dialog = self.dialog(person_id, chat)
-        if dialog is not None:
-            self.session.delete(dialog)
-            self.session.flush()
 
     # ---- audit -----------------------------------------------------------------------
 

@@ -44,7 +44,7 @@ def new(turn: Turn, title: str) -> None:
     turn.person.current_consultation_id = consultation.id
     turn.records.save(turn.person)
     turn.menu_changed = True
-    turn.records.set_dialog(
+    turn.records.dialogs.set(
         turn.person_id, turn.chat, AWAIT_DRAFT, {"consultation": consultation.id}
     )
     turn.audit(consultation, "consultation.created")
@@ -63,7 +63,7 @@ def take_draft(turn: Turn, data: dict[str, int]) -> None:
     """The draft for a new consultation: an attached file or the text of the message."""
     consultation = turn.records.consultation(int(data["consultation"]))
     if consultation is None:
-        turn.records.clear_dialog(turn.person_id, turn.chat)  # answered, not refused: kept
+        turn.records.dialogs.clear(turn.person_id, turn.chat)  # answered, not refused: kept
         turn.say("button.stale")
         return
     try:
@@ -74,7 +74,7 @@ def take_draft(turn: Turn, data: dict[str, int]) -> None:
         turn.say("new.send_draft_again")
         return
     load_draft(turn, consultation, draft)
-    turn.records.clear_dialog(turn.person_id, turn.chat)
+    turn.records.dialogs.clear(turn.person_id, turn.chat)
 
 
 def load_draft(turn: Turn, consultation: Consultation, draft: DraftText) -> None:

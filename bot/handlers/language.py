@@ -80,7 +80,7 @@ def translate(turn: Turn, language: str) -> None:
     if version is None or version.id is None:
         raise Refusal("draft.none")
     count = len(turn.records.paragraphs(version.id))
-    turn.records.set_dialog(
+    turn.records.dialogs.set(
         turn.person_id,
         turn.chat,
         AWAIT_TRANSLATION,
@@ -100,7 +100,7 @@ def take_translation(turn: Turn, data: dict[str, Any]) -> None:
     consultation = turn.records.consultation(int(data["consultation"]))
     version = turn.records.version_by_id(int(data["version"]))
     if consultation is None or version is None or version.id is None:
-        turn.records.clear_dialog(turn.person_id, turn.chat)  # answered, not refused: kept
+        turn.records.dialogs.clear(turn.person_id, turn.chat)  # answered, not refused: kept
         turn.say("button.stale")
         return
     code = str(data["language"])
@@ -127,7 +127,7 @@ def take_translation(turn: Turn, data: dict[str, Any]) -> None:
         code,
         {row.uid: text for row, text in zip(originals, draft.paragraphs, strict=True)},
     )
-    turn.records.clear_dialog(turn.person_id, turn.chat)
+    turn.records.dialogs.clear(turn.person_id, turn.chat)
     turn.audit(
         consultation,
         "draft.translated",

@@ -56,7 +56,7 @@ def start(turn: Turn, code: str | None) -> None:
     if role is Role.STAKEHOLDER and consultation.attribution != Attribution.GROUP:
         turn.say("start.ask_consent")
     if role is Role.STAKEHOLDER and not turn.person.organisation:
-        turn.records.set_dialog(turn.person_id, turn.chat, "organisation", {})
+        turn.records.dialogs.set(turn.person_id, turn.chat, "organisation", {})
         turn.say("start.ask_organisation", expects_reply=True)
 
 
@@ -93,7 +93,7 @@ def take_organisation(turn: Turn, text: str) -> None:
         return
     turn.person.organisation = name
     turn.records.save(turn.person)
-    turn.records.clear_dialog(turn.person_id, turn.chat)
+    turn.records.dialogs.clear(turn.person_id, turn.chat)
     turn.say("start.organisation_saved", organisation=name)
 
 
@@ -145,7 +145,7 @@ def use(turn: Turn, id: int) -> None:
 @registry.command("cancel", access=Access.ANYONE)
 def cancel(turn: Turn) -> None:
     """Leave whatever the bot was waiting for (a comment's text, a draft)."""
-    turn.records.clear_dialog(turn.person_id, turn.chat)
+    turn.records.dialogs.clear(turn.person_id, turn.chat)
     turn.say("cancelled")
 
 

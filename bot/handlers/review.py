@@ -42,12 +42,14 @@ def _buttons(turn: Turn, round_id: int, index: int) -> tuple[tuple[Choice, ...],
 def show_paragraph(turn: Turn, round_: RoundFacts, index: int) -> None:
     paras = paragraphs_for(turn, round_.version_id)  # in the person's language, if loaded
     if index >= len(paras):
-        turn.records.clear_dialog(turn.person_id, turn.chat)
+        turn.records.dialogs.clear(turn.person_id, turn.chat)
         turn.say("review.done", count=len(paras))
         return
     index = max(index, 0)
     paragraph = paras[index]
-    turn.records.set_dialog(turn.person_id, turn.chat, REVIEW, {"round": round_.id, "index": index})
+    turn.records.dialogs.set(
+        turn.person_id, turn.chat, REVIEW, {"round": round_.id, "index": index}
+    )
     turn.say(
         "review.paragraph",
         number=paragraph.number,
@@ -93,7 +95,7 @@ def review_button(turn: Turn, data: str) -> None:
         show_paragraph(turn, round_, index + 1)
     elif action in ("comment", "amend"):
         kind = Kind.COMMENT if action == "comment" else Kind.AMENDMENT
-        turn.records.set_dialog(
+        turn.records.dialogs.set(
             turn.person_id,
             turn.chat,
             AWAIT_TEXT,
@@ -128,11 +130,11 @@ def take_text(turn: Turn, text: str, data: dict[str, int | str]) -> None:
     # Answered, not refused: a refusal would also undo the end of the wait for text, and
     # everything they wrote next would be taken for this comment again.
     if round_ is None:
-        turn.records.clear_dialog(turn.person_id, turn.chat)
+        turn.records.dialogs.clear(turn.person_id, turn.chat)
         turn.say("button.stale")
         return
     if not accepts_input(RoundState(round_.state), round_.closes_at, turn.now):
-        turn.records.clear_dialog(turn.person_id, turn.chat)
+        turn.records.dialogs.clear(turn.person_id, turn.chat)
         turn.say("round.closed_for_input", number=round_.number)
         return
     index = int(data["index"])

@@ -597,23 +597,23 @@ def test_dialog_state_round_trips_json_and_survives_a_new_store(store: Store) ->
         "note": None,
     }
     with store.transaction() as records:
-        records.set_dialog(ana, "telegram:100", "review.amend", data)
-        records.set_dialog(ana, "telegram:999", "other", {"x": 1})
+        records.dialogs.set(ana, "telegram:100", "review.amend", data)
+        records.dialogs.set(ana, "telegram:999", "other", {"x": 1})
 
     restarted = Store(store.engine)
     with restarted.transaction() as records:
-        dialog = records.dialog(ana, "telegram:100")
+        dialog = records.dialogs.get(ana, "telegram:100")
         assert dialog is not None
         assert (dialog.step, dialog.data) == ("review.amend", data)
-        records.set_dialog(ana, "telegram:100", "review", {"paragraph": 4})
+        records.dialogs.set(ana, "telegram:100", "review", {"paragraph": 4})
     with restarted.transaction() as records:
-        dialog = records.dialog(ana, "telegram:100")
+        dialog = records.dialogs.get(ana, "telegram:100")
         assert dialog is not None and (dialog.step, dialog.data) == ("review", {"paragraph": 4})
-        records.clear_dialog(ana, "telegram:100")
-        records.clear_dialog(ana, "telegram:100")  # clearing twice is harmless
+        records.dialogs.clear(ana, "telegram:100")
+        records.dialogs.clear(ana, "telegram:100")  # clearing twice is harmless
     with restarted.transaction() as records:
-        assert records.dialog(ana, "telegram:100") is None
-        other = records.dialog(ana, "telegram:999")
+        assert records.dialogs.get(ana, "telegram:100") is None
+        other = records.dialogs.get(ana, "telegram:999")
         assert other is not None and other.data == {"x": 1}
 
 
@@ -673,7 +673,7 @@ def _erasable(store: Store, world: World, clock) -> tuple[int, list[int]]:
     ana = _stakeholder(store, "telegram:100", name="Ana Lima", organisation="Access Now")
     with store.transaction() as records:
         records.session.add(Identity(platform_id="matrix:@ana:example.org", person_id=ana))
-        records.set_dialog(ana, "telegram:100", "review", {"paragraph": 1})
+        records.dialogs.set(ana, "telegram:100", "review", {"paragraph": 1})
         comment = records.add_submission(
             _submission(world, ana, Kind.COMMENT, text="Too broad.", source="t:100:1", at=clock())
         )
@@ -698,7 +698,7 @@ def _assert_identity_gone(records: Records, ana: int) -> None:
     assert records.identities(ana) == []
     assert records.identity("telegram:100") is None
     assert records.identity("matrix:@ana:example.org") is None
-    assert records.dialog(ana, "telegram:100") is None
+    assert records.dialogs.get(ana, "telegram:100") is None
     waiting = records.undelivered(before=datetime.now(UTC) + timedelta(days=400), limit=10)
     assert [m.chat for m in waiting] == ["telegram:200"]  # nothing queued names her account
 
