@@ -485,7 +485,7 @@ class Dispatcher:
                 text = self.catalog.text(notice.key, person.language, **values)
                 out.append((adapter, Outbound(chat=ChatId(chat), text=text)))
                 break
-        ids = records.queue_messages([(m.chat, m.text) for _, m in out], at=turn.now)
+        ids = records.outbox.queue([(m.chat, m.text) for _, m in out], at=turn.now)
         return [Delivery(a, m, i) for i, (a, m) in zip(ids, out, strict=True)]
 
     async def deliver(self, messages: list[tuple[Adapter, Outbound]]) -> None:
@@ -533,11 +533,11 @@ class Dispatcher:
     def _undelivered(self, before: datetime) -> list[Delivery]:
         cutoff = self.clock() - OUTBOX_MAX_AGE
         with self.store.transaction() as records:
-            rows = records.undelivered(before=before, limit=OUTBOX_BATCH)
+            rows = records.outbox.undelivered(before=before, limit=OUTBOX_BATCH)
             stale = {row.id for row in rows if row.created_at < cutoff}
             if stale:  # an announcement days late misleads more than it informs
                 log.warning("dropping %d queued messages older than %s", len(stale), OUTBOX_MAX_AGE)
-                records.delivered(i for i in stale if i is not None)
+                records.outbox.delivered(i for i in stale if i is not None)
             return [
                 Delivery(adapter, Outbound(chat=ChatId(row.chat), text=row.text), row.id)
                 for row in rows
@@ -604,7 +604,7 @@ class Dispatcher:
 
     def _delivered(self, ids: list[int]) -> None:
         with self.store.transaction() as records:
-            records.delivered(ids)
+            records.outbox.delivered(ids)
 
     def _remember_choices(self, message: Outbound, sent: str) -> None:
         data = [choice.data for row in message.choices for choice in row]

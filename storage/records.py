@@ -31,6 +31,7 @@ from consultations.model import DEFAULT_GROUPS, Kind, Role, StakeholderGroup
 from storage.dialogs import Dialogs
 from storage.engine import is_shared
 from storage.invites import Invites
+from storage.outbox import OUTBOX, Outbox
 from storage.tables import (
     AmendmentDecision,
     AuditEvent,
@@ -40,7 +41,6 @@ from storage.tables import (
     Flag,
     Identity,
     Membership,
-    OutboxMessage,
     ParagraphRow,
     ParagraphTranslation,
     Person,
@@ -144,7 +144,6 @@ LATEST_ROUND_FACTS = ROUND_FACTS.where(
 ROUND_FACTS_BY_ID = ROUND_FACTS.where(ROUNDS.c.id == bindparam("round_id"))
 SUBMISSIONS: Table = Submission.__table__  # type: ignore[attr-defined]
 PROCESSED_EVENTS: Table = ProcessedEvent.__table__  # type: ignore[attr-defined]
-OUTBOX: Table = OutboxMessage.__table__  # type: ignore[attr-defined]
 
 
 @cache
@@ -265,6 +264,7 @@ class Records:
     ) -> None:
         self.session = session
         self.dialogs = Dialogs(session)
+        self.outbox = Outbox(session)
         self.invites = Invites(session)
         self.values = Values(session)
         self._version_cache = version_cache if version_cache is not None else {}
@@ -952,30 +952,6 @@ class Records:
                 return event.id
             prev_hash = event.hash
         return None
-
-    # ---- outbox ----------------------------------------------------------------------
-
-    def queue_messages(self, messages: Sequence[tuple[str, str]], at: datetime) -> list[int]:
-        """Keep messages (chat, text) until `delivered`; their ids, in the same order."""
-        if not messages:
-            return []
-        rows = self.session.execute(
-            sqlalchemy_insert(OUTBOX).returning(OUTBOX.c.id, sort_by_parameter_order=True),
-            [{"chat": chat, "text": text, "created_at": at} for chat, text in messages],
-        )
-        return [row.id for row in rows]
-
-    def delivered(self, ids: Iterable[int]) -> None:
-        self.session.execute(delete(OUTBOX).where(OUTBOX.c.id.in_(list(ids))))
-
-    def undelivered(self, *, before: datetime, limit: int) -> Sequence[OutboxMessage]:
-        """Messages queued before `before` and still not delivered, oldest first."""
-        return self.session.exec(
-            select(OutboxMessage)
-            .where(col(OutboxMessage.created_at) < before)
-            .order_by(col(OutboxMessage.id))
-            .limit(limit)
-        ).all()
 
 
 def audit_hash(

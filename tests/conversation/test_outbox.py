@@ -53,7 +53,7 @@ def announcements(adapter: MemoryAdapter) -> dict[str, int]:
 
 def queued(store: Store, clock: Clock) -> list[tuple[str, str]]:
     with store.transaction() as records:
-        rows = records.undelivered(before=clock() + timedelta(days=1), limit=10_000)
+        rows = records.outbox.undelivered(before=clock() + timedelta(days=1), limit=10_000)
         return [(row.chat, row.text) for row in rows]
 
 
@@ -114,7 +114,7 @@ async def test_messages_for_a_platform_not_running_wait_and_days_old_ones_are_dr
     store: Store, clock: Clock
 ) -> None:
     with store.transaction() as records:
-        records.queue_messages(
+        records.outbox.queue(
             [("elsewhere:1", "For a platform not configured here."), ("memory:ana", "Hello.")],
             at=clock(),
         )
@@ -133,17 +133,17 @@ async def test_messages_for_a_platform_not_running_wait_and_days_old_ones_are_dr
 
 async def test_the_outbox_keeps_messages_in_order_until_delivered(store: Store, clock) -> None:
     with store.transaction() as records:
-        ids = records.queue_messages(
+        ids = records.outbox.queue(
             [(f"memory:p{i}", f"Message {i}") for i in range(250)], at=clock()
         )
     assert ids == sorted(ids) and len(set(ids)) == 250
     with store.transaction() as records:
-        first = records.undelivered(before=clock() + timedelta(seconds=1), limit=100)
+        first = records.outbox.undelivered(before=clock() + timedelta(seconds=1), limit=100)
         assert [m.text for m in first] == [f"Message {i}" for i in range(100)]
-        assert records.undelivered(before=clock() - timedelta(seconds=1), limit=100) == []
-        records.delivered(m.id for m in first if m.id is not None)
+        assert records.outbox.undelivered(before=clock() - timedelta(seconds=1), limit=100) == []
+        records.outbox.delivered(m.id for m in first if m.id is not None)
     with store.transaction() as records:
-        rest = records.undelivered(before=clock() + timedelta(seconds=1), limit=1000)
+        rest = records.outbox.undelivered(before=clock() + timedelta(seconds=1), limit=1000)
         assert [m.text for m in rest] == [f"Message {i}" for i in range(100, 250)]
 
 

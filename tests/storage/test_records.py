@@ -682,7 +682,7 @@ def _erasable(store: Store, world: World, clock) -> tuple[int, list[int]]:
         )
         bo = records.person_for("telegram:200", display_name="Bo", language=None)
         records.add_submission(_submission(world, bo.id, Kind.OPPOSE, source="t:200:1", at=clock()))
-        records.queue_messages(
+        records.outbox.queue(
             [("telegram:100", "Round 2 is open."), ("telegram:200", "Round 2 is open.")], clock()
         )
         return ana, [comment, stance]
@@ -699,7 +699,7 @@ def _assert_identity_gone(records: Records, ana: int) -> None:
     assert records.identity("telegram:100") is None
     assert records.identity("matrix:@ana:example.org") is None
     assert records.dialogs.get(ana, "telegram:100") is None
-    waiting = records.undelivered(before=datetime.now(UTC) + timedelta(days=400), limit=10)
+    waiting = records.outbox.undelivered(before=datetime.now(UTC) + timedelta(days=400), limit=10)
     assert [m.chat for m in waiting] == ["telegram:200"]  # nothing queued names her account
 
 
