@@ -227,8 +227,8 @@ def audit_verify() -> None:
     """Check that no audit event was altered, removed or reordered."""
     store = open_store(load_settings())
     with store.transaction() as records:
-        count = len(records.audit_trail())
-        broken = records.verify_audit()
+        count = len(records.audit.trail())
+        broken = records.audit.verify()
     if broken is not None:
         console.print(f"[red]The audit trail is broken at event {broken}[/red]: it was altered.")
         raise typer.Exit(1)
@@ -242,7 +242,7 @@ def audit_show(
     """List audit events (actors appear by pseudonym)."""
     store = open_store(load_settings())
     with store.transaction() as records:
-        for event in records.audit_trail(consultation):
+        for event in records.audit.trail(consultation):
             typer.echo(
                 f"{event.id}\t{event.at:%Y-%m-%d %H:%M:%S}\t{event.consultation_id or '-'}\t"
                 f"{event.actor}\t{event.action}\t{event.detail}"

@@ -73,7 +73,7 @@ def create_invite(store: Store, consultation_id: int, group: str, uses: int, day
             )
         except Refusal as refusal:
             raise SetupError(Catalog().text(refusal.key, **refusal.values)) from None
-        records.audit(
+        records.audit.append(
             consultation_id,
             "operator",
             "invite.created",

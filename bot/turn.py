@@ -195,7 +195,7 @@ class Turn:
         self.notices.append(Notice(person_id, key, values))
 
     def audit(self, consultation: Consultation | None, action: str, **detail: Any) -> None:
-        self.records.audit(
+        self.records.audit.append(
             consultation.id if consultation else None, self.pseudonym, action, detail
         )
 

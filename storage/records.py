@@ -7,8 +7,6 @@ step, the mark that the event was handled) commit together or not at all.
 
 from __future__ import annotations
 
-import hashlib
-import json
 import secrets
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
@@ -28,13 +26,13 @@ from sqlalchemy.sql.selectable import ScalarSelect
 from sqlmodel import col, select
 
 from consultations.model import DEFAULT_GROUPS, Kind, Role, StakeholderGroup
+from storage.audit import Audit
 from storage.dialogs import Dialogs
 from storage.engine import is_shared
 from storage.invites import Invites
 from storage.outbox import OUTBOX, Outbox
 from storage.tables import (
     AmendmentDecision,
-    AuditEvent,
     Consultation,
     DialogState,
     DraftVersion,
@@ -52,8 +50,6 @@ from storage.tables import (
 )
 from storage.unit_of_work import SENDERS, AlreadyHandled, Duplicate, UnitOfWork
 from storage.values import Values
-
-GENESIS_HASH = "0" * 64
 
 # The lookups every inbound event makes, built once: building a statement costs more
 # than running it on SQLite.
@@ -263,6 +259,7 @@ class Records:
         self, session: UnitOfWork, version_cache: dict[int, tuple[ParagraphRow, ...]] | None = None
     ) -> None:
         self.session = session
+        self.audit = Audit(session)
         self.dialogs = Dialogs(session)
         self.outbox = Outbox(session)
         self.invites = Invites(session)
@@ -908,64 +905,3 @@ class Records:
             )
         ).all()
         return {row.submission_id: row for row in rows}
-
-    # ---- audit -----------------------------------------------------------------------
-
-    def audit(
-        self, consultation_id: int | None, actor: str, action: str, detail: dict[str, Any]
-    ) -> AuditEvent:
-        """Append to the hash chain: each entry's hash covers the previous one's."""
-        last = self.session.exec(select(AuditEvent).order_by(col(AuditEvent.id).desc())).first()
-        prev_hash = last.hash if last is not None else GENESIS_HASH
-        at = utcnow()
-        event = AuditEvent(
-            at=at,
-            consultation_id=consultation_id,
-            actor=actor,
-            action=action,
-            detail=detail,
-            prev_hash=prev_hash,
-            hash=audit_hash(prev_hash, at, consultation_id, actor, action, detail),
-        )
-        self.session.add(event)
-        self.session.flush()
-        return event
-
-    def audit_trail(self, consultation_id: int | None = None) -> Sequence[AuditEvent]:
-        query = select(AuditEvent)
-        if consultation_id is not None:
-            query = query.where(AuditEvent.consultation_id == consultation_id)
-        return self.session.exec(query.order_by(col(AuditEvent.id))).all()
-
-    def verify_audit(self) -> int | None:
-        """The id of the first audit event that does not fit the chain, or None if all do.
-
-        Each event's hash covers its own fields and the previous event's hash, so editing,
-        deleting or reordering any event breaks the chain from that point on.
-        """
-        prev_hash = GENESIS_HASH
-        for event in self.audit_trail():
-            expected = audit_hash(
-                prev_hash, event.at, event.consultation_id, event.actor, event.action, event.detail
-            )
-            if event.prev_hash != prev_hash or event.hash != expected:
-                return event.id
-            prev_hash = event.hash
-        return None
-
-
-def audit_hash(
-    prev_hash: str,
-    at: datetime,
-    consultation_id: int | None,
-    actor: str,
-    action: str,
-    detail: dict[str, Any],
-) -> str:
-    payload = json.dumps(
-        [prev_hash, at.isoformat(timespec="microseconds"), consultation_id, actor, action, detail],
-        sort_keys=True,
-        separators=(",", ":"),
-        default=str,
-    )
-    return hashlib.sha256(payload.encode()).hexdigest()

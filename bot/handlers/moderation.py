@@ -157,6 +157,8 @@ def purge(records: Records, now: datetime) -> dict[int, int]:
         keep = {sid for sid, d in decided.items() if d.decision == "accepted"}
         count = records.purge_texts(round_ids, keep)
         if count:
-            records.audit(consultation.id, "retention", "submissions.purged", {"count": count})
+            records.audit.append(
+                consultation.id, "retention", "submissions.purged", {"count": count}
+            )
         purged[consultation.id] = count
     return purged

@@ -168,7 +168,9 @@ def forget(turn: Turn, confirm: str | None) -> None:
         for c in turn.records.consultations_of(turn.person_id)
     )
     deleted = turn.records.erase_person(turn.person, delete_submissions=delete)
-    turn.records.audit(None, turn.pseudonym, "person.erased", {"deleted_submissions": deleted})
+    turn.records.audit.append(
+        None, turn.pseudonym, "person.erased", {"deleted_submissions": deleted}
+    )
     turn.menu_changed = True
     turn.say("forget.done", deleted=deleted)
 
@@ -263,6 +265,6 @@ def link(turn: Turn, code: str | None) -> None:
     turn.records.move_identity(turn.event.sender, owner)
     turn.records.erase_person(turn.person, delete_submissions=True)
     turn.become(turn.records.person(owner))
-    turn.records.audit(None, turn.pseudonym, "person.linked", {})
+    turn.records.audit.append(None, turn.pseudonym, "person.linked", {})
     turn.menu_changed = True
     turn.say("link.done")

@@ -31,6 +31,7 @@ from sqlmodel import SQLModel
 from adapters.memory import MemoryAdapter
 from bot.dispatcher import Dispatcher
 from bot.events import ChatId, Inbound, PlatformId
+from storage.audit import Audit
 from storage.engine import make_engine
 from storage.invites import Invites
 from storage.records import Records, Store
@@ -294,7 +295,7 @@ async def test_two_stances_at_once_leave_one_live(
 async def test_two_audited_actions_at_once_keep_one_chain(
     workers: Workers, postgres_engine: Engine
 ) -> None:
-    with race(Records, "audit"):
+    with race(Audit, "append"):
         await asyncio.gather(
             workers.a.say(FACILITATOR, "/invite government 1"),
             workers.b.say("fay", "/invite industry 1"),

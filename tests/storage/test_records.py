@@ -13,15 +13,14 @@ from sqlalchemy.exc import DBAPIError
 from sqlmodel import select
 
 from consultations.model import Kind, Role
+from storage.audit import GENESIS_HASH, audit_hash
 from storage.engine import current_revision, head_revision, upgrade
 from storage.records import (
-    GENESIS_HASH,
     Member,
     NewSubmission,
     Records,
     RoundFacts,
     Store,
-    audit_hash,
 )
 from storage.tables import (
     AmendmentDecision,
@@ -345,14 +344,14 @@ def test_a_transaction_that_raises_rolls_back_everything(store: Store, clock) ->
         records.add_submission(
             _submission(world, person.id, Kind.SUPPORT, source="telegram:555:1", at=clock())
         )
-        records.audit(world.consultation_id, "p-x", "round.open", {})
+        records.audit.append(world.consultation_id, "p-x", "round.open", {})
         raise RuntimeError("boom")
     with store.transaction() as records:
         assert records.identity("telegram:555") is None
         assert records.session.get(ProcessedEvent, "telegram:update:555") is None
         assert records.values.get("k") is None
         assert records.submissions([world.round_id], live_only=False) == []
-        assert records.audit_trail() == []
+        assert records.audit.trail() == []
     # and the same event can be handled now, since it never was
     with store.transaction() as records:
         records.claim_event("telegram:update:555")
@@ -629,10 +628,14 @@ def _recomputed(event: AuditEvent) -> str:
 def test_the_audit_chain_links_and_each_hash_covers_the_stored_fields(store: Store) -> None:
     world = _world(store)
     with store.transaction() as records:
-        records.audit(world.consultation_id, "p-aaa", "round.open", {"round": 1, "hours": 72})
-        records.audit(None, "p-bbb", "admin.grant", {"who": "p-ccc", "roles": ["facilitator"]})
+        records.audit.append(
+            world.consultation_id, "p-aaa", "round.open", {"round": 1, "hours": 72}
+        )
+        records.audit.append(
+            None, "p-bbb", "admin.grant", {"who": "p-ccc", "roles": ["facilitator"]}
+        )
     with store.transaction() as records:
-        records.audit(
+        records.audit.append(
             world.consultation_id,
             "p-aaa",
             "amendment.accept",
@@ -640,7 +643,7 @@ def test_the_audit_chain_links_and_each_hash_covers_the_stored_fields(store: Sto
         )
 
     with Store(store.engine).transaction() as records:
-        trail = records.audit_trail()
+        trail = records.audit.trail()
         assert [e.action for e in trail] == ["round.open", "admin.grant", "amendment.accept"]
         assert trail[0].prev_hash == GENESIS_HASH
         assert [e.prev_hash for e in trail[1:]] == [e.hash for e in trail[:-1]]
@@ -648,18 +651,18 @@ def test_the_audit_chain_links_and_each_hash_covers_the_stored_fields(store: Sto
         for event in trail:
             assert event.at.tzinfo is not None
             assert _recomputed(event) == event.hash
-        assert [e.action for e in records.audit_trail(world.consultation_id)] == [
+        assert [e.action for e in records.audit.trail(world.consultation_id)] == [
             "round.open",
             "amendment.accept",
         ]
 
     # someone edits a stored detail behind the bot's back
     with store.transaction() as records:
-        tampered = records.audit_trail()[1]
+        tampered = records.audit.trail()[1]
         tampered.detail = {"who": "p-zzz", "roles": ["facilitator"]}
         records.save(tampered)
     with store.transaction() as records:
-        trail = records.audit_trail()
+        trail = records.audit.trail()
         assert trail[1].detail == {"who": "p-zzz", "roles": ["facilitator"]}
         assert _recomputed(trail[1]) != trail[1].hash
         assert _recomputed(trail[0]) == trail[0].hash

@@ -1,0 +1,76 @@
+"""The audit trail: what organisers did, as a hash chain. Each entry's hash covers its
+own fields and the previous entry's hash, so editing, deleting or reordering any entry
+breaks the chain from that point on (`Audit.verify` finds where)."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlmodel import col, select
+
+from storage.tables import AuditEvent, utcnow
+from storage.unit_of_work import Repository
+
+GENESIS_HASH = "0" * 64  # what the first entry's hash follows
+
+
+def audit_hash(
+    prev_hash: str,
+    at: datetime,
+    consultation_id: int | None,
+    actor: str,
+    action: str,
+    detail: dict[str, Any],
+) -> str:
+    payload = json.dumps(
+        [prev_hash, at.isoformat(timespec="microseconds"), consultation_id, actor, action, detail],
+        sort_keys=True,
+        separators=(",", ":"),
+        default=str,
+    )
+    return hashlib.sha256(payload.encode()).hexdigest()
+
+
+class Audit(Repository):
+    def append(
+        self, consultation_id: int | None, actor: str, action: str, detail: dict[str, Any]
+    ) -> AuditEvent:
+        """Append to the hash chain: each entry's hash covers the previous one's."""
+        last = self.session.exec(select(AuditEvent).order_by(col(AuditEvent.id).desc())).first()
+        prev_hash = last.hash if last is not None else GENESIS_HASH
+        at = utcnow()
+        event = AuditEvent(
+            at=at,
+            consultation_id=consultation_id,
+            actor=actor,
+            action=action,
+            detail=detail,
+            prev_hash=prev_hash,
+            hash=audit_hash(prev_hash, at, consultation_id, actor, action, detail),
+        )
+        self.session.add(event)
+        self.session.flush()
+        return event
+
+    def trail(self, consultation_id: int | None = None) -> Sequence[AuditEvent]:
+        """The entries, oldest first: all, or one consultation's."""
+        query = select(AuditEvent)
+        if consultation_id is not None:
+            query = query.where(AuditEvent.consultation_id == consultation_id)
+        return self.session.exec(query.order_by(col(AuditEvent.id))).all()
+
+    def verify(self) -> int | None:
+        """The id of the first entry that does not fit the chain, or None if all do."""
+        prev_hash = GENESIS_HASH
+        for event in self.trail():
+            expected = audit_hash(
+                prev_hash, event.at, event.consultation_id, event.actor, event.action, event.detail
+            )
+            if event.prev_hash != prev_hash or event.hash != expected:
+                return event.id
+            prev_hash = event.hash
+        return None
