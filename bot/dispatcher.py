@@ -193,7 +193,7 @@ class Dispatcher:
             return [self.process_alone(events[0])]
         try:
             with self.store.transaction() as batch:
-                claimed = batch.claim_events([event.source for event in events])
+                claimed = batch.events.claim_all([event.source for event in events])
                 batch.read_ahead(event.sender for event in events if event.source in claimed)
                 return [
                     self._process(batch.sibling(), event)
@@ -226,7 +226,7 @@ class Dispatcher:
         while True:
             try:
                 with self.store.transaction() as records:
-                    records.claim_event(event.source)
+                    records.events.claim(event.source)
                     records.read_ahead([event.sender])
                     return self._process(records, event, guarded=guarded)
             except AlreadyHandled:

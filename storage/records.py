@@ -7,6 +7,7 @@ step, the mark that the event was handled) commit together or not at all.
 
 from __future__ import annotations
 
+import copy
 import secrets
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
@@ -21,7 +22,7 @@ from sqlalchemy import insert as sqlalchemy_insert
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.sql import ClauseElement, Select
-from sqlalchemy.sql.elements import ColumnElement, TextClause
+from sqlalchemy.sql.elements import ColumnElement
 from sqlalchemy.sql.selectable import ScalarSelect
 from sqlmodel import col, select
 
@@ -29,6 +30,7 @@ from consultations.model import DEFAULT_GROUPS, Kind, Role, StakeholderGroup
 from storage.audit import Audit
 from storage.dialogs import Dialogs
 from storage.engine import is_shared
+from storage.events import Events
 from storage.invites import Invites
 from storage.outbox import OUTBOX, Outbox
 from storage.tables import (
@@ -42,7 +44,6 @@ from storage.tables import (
     ParagraphRow,
     ParagraphTranslation,
     Person,
-    ProcessedEvent,
     Round,
     StakeholderGroupRow,
     Submission,
@@ -139,20 +140,6 @@ LATEST_ROUND_FACTS = ROUND_FACTS.where(
 )
 ROUND_FACTS_BY_ID = ROUND_FACTS.where(ROUNDS.c.id == bindparam("round_id"))
 SUBMISSIONS: Table = Submission.__table__  # type: ignore[attr-defined]
-PROCESSED_EVENTS: Table = ProcessedEvent.__table__  # type: ignore[attr-defined]
-
-
-@cache
-def claim_statement(count: int) -> TextClause:
-    """Claiming `count` events: an insert that skips (and returns no row for) any already
-    there, built once per size. Written out because SQLAlchemy does not cache a multi-row
-    insert, and compiling it cost more than running it; SQLite and PostgreSQL spell
-    ON CONFLICT alike."""
-    rows = ", ".join(f"(:source{i}, :at)" for i in range(count))  # placeholders only
-    return sqlalchemy.text(
-        f"INSERT INTO processed_event (source, at) VALUES {rows} "  # noqa: S608
-        "ON CONFLICT DO NOTHING RETURNING source"
-    ).bindparams(bindparam("at", type_=PROCESSED_EVENTS.c.at.type))
 
 
 INSERT_SUBMISSION = sqlalchemy_insert(SUBMISSIONS).returning(SUBMISSIONS.c.id)
@@ -259,6 +246,7 @@ class Records:
         self, session: UnitOfWork, version_cache: dict[int, tuple[ParagraphRow, ...]] | None = None
     ) -> None:
         self.session = session
+        self.events = Events(session)
         self.audit = Audit(session)
         self.dialogs = Dialogs(session)
         self.outbox = Outbox(session)
@@ -267,7 +255,6 @@ class Records:
         self._version_cache = version_cache if version_cache is not None else {}
         self._cut_here: set[int] = set()  # versions this uncommitted unit of work created
         self._identities: dict[str, Identity] = {}  # looked up in this unit of work
-        self._claimed: set[str] = set()  # events claimed by this unit of work
 
     @contextmanager
     def savepoint(self) -> Iterator[None]:
@@ -291,9 +278,7 @@ class Records:
         shares what is known of the transaction (versions cut, events claimed). What the
         event before changed is flushed, so nothing read ahead of it is used stale."""
         self.session.flush()
-        sibling = Records(self.session, self._version_cache)
-        sibling._cut_here = self._cut_here
-        sibling._claimed = self._claimed
+        sibling = copy.copy(self)
         sibling._identities = dict(self._identities)
         return sibling
 
@@ -337,26 +322,6 @@ class Records:
         """The account and its person (read ahead, or read now); None for a stranger."""
         self.read_ahead([platform_id])
         return cast(dict[str, Sender], self.session.memo.get(SENDERS, {})).get(platform_id)
-
-    # ---- inbound events -------------------------------------------------------------
-
-    def claim_event(self, source: str) -> None:
-        """Mark an inbound event handled, or raise AlreadyHandled if it already was."""
-        if source not in self.claim_events([source]):
-            raise AlreadyHandled(source)
-
-    def claim_events(self, sources: Sequence[str]) -> set[str]:
-        """Mark inbound events handled; returns those that were not already.
-
-        One statement: the insert skips events that are there, and on PostgreSQL it waits
-        for a concurrent twin's transaction and then skips it too.
-        """
-        statement = claim_statement(len(sources))
-        values: dict[str, Any] = {f"source{i}": source for i, source in enumerate(sources)}
-        rows = self.session.write(statement, {**values, "at": utcnow()})
-        claimed = {source for (source,) in rows}
-        self._claimed |= claimed
-        return claimed
 
     # ---- people ---------------------------------------------------------------------
 
@@ -786,7 +751,7 @@ class Records:
         Input from an event this unit of work claimed cannot have been stored before (the
         claim and the submission commit together), so only other sources are looked up.
         """
-        if new.source is not None and new.source not in self._claimed:
+        if new.source is not None and new.source not in self.events.claimed:
             seen = self.session.exec(
                 select(Submission.id).where(Submission.source == new.source)
             ).first()

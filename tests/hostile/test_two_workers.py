@@ -33,6 +33,7 @@ from bot.dispatcher import Dispatcher
 from bot.events import ChatId, Inbound, PlatformId
 from storage.audit import Audit
 from storage.engine import make_engine
+from storage.events import Events
 from storage.invites import Invites
 from storage.records import Records, Store
 from storage.tables import AmendmentDecision
@@ -147,7 +148,7 @@ async def test_one_event_delivered_to_both_workers_is_stored_once(
     for attempt in range(5):
         workers.take("ana")
         same = event("ana", f"update-{attempt}", f"/comment 1 Delivered twice, attempt {attempt}.")
-        with race(Records, "claim_event"):
+        with race(Events, "claim"):
             await asyncio.gather(workers.a.deliver(same), workers.b.deliver(same))
         answers = workers.take("ana")
         assert len([a for a in answers if "Recorded #" in a]) == 1, answers

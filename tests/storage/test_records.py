@@ -149,13 +149,13 @@ def test_a_platform_identity_maps_to_one_person(store: Store, clock) -> None:
 
 def test_claiming_an_event_twice_is_a_duplicate_and_the_first_claim_survives(store: Store) -> None:
     with store.transaction() as records:
-        records.claim_event("telegram:update:7")
+        records.events.claim("telegram:update:7")
     with pytest.raises(Duplicate), store.transaction() as records:
-        records.claim_event("telegram:update:7")
+        records.events.claim("telegram:update:7")
     with store.transaction() as records:
         with pytest.raises(Duplicate):
-            records.claim_event("telegram:update:7")
-        records.claim_event("telegram:update:8")
+            records.events.claim("telegram:update:7")
+        records.events.claim("telegram:update:8")
     with store.transaction() as records:
         sources = records.session.exec(select(ProcessedEvent.source)).all()
         assert sorted(sources) == ["telegram:update:7", "telegram:update:8"]
@@ -225,10 +225,10 @@ def test_a_batch_reads_its_senders_ahead_and_each_event_claims_once(store: Store
         first.person(ana).display_name = "Ana L."
         assert batch.wrote_since(mark)
         mark = batch.mark()
-        first.claim_event("telegram:update:1")
+        first.events.claim("telegram:update:1")
         assert batch.wrote_since(mark)
         with pytest.raises(Duplicate):
-            second.claim_event("telegram:update:1")
+            second.events.claim("telegram:update:1")
         newer = first.add_round(world.consultation_id, world.version_id)
         assert second.latest_round(world.consultation_id) is newer
     with store.transaction() as records:
@@ -312,7 +312,7 @@ def test_two_workers_claiming_the_same_event_at_once_exactly_one_wins(store: Sto
         try:
             barrier.wait()
             with store.transaction() as records:
-                records.claim_event("matrix:$event:1")
+                records.events.claim("matrix:$event:1")
                 time.sleep(0.05)  # keep the transaction open while the other one tries
                 records.values.set("winner", name)
             result = "won"
@@ -339,7 +339,7 @@ def test_a_transaction_that_raises_rolls_back_everything(store: Store, clock) ->
     world = _world(store)
     with pytest.raises(RuntimeError, match="boom"), store.transaction() as records:
         person = records.person_for("telegram:555", display_name="Bo", language=None)
-        records.claim_event("telegram:update:555")
+        records.events.claim("telegram:update:555")
         records.values.set("k", "v")
         records.add_submission(
             _submission(world, person.id, Kind.SUPPORT, source="telegram:555:1", at=clock())
@@ -354,7 +354,7 @@ def test_a_transaction_that_raises_rolls_back_everything(store: Store, clock) ->
         assert records.audit.trail() == []
     # and the same event can be handled now, since it never was
     with store.transaction() as records:
-        records.claim_event("telegram:update:555")
+        records.events.claim("telegram:update:555")
 
 
 # --- submissions -----------------------------------------------------------------------
@@ -407,7 +407,7 @@ def test_an_insert_refused_by_a_constraint_is_a_duplicate_and_keeps_the_first(
     with store.transaction() as records:
         kept = records.add_submission(first)
     with pytest.raises(Duplicate), store.transaction() as records:
-        records.claim_event("telegram:100:55")  # claimed here, so not looked up first
+        records.events.claim("telegram:100:55")  # claimed here, so not looked up first
         records.values.set("k", "v")
         records.add_submission(replace(first, text="Second."))
     with store.transaction() as records:
@@ -427,7 +427,7 @@ def test_a_connection_lost_mid_transaction_is_replaced_for_the_next_one(
     world = _world(store)
     ana = _stakeholder(store, "telegram:100")
     with pytest.raises(DBAPIError), store.transaction() as records:
-        records.claim_event("telegram:update:9")
+        records.events.claim("telegram:update:9")
         pid = records.session.execute(text("SELECT pg_backend_pid()")).scalar_one()
         with store.engine.connect() as other:
             other.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
@@ -435,7 +435,7 @@ def test_a_connection_lost_mid_transaction_is_replaced_for_the_next_one(
             _submission(world, ana, Kind.COMMENT, text="Lost.", source="telegram:100:9", at=clock())
         )
     with store.transaction() as records:
-        records.claim_event("telegram:update:9")  # never stored: it can be handled now
+        records.events.claim("telegram:update:9")  # never stored: it can be handled now
         records.add_submission(
             _submission(world, ana, Kind.COMMENT, text="Kept.", source="telegram:100:9", at=clock())
         )
