@@ -75,7 +75,7 @@ def seed(store: Store, submissions: int, rng: random.Random) -> int:
             records.add_member(cid, person.id, Role.STAKEHOLDER, group.id)
             people.append((person.id, group.id))
         assert v1.id is not None
-        round1 = records.add_round(cid, v1.id)
+        round1 = records.rounds.add(cid, v1.id)
         round1.state, round1.opened_at, round1.closed_at = (
             "closed",
             START,
@@ -165,7 +165,7 @@ def seed(store: Store, submissions: int, rng: random.Random) -> int:
             decision.applied_in_version_id = v2.id
             records.save(decision)
         assert v2.id is not None
-        round2 = records.add_round(cid, v2.id)
+        round2 = records.rounds.add(cid, v2.id)
         round2.state, round2.opened_at = "open", START + timedelta(days=5)
         records.save(round2)
         assert round2.id is not None

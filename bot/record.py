@@ -62,7 +62,7 @@ def build_record(
             )
         )
     shown = {v.id for v in versions}
-    rounds = [r for r in records.rounds(cid(consultation)) if r.version_id in shown]
+    rounds = [r for r in records.rounds.of(cid(consultation)) if r.version_id in shown]
     submissions = records.submissions([r.id for r in rounds if r.id is not None], live_only=False)
     # Everyone who said something, loaded once and held here: the session keeps only weak
     # references, so without this each summary would reload a person per submission.

@@ -68,7 +68,7 @@ class RoundScheduler:
         with self.dispatcher.store.transaction() as records:
             rounds = [
                 RoundTimes(r.id, RoundState(r.state), r.opens_at, r.closes_at)
-                for r in records.live_rounds()
+                for r in records.rounds.live()
                 if r.id is not None
             ]
             done = frozenset(

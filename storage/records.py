@@ -21,9 +21,7 @@ from sqlalchemy import String, Table, and_, bindparam, delete, func, update
 from sqlalchemy import insert as sqlalchemy_insert
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.sql import ClauseElement, Select
-from sqlalchemy.sql.elements import ColumnElement
-from sqlalchemy.sql.selectable import ScalarSelect
+from sqlalchemy.sql import Select
 from sqlmodel import col, select
 
 from consultations.model import DEFAULT_GROUPS, Kind, Role, StakeholderGroup
@@ -33,6 +31,7 @@ from storage.engine import is_shared
 from storage.events import Events
 from storage.invites import Invites
 from storage.outbox import OUTBOX, Outbox
+from storage.rounds import Rounds
 from storage.tables import (
     AmendmentDecision,
     Consultation,
@@ -44,7 +43,6 @@ from storage.tables import (
     ParagraphRow,
     ParagraphTranslation,
     Person,
-    Round,
     StakeholderGroupRow,
     Submission,
     utcnow,
@@ -99,46 +97,6 @@ def senders_statement(count: int) -> Select[*tuple[Any, ...]]:
     )
 
 
-ROUNDS: Table = Round.__table__  # type: ignore[attr-defined]
-CONSULTATIONS: Table = Consultation.__table__  # type: ignore[attr-defined]
-LATER_ROUNDS = ROUNDS.alias("later")
-
-
-def latest_number(consultation_id: ColumnElement[Any]) -> ScalarSelect[Any]:
-    """The number of a consultation's newest round, as a subquery."""
-    return (
-        sqlalchemy.select(func.max(LATER_ROUNDS.c.number))
-        .where(LATER_ROUNDS.c.consultation_id == consultation_id)
-        .scalar_subquery()
-    )
-
-
-# A consultation with its latest round.
-WITH_LATEST_ROUND = (
-    sqlalchemy.select(Consultation, Round)
-    .outerjoin(
-        Round,
-        and_(
-            col(Round.consultation_id) == col(Consultation.id),
-            col(Round.number) == latest_number(CONSULTATIONS.c.id),
-        ),
-    )
-    .where(col(Consultation.id) == bindparam("consultation_id"))
-)
-# A consultation's latest round, and a round by id, as `RoundFacts`.
-ROUND_FACTS = sqlalchemy.select(
-    ROUNDS.c.id,
-    ROUNDS.c.consultation_id,
-    ROUNDS.c.version_id,
-    ROUNDS.c.number,
-    ROUNDS.c.state,
-    ROUNDS.c.closes_at,
-)
-LATEST_ROUND_FACTS = ROUND_FACTS.where(
-    ROUNDS.c.consultation_id == bindparam("consultation_id"),
-    ROUNDS.c.number == latest_number(bindparam("consultation_id")),
-)
-ROUND_FACTS_BY_ID = ROUND_FACTS.where(ROUNDS.c.id == bindparam("round_id"))
 SUBMISSIONS: Table = Submission.__table__  # type: ignore[attr-defined]
 
 
@@ -185,19 +143,6 @@ class Sender:
     members: tuple[Member, ...]  # their roles there
     dm_chat: str | None
     blocked: bool
-
-
-@dataclass(frozen=True, slots=True)
-class RoundFacts:
-    """A round as read, for taking input in it: whether it is open, which draft version it
-    shows. Changing the round goes through its `Round` row (`Records.latest_round`)."""
-
-    id: int
-    consultation_id: int
-    version_id: int
-    number: int
-    state: str
-    closes_at: datetime | None
 
 
 class Store:
@@ -247,6 +192,7 @@ class Records:
     ) -> None:
         self.session = session
         self.events = Events(session)
+        self.rounds = Rounds(session)
         self.audit = Audit(session)
         self.dialogs = Dialogs(session)
         self.outbox = Outbox(session)
@@ -316,7 +262,7 @@ class Records:
             )
         for consultation_id in {s.consultation_id for s in senders.values()} - {None}:
             assert consultation_id is not None
-            self.round_facts(consultation_id)
+            self.rounds.facts(consultation_id)
 
     def sender(self, platform_id: str) -> Sender | None:
         """The account and its person (read ahead, or read now); None for a stranger."""
@@ -494,7 +440,7 @@ class Records:
         """The consultation; read with its latest round, which most turns that want one
         want too."""
         if consultation_id not in self.session.memo.get("consultation", {}):
-            self.latest_round(consultation_id)
+            self.rounds.latest(consultation_id)
         return self.session.row(Consultation, consultation_id)
 
     def consultations(self) -> Sequence[Consultation]:
@@ -671,76 +617,6 @@ class Records:
         for row in rows:
             found.setdefault(row.version_id, {})[row.uid] = row.text
         return found
-
-    # ---- rounds --------------------------------------------------------------------
-
-    def add_round(self, consultation_id: int, version_id: int) -> Round:
-        number = (
-            self.session.exec(
-                select(func.max(Round.number)).where(Round.consultation_id == consultation_id)
-            ).one()
-            or 0
-        ) + 1
-        round_ = Round(consultation_id=consultation_id, version_id=version_id, number=number)
-        self.session.add(round_)
-        self.session.flush()
-        return round_
-
-    def latest_round(self, consultation_id: int) -> Round | None:
-        """The consultation's newest round, read with the consultation; both are
-        remembered for the rest of the transaction."""
-
-        def load() -> Round | None:
-            found = self.session.execute(WITH_LATEST_ROUND, {"consultation_id": consultation_id})
-            for consultation, round_ in found:
-                self.session.memo.setdefault("consultation", {})[consultation_id] = consultation
-                return cast(Round | None, round_)
-            return None
-
-        return self.session.remembered("round", consultation_id, load)
-
-    def round_facts(self, consultation_id: int) -> RoundFacts | None:
-        """The consultation's newest round as plain values (no row object to build, the
-        most common read of a turn); remembered until a round is written."""
-        self.session.flush()  # a round changed but not yet written: the flush forgets it
-        return self.session.remembered(
-            "round",
-            ("facts", consultation_id),
-            lambda: self._round_facts(LATEST_ROUND_FACTS, {"consultation_id": consultation_id}),
-        )
-
-    def round_facts_by_id(self, round_id: int) -> RoundFacts | None:
-        return self._round_facts(ROUND_FACTS_BY_ID, {"round_id": round_id})
-
-    def _round_facts(self, statement: ClauseElement, values: dict[str, Any]) -> RoundFacts | None:
-        rows = self.session.read(statement, values)
-        return RoundFacts(*rows[0]) if rows else None
-
-    def rounds(self, consultation_id: int) -> Sequence[Round]:
-        return self.session.exec(
-            select(Round)
-            .where(Round.consultation_id == consultation_id)
-            .order_by(col(Round.number))
-        ).all()
-
-    def round_by_id(self, round_id: int) -> Round | None:
-        return self.session.get(Round, round_id)
-
-    def round_for_update(self, round_id: int) -> Round | None:
-        """The round, locked until the transaction ends (a row lock on PostgreSQL;
-        SQLite's BEGIN IMMEDIATE already serialises writers)."""
-        return self.session.exec(
-            select(Round)
-            .where(Round.id == round_id)
-            .with_for_update()
-            .execution_options(populate_existing=True)  # the locked row, not one read before
-        ).first()
-
-    def live_rounds(self) -> Sequence[Round]:
-        """Rounds that still have something to happen: scheduled or open."""
-        return self.session.exec(
-            select(Round).where(col(Round.state).in_(["scheduled", "open"])).order_by(col(Round.id))
-        ).all()
 
     # ---- submissions ---------------------------------------------------------------
 

@@ -18,7 +18,8 @@ from consultations.model import Attribution, Kind, Role, RoundState, Stakeholder
 from consultations.submissions import check_paragraph, check_text
 from consultations.summary import Input, Paragraph, Participation, Summary, summarise
 from consultations.themes import DEFAULT_THEMES, Embed
-from storage.records import NewSubmission, Records, RoundFacts
+from storage.records import NewSubmission, Records
+from storage.rounds import RoundFacts
 from storage.tables import Consultation, Round
 
 
@@ -75,7 +76,7 @@ def latest_paragraphs(turn: Turn, consultation: Consultation) -> list[Paragraph]
 
 def open_round(turn: Turn, consultation_id: int) -> RoundFacts:
     """The round taking input now, or a refusal that says what the person can do instead."""
-    round_ = turn.records.round_facts(consultation_id)
+    round_ = turn.records.rounds.facts(consultation_id)
     if round_ is None:
         raise Refusal("round.none_yet")
     if not round_rules.accepts_input(RoundState(round_.state), round_.closes_at, turn.now):

@@ -98,7 +98,7 @@ def load_draft(turn: Turn, consultation: Consultation, draft: DraftText) -> None
 
 
 def _rounds_of(turn: Turn, consultation: Consultation) -> Round | None:
-    return turn.records.latest_round(cid(consultation))
+    return turn.records.rounds.latest(cid(consultation))
 
 
 @registry.command("round open", Arg("duration", duration), access=Access.FACILITATOR)
@@ -119,7 +119,7 @@ def next_round(turn: Turn, consultation: Consultation) -> Round:
         raise Refusal("round.already_open", number=latest.number)
     if latest is not None and latest.state == RoundState.SCHEDULED:
         return latest
-    return turn.records.add_round(cid(consultation), version.id)
+    return turn.records.rounds.add(cid(consultation), version.id)
 
 
 def open_round(turn: Turn, consultation: Consultation, round_: Round, closes_at: datetime) -> None:
@@ -334,7 +334,7 @@ def _ids(ids: Sequence[int]) -> str:
 
 def _accepted_waiting(turn: Turn, consultation: Consultation) -> list[Submission]:
     """Accepted amendments of every round not yet applied in a version."""
-    round_ids = [r.id for r in turn.records.rounds(cid(consultation)) if r.id is not None]
+    round_ids = [r.id for r in turn.records.rounds.of(cid(consultation)) if r.id is not None]
     amendments_ = [s for s in turn.records.submissions(round_ids) if s.kind == Kind.AMENDMENT]
     decisions = turn.records.decisions([s.id for s in amendments_ if s.id is not None])
     return [
@@ -396,7 +396,7 @@ def merge(turn: Turn, n: int, text: str) -> None:
 
 def _amendment(turn: Turn, consultation: Consultation, id_: int) -> tuple[Round, int]:
     submission = turn.records.submission(id_)
-    round_ = turn.records.round_by_id(submission.round_id) if submission else None
+    round_ = turn.records.rounds.get(submission.round_id) if submission else None
     if (
         submission is None
         or round_ is None

@@ -78,7 +78,7 @@ def consent(turn: Turn, answer: str | None) -> None:
 
 def _submission_here(turn: Turn, consultation: Consultation, id_: int) -> Submission:
     submission = turn.records.submission(id_)
-    round_ = turn.records.round_by_id(submission.round_id) if submission else None
+    round_ = turn.records.rounds.get(submission.round_id) if submission else None
     if submission is None or round_ is None or round_.consultation_id != consultation.id:
         raise Refusal("moderation.unknown", id=id_)
     return submission
@@ -145,7 +145,7 @@ def purge(records: Records, now: datetime) -> dict[int, int]:
     for consultation in records.consultations():
         if consultation.retention_days is None or consultation.id is None:
             continue
-        rounds = records.rounds(consultation.id)
+        rounds = records.rounds.of(consultation.id)
         if not rounds or any(r.state in (RoundState.OPEN, RoundState.SCHEDULED) for r in rounds):
             continue
         ended = max((r.closed_at for r in rounds if r.closed_at is not None), default=None)

@@ -14,7 +14,7 @@ from consultations import exports
 def summary(turn: Turn, n: int | None) -> None:
     """The latest round's summary, or one paragraph's, with the full version as a file."""
     consultation = turn.require_consultation()
-    round_ = turn.records.latest_round(cid(consultation))
+    round_ = turn.records.rounds.latest(cid(consultation))
     if round_ is None:
         raise Refusal("round.none_yet")
     count = len(paragraphs(turn.records, round_.version_id))

@@ -25,7 +25,8 @@ from bot.handlers.common import (
 from bot.turn import Refusal, Turn
 from consultations.model import Kind, RoundState
 from consultations.rounds import accepts_input
-from storage.records import NewSubmission, RoundFacts
+from storage.records import NewSubmission
+from storage.rounds import RoundFacts
 from storage.tables import AmendmentDecision, Submission
 
 REVIEW = "review"
@@ -80,7 +81,7 @@ def review_button(turn: Turn, data: str) -> None:
         round_id, index = int(round_text), int(index_text)
     except ValueError:
         raise Refusal("button.stale") from None
-    round_ = turn.records.round_facts_by_id(round_id)
+    round_ = turn.records.rounds.facts_by_id(round_id)
     if round_ is None or round_.consultation_id != turn.require_consultation_id():
         raise Refusal("button.stale")
     if not accepts_input(RoundState(round_.state), round_.closes_at, turn.now):
@@ -126,7 +127,7 @@ def _mark_choice(turn: Turn, number: int, text: str, action: str, submission_id:
 
 def take_text(turn: Turn, text: str, data: dict[str, int | str]) -> None:
     """The comment or amendment text the review asked for."""
-    round_ = turn.records.round_facts_by_id(int(data["round"]))
+    round_ = turn.records.rounds.facts_by_id(int(data["round"]))
     # Answered, not refused: a refusal would also undo the end of the wait for text, and
     # everything they wrote next would be taken for this comment again.
     if round_ is None:
@@ -243,7 +244,7 @@ def _status(turn: Turn, submission: Submission, decisions: dict[int, AmendmentDe
 def mine(turn: Turn) -> None:
     """This person's own submissions in the current consultation."""
     consultation = turn.require_consultation()
-    rounds = {r.id: r for r in turn.records.rounds(cid(consultation))}
+    rounds = {r.id: r for r in turn.records.rounds.of(cid(consultation))}
     own = turn.records.submissions_of(turn.person_id, [i for i in rounds if i is not None])
     if not own:
         raise Refusal("mine.none")
@@ -278,7 +279,7 @@ def withdraw(turn: Turn, id: int) -> None:
         raise Refusal("withdraw.not_yours", id=id)
     if submission.withdrawn_at is not None:
         raise Refusal("withdraw.already", id=id)
-    round_ = turn.records.round_by_id(submission.round_id)
+    round_ = turn.records.rounds.get(submission.round_id)
     assert round_ is not None
     if not accepts_input(RoundState(round_.state), round_.closes_at, turn.now):
         raise Refusal("withdraw.closed", id=id)

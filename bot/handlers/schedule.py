@@ -70,7 +70,7 @@ def timezone(turn: Turn, zone: str | None) -> None:
 
 
 def open_due(turn: Turn, round_id: int) -> None:
-    round_ = turn.records.round_for_update(round_id)
+    round_ = turn.records.rounds.for_update(round_id)
     if round_ is None or round_.state != RoundState.SCHEDULED or round_.closes_at is None:
         return
     if round_.opens_at is None or round_.opens_at > turn.now:
@@ -81,7 +81,7 @@ def open_due(turn: Turn, round_id: int) -> None:
 
 
 def close_due(turn: Turn, round_id: int) -> None:
-    round_ = turn.records.round_for_update(round_id)
+    round_ = turn.records.rounds.for_update(round_id)
     if round_ is None or round_.closes_at is None or round_.closes_at > turn.now:
         return
     consultation = turn.records.consultation(round_.consultation_id)
@@ -95,7 +95,7 @@ def close_due(turn: Turn, round_id: int) -> None:
 
 def remind_due(turn: Turn, round_id: int, key: str, offset: timedelta) -> None:
     """Nudge the silent, once per round and offset (the key is kept in the database)."""
-    round_ = turn.records.round_for_update(round_id)
+    round_ = turn.records.rounds.for_update(round_id)
     if round_ is None or round_.state != RoundState.OPEN or round_.closes_at is None:
         return
     if turn.records.values.get(f"scheduler:{key}") is not None:

@@ -58,7 +58,7 @@ def comment(name: str, message_id: str, text: str, paragraph: int = 1) -> Inboun
 
 def stored_comments(store: Store) -> list[str]:
     with store.transaction() as records:
-        rounds = [r.id for r in records.live_rounds() if r.id is not None]
+        rounds = [r.id for r in records.rounds.live() if r.id is not None]
         return sorted(s.text or "" for s in records.submissions(rounds) if s.kind == "comment")
 
 

@@ -19,9 +19,9 @@ from storage.records import (
     Member,
     NewSubmission,
     Records,
-    RoundFacts,
     Store,
 )
+from storage.rounds import RoundFacts
 from storage.tables import (
     AmendmentDecision,
     AuditEvent,
@@ -65,7 +65,7 @@ def _world(store: Store) -> World:
             created_by=facilitator.id,
         )
         assert version.id is not None
-        round_ = records.add_round(consultation.id, version.id)
+        round_ = records.rounds.add(consultation.id, version.id)
         assert round_.id is not None
         return World(facilitator.id, consultation.id, version.id, round_.id)
 
@@ -171,10 +171,10 @@ def test_what_a_transaction_remembers_follows_its_own_writes_and_rollbacks(store
         records.add_member(world.consultation_id, ana, Role.STAKEHOLDER)
         assert [m.role for m in records.memberships(world.consultation_id, ana)] == ["stakeholder"]
 
-        first = records.latest_round(world.consultation_id)
+        first = records.rounds.latest(world.consultation_id)
         assert first is not None and first.id == world.round_id
-        second = records.add_round(world.consultation_id, world.version_id)
-        assert records.latest_round(world.consultation_id) is second
+        second = records.rounds.add(world.consultation_id, world.version_id)
+        assert records.rounds.latest(world.consultation_id) is second
 
         with pytest.raises(Refused), records.savepoint():
             records.add_member(world.consultation_id, ana, Role.FACILITATOR)
@@ -183,7 +183,7 @@ def test_what_a_transaction_remembers_follows_its_own_writes_and_rollbacks(store
         assert [m.role for m in records.memberships(world.consultation_id, ana)] == ["stakeholder"]
     with store.transaction() as records:
         assert [m.role for m in records.memberships(world.consultation_id, ana)] == ["stakeholder"]
-        latest = records.latest_round(world.consultation_id)
+        latest = records.rounds.latest(world.consultation_id)
         assert latest is not None and latest.number == 2
 
 
@@ -217,7 +217,7 @@ def test_a_batch_reads_its_senders_ahead_and_each_event_claims_once(store: Store
         assert [m.role for m in first.memberships(world.consultation_id, ana)] == ["stakeholder"]
         newcomer = second.person_for("telegram:404", display_name="New", language=None)
         assert newcomer.id not in (None, ana)
-        latest = first.latest_round(world.consultation_id)  # read ahead with the sender
+        latest = first.rounds.latest(world.consultation_id)  # read ahead with the sender
         assert latest is not None and latest.id == world.round_id
         # a turn can tell whether it has written, or changed what is not yet written
         mark = batch.mark()
@@ -229,8 +229,8 @@ def test_a_batch_reads_its_senders_ahead_and_each_event_claims_once(store: Store
         assert batch.wrote_since(mark)
         with pytest.raises(Duplicate):
             second.events.claim("telegram:update:1")
-        newer = first.add_round(world.consultation_id, world.version_id)
-        assert second.latest_round(world.consultation_id) is newer
+        newer = first.rounds.add(world.consultation_id, world.version_id)
+        assert second.rounds.latest(world.consultation_id) is newer
     with store.transaction() as records:
         assert records.identity("telegram:404") is not None
         assert records.session.exec(select(ProcessedEvent.source)).all() == ["telegram:update:1"]
@@ -281,25 +281,25 @@ def test_a_rounds_facts_read_like_its_row_and_follow_what_the_transaction_change
     world = _world(store)
     closes = datetime(2026, 12, 1, 17, 30, tzinfo=UTC)
     with store.transaction() as records:
-        row = records.latest_round(world.consultation_id)
+        row = records.rounds.latest(world.consultation_id)
         assert row is not None
         row.state, row.closes_at = "open", closes
         records.save(row)
     with store.transaction() as records:
-        facts = records.round_facts(world.consultation_id)
+        facts = records.rounds.facts(world.consultation_id)
         assert facts == RoundFacts(
             world.round_id, world.consultation_id, world.version_id, 1, "open", closes
         )
         assert facts.closes_at is not None and facts.closes_at.utcoffset() == timedelta(0)
-        assert records.round_facts_by_id(world.round_id) == facts
-        assert records.round_facts_by_id(world.round_id + 1000) is None
-        row = records.latest_round(world.consultation_id)
+        assert records.rounds.facts_by_id(world.round_id) == facts
+        assert records.rounds.facts_by_id(world.round_id + 1000) is None
+        row = records.rounds.latest(world.consultation_id)
         assert row is not None
         row.state = "closed"  # not flushed yet: the next read flushes it
-        assert records.round_facts(world.consultation_id) == replace(facts, state="closed")
-        assert records.round_facts_by_id(world.round_id) == replace(facts, state="closed")
-        newer = records.add_round(world.consultation_id, world.version_id)
-        latest = records.round_facts(world.consultation_id)
+        assert records.rounds.facts(world.consultation_id) == replace(facts, state="closed")
+        assert records.rounds.facts_by_id(world.round_id) == replace(facts, state="closed")
+        newer = records.rounds.add(world.consultation_id, world.version_id)
+        latest = records.rounds.facts(world.consultation_id)
         assert latest is not None and (latest.id, latest.number) == (newer.id, 2)
 
 
