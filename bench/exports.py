@@ -59,7 +59,7 @@ def seed(store: Store, submissions: int, rng: random.Random) -> int:
         assert consultation.id is not None
         cid = consultation.id
         groups = [g for g in records.groups(cid) if g.id is not None]
-        v1 = records.add_version(
+        v1 = records.drafts.add_version(
             cid,
             title="Benchmark statement",
             paragraphs=[(f"p{i}", sentence(rng, 25), []) for i in range(1, PARAGRAPHS + 1)],
@@ -146,10 +146,10 @@ def seed(store: Store, submissions: int, rng: random.Random) -> int:
                 )
                 if index == 0:
                     accepted.append((uid, amendment))
-        texts = {p.uid: p.text for p in records.paragraphs(v1.id)}
+        texts = {p.uid: p.text for p in records.drafts.paragraphs(v1.id)}
         for uid, amendment in accepted:
             texts[uid] = amendment.text or texts[uid]
-        v2 = records.add_version(
+        v2 = records.drafts.add_version(
             cid,
             title="Benchmark statement",
             paragraphs=[

@@ -88,7 +88,7 @@ def seed(database: Path, facilitator: User, stakeholders: list[User]) -> None:
         assert consultation.id is not None
         fac.current_consultation_id = consultation.id
         records.save(fac)
-        records.add_version(
+        records.drafts.add_version(
             consultation.id,
             title="Fan-out",
             paragraphs=[(f"p{i}", text, []) for i, text in enumerate(DRAFT, start=1)],

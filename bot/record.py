@@ -41,7 +41,7 @@ def build_record(
     With `version`, the record as it stood for that version of the draft: the versions
     up to it, and the rounds held on them (with their input and decisions).
     """
-    all_versions = records.versions(cid(consultation))
+    all_versions = records.drafts.versions(cid(consultation))
     if version is not None and not any(v.number == version for v in all_versions):
         latest = all_versions[-1].number if all_versions else 0
         raise Refusal("export.unknown_version", number=version, latest=latest)
@@ -50,7 +50,7 @@ def build_record(
     version_records = []
     for v in versions:
         assert v.id is not None
-        rows = records.paragraphs(v.id)
+        rows = records.drafts.paragraphs(v.id)
         version_records.append(
             VersionRecord(
                 number=v.number,
@@ -102,7 +102,7 @@ def build_record(
     round_of = {}
     for r in rounds:
         round_of[r.id] = (r.number, version_numbers.get(r.version_id, 0))
-        for p in records.paragraphs(r.version_id):
+        for p in records.drafts.paragraphs(r.version_id):
             positions[(r.id, p.uid)] = p.position
     submission_records = []
     for s in submissions:

@@ -29,7 +29,7 @@ def cid(consultation: Consultation) -> int:
 
 
 def paragraphs(records: Records, version_id: int) -> list[Paragraph]:
-    return [Paragraph(p.uid, p.position, p.text) for p in records.paragraphs(version_id)]
+    return [Paragraph(p.uid, p.position, p.text) for p in records.drafts.paragraphs(version_id)]
 
 
 def paragraphs_for(turn: Turn, version_id: int) -> list[Paragraph]:
@@ -44,13 +44,13 @@ def paragraphs_in(records: Records, version_id: int, language: str) -> list[Para
     A paragraph that later versions left unchanged keeps the translation loaded for an
     earlier version, so publishing does not undo the translators' work.
     """
-    rows = records.paragraphs(version_id)
+    rows = records.drafts.paragraphs(version_id)
     chain = [version_id]  # this version, then its ancestors
-    version = records.version_by_id(version_id)
+    version = records.drafts.version_by_id(version_id)
     while version is not None and version.parent_id is not None:
         chain.append(version.parent_id)
-        version = records.version_by_id(version.parent_id)
-    loaded = records.translations(chain, language)
+        version = records.drafts.version_by_id(version.parent_id)
+    loaded = records.drafts.translations(chain, language)
     if not loaded:
         return paragraphs(records, version_id)
     texts = dict(loaded.get(version_id, {}))
@@ -58,7 +58,7 @@ def paragraphs_in(records: Records, version_id: int, language: str) -> list[Para
     for ancestor in chain[1:]:
         if not unchanged:
             break
-        before = {row.uid: row.text for row in records.paragraphs(ancestor)}
+        before = {row.uid: row.text for row in records.drafts.paragraphs(ancestor)}
         unchanged = {uid: text for uid, text in unchanged.items() if before.get(uid) == text}
         for uid in list(unchanged):
             if uid in loaded.get(ancestor, {}):
@@ -68,7 +68,7 @@ def paragraphs_in(records: Records, version_id: int, language: str) -> list[Para
 
 
 def latest_paragraphs(turn: Turn, consultation: Consultation) -> list[Paragraph]:
-    version = turn.records.version(cid(consultation))
+    version = turn.records.drafts.version(cid(consultation))
     if version is None or version.id is None:
         raise Refusal("draft.none")
     return paragraphs(turn.records, version.id)
@@ -292,7 +292,7 @@ def provenance(
     names = {g.id: g.name for g in records.groups(cid(consultation))}
     found: dict[str, list[tuple[int, str | None]]] = {}
     for version_id in version_ids:
-        for row in records.paragraphs(version_id):
+        for row in records.drafts.paragraphs(version_id):
             for amendment_id in row.sources:
                 submission = records.submission(amendment_id)
                 group = names.get(submission.group_id) if submission is not None else None

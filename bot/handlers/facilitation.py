@@ -78,9 +78,9 @@ def take_draft(turn: Turn, data: dict[str, int]) -> None:
 
 
 def load_draft(turn: Turn, consultation: Consultation, draft: DraftText) -> None:
-    if turn.records.version(cid(consultation)) is not None:
+    if turn.records.drafts.version(cid(consultation)) is not None:
         raise Refusal("draft.already_loaded")
-    version = turn.records.add_version(
+    version = turn.records.drafts.add_version(
         cid(consultation),
         title=draft.title or consultation.title,
         paragraphs=[(f"p{i}", text, []) for i, text in enumerate(draft.paragraphs, start=1)],
@@ -111,7 +111,7 @@ def round_open(turn: Turn, duration: timedelta) -> None:
 
 def next_round(turn: Turn, consultation: Consultation) -> Round:
     """The round to open or schedule: a scheduled one, or a new one on the latest version."""
-    version = turn.records.version(cid(consultation))
+    version = turn.records.drafts.version(cid(consultation))
     if version is None or version.id is None:
         raise Refusal("draft.none")
     latest = _rounds_of(turn, consultation)
@@ -130,7 +130,7 @@ def open_round(turn: Turn, consultation: Consultation, round_: Round, closes_at:
     turn.records.save(round_)
     turn.schedule_changed = True
     turn.audit(consultation, "round.opened", round=round_.number, closes_at=closes_at.isoformat())
-    version = turn.records.version_by_id(round_.version_id)
+    version = turn.records.drafts.version_by_id(round_.version_id)
     assert version is not None
     count = len(paragraphs(turn.records, round_.version_id))
     left = format_duration(closes_at - turn.now)
@@ -353,11 +353,11 @@ def _merge_key(version_id: int, uid: str) -> str:
 
 def _merges(turn: Turn, consultation: Consultation) -> dict[str, Merge]:
     """The facilitator's merged texts for paragraphs of the latest version, by uid."""
-    current = turn.records.version(cid(consultation))
+    current = turn.records.drafts.version(cid(consultation))
     if current is None or current.id is None:
         return {}
     found = {}
-    for row in turn.records.paragraphs(current.id):
+    for row in turn.records.drafts.paragraphs(current.id):
         stored = turn.records.values.get(_merge_key(current.id, row.uid))
         if stored:
             data = json.loads(stored)
@@ -374,7 +374,7 @@ def merge(turn: Turn, n: int, text: str) -> None:
     latest = _rounds_of(turn, consultation)
     if latest is not None and latest.state == RoundState.OPEN:
         raise Refusal("merge.round_open", number=latest.number)
-    current = turn.records.version(cid(consultation))
+    current = turn.records.drafts.version(cid(consultation))
     if current is None or current.id is None:
         raise Refusal("draft.none")
     old = latest_paragraphs(turn, consultation)
@@ -461,7 +461,7 @@ def publish(turn: Turn) -> None:
     from bot.render import render_diff
 
     consultation = turn.require_consultation()
-    current = turn.records.version(cid(consultation))
+    current = turn.records.drafts.version(cid(consultation))
     if current is None or current.id is None:
         raise Refusal("draft.none")
     latest = _rounds_of(turn, consultation)
@@ -482,7 +482,7 @@ def publish(turn: Turn) -> None:
         raise Refusal("publish.conflict", **conflict.values) from None
     except ConsultationError as error:
         raise Refusal(error.key, **error.values) from None
-    version = turn.records.add_version(
+    version = turn.records.drafts.add_version(
         cid(consultation),
         title=current.title,
         paragraphs=[(p.uid, p.text, p.sources) for p in new_paragraphs],

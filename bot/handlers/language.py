@@ -76,10 +76,10 @@ def translate(turn: Turn, language: str) -> None:
     """Load the latest version of the draft in another language; the text follows."""
     consultation = turn.require_consultation()
     code = _known(turn, language)
-    version = turn.records.version(cid(consultation))
+    version = turn.records.drafts.version(cid(consultation))
     if version is None or version.id is None:
         raise Refusal("draft.none")
-    count = len(turn.records.paragraphs(version.id))
+    count = len(turn.records.drafts.paragraphs(version.id))
     turn.records.dialogs.set(
         turn.person_id,
         turn.chat,
@@ -98,7 +98,7 @@ def translate(turn: Turn, language: str) -> None:
 def take_translation(turn: Turn, data: dict[str, Any]) -> None:
     """The text `translate` asked for: aligned with the original paragraph by paragraph."""
     consultation = turn.records.consultation(int(data["consultation"]))
-    version = turn.records.version_by_id(int(data["version"]))
+    version = turn.records.drafts.version_by_id(int(data["version"]))
     if consultation is None or version is None or version.id is None:
         turn.records.dialogs.clear(turn.person_id, turn.chat)  # answered, not refused: kept
         turn.say("button.stale")
@@ -112,7 +112,7 @@ def take_translation(turn: Turn, data: dict[str, Any]) -> None:
         turn.say(error.key, **error.values)
         turn.say("translate.send_again", name=name)
         return
-    originals = turn.records.paragraphs(version.id)
+    originals = turn.records.drafts.paragraphs(version.id)
     if len(draft.paragraphs) != len(originals):
         turn.say(
             "translate.count_mismatch",
@@ -122,7 +122,7 @@ def take_translation(turn: Turn, data: dict[str, Any]) -> None:
         )
         turn.say("translate.send_again", name=name)
         return
-    turn.records.set_translation(
+    turn.records.drafts.set_translation(
         version.id,
         code,
         {row.uid: text for row, text in zip(originals, draft.paragraphs, strict=True)},

@@ -40,25 +40,25 @@ def summary(turn: Turn, n: int | None) -> None:
 @registry.command("versions", access=Access.SECRETARIAT)
 def versions(turn: Turn) -> None:
     consultation = turn.require_consultation()
-    all_versions = turn.records.versions(cid(consultation))
+    all_versions = turn.records.drafts.versions(cid(consultation))
     if not all_versions:
         raise Refusal("draft.none")
     lines = [turn.t("versions.header", title=consultation.title)]
     for v in all_versions:
         assert v.id is not None
-        changed = sum(1 for p in turn.records.paragraphs(v.id) if p.sources)
+        changed = sum(1 for p in turn.records.drafts.paragraphs(v.id) if p.sources)
         lines.append(
             turn.t(
                 "versions.line",
                 number=v.number,
                 at=v.created_at.strftime("%Y-%m-%d %H:%M"),
-                count=len(turn.records.paragraphs(v.id)),
+                count=len(turn.records.drafts.paragraphs(v.id)),
                 changed=changed,
             )
         )
         # which amendments, from which stakeholder groups, made each changed paragraph
         made_by = provenance(turn.records, consultation, [v.id])
-        for p in turn.records.paragraphs(v.id):
+        for p in turn.records.drafts.paragraphs(v.id):
             if p.uid in made_by:
                 lines.append(
                     turn.t(
@@ -79,7 +79,7 @@ def versions(turn: Turn) -> None:
 def diff(turn: Turn, a: int | None, b: int | None) -> None:
     """Word-level changes between versions A and B (default: the last two)."""
     consultation = turn.require_consultation()
-    latest = turn.records.version(cid(consultation))
+    latest = turn.records.drafts.version(cid(consultation))
     if latest is None:
         raise Refusal("draft.none")
     if a is None:
@@ -88,13 +88,13 @@ def diff(turn: Turn, a: int | None, b: int | None) -> None:
         b = latest.number
     if a < 1:
         raise Refusal("diff.only_one")
-    old = turn.records.version(cid(consultation), a)
-    new = turn.records.version(cid(consultation), b)
+    old = turn.records.drafts.version(cid(consultation), a)
+    new = turn.records.drafts.version(cid(consultation), b)
     if old is None or new is None or old.id is None or new.id is None:
         raise Refusal("diff.unknown", a=a, b=b, latest=latest.number)
     between = [
         v.id
-        for v in turn.records.versions(cid(consultation))
+        for v in turn.records.drafts.versions(cid(consultation))
         if v.id is not None and min(a, b) < v.number <= max(a, b)
     ]
     turn.say_text(

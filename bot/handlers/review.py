@@ -250,7 +250,7 @@ def mine(turn: Turn) -> None:
         raise Refusal("mine.none")
     numbers = {}
     for round_ in rounds.values():
-        for p in turn.records.paragraphs(round_.version_id):
+        for p in turn.records.drafts.paragraphs(round_.version_id):
             numbers[(round_.id, p.uid)] = p.position
     decisions = turn.records.decisions([s.id for s in own if s.id is not None])
     lines = [turn.t("mine.header", title=consultation.title)]
