@@ -160,7 +160,7 @@ def seed(store: Store, submissions: int, rng: random.Random) -> int:
             created_by=fac.id,
         )
         for _, amendment in accepted:
-            decision = records.decision(amendment.id)
+            decision = records.submissions.decision(amendment.id)
             assert decision is not None
             decision.applied_in_version_id = v2.id
             records.save(decision)

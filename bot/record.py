@@ -63,7 +63,9 @@ def build_record(
         )
     shown = {v.id for v in versions}
     rounds = [r for r in records.rounds.of(cid(consultation)) if r.version_id in shown]
-    submissions = records.submissions([r.id for r in rounds if r.id is not None], live_only=False)
+    submissions = records.submissions.in_rounds(
+        [r.id for r in rounds if r.id is not None], live_only=False
+    )
     # Everyone who said something, loaded once and held here: the session keeps only weak
     # references, so without this each summary would reload a person per submission.
     people: dict[int, Person] = {
@@ -127,7 +129,7 @@ def build_record(
         )
 
     amendments = [s for s in submissions if s.kind == Kind.AMENDMENT and s.id is not None]
-    decided = records.decisions([s.id for s in amendments if s.id is not None])
+    decided = records.submissions.decisions([s.id for s in amendments if s.id is not None])
     decisions = []
     for s in amendments:
         d = decided.get(s.id or -1)

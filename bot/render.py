@@ -35,7 +35,7 @@ def _short(text: str | None, limit: int = QUOTE_CHARS) -> str:
 
 def _in(turn: Turn, submission_id: int) -> str:
     """' (fr)' after a quote made in another language than the reader's; '' otherwise."""
-    submission = turn.records.submission(submission_id)
+    submission = turn.records.submissions.get(submission_id)
     made_in = submission.language if submission is not None else None
     if made_in is None or made_in == i18n.supported(turn.language):
         return ""

@@ -17,14 +17,13 @@ from functools import cache
 from typing import Any, cast
 
 import sqlalchemy
-from sqlalchemy import String, Table, and_, bindparam, delete, update
-from sqlalchemy import insert as sqlalchemy_insert
+from sqlalchemy import String, and_, bindparam, delete, update
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.sql import Select
 from sqlmodel import col, select
 
-from consultations.model import DEFAULT_GROUPS, Kind, Role, StakeholderGroup
+from consultations.model import DEFAULT_GROUPS, Role, StakeholderGroup
 from storage.audit import Audit
 from storage.dialogs import Dialogs
 from storage.drafts import Drafts
@@ -33,8 +32,8 @@ from storage.events import Events
 from storage.invites import Invites
 from storage.outbox import OUTBOX, Outbox
 from storage.rounds import Rounds
+from storage.submissions import Submissions
 from storage.tables import (
-    AmendmentDecision,
     Consultation,
     DialogState,
     Flag,
@@ -46,7 +45,7 @@ from storage.tables import (
     Submission,
     utcnow,
 )
-from storage.unit_of_work import SENDERS, AlreadyHandled, Duplicate, UnitOfWork
+from storage.unit_of_work import SENDERS, Duplicate, UnitOfWork
 from storage.values import Values
 
 # The lookups every inbound event makes, built once: building a statement costs more
@@ -94,28 +93,6 @@ def senders_statement(count: int) -> Select[*tuple[Any, ...]]:
         .where(col(Identity.platform_id).in_(accounts))
         .order_by(col(Membership.id))
     )
-
-
-SUBMISSIONS: Table = Submission.__table__  # type: ignore[attr-defined]
-
-
-INSERT_SUBMISSION = sqlalchemy_insert(SUBMISSIONS).returning(SUBMISSIONS.c.id)
-
-
-@dataclass(frozen=True, slots=True)
-class NewSubmission:
-    """Input to store (`Records.add_submission`): a submission before it has an id."""
-
-    round_id: int
-    person_id: int | None
-    paragraph_uid: str
-    kind: Kind
-    created_at: datetime
-    group_id: int | None = None
-    text: str | None = None
-    source: str | None = None
-    target_id: int | None = None  # an endorsement: what it backs
-    language: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -192,6 +169,7 @@ class Records:
         self.session = session
         self.events = Events(session)
         self.rounds = Rounds(session)
+        self.submissions = Submissions(session, self.events)
         self.drafts = Drafts(session, {} if version_cache is None else version_cache)
         self.audit = Audit(session)
         self.dialogs = Dialogs(session)
@@ -378,7 +356,7 @@ class Records:
         ).all()
         for submission in submissions:
             if delete_submissions:
-                decision = self.decision(submission.id)
+                decision = self.submissions.decision(submission.id)
                 if decision is not None and decision.decision == "accepted":
                     # text already in a published version: keep it, unattributed
                     submission.person_id = None
@@ -509,132 +487,3 @@ class Records:
         if role is not None:
             query = query.where(Membership.role == role.value)
         return self.session.exec(query.order_by(col(Membership.id))).all()
-
-    # ---- submissions ---------------------------------------------------------------
-
-    def add_submission(self, new: NewSubmission) -> int:
-        """Store input and return its id; a new stance supersedes the person's earlier
-        stance on that paragraph (as of the new one's time).
-
-        Input from an event this unit of work claimed cannot have been stored before (the
-        claim and the submission commit together), so only other sources are looked up.
-        """
-        if new.source is not None and new.source not in self.events.claimed:
-            seen = self.session.exec(
-                select(Submission.id).where(Submission.source == new.source)
-            ).first()
-            if seen is not None:
-                raise AlreadyHandled(new.source)
-        if new.kind.is_stance and new.person_id is not None:
-            stances = [k.value for k in Kind if k.is_stance]
-            self.session.execute(
-                update(Submission)
-                .where(
-                    col(Submission.round_id) == new.round_id,
-                    col(Submission.person_id) == new.person_id,
-                    col(Submission.paragraph_uid) == new.paragraph_uid,
-                    col(Submission.kind).in_(stances),
-                    col(Submission.superseded_at).is_(None),
-                    col(Submission.withdrawn_at).is_(None),
-                )
-                .values(superseded_at=new.created_at)
-            )
-        # A Core insert: building a `Submission` and running the ORM around the statement
-        # cost twice the insert itself, and every input ends in this statement.
-        row = {
-            "round_id": new.round_id,
-            "person_id": new.person_id,
-            "group_id": new.group_id,
-            "paragraph_uid": new.paragraph_uid,
-            "kind": new.kind.value,
-            "text": new.text,
-            "source": new.source,
-            "created_at": new.created_at,
-            "target_id": new.target_id,
-            "language": new.language,
-        }
-        [(submission_id,)] = self.session.write(INSERT_SUBMISSION, row)
-        return int(submission_id)
-
-    def submission(self, submission_id: int) -> Submission | None:
-        return self.session.get(Submission, submission_id)
-
-    def submissions(
-        self, round_ids: Sequence[int], *, live_only: bool = True
-    ) -> Sequence[Submission]:
-        """Submissions of the rounds; live ones are neither withdrawn, superseded nor hidden."""
-        query = select(Submission).where(col(Submission.round_id).in_(round_ids))
-        if live_only:
-            query = query.where(
-                col(Submission.withdrawn_at).is_(None),
-                col(Submission.superseded_at).is_(None),
-                col(Submission.hidden_at).is_(None),
-            )
-        return self.session.exec(query.order_by(col(Submission.id))).all()
-
-    def submissions_of(self, person_id: int, round_ids: Sequence[int]) -> Sequence[Submission]:
-        return self.session.exec(
-            select(Submission)
-            .where(col(Submission.round_id).in_(round_ids), Submission.person_id == person_id)
-            .order_by(col(Submission.id))
-        ).all()
-
-    def responders(self, round_id: int) -> set[int]:
-        """Persons with at least one live submission in the round."""
-        rows = self.session.exec(
-            select(Submission.person_id)
-            .where(
-                Submission.round_id == round_id,
-                col(Submission.withdrawn_at).is_(None),
-                col(Submission.person_id).is_not(None),
-            )
-            .distinct()
-        ).all()
-        return {person_id for person_id in rows if person_id is not None}
-
-    # ---- amendment decisions ---------------------------------------------------------
-
-    def add_flag(self, flag: Flag) -> bool:
-        """Record a flag; False if this person had already flagged that submission."""
-        seen = self.session.exec(
-            select(Flag).where(
-                Flag.submission_id == flag.submission_id, Flag.person_id == flag.person_id
-            )
-        ).first()
-        if seen is not None:
-            return False
-        self.session.add(flag)
-        self.session.flush()
-        return True
-
-    def purge_texts(self, round_ids: Sequence[int], keep: set[int]) -> int:
-        """Blank the text of submissions in the rounds (except `keep`) and unlink their authors."""
-        rows = self.session.exec(
-            select(Submission).where(col(Submission.round_id).in_(round_ids))
-        ).all()
-        purged = 0
-        for row in rows:
-            if row.id in keep or (row.text is None and row.person_id is None):
-                continue
-            row.text = None if row.id not in keep else row.text
-            row.person_id = None
-            row.source = None
-            self.session.add(row)
-            purged += 1
-        self.session.flush()
-        return purged
-
-    def decision(self, submission_id: int | None) -> AmendmentDecision | None:
-        if submission_id is None:
-            return None
-        return self.session.exec(
-            select(AmendmentDecision).where(AmendmentDecision.submission_id == submission_id)
-        ).first()
-
-    def decisions(self, submission_ids: Sequence[int]) -> dict[int, AmendmentDecision]:
-        rows = self.session.exec(
-            select(AmendmentDecision).where(
-                col(AmendmentDecision.submission_id).in_(submission_ids)
-            )
-        ).all()
-        return {row.submission_id: row for row in rows}

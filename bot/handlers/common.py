@@ -18,8 +18,9 @@ from consultations.model import Attribution, Kind, Role, RoundState, Stakeholder
 from consultations.submissions import check_paragraph, check_text
 from consultations.summary import Input, Paragraph, Participation, Summary, summarise
 from consultations.themes import DEFAULT_THEMES, Embed
-from storage.records import NewSubmission, Records
+from storage.records import Records
 from storage.rounds import RoundFacts
+from storage.submissions import NewSubmission
 from storage.tables import Consultation, Round
 
 
@@ -116,7 +117,7 @@ def record_input(
     cleaned = None
     if kind in (Kind.COMMENT, Kind.AMENDMENT):
         cleaned = check_text(kind, text or "", paragraph.text)
-    return turn.records.add_submission(
+    return turn.records.submissions.add(
         NewSubmission(
             round_id=round_.id,
             person_id=turn.person_id,
@@ -148,7 +149,7 @@ def participation(
     """Per group: stakeholders who answered in the round, of those invited."""
     keys = group_keys(records, consultation)
     assert round_.id is not None
-    responders = records.responders(round_.id)
+    responders = records.submissions.responders(round_.id)
     invited: Counter[str] = Counter()
     answered: Counter[str] = Counter()
     for member in records.members(cid(consultation), Role.STAKEHOLDER):
@@ -167,7 +168,7 @@ def silent_stakeholders(
     """Person ids of stakeholders (of one group, if given) with no input in the round."""
     keys = group_keys(records, consultation)
     assert round_.id is not None
-    responders = records.responders(round_.id)
+    responders = records.submissions.responders(round_.id)
     return [
         m.person_id
         for m in records.members(cid(consultation), Role.STAKEHOLDER)
@@ -250,7 +251,7 @@ def build_summary(
     consenting = records.consenting(cid(consultation))
     assert round_.id is not None
     inputs = []
-    for s in records.submissions([round_.id]):
+    for s in records.submissions.in_rounds([round_.id]):
         assert s.id is not None
         author = records.person(s.person_id) if s.person_id is not None else None
         inputs.append(
@@ -294,7 +295,7 @@ def provenance(
     for version_id in version_ids:
         for row in records.drafts.paragraphs(version_id):
             for amendment_id in row.sources:
-                submission = records.submission(amendment_id)
+                submission = records.submissions.get(amendment_id)
                 group = names.get(submission.group_id) if submission is not None else None
                 found.setdefault(row.uid, []).append((amendment_id, group))
     return found

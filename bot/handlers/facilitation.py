@@ -281,7 +281,7 @@ def amendments(turn: Turn) -> None:
     summary = summary_for(turn, consultation, round_, themes=False)
     lines = [turn.t("amendments.header", number=round_.number)]
     ids = [a.id for p in summary.paragraphs for a in p.amendments]
-    decisions = turn.records.decisions(ids)
+    decisions = turn.records.submissions.decisions(ids)
     waiting = _accepted_waiting(turn, consultation)
     merges = _merges(turn, consultation)
     for p in summary.paragraphs:
@@ -335,8 +335,10 @@ def _ids(ids: Sequence[int]) -> str:
 def _accepted_waiting(turn: Turn, consultation: Consultation) -> list[Submission]:
     """Accepted amendments of every round not yet applied in a version."""
     round_ids = [r.id for r in turn.records.rounds.of(cid(consultation)) if r.id is not None]
-    amendments_ = [s for s in turn.records.submissions(round_ids) if s.kind == Kind.AMENDMENT]
-    decisions = turn.records.decisions([s.id for s in amendments_ if s.id is not None])
+    amendments_ = [
+        s for s in turn.records.submissions.in_rounds(round_ids) if s.kind == Kind.AMENDMENT
+    ]
+    decisions = turn.records.submissions.decisions([s.id for s in amendments_ if s.id is not None])
     return [
         s
         for s in amendments_
@@ -395,7 +397,7 @@ def merge(turn: Turn, n: int, text: str) -> None:
 
 
 def _amendment(turn: Turn, consultation: Consultation, id_: int) -> tuple[Round, int]:
-    submission = turn.records.submission(id_)
+    submission = turn.records.submissions.get(id_)
     round_ = turn.records.rounds.get(submission.round_id) if submission else None
     if (
         submission is None
@@ -407,7 +409,7 @@ def _amendment(turn: Turn, consultation: Consultation, id_: int) -> tuple[Round,
         raise Refusal("decide.unknown", id=id_)
     if round_.state == RoundState.OPEN:
         raise Refusal("decide.round_open", number=round_.number)
-    if turn.records.decision(id_) is not None:
+    if turn.records.submissions.decision(id_) is not None:
         raise Refusal("decide.already", id=id_)
     assert submission.id is not None
     return round_, submission.person_id or 0
@@ -468,7 +470,7 @@ def publish(turn: Turn) -> None:
     if latest is not None and latest.state == RoundState.OPEN:
         raise Refusal("publish.round_open", number=latest.number)
     waiting = _accepted_waiting(turn, consultation)
-    decisions = turn.records.decisions([s.id for s in waiting if s.id is not None])
+    decisions = turn.records.submissions.decisions([s.id for s in waiting if s.id is not None])
     pending = [(s, decisions[s.id]) for s in waiting if s.id is not None]
     old = latest_paragraphs(turn, consultation)
     merges = _merges(turn, consultation)

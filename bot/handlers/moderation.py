@@ -77,7 +77,7 @@ def consent(turn: Turn, answer: str | None) -> None:
 
 
 def _submission_here(turn: Turn, consultation: Consultation, id_: int) -> Submission:
-    submission = turn.records.submission(id_)
+    submission = turn.records.submissions.get(id_)
     round_ = turn.records.rounds.get(submission.round_id) if submission else None
     if submission is None or round_ is None or round_.consultation_id != consultation.id:
         raise Refusal("moderation.unknown", id=id_)
@@ -118,7 +118,7 @@ def flag(turn: Turn, id: int, reason: str | None) -> None:
     """Report a quote one was shown; facilitators are told."""
     consultation = turn.require_consultation()
     _submission_here(turn, consultation, id)
-    fresh = turn.records.add_flag(
+    fresh = turn.records.submissions.add_flag(
         Flag(submission_id=id, person_id=turn.person_id, reason=(reason or "")[:500] or None)
     )
     if fresh:
@@ -152,10 +152,10 @@ def purge(records: Records, now: datetime) -> dict[int, int]:
         if ended is None or now - ended < timedelta(days=consultation.retention_days):
             continue
         round_ids = [r.id for r in rounds if r.id is not None]
-        submissions = records.submissions(round_ids, live_only=False)
-        decided = records.decisions([s.id for s in submissions if s.id is not None])
+        submissions = records.submissions.in_rounds(round_ids, live_only=False)
+        decided = records.submissions.decisions([s.id for s in submissions if s.id is not None])
         keep = {sid for sid, d in decided.items() if d.decision == "accepted"}
-        count = records.purge_texts(round_ids, keep)
+        count = records.submissions.purge_texts(round_ids, keep)
         if count:
             records.audit.append(
                 consultation.id, "retention", "submissions.purged", {"count": count}

@@ -25,8 +25,8 @@ from bot.handlers.common import (
 from bot.turn import Refusal, Turn
 from consultations.model import Kind, RoundState
 from consultations.rounds import accepts_input
-from storage.records import NewSubmission
 from storage.rounds import RoundFacts
+from storage.submissions import NewSubmission
 from storage.tables import AmendmentDecision, Submission
 
 REVIEW = "review"
@@ -190,7 +190,7 @@ def amend(turn: Turn, n: int, text: str) -> None:
 def endorse(turn: Turn, id: int) -> None:
     """Back another stakeholder's amendment (or comment) in the open round; once per person."""
     round_ = open_round(turn, turn.require_consultation_id())
-    target = turn.records.submission(id)
+    target = turn.records.submissions.get(id)
     if (
         target is None
         or target.round_id != round_.id
@@ -201,10 +201,10 @@ def endorse(turn: Turn, id: int) -> None:
         raise Refusal("endorse.unknown", id=id)
     if target.person_id == turn.person_id:
         raise Refusal("endorse.own", id=id)
-    for mine_ in turn.records.submissions_of(turn.person_id, [round_.id]):
+    for mine_ in turn.records.submissions.by_person(turn.person_id, [round_.id]):
         if mine_.kind == Kind.ENDORSEMENT and mine_.target_id == id and mine_.withdrawn_at is None:
             raise Refusal("endorse.already", id=id, endorsement=mine_.id)
-    endorsement = turn.records.add_submission(
+    endorsement = turn.records.submissions.add(
         NewSubmission(
             round_id=round_.id,
             person_id=turn.person_id,
@@ -245,14 +245,14 @@ def mine(turn: Turn) -> None:
     """This person's own submissions in the current consultation."""
     consultation = turn.require_consultation()
     rounds = {r.id: r for r in turn.records.rounds.of(cid(consultation))}
-    own = turn.records.submissions_of(turn.person_id, [i for i in rounds if i is not None])
+    own = turn.records.submissions.by_person(turn.person_id, [i for i in rounds if i is not None])
     if not own:
         raise Refusal("mine.none")
     numbers = {}
     for round_ in rounds.values():
         for p in turn.records.drafts.paragraphs(round_.version_id):
             numbers[(round_.id, p.uid)] = p.position
-    decisions = turn.records.decisions([s.id for s in own if s.id is not None])
+    decisions = turn.records.submissions.decisions([s.id for s in own if s.id is not None])
     lines = [turn.t("mine.header", title=consultation.title)]
     for s in own:
         text = f": {s.text}" if s.text else ""
@@ -274,7 +274,7 @@ def mine(turn: Turn) -> None:
 @registry.command("withdraw", Arg("id", positive_int), access=Access.STAKEHOLDER)
 def withdraw(turn: Turn, id: int) -> None:
     """Take back one's own submission while its round is open."""
-    submission = turn.records.submission(id)
+    submission = turn.records.submissions.get(id)
     if submission is None or submission.person_id != turn.person_id:
         raise Refusal("withdraw.not_yours", id=id)
     if submission.withdrawn_at is not None:

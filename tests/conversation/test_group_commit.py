@@ -59,7 +59,9 @@ def comment(name: str, message_id: str, text: str, paragraph: int = 1) -> Inboun
 def stored_comments(store: Store) -> list[str]:
     with store.transaction() as records:
         rounds = [r.id for r in records.rounds.live() if r.id is not None]
-        return sorted(s.text or "" for s in records.submissions(rounds) if s.kind == "comment")
+        return sorted(
+            s.text or "" for s in records.submissions.in_rounds(rounds) if s.kind == "comment"
+        )
 
 
 async def test_everyone_writing_at_once_is_answered_and_stored_once(

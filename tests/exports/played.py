@@ -134,7 +134,7 @@ async def play(chat: MemoryAdapter, store: Store, clock: Clock) -> Played:
     withdrawn = last_id(chat, "xiomara")
     await chat.say("xiomara", f"/withdraw {withdrawn}")
     with store.transaction() as records:
-        row = records.submission(hidden)
+        row = records.submissions.get(hidden)
         assert row is not None
         row.hidden_at, row.hidden_reason = datetime(2026, 12, 1, 10, tzinfo=UTC), "off topic"
         records.save(row)

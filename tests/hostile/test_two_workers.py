@@ -36,6 +36,7 @@ from storage.engine import make_engine
 from storage.events import Events
 from storage.invites import Invites
 from storage.records import Records, Store
+from storage.submissions import Submissions
 from storage.tables import AmendmentDecision
 
 sys.path.insert(0, str(Path(__file__).parents[1] / "conversation"))
@@ -283,7 +284,7 @@ async def test_a_two_use_code_used_by_three_people_at_once_admits_two(
 async def test_two_stances_at_once_leave_one_live(
     workers: Workers, postgres_engine: Engine
 ) -> None:
-    with race(Records, "add_submission"):
+    with race(Submissions, "add"):
         await asyncio.gather(workers.a.say("ana", "/support 1"), workers.b.say("ana", "/oppose 1"))
     live = rows(
         postgres_engine,

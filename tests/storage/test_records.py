@@ -17,11 +17,11 @@ from storage.audit import GENESIS_HASH, audit_hash
 from storage.engine import current_revision, head_revision, upgrade
 from storage.records import (
     Member,
-    NewSubmission,
     Records,
     Store,
 )
 from storage.rounds import RoundFacts
+from storage.submissions import NewSubmission
 from storage.tables import (
     AmendmentDecision,
     AuditEvent,
@@ -103,7 +103,7 @@ def _submission(
 
 def _count_submissions(store: Store, world: World) -> int:
     with store.transaction() as records:
-        return len(records.submissions([world.round_id], live_only=False))
+        return len(records.submissions.in_rounds([world.round_id], live_only=False))
 
 
 # --- schema --------------------------------------------------------------------------
@@ -341,7 +341,7 @@ def test_a_transaction_that_raises_rolls_back_everything(store: Store, clock) ->
         person = records.person_for("telegram:555", display_name="Bo", language=None)
         records.events.claim("telegram:update:555")
         records.values.set("k", "v")
-        records.add_submission(
+        records.submissions.add(
             _submission(world, person.id, Kind.SUPPORT, source="telegram:555:1", at=clock())
         )
         records.audit.append(world.consultation_id, "p-x", "round.open", {})
@@ -350,7 +350,7 @@ def test_a_transaction_that_raises_rolls_back_everything(store: Store, clock) ->
         assert records.identity("telegram:555") is None
         assert records.session.get(ProcessedEvent, "telegram:update:555") is None
         assert records.values.get("k") is None
-        assert records.submissions([world.round_id], live_only=False) == []
+        assert records.submissions.in_rounds([world.round_id], live_only=False) == []
         assert records.audit.trail() == []
     # and the same event can be handled now, since it never was
     with store.transaction() as records:
@@ -364,13 +364,13 @@ def test_the_same_submission_source_is_stored_once(store: Store, clock) -> None:
     world = _world(store)
     ana = _stakeholder(store, "telegram:100")
     with store.transaction() as records:
-        first = records.add_submission(
+        first = records.submissions.add(
             _submission(
                 world, ana, Kind.COMMENT, text="Too broad.", source="telegram:100:55", at=clock()
             )
         )
         with pytest.raises(Duplicate):
-            records.add_submission(
+            records.submissions.add(
                 _submission(
                     world,
                     ana,
@@ -382,13 +382,13 @@ def test_the_same_submission_source_is_stored_once(store: Store, clock) -> None:
             )
     # a redelivery handled in a later unit of work is refused as well
     with pytest.raises(Duplicate), store.transaction() as records:
-        records.add_submission(
+        records.submissions.add(
             _submission(
                 world, ana, Kind.COMMENT, text="Too broad.", source="telegram:100:55", at=clock()
             )
         )
     with store.transaction() as records:
-        stored = records.submissions([world.round_id], live_only=False)
+        stored = records.submissions.in_rounds([world.round_id], live_only=False)
         assert [(s.id, s.text, s.source) for s in stored] == [
             (first, "Too broad.", "telegram:100:55")
         ]
@@ -405,13 +405,13 @@ def test_an_insert_refused_by_a_constraint_is_a_duplicate_and_keeps_the_first(
         world, ana, Kind.COMMENT, text="First.", source="telegram:100:55", at=clock()
     )
     with store.transaction() as records:
-        kept = records.add_submission(first)
+        kept = records.submissions.add(first)
     with pytest.raises(Duplicate), store.transaction() as records:
         records.events.claim("telegram:100:55")  # claimed here, so not looked up first
         records.values.set("k", "v")
-        records.add_submission(replace(first, text="Second."))
+        records.submissions.add(replace(first, text="Second."))
     with store.transaction() as records:
-        stored = records.submissions([world.round_id], live_only=False)
+        stored = records.submissions.in_rounds([world.round_id], live_only=False)
         assert [(s.id, s.text) for s in stored] == [(kept, "First.")]
         assert records.values.get("k") is None
 
@@ -431,16 +431,16 @@ def test_a_connection_lost_mid_transaction_is_replaced_for_the_next_one(
         pid = records.session.execute(text("SELECT pg_backend_pid()")).scalar_one()
         with store.engine.connect() as other:
             other.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
-        records.add_submission(
+        records.submissions.add(
             _submission(world, ana, Kind.COMMENT, text="Lost.", source="telegram:100:9", at=clock())
         )
     with store.transaction() as records:
         records.events.claim("telegram:update:9")  # never stored: it can be handled now
-        records.add_submission(
+        records.submissions.add(
             _submission(world, ana, Kind.COMMENT, text="Kept.", source="telegram:100:9", at=clock())
         )
     with store.transaction() as records:
-        stored = records.submissions([world.round_id], live_only=False)
+        stored = records.submissions.in_rounds([world.round_id], live_only=False)
         assert [s.text for s in stored] == ["Kept."]
 
 
@@ -451,22 +451,22 @@ def test_a_new_stance_supersedes_the_earlier_one_while_comments_accumulate(
     ana = _stakeholder(store, "telegram:100")
     bo = _stakeholder(store, "telegram:200")
     with store.transaction() as records:
-        support = records.add_submission(_submission(world, ana, Kind.SUPPORT, at=clock()))
-        records.add_submission(_submission(world, ana, Kind.COMMENT, text="One.", at=clock()))
-        records.add_submission(_submission(world, ana, Kind.SUPPORT, "u2", at=clock()))
-        records.add_submission(_submission(world, bo, Kind.SUPPORT, at=clock()))
+        support = records.submissions.add(_submission(world, ana, Kind.SUPPORT, at=clock()))
+        records.submissions.add(_submission(world, ana, Kind.COMMENT, text="One.", at=clock()))
+        records.submissions.add(_submission(world, ana, Kind.SUPPORT, "u2", at=clock()))
+        records.submissions.add(_submission(world, bo, Kind.SUPPORT, at=clock()))
     clock.advance(hours=1)
     with store.transaction() as records:
-        records.add_submission(_submission(world, ana, Kind.OPPOSE, at=clock()))
-        records.add_submission(_submission(world, ana, Kind.COMMENT, text="Two.", at=clock()))
+        records.submissions.add(_submission(world, ana, Kind.OPPOSE, at=clock()))
+        records.submissions.add(_submission(world, ana, Kind.COMMENT, text="Two.", at=clock()))
     clock.advance(hours=1)
     with store.transaction() as records:
-        records.add_submission(_submission(world, ana, Kind.ABSTAIN, at=clock()))
+        records.submissions.add(_submission(world, ana, Kind.ABSTAIN, at=clock()))
 
     with store.transaction() as records:
         live = [
             (s.person_id, s.paragraph_uid, s.kind, s.text)
-            for s in records.submissions([world.round_id])
+            for s in records.submissions.in_rounds([world.round_id])
         ]
         assert live == [
             (ana, "u1", "comment", "One."),
@@ -475,7 +475,7 @@ def test_a_new_stance_supersedes_the_earlier_one_while_comments_accumulate(
             (ana, "u1", "comment", "Two."),
             (ana, "u1", "abstain", None),
         ]
-        everything = records.submissions([world.round_id], live_only=False)
+        everything = records.submissions.in_rounds([world.round_id], live_only=False)
         assert len(everything) == 7
         superseded = {s.kind: s.superseded_at for s in everything if s.superseded_at is not None}
         assert superseded == {
@@ -485,7 +485,7 @@ def test_a_new_stance_supersedes_the_earlier_one_while_comments_accumulate(
         assert records.session.get(Submission, support).superseded_at == clock.now - timedelta(
             hours=1
         )
-        assert records.responders(world.round_id) == {ana, bo}
+        assert records.submissions.responders(world.round_id) == {ana, bo}
 
 
 # --- invites ---------------------------------------------------------------------------
@@ -677,14 +677,16 @@ def _erasable(store: Store, world: World, clock) -> tuple[int, list[int]]:
     with store.transaction() as records:
         records.session.add(Identity(platform_id="matrix:@ana:example.org", person_id=ana))
         records.dialogs.set(ana, "telegram:100", "review", {"paragraph": 1})
-        comment = records.add_submission(
+        comment = records.submissions.add(
             _submission(world, ana, Kind.COMMENT, text="Too broad.", source="t:100:1", at=clock())
         )
-        stance = records.add_submission(
+        stance = records.submissions.add(
             _submission(world, ana, Kind.SUPPORT, source="t:100:2", at=clock())
         )
         bo = records.person_for("telegram:200", display_name="Bo", language=None)
-        records.add_submission(_submission(world, bo.id, Kind.OPPOSE, source="t:200:1", at=clock()))
+        records.submissions.add(
+            _submission(world, bo.id, Kind.OPPOSE, source="t:200:1", at=clock())
+        )
         records.outbox.queue(
             [("telegram:100", "Round 2 is open."), ("telegram:200", "Round 2 is open.")], clock()
         )
@@ -713,13 +715,13 @@ def test_erasure_pseudonymises_submissions_by_default(store: Store, clock) -> No
         assert records.erase_person(records.person(ana), delete_submissions=False) == 0
     with store.transaction() as records:
         _assert_identity_gone(records, ana)
-        kept = {s.id: s for s in records.submissions([world.round_id], live_only=False)}
+        kept = {s.id: s for s in records.submissions.in_rounds([world.round_id], live_only=False)}
         assert len(kept) == 3
         for submission_id in ids:
             assert kept[submission_id].person_id is None
             assert kept[submission_id].source is None
         assert kept[ids[0]].text == "Too broad."
-        assert records.submissions_of(ana, [world.round_id]) == []
+        assert records.submissions.by_person(ana, [world.round_id]) == []
         # the same account writing again is a new person
         again = records.person_for("telegram:100", display_name="Ana", language=None)
         assert again.id != ana
@@ -729,7 +731,7 @@ def test_erasure_can_delete_submissions_but_keeps_published_amendments(store: St
     world = _world(store)
     ana, _ = _erasable(store, world, clock)
     with store.transaction() as records:
-        accepted = records.add_submission(
+        accepted = records.submissions.add(
             _submission(
                 world,
                 ana,
@@ -740,7 +742,7 @@ def test_erasure_can_delete_submissions_but_keeps_published_amendments(store: St
                 at=clock(),
             )
         )
-        rejected = records.add_submission(
+        rejected = records.submissions.add(
             _submission(
                 world, ana, Kind.AMENDMENT, "u1", text="First, worse.", source="t:100:4", at=clock()
             )
@@ -753,12 +755,12 @@ def test_erasure_can_delete_submissions_but_keeps_published_amendments(store: St
         assert records.erase_person(records.person(ana), delete_submissions=True) == 3
     with store.transaction() as records:
         _assert_identity_gone(records, ana)
-        left = records.submissions([world.round_id], live_only=False)
+        left = records.submissions.in_rounds([world.round_id], live_only=False)
         assert [(s.id, s.person_id, s.kind, s.text, s.source) for s in left] == [
             (left[0].id, left[0].person_id, "oppose", None, "t:200:1"),
             (accepted, None, "amendment", "Second, better.", None),
         ]
         assert left[0].person_id is not None
-        assert records.decision(rejected) is None
-        decision = records.decision(accepted)
+        assert records.submissions.decision(rejected) is None
+        decision = records.submissions.decision(accepted)
         assert decision is not None and decision.decision == "accepted"

@@ -1,0 +1,171 @@
+"""Submissions: what stakeholders put in a round (stances, comments, amendments,
+endorsements), with the flags raised on them and the decisions taken on amendments.
+
+A submission is never edited: a new stance supersedes the person's earlier one on that
+paragraph, a withdrawal or a moderator's hiding marks it; only erasure and retention
+(`purge_texts`) take text or authors away.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import Table, insert, update
+from sqlmodel import col, select
+
+from consultations.model import Kind
+from storage.events import Events
+from storage.tables import AmendmentDecision, Flag, Submission
+from storage.unit_of_work import AlreadyHandled, Repository, UnitOfWork
+
+SUBMISSIONS: Table = Submission.__table__  # type: ignore[attr-defined]
+INSERT_SUBMISSION = insert(SUBMISSIONS).returning(SUBMISSIONS.c.id)
+
+
+@dataclass(frozen=True, slots=True)
+class NewSubmission:
+    """Input to store (`Submissions.add`): a submission before it has an id."""
+
+    round_id: int
+    person_id: int | None
+    paragraph_uid: str
+    kind: Kind
+    created_at: datetime
+    group_id: int | None = None
+    text: str | None = None
+    source: str | None = None
+    target_id: int | None = None  # an endorsement: what it backs
+    language: str | None = None
+
+
+class Submissions(Repository):
+    def __init__(self, session: UnitOfWork, events: Events) -> None:
+        super().__init__(session)
+        self.events = events  # what this transaction claimed cannot have been stored before
+
+    def add(self, new: NewSubmission) -> int:
+        """Store input and return its id; a new stance supersedes the person's earlier
+        stance on that paragraph (as of the new one's time).
+
+        Input from an event this unit of work claimed cannot have been stored before (the
+        claim and the submission commit together), so only other sources are looked up.
+        """
+        if new.source is not None and new.source not in self.events.claimed:
+            seen = self.session.exec(
+                select(Submission.id).where(Submission.source == new.source)
+            ).first()
+            if seen is not None:
+                raise AlreadyHandled(new.source)
+        if new.kind.is_stance and new.person_id is not None:
+            stances = [k.value for k in Kind if k.is_stance]
+            self.session.execute(
+                update(Submission)
+                .where(
+                    col(Submission.round_id) == new.round_id,
+                    col(Submission.person_id) == new.person_id,
+                    col(Submission.paragraph_uid) == new.paragraph_uid,
+                    col(Submission.kind).in_(stances),
+                    col(Submission.superseded_at).is_(None),
+                    col(Submission.withdrawn_at).is_(None),
+                )
+                .values(superseded_at=new.created_at)
+            )
+        # A Core insert: building a `Submission` and running the ORM around the statement
+        # cost twice the insert itself, and every input ends in this statement.
+        row = {
+            "round_id": new.round_id,
+            "person_id": new.person_id,
+            "group_id": new.group_id,
+            "paragraph_uid": new.paragraph_uid,
+            "kind": new.kind.value,
+            "text": new.text,
+            "source": new.source,
+            "created_at": new.created_at,
+            "target_id": new.target_id,
+            "language": new.language,
+        }
+        [(submission_id,)] = self.session.write(INSERT_SUBMISSION, row)
+        return int(submission_id)
+
+    def get(self, submission_id: int) -> Submission | None:
+        return self.session.get(Submission, submission_id)
+
+    def in_rounds(
+        self, round_ids: Sequence[int], *, live_only: bool = True
+    ) -> Sequence[Submission]:
+        """Submissions of the rounds; live ones are neither withdrawn, superseded nor hidden."""
+        query = select(Submission).where(col(Submission.round_id).in_(round_ids))
+        if live_only:
+            query = query.where(
+                col(Submission.withdrawn_at).is_(None),
+                col(Submission.superseded_at).is_(None),
+                col(Submission.hidden_at).is_(None),
+            )
+        return self.session.exec(query.order_by(col(Submission.id))).all()
+
+    def by_person(self, person_id: int, round_ids: Sequence[int]) -> Sequence[Submission]:
+        return self.session.exec(
+            select(Submission)
+            .where(col(Submission.round_id).in_(round_ids), Submission.person_id == person_id)
+            .order_by(col(Submission.id))
+        ).all()
+
+    def responders(self, round_id: int) -> set[int]:
+        """Persons with at least one live submission in the round."""
+        rows = self.session.exec(
+            select(Submission.person_id)
+            .where(
+                Submission.round_id == round_id,
+                col(Submission.withdrawn_at).is_(None),
+                col(Submission.person_id).is_not(None),
+            )
+            .distinct()
+        ).all()
+        return {person_id for person_id in rows if person_id is not None}
+
+    def add_flag(self, flag: Flag) -> bool:
+        """Record a flag; False if this person had already flagged that submission."""
+        seen = self.session.exec(
+            select(Flag).where(
+                Flag.submission_id == flag.submission_id, Flag.person_id == flag.person_id
+            )
+        ).first()
+        if seen is not None:
+            return False
+        self.session.add(flag)
+        self.session.flush()
+        return True
+
+    def purge_texts(self, round_ids: Sequence[int], keep: set[int]) -> int:
+        """Blank the text of submissions in the rounds (except `keep`) and unlink their authors."""
+        rows = self.session.exec(
+            select(Submission).where(col(Submission.round_id).in_(round_ids))
+        ).all()
+        purged = 0
+        for row in rows:
+            if row.id in keep or (row.text is None and row.person_id is None):
+                continue
+            row.text = None if row.id not in keep else row.text
+            row.person_id = None
+            row.source = None
+            self.session.add(row)
+            purged += 1
+        self.session.flush()
+        return purged
+
+    def decision(self, submission_id: int | None) -> AmendmentDecision | None:
+        if submission_id is None:
+            return None
+        return self.session.exec(
+            select(AmendmentDecision).where(AmendmentDecision.submission_id == submission_id)
+        ).first()
+
+    def decisions(self, submission_ids: Sequence[int]) -> dict[int, AmendmentDecision]:
+        rows = self.session.exec(
+            select(AmendmentDecision).where(
+                col(AmendmentDecision.submission_id).in_(submission_ids)
+            )
+        ).all()
+        return {row.submission_id: row for row in rows}
