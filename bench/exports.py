@@ -55,10 +55,10 @@ def seed(store: Store, submissions: int, rng: random.Random) -> int:
     with store.transaction() as records:
         fac = records.person_for("bench:fac", display_name="Fac", language="en")
         assert fac.id is not None
-        consultation = records.create_consultation("Benchmark statement", created_by=fac.id)
+        consultation = records.consultations.create("Benchmark statement", created_by=fac.id)
         assert consultation.id is not None
         cid = consultation.id
-        groups = [g for g in records.groups(cid) if g.id is not None]
+        groups = [g for g in records.consultations.groups(cid) if g.id is not None]
         v1 = records.drafts.add_version(
             cid,
             title="Benchmark statement",
@@ -72,7 +72,7 @@ def seed(store: Store, submissions: int, rng: random.Random) -> int:
             assert person.id is not None
             person.organisation = f"Organisation {n}"
             group = groups[n % len(groups)]
-            records.add_member(cid, person.id, Role.STAKEHOLDER, group.id)
+            records.consultations.add_member(cid, person.id, Role.STAKEHOLDER, group.id)
             people.append((person.id, group.id))
         assert v1.id is not None
         round1 = records.rounds.add(cid, v1.id)
@@ -221,7 +221,7 @@ def main() -> None:
 
         def record() -> exports.Record:
             with store.transaction() as records:
-                consultation = records.consultation(cid)
+                consultation = records.consultations.get(cid)
                 assert consultation is not None
                 return build_record(records, catalog, None, consultation, datetime.now(UTC))
 

@@ -84,7 +84,7 @@ def seed(database: Path, facilitator: User, stakeholders: list[User]) -> None:
         fac = records.person_for(f"telegram:{facilitator.id}", display_name="Fac", language="en")
         assert fac.id is not None
         wrote_to_bot(records, f"telegram:{facilitator.id}")
-        consultation = records.create_consultation("Fan-out", created_by=fac.id)
+        consultation = records.consultations.create("Fan-out", created_by=fac.id)
         assert consultation.id is not None
         fac.current_consultation_id = consultation.id
         records.save(fac)
@@ -95,7 +95,7 @@ def seed(database: Path, facilitator: User, stakeholders: list[User]) -> None:
             parent_id=None,
             created_by=fac.id,
         )
-        groups = [g.id for g in records.groups(consultation.id) if g.id is not None]
+        groups = [g.id for g in records.consultations.groups(consultation.id) if g.id is not None]
         for n, user in enumerate(stakeholders):
             platform_id = f"telegram:{user.id}"
             person = records.person_for(platform_id, display_name=user.first_name, language="en")
@@ -104,7 +104,7 @@ def seed(database: Path, facilitator: User, stakeholders: list[User]) -> None:
             person.organisation = f"Org {n}"
             records.save(person)
             wrote_to_bot(records, platform_id)
-            records.add_member(
+            records.consultations.add_member(
                 consultation.id, person.id, Role.STAKEHOLDER, groups[n % len(groups)]
             )
     engine.dispose()

@@ -17,7 +17,7 @@ from storage.tables import Consultation
 
 def list_consultations(store: Store) -> list[str]:
     with store.transaction() as records:
-        return [f"{c.id}\t{c.title}" for c in records.consultations()]
+        return [f"{c.id}\t{c.title}" for c in records.consultations.all()]
 
 
 def export_record(
@@ -56,7 +56,7 @@ def export_record(
 
 
 def existing(records: Records, consultation_id: int) -> Consultation:
-    consultation = records.consultation(consultation_id)
+    consultation = records.consultations.get(consultation_id)
     if consultation is None:
         raise SetupError(
             f"there is no consultation {consultation_id}; `consultbot consultations` lists them"

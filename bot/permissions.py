@@ -25,7 +25,7 @@ def allowed(turn: Turn, access: Access) -> bool:
         if turn.admin:
             return True
         return any(
-            Role.FACILITATOR in turn.roles(c) for c in turn.records.consultations_of(turn.person_id)
+            Role.FACILITATOR in turn.roles(c) for c in turn.records.consultations.of(turn.person_id)
         )
     return bool(turn.roles() & GRANTS[access])
 

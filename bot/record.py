@@ -84,11 +84,11 @@ def build_record(
         for r in rounds
     )
 
-    group_rows = records.groups(cid(consultation))
+    group_rows = records.consultations.groups(cid(consultation))
     keys = {g.id: g.key for g in group_rows}
     names = {g.id: g.name for g in group_rows}
     policy = Attribution(consultation.attribution)
-    consenting = records.consenting(cid(consultation))
+    consenting = records.consultations.consenting(cid(consultation))
 
     def author(s: Submission) -> str:
         return attribution_label(

@@ -17,7 +17,8 @@ from typing import TYPE_CHECKING, Any
 from bot.events import Attachment, Capability, ChatId, Choice, Inbound, Outbound
 from bot.messages import Catalog, localise
 from consultations.model import Attribution, Role
-from storage.records import Member, Records, Sender
+from storage.consultations import Member
+from storage.records import Records, Sender
 
 if TYPE_CHECKING:
     from bot.handlers.common import SummaryOptions
@@ -110,7 +111,7 @@ class Turn:
 
     def consultation(self) -> Consultation | None:
         cid = self.consultation_id
-        return self.records.consultation(cid) if cid is not None else None  # identity-mapped
+        return self.records.consultations.get(cid) if cid is not None else None  # identity-mapped
 
     def require_consultation(self) -> Consultation:
         consultation = self.consultation()
@@ -140,7 +141,9 @@ class Turn:
             if key == (self.sender.person_id, self.sender.consultation_id):
                 self._membership_cache[key] = self.sender.members
             else:
-                self._membership_cache[key] = self.records.roles(consultation_id, self.person_id)
+                self._membership_cache[key] = self.records.consultations.roles(
+                    consultation_id, self.person_id
+                )
         return self._membership_cache[key]
 
     def group_id(self, consultation_id: int) -> int | None:

@@ -23,8 +23,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.sql import Select
 from sqlmodel import col, select
 
-from consultations.model import DEFAULT_GROUPS, Role, StakeholderGroup
 from storage.audit import Audit
+from storage.consultations import Consultations, Member
 from storage.dialogs import Dialogs
 from storage.drafts import Drafts
 from storage.engine import is_shared
@@ -34,14 +34,12 @@ from storage.outbox import OUTBOX, Outbox
 from storage.rounds import Rounds
 from storage.submissions import Submissions
 from storage.tables import (
-    Consultation,
     DialogState,
     Flag,
     Identity,
     Membership,
     ParagraphRow,
     Person,
-    StakeholderGroupRow,
     Submission,
     utcnow,
 )
@@ -51,10 +49,6 @@ from storage.values import Values
 # The lookups every inbound event makes, built once: building a statement costs more
 # than running it on SQLite.
 IDENTITY_BY_PLATFORM_ID = select(Identity).where(Identity.platform_id == bindparam("platform_id"))
-MEMBERSHIPS_OF = select(Membership).where(
-    Membership.consultation_id == bindparam("consultation_id"),
-    Membership.person_id == bindparam("person_id"),
-)
 # Inbound events' senders: their accounts, people and roles in their current
 # consultations, as plain values (`Sender`), in one statement per batch size run on the
 # driver (see `storage.driver`). Building row objects for them cost four times the
@@ -93,14 +87,6 @@ def senders_statement(count: int) -> Select[*tuple[Any, ...]]:
         .where(col(Identity.platform_id).in_(accounts))
         .order_by(col(Membership.id))
     )
-
-
-@dataclass(frozen=True, slots=True)
-class Member:
-    """A role someone holds in a consultation, as read."""
-
-    role: str
-    group_id: int | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -169,6 +155,7 @@ class Records:
         self.session = session
         self.events = Events(session)
         self.rounds = Rounds(session)
+        self.consultations = Consultations(session, self.rounds)
         self.submissions = Submissions(session, self.events)
         self.drafts = Drafts(session, {} if version_cache is None else version_cache)
         self.audit = Audit(session)
@@ -386,104 +373,3 @@ class Records:
         self.session.add(person)
         self.session.flush()
         return deleted
-
-    # ---- consultations, groups, roles -------------------------------------------------
-
-    def create_consultation(
-        self,
-        title: str,
-        *,
-        created_by: int,
-        groups: Sequence[StakeholderGroup] = DEFAULT_GROUPS,
-    ) -> Consultation:
-        consultation = Consultation(title=title, created_by=created_by)
-        self.session.add(consultation)
-        self.session.flush()
-        assert consultation.id is not None
-        for group in groups:
-            self.session.add(
-                StakeholderGroupRow(
-                    consultation_id=consultation.id,
-                    key=group.key,
-                    name=group.name,
-                    aliases=",".join(group.aliases),
-                )
-            )
-        self.add_member(consultation.id, created_by, Role.FACILITATOR)
-        return consultation
-
-    def consultation(self, consultation_id: int) -> Consultation | None:
-        """The consultation; read with its latest round, which most turns that want one
-        want too."""
-        if consultation_id not in self.session.memo.get("consultation", {}):
-            self.rounds.latest(consultation_id)
-        return self.session.row(Consultation, consultation_id)
-
-    def consultations(self) -> Sequence[Consultation]:
-        return self.session.exec(select(Consultation).order_by(col(Consultation.id))).all()
-
-    def consultations_of(self, person_id: int) -> Sequence[Consultation]:
-        ids = select(Membership.consultation_id).where(Membership.person_id == person_id)
-        return self.session.exec(
-            select(Consultation).where(col(Consultation.id).in_(ids)).order_by(col(Consultation.id))
-        ).all()
-
-    def groups(self, consultation_id: int) -> Sequence[StakeholderGroupRow]:
-        return self.session.exec(
-            select(StakeholderGroupRow)
-            .where(StakeholderGroupRow.consultation_id == consultation_id)
-            .order_by(col(StakeholderGroupRow.id))
-        ).all()
-
-    def group(self, group_id: int) -> StakeholderGroupRow | None:
-        return self.session.row(StakeholderGroupRow, group_id)
-
-    def add_member(
-        self, consultation_id: int, person_id: int, role: Role, group_id: int | None = None
-    ) -> Membership:
-        existing = self.session.exec(
-            select(Membership).where(
-                Membership.consultation_id == consultation_id,
-                Membership.person_id == person_id,
-                Membership.role == role.value,
-            )
-        ).first()
-        if existing is not None:
-            if group_id is not None and existing.group_id != group_id:
-                existing.group_id = group_id
-                self.session.add(existing)
-            return existing
-        member = Membership(
-            consultation_id=consultation_id, person_id=person_id, role=role.value, group_id=group_id
-        )
-        self.session.add(member)
-        self.session.flush()
-        return member
-
-    def consenting(self, consultation_id: int) -> set[int]:
-        """People who agreed to be shown by organisation or name in this consultation."""
-        rows = self.session.exec(
-            select(Membership.person_id).where(
-                Membership.consultation_id == consultation_id, col(Membership.named_consent)
-            )
-        ).all()
-        return set(rows)
-
-    def roles(self, consultation_id: int, person_id: int) -> tuple[Member, ...]:
-        memberships = self.memberships(consultation_id, person_id)
-        return tuple(Member(m.role, m.group_id) for m in memberships)
-
-    def memberships(self, consultation_id: int, person_id: int) -> Sequence[Membership]:
-        return self.session.remembered(
-            "membership",
-            (consultation_id, person_id),
-            lambda: self.session.exec(
-                MEMBERSHIPS_OF, params={"consultation_id": consultation_id, "person_id": person_id}
-            ).all(),
-        )
-
-    def members(self, consultation_id: int, role: Role | None = None) -> Sequence[Membership]:
-        query = select(Membership).where(Membership.consultation_id == consultation_id)
-        if role is not None:
-            query = query.where(Membership.role == role.value)
-        return self.session.exec(query.order_by(col(Membership.id))).all()

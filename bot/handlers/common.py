@@ -135,12 +135,14 @@ def record_input(
 def groups_of(records: Records, consultation: Consultation) -> list[StakeholderGroup]:
     return [
         StakeholderGroup(g.key, g.name, tuple(a for a in g.aliases.split(",") if a))
-        for g in records.groups(cid(consultation))
+        for g in records.consultations.groups(cid(consultation))
     ]
 
 
 def group_keys(records: Records, consultation: Consultation) -> dict[int, str]:
-    return {g.id: g.key for g in records.groups(cid(consultation)) if g.id is not None}
+    return {
+        g.id: g.key for g in records.consultations.groups(cid(consultation)) if g.id is not None
+    }
 
 
 def participation(
@@ -152,7 +154,7 @@ def participation(
     responders = records.submissions.responders(round_.id)
     invited: Counter[str] = Counter()
     answered: Counter[str] = Counter()
-    for member in records.members(cid(consultation), Role.STAKEHOLDER):
+    for member in records.consultations.members(cid(consultation), Role.STAKEHOLDER):
         key = keys.get(member.group_id or -1)
         if key is None:
             continue
@@ -171,7 +173,7 @@ def silent_stakeholders(
     responders = records.submissions.responders(round_.id)
     return [
         m.person_id
-        for m in records.members(cid(consultation), Role.STAKEHOLDER)
+        for m in records.consultations.members(cid(consultation), Role.STAKEHOLDER)
         if m.person_id not in responders
         and (group_key is None or keys.get(m.group_id or -1) == group_key)
     ]
@@ -246,9 +248,9 @@ def build_summary(
     with `themes=False` (where only counts and amendments are wanted).
     """
     keys = group_keys(records, consultation)
-    names = {g.id: g.name for g in records.groups(cid(consultation))}
+    names = {g.id: g.name for g in records.consultations.groups(cid(consultation))}
     policy = Attribution(consultation.attribution)
-    consenting = records.consenting(cid(consultation))
+    consenting = records.consultations.consenting(cid(consultation))
     assert round_.id is not None
     inputs = []
     for s in records.submissions.in_rounds([round_.id]):
@@ -290,7 +292,7 @@ def provenance(
     Always by stakeholder group, whatever the attribution policy: a change belongs to the
     group whose member proposed it.
     """
-    names = {g.id: g.name for g in records.groups(cid(consultation))}
+    names = {g.id: g.name for g in records.consultations.groups(cid(consultation))}
     found: dict[str, list[tuple[int, str | None]]] = {}
     for version_id in version_ids:
         for row in records.drafts.paragraphs(version_id):
@@ -310,7 +312,9 @@ def tell_stakeholders(turn: Turn, consultation: Consultation, key: str, **values
 
 
 def stakeholders(records: Records, consultation: Consultation) -> list[int]:
-    return sorted({m.person_id for m in records.members(cid(consultation), Role.STAKEHOLDER)})
+    return sorted(
+        {m.person_id for m in records.consultations.members(cid(consultation), Role.STAKEHOLDER)}
+    )
 
 
 def organisers(records: Records, consultation: Consultation) -> list[int]:
@@ -318,7 +322,7 @@ def organisers(records: Records, consultation: Consultation) -> list[int]:
     return sorted(
         {
             m.person_id
-            for m in records.members(cid(consultation))
+            for m in records.consultations.members(cid(consultation))
             if m.role in (Role.FACILITATOR, Role.SECRETARIAT)
         }
     )

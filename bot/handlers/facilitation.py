@@ -40,7 +40,7 @@ def new(turn: Turn, title: str) -> None:
     title = clean_text(title)[:300]
     if not title:
         raise Refusal("new.no_title")
-    consultation = turn.records.create_consultation(title, created_by=turn.person_id)
+    consultation = turn.records.consultations.create(title, created_by=turn.person_id)
     turn.person.current_consultation_id = consultation.id
     turn.records.save(turn.person)
     turn.menu_changed = True
@@ -61,7 +61,7 @@ def received_draft(turn: Turn) -> DraftText:
 
 def take_draft(turn: Turn, data: dict[str, int]) -> None:
     """The draft for a new consultation: an attached file or the text of the message."""
-    consultation = turn.records.consultation(int(data["consultation"]))
+    consultation = turn.records.consultations.get(int(data["consultation"]))
     if consultation is None:
         turn.records.dialogs.clear(turn.person_id, turn.chat)  # answered, not refused: kept
         turn.say("button.stale")

@@ -97,7 +97,7 @@ def translate(turn: Turn, language: str) -> None:
 
 def take_translation(turn: Turn, data: dict[str, Any]) -> None:
     """The text `translate` asked for: aligned with the original paragraph by paragraph."""
-    consultation = turn.records.consultation(int(data["consultation"]))
+    consultation = turn.records.consultations.get(int(data["consultation"]))
     version = turn.records.drafts.version_by_id(int(data["version"]))
     if consultation is None or version is None or version.id is None:
         turn.records.dialogs.clear(turn.person_id, turn.chat)  # answered, not refused: kept

@@ -63,7 +63,7 @@ def consent(turn: Turn, answer: str | None) -> None:
     policy_text = turn.t(f"attribution.policy.{consultation.attribution}")
     member = next(
         m
-        for m in turn.records.memberships(cid(consultation), turn.person_id)
+        for m in turn.records.consultations.memberships(cid(consultation), turn.person_id)
         if m.role == Role.STAKEHOLDER
     )
     if answer not in ("yes", "no"):
@@ -123,7 +123,9 @@ def flag(turn: Turn, id: int, reason: str | None) -> None:
     )
     if fresh:
         for person_id in organisers(turn.records, consultation):
-            member_roles = {m.role for m in turn.records.memberships(cid(consultation), person_id)}
+            member_roles = {
+                m.role for m in turn.records.consultations.memberships(cid(consultation), person_id)
+            }
             if Role.FACILITATOR in member_roles and person_id != turn.person_id:
                 turn.notify(
                     person_id,
@@ -142,7 +144,7 @@ def purge(records: Records, now: datetime) -> dict[int, int]:
     a published version stay (they are in the version itself anyway).
     """
     purged: dict[int, int] = {}
-    for consultation in records.consultations():
+    for consultation in records.consultations.all():
         if consultation.retention_days is None or consultation.id is None:
             continue
         rounds = records.rounds.of(consultation.id)

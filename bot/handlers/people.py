@@ -38,14 +38,14 @@ def start(turn: Turn, code: str | None) -> None:
         count_wrong_code(turn)
         turn.say("start.bad_code")
         return
-    consultation = turn.records.consultation(invite.consultation_id)
+    consultation = turn.records.consultations.get(invite.consultation_id)
     assert consultation is not None and consultation.id is not None
     role = Role(invite.role)
-    turn.records.add_member(consultation.id, turn.person_id, role, invite.group_id)
+    turn.records.consultations.add_member(consultation.id, turn.person_id, role, invite.group_id)
     turn.person.current_consultation_id = consultation.id
     turn.records.save(turn.person)
     turn.menu_changed = True
-    group = turn.records.group(invite.group_id) if invite.group_id else None
+    group = turn.records.consultations.group(invite.group_id) if invite.group_id else None
     turn.say(
         "start.joined",
         title=consultation.title,
@@ -118,9 +118,9 @@ def help_(turn: Turn) -> None:
 
 @registry.command("consultations", access=Access.ANYONE)
 def list_consultations(turn: Turn) -> None:
-    mine = turn.records.consultations_of(turn.person_id)
+    mine = turn.records.consultations.of(turn.person_id)
     if turn.admin:
-        mine = turn.records.consultations()
+        mine = turn.records.consultations.all()
     if not mine:
         raise Refusal("consultations.none")
     current = turn.consultation_id
@@ -133,7 +133,7 @@ def list_consultations(turn: Turn) -> None:
 
 @registry.command("use", Arg("id", positive_int), access=Access.ANYONE)
 def use(turn: Turn, id: int) -> None:
-    consultation = turn.records.consultation(id)
+    consultation = turn.records.consultations.get(id)
     if consultation is None or (not turn.admin and not turn.roles(consultation)):
         raise Refusal("consultations.unknown", id=id)
     turn.person.current_consultation_id = id
@@ -165,7 +165,7 @@ def forget(turn: Turn, confirm: str | None) -> None:
         return
     delete = any(
         ErasurePolicy(c.erasure) is ErasurePolicy.DELETE
-        for c in turn.records.consultations_of(turn.person_id)
+        for c in turn.records.consultations.of(turn.person_id)
     )
     deleted = turn.records.erase_person(turn.person, delete_submissions=delete)
     turn.records.audit.append(
@@ -194,7 +194,9 @@ def issue_invite(
             raise Refusal(
                 "invite.unknown_group", group=group, groups=", ".join(g.key for g in groups)
             )
-        group_id = next(g.id for g in records.groups(cid(consultation)) if g.key == found.key)
+        group_id = next(
+            g.id for g in records.consultations.groups(cid(consultation)) if g.key == found.key
+        )
     code = new_invite_code()
     records.invites.add(
         code,
@@ -259,7 +261,7 @@ def link(turn: Turn, code: str | None) -> None:
     owner = int(json.loads(stored)[0])
     if owner == turn.person_id:
         raise Refusal("link.same")
-    if turn.records.consultations_of(turn.person_id):
+    if turn.records.consultations.of(turn.person_id):
         raise Refusal("link.busy")
     turn.records.values.delete(f"link:{hash_code(code)}")
     turn.records.move_identity(turn.event.sender, owner)

@@ -75,7 +75,7 @@ def open_due(turn: Turn, round_id: int) -> None:
         return
     if round_.opens_at is None or round_.opens_at > turn.now:
         return
-    consultation = turn.records.consultation(round_.consultation_id)
+    consultation = turn.records.consultations.get(round_.consultation_id)
     assert consultation is not None
     open_round(turn, consultation, round_, round_.closes_at)
 
@@ -84,7 +84,7 @@ def close_due(turn: Turn, round_id: int) -> None:
     round_ = turn.records.rounds.for_update(round_id)
     if round_ is None or round_.closes_at is None or round_.closes_at > turn.now:
         return
-    consultation = turn.records.consultation(round_.consultation_id)
+    consultation = turn.records.consultations.get(round_.consultation_id)
     assert consultation is not None
     if round_.state == RoundState.SCHEDULED:  # never opened (the bot was down throughout)
         round_.state = round_rules.transition(RoundState.SCHEDULED, "open")
@@ -101,7 +101,7 @@ def remind_due(turn: Turn, round_id: int, key: str, offset: timedelta) -> None:
     if turn.records.values.get(f"scheduler:{key}") is not None:
         return
     turn.records.values.set(f"scheduler:{key}", turn.now.isoformat())
-    consultation = turn.records.consultation(round_.consultation_id)
+    consultation = turn.records.consultations.get(round_.consultation_id)
     assert consultation is not None
     left = format_duration(round_.closes_at - turn.now)
     for person_id in silent_stakeholders(turn.records, consultation, round_):

@@ -75,7 +75,7 @@ class Played:
 
     def record(self, version: int | None = None, attribution: str | None = None) -> Record:
         with self.store.transaction() as records:
-            consultation = records.consultation(1)
+            consultation = records.consultations.get(1)
             assert consultation is not None
             if attribution is not None:
                 consultation.attribution = attribution

@@ -14,9 +14,9 @@ from sqlmodel import select
 
 from consultations.model import Kind, Role
 from storage.audit import GENESIS_HASH, audit_hash
+from storage.consultations import Member
 from storage.engine import current_revision, head_revision, upgrade
 from storage.records import (
-    Member,
     Records,
     Store,
 )
@@ -53,7 +53,7 @@ def _world(store: Store) -> World:
     with store.transaction() as records:
         facilitator = records.person_for("telegram:1", display_name="Fac", language="en")
         assert facilitator.id is not None
-        consultation = records.create_consultation(
+        consultation = records.consultations.create(
             "Surveillance exports", created_by=facilitator.id
         )
         assert consultation.id is not None
@@ -167,9 +167,11 @@ def test_what_a_transaction_remembers_follows_its_own_writes_and_rollbacks(store
     world = _world(store)
     ana = _stakeholder(store, "telegram:100", name="Ana")
     with store.transaction() as records:
-        assert records.memberships(world.consultation_id, ana) == []
-        records.add_member(world.consultation_id, ana, Role.STAKEHOLDER)
-        assert [m.role for m in records.memberships(world.consultation_id, ana)] == ["stakeholder"]
+        assert records.consultations.memberships(world.consultation_id, ana) == []
+        records.consultations.add_member(world.consultation_id, ana, Role.STAKEHOLDER)
+        assert [m.role for m in records.consultations.memberships(world.consultation_id, ana)] == [
+            "stakeholder"
+        ]
 
         first = records.rounds.latest(world.consultation_id)
         assert first is not None and first.id == world.round_id
@@ -177,12 +179,16 @@ def test_what_a_transaction_remembers_follows_its_own_writes_and_rollbacks(store
         assert records.rounds.latest(world.consultation_id) is second
 
         with pytest.raises(Refused), records.savepoint():
-            records.add_member(world.consultation_id, ana, Role.FACILITATOR)
-            assert len(records.memberships(world.consultation_id, ana)) == 2
+            records.consultations.add_member(world.consultation_id, ana, Role.FACILITATOR)
+            assert len(records.consultations.memberships(world.consultation_id, ana)) == 2
             raise Refused
-        assert [m.role for m in records.memberships(world.consultation_id, ana)] == ["stakeholder"]
+        assert [m.role for m in records.consultations.memberships(world.consultation_id, ana)] == [
+            "stakeholder"
+        ]
     with store.transaction() as records:
-        assert [m.role for m in records.memberships(world.consultation_id, ana)] == ["stakeholder"]
+        assert [m.role for m in records.consultations.memberships(world.consultation_id, ana)] == [
+            "stakeholder"
+        ]
         latest = records.rounds.latest(world.consultation_id)
         assert latest is not None and latest.number == 2
 
@@ -192,13 +198,13 @@ def test_a_savepoint_keeps_what_its_block_wrote_unless_the_block_raised(store: S
     ana = _stakeholder(store, "telegram:100", name="Ana")
     with store.transaction() as records:
         with records.savepoint():
-            records.add_member(world.consultation_id, ana, Role.STAKEHOLDER)
+            records.consultations.add_member(world.consultation_id, ana, Role.STAKEHOLDER)
         with pytest.raises(Refused), records.savepoint():
-            records.add_member(world.consultation_id, ana, Role.SECRETARIAT)
+            records.consultations.add_member(world.consultation_id, ana, Role.SECRETARIAT)
             raise Refused
-        records.add_member(world.consultation_id, ana, Role.FACILITATOR)
+        records.consultations.add_member(world.consultation_id, ana, Role.FACILITATOR)
     with store.transaction() as records:
-        roles = {m.role for m in records.memberships(world.consultation_id, ana)}
+        roles = {m.role for m in records.consultations.memberships(world.consultation_id, ana)}
         assert roles == {"stakeholder", "facilitator"}
 
 
@@ -206,7 +212,7 @@ def test_a_batch_reads_its_senders_ahead_and_each_event_claims_once(store: Store
     world = _world(store)
     ana = _stakeholder(store, "telegram:100", name="Ana")
     with store.transaction() as records:
-        records.add_member(world.consultation_id, ana, Role.STAKEHOLDER)
+        records.consultations.add_member(world.consultation_id, ana, Role.STAKEHOLDER)
         person = records.person(ana)
         person.current_consultation_id = world.consultation_id
         records.save(person)
@@ -214,7 +220,9 @@ def test_a_batch_reads_its_senders_ahead_and_each_event_claims_once(store: Store
         batch.read_ahead(["telegram:100", "telegram:404"])
         first, second = batch.sibling(), batch.sibling()
         assert first.person_for("telegram:100", display_name=None, language=None).id == ana
-        assert [m.role for m in first.memberships(world.consultation_id, ana)] == ["stakeholder"]
+        assert [m.role for m in first.consultations.memberships(world.consultation_id, ana)] == [
+            "stakeholder"
+        ]
         newcomer = second.person_for("telegram:404", display_name="New", language=None)
         assert newcomer.id not in (None, ana)
         latest = first.rounds.latest(world.consultation_id)  # read ahead with the sender
@@ -242,8 +250,8 @@ def test_a_sender_read_ahead_follows_what_the_transaction_changes_later(store: S
     world = _world(store)
     ana = _stakeholder(store, "telegram:100", name="Ana")
     with store.transaction() as records:
-        group = records.groups(world.consultation_id)[0]
-        records.add_member(world.consultation_id, ana, Role.STAKEHOLDER, group.id)
+        group = records.consultations.groups(world.consultation_id)[0]
+        records.consultations.add_member(world.consultation_id, ana, Role.STAKEHOLDER, group.id)
         person = records.person(ana)
         person.current_consultation_id = world.consultation_id
         records.save(person)
@@ -265,7 +273,7 @@ def test_a_sender_read_ahead_follows_what_the_transaction_changes_later(store: S
         second = batch.sibling()
         changed = second.sender("telegram:100")
         assert changed is not None and changed.language == "fr"
-        second.add_member(world.consultation_id, ana, Role.FACILITATOR)
+        second.consultations.add_member(world.consultation_id, ana, Role.FACILITATOR)
         third = batch.sibling()
         again = third.sender("telegram:100")
         assert again is not None
@@ -493,7 +501,11 @@ def test_a_new_stance_supersedes_the_earlier_one_while_comments_accumulate(
 
 def _invite(store: Store, world: World, code: str, *, uses: int, expires_at) -> None:
     with store.transaction() as records:
-        group = next(g for g in records.groups(world.consultation_id) if g.key == "civil-society")
+        group = next(
+            g
+            for g in records.consultations.groups(world.consultation_id)
+            if g.key == "civil-society"
+        )
         records.invites.add(
             code,
             Invite(
@@ -551,7 +563,7 @@ def test_an_unknown_invite_admits_nobody(store: Store, clock) -> None:
 def test_versions_are_numbered_per_consultation_and_keep_paragraph_order(store: Store) -> None:
     world = _world(store)  # its version 1 exists already
     with store.transaction() as records:
-        other = records.create_consultation("Another", created_by=world.person_id)
+        other = records.consultations.create("Another", created_by=world.person_id)
         assert other.id is not None
         second = records.drafts.add_version(
             world.consultation_id,

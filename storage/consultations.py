@@ -1,0 +1,139 @@
+"""Consultations, their stakeholder groups, and who holds which role in each (with
+their consent to be named).
+
+A consultation is read with its latest round (`get`, through `Rounds.latest`), which
+most turns that want one want too; a person's roles in one are remembered for the rest of
+the transaction until a membership is written.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from sqlalchemy import bindparam
+from sqlmodel import col, select
+
+from consultations.model import DEFAULT_GROUPS, Role, StakeholderGroup
+from storage.rounds import Rounds
+from storage.tables import Consultation, Membership, StakeholderGroupRow
+from storage.unit_of_work import Repository, UnitOfWork
+
+# A person's memberships in one consultation: built once (see `memberships`).
+MEMBERSHIPS_OF = select(Membership).where(
+    Membership.consultation_id == bindparam("consultation_id"),
+    Membership.person_id == bindparam("person_id"),
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Member:
+    """A role someone holds in a consultation, as read."""
+
+    role: str
+    group_id: int | None
+
+
+class Consultations(Repository):
+    def __init__(self, session: UnitOfWork, rounds: Rounds) -> None:
+        super().__init__(session)
+        self.rounds = rounds
+
+    def create(
+        self,
+        title: str,
+        *,
+        created_by: int,
+        groups: Sequence[StakeholderGroup] = DEFAULT_GROUPS,
+    ) -> Consultation:
+        consultation = Consultation(title=title, created_by=created_by)
+        self.session.add(consultation)
+        self.session.flush()
+        assert consultation.id is not None
+        for group in groups:
+            self.session.add(
+                StakeholderGroupRow(
+                    consultation_id=consultation.id,
+                    key=group.key,
+                    name=group.name,
+                    aliases=",".join(group.aliases),
+                )
+            )
+        self.add_member(consultation.id, created_by, Role.FACILITATOR)
+        return consultation
+
+    def get(self, consultation_id: int) -> Consultation | None:
+        """The consultation; read with its latest round, which most turns that want one
+        want too."""
+        if consultation_id not in self.session.memo.get("consultation", {}):
+            self.rounds.latest(consultation_id)
+        return self.session.row(Consultation, consultation_id)
+
+    def all(self) -> Sequence[Consultation]:
+        return self.session.exec(select(Consultation).order_by(col(Consultation.id))).all()
+
+    def of(self, person_id: int) -> Sequence[Consultation]:
+        ids = select(Membership.consultation_id).where(Membership.person_id == person_id)
+        return self.session.exec(
+            select(Consultation).where(col(Consultation.id).in_(ids)).order_by(col(Consultation.id))
+        ).all()
+
+    def groups(self, consultation_id: int) -> Sequence[StakeholderGroupRow]:
+        return self.session.exec(
+            select(StakeholderGroupRow)
+            .where(StakeholderGroupRow.consultation_id == consultation_id)
+            .order_by(col(StakeholderGroupRow.id))
+        ).all()
+
+    def group(self, group_id: int) -> StakeholderGroupRow | None:
+        return self.session.row(StakeholderGroupRow, group_id)
+
+    def add_member(
+        self, consultation_id: int, person_id: int, role: Role, group_id: int | None = None
+    ) -> Membership:
+        existing = self.session.exec(
+            select(Membership).where(
+                Membership.consultation_id == consultation_id,
+                Membership.person_id == person_id,
+                Membership.role == role.value,
+            )
+        ).first()
+        if existing is not None:
+            if group_id is not None and existing.group_id != group_id:
+                existing.group_id = group_id
+                self.session.add(existing)
+            return existing
+        member = Membership(
+            consultation_id=consultation_id, person_id=person_id, role=role.value, group_id=group_id
+        )
+        self.session.add(member)
+        self.session.flush()
+        return member
+
+    def consenting(self, consultation_id: int) -> set[int]:
+        """People who agreed to be shown by organisation or name in this consultation."""
+        rows = self.session.exec(
+            select(Membership.person_id).where(
+                Membership.consultation_id == consultation_id, col(Membership.named_consent)
+            )
+        ).all()
+        return set(rows)
+
+    def roles(self, consultation_id: int, person_id: int) -> tuple[Member, ...]:
+        memberships = self.memberships(consultation_id, person_id)
+        return tuple(Member(m.role, m.group_id) for m in memberships)
+
+    def memberships(self, consultation_id: int, person_id: int) -> Sequence[Membership]:
+        return self.session.remembered(
+            "membership",
+            (consultation_id, person_id),
+            lambda: self.session.exec(
+                MEMBERSHIPS_OF, params={"consultation_id": consultation_id, "person_id": person_id}
+            ).all(),
+        )
+
+    def members(self, consultation_id: int, role: Role | None = None) -> Sequence[Membership]:
+        query = select(Membership).where(Membership.consultation_id == consultation_id)
+        if role is not None:
+            query = query.where(Membership.role == role.value)
+        return self.session.exec(query.order_by(col(Membership.id))).all()
