@@ -53,7 +53,7 @@ def sentence(rng: random.Random, words: int) -> str:
 def seed(store: Store, submissions: int, rng: random.Random) -> int:
     """The consultation; returns its id."""
     with store.transaction() as records:
-        fac = records.person_for("bench:fac", display_name="Fac", language="en")
+        fac = records.people.person_for("bench:fac", display_name="Fac", language="en")
         assert fac.id is not None
         consultation = records.consultations.create("Benchmark statement", created_by=fac.id)
         assert consultation.id is not None
@@ -68,7 +68,9 @@ def seed(store: Store, submissions: int, rng: random.Random) -> int:
         )
         people = []
         for n in range(STAKEHOLDERS):
-            person = records.person_for(f"bench:s{n}", display_name=f"Delegate {n}", language="en")
+            person = records.people.person_for(
+                f"bench:s{n}", display_name=f"Delegate {n}", language="en"
+            )
             assert person.id is not None
             person.organisation = f"Organisation {n}"
             group = groups[n % len(groups)]

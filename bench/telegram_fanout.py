@@ -70,9 +70,9 @@ async def comment(server: BotAPIServer, user: User, waits: list[tuple[float, boo
 
 def wrote_to_bot(records: Records, platform_id: str) -> None:
     """As if the person had written to the bot in private (their private chat is known)."""
-    sender = records.sender(platform_id)
+    sender = records.people.sender(platform_id)
     assert sender is not None
-    records.note_dm_chat(sender, platform_id)
+    records.people.note_dm_chat(sender, platform_id)
 
 
 def seed(database: Path, facilitator: User, stakeholders: list[User]) -> None:
@@ -81,7 +81,9 @@ def seed(database: Path, facilitator: User, stakeholders: list[User]) -> None:
     upgrade(engine)
     store = Store(engine)
     with store.transaction() as records:
-        fac = records.person_for(f"telegram:{facilitator.id}", display_name="Fac", language="en")
+        fac = records.people.person_for(
+            f"telegram:{facilitator.id}", display_name="Fac", language="en"
+        )
         assert fac.id is not None
         wrote_to_bot(records, f"telegram:{facilitator.id}")
         consultation = records.consultations.create("Fan-out", created_by=fac.id)
@@ -98,7 +100,9 @@ def seed(database: Path, facilitator: User, stakeholders: list[User]) -> None:
         groups = [g.id for g in records.consultations.groups(consultation.id) if g.id is not None]
         for n, user in enumerate(stakeholders):
             platform_id = f"telegram:{user.id}"
-            person = records.person_for(platform_id, display_name=user.first_name, language="en")
+            person = records.people.person_for(
+                platform_id, display_name=user.first_name, language="en"
+            )
             assert person.id is not None
             person.current_consultation_id = consultation.id
             person.organisation = f"Org {n}"

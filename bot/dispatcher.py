@@ -194,7 +194,7 @@ class Dispatcher:
         try:
             with self.store.transaction() as batch:
                 claimed = batch.events.claim_all([event.source for event in events])
-                batch.read_ahead(event.sender for event in events if event.source in claimed)
+                batch.people.read_ahead(event.sender for event in events if event.source in claimed)
                 return [
                     self._process(batch.sibling(), event)
                     if event.source in claimed
@@ -227,7 +227,7 @@ class Dispatcher:
             try:
                 with self.store.transaction() as records:
                     records.events.claim(event.source)
-                    records.read_ahead([event.sender])
+                    records.people.read_ahead([event.sender])
                     return self._process(records, event, guarded=guarded)
             except AlreadyHandled:
                 return Outcome(duplicate=True)
@@ -276,7 +276,9 @@ class Dispatcher:
                 turn = Turn(
                     records=records,
                     event=Inbound(sender=SYSTEM, chat=ChatId(SYSTEM), message_id="job"),
-                    sender=records.sender_for(SYSTEM, display_name="consultbot", language=None),
+                    sender=records.people.sender_for(
+                        SYSTEM, display_name="consultbot", language=None
+                    ),
                     now=self.clock(),
                     catalog=self.catalog,
                     capabilities=Capability.NONE,
@@ -290,11 +292,11 @@ class Dispatcher:
             return Outcome()
 
     def _turn(self, records: Records, event: Inbound, adapter: Adapter) -> Turn:
-        sender = records.sender_for(
+        sender = records.people.sender_for(
             event.sender, display_name=event.display_name, language=event.language
         )
         if event.private:
-            records.note_dm_chat(sender, event.chat)
+            records.people.note_dm_chat(sender, event.chat)
 
         def links(code: str) -> list[str]:
             return [link for a in self.adapters.values() if (link := a.invite_link(code))]
@@ -469,8 +471,8 @@ class Dispatcher:
         if not turn.notices:
             return []
         wanted = {notice.person_id for notice in turn.notices}
-        people = records.people(wanted)
-        accounts = records.identities_of(wanted)
+        people = records.people.persons(wanted)
+        accounts = records.people.identities_of(wanted)
         out: list[tuple[Adapter, Outbound]] = []
         for notice in turn.notices:
             person = people[notice.person_id]
@@ -613,4 +615,4 @@ class Dispatcher:
 
     def _mark_blocked(self, chat: str) -> None:
         with self.store.transaction() as records:
-            records.mark_chat_blocked(chat, self.clock())
+            records.people.mark_chat_blocked(chat, self.clock())

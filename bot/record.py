@@ -69,7 +69,7 @@ def build_record(
     # Everyone who said something, loaded once and held here: the session keeps only weak
     # references, so without this each summary would reload a person per submission.
     people: dict[int, Person] = {
-        person_id: records.person(person_id)
+        person_id: records.people.person(person_id)
         for person_id in sorted({s.person_id for s in submissions if s.person_id is not None})
     }
     round_records = tuple(

@@ -18,7 +18,8 @@ from bot.events import Attachment, Capability, ChatId, Choice, Inbound, Outbound
 from bot.messages import Catalog, localise
 from consultations.model import Attribution, Role
 from storage.consultations import Member
-from storage.records import Records, Sender
+from storage.people import Sender
+from storage.records import Records
 
 if TYPE_CHECKING:
     from bot.handlers.common import SummaryOptions
@@ -69,7 +70,7 @@ class Turn:
         it). What a turn only reads (`language`, `timezone`, `consultation()`) comes from
         `sender` until then, and from the row after."""
         if self._person is None:
-            self._person = self.records.person(self.sender.person_id)
+            self._person = self.records.people.person(self.sender.person_id)
         return self._person
 
     def become(self, person: Person) -> None:

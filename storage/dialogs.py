@@ -6,6 +6,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from sqlmodel import select
+
 from storage.tables import DialogState, utcnow
 from storage.unit_of_work import Repository
 
@@ -28,3 +30,10 @@ class Dialogs(Repository):
         if dialog is not None:
             self.session.delete(dialog)
             self.session.flush()
+
+    def clear_all(self, person_id: int) -> None:
+        """End a person's dialogs in every chat (erasure); deleted at the next flush."""
+        for dialog in self.session.exec(
+            select(DialogState).where(DialogState.person_id == person_id)
+        ):
+            self.session.delete(dialog)

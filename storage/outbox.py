@@ -30,6 +30,10 @@ class Outbox(Repository):
     def delivered(self, ids: Iterable[int]) -> None:
         self.session.execute(delete(OUTBOX).where(OUTBOX.c.id.in_(list(ids))))
 
+    def drop(self, chats: Iterable[str]) -> None:
+        """Forget what waits for these chats (an erased person's: it names their account)."""
+        self.session.execute(delete(OUTBOX).where(OUTBOX.c.chat.in_(chats)))
+
     def undelivered(self, *, before: datetime, limit: int) -> Sequence[OutboxMessage]:
         """Messages queued before `before` and still not delivered, oldest first."""
         return self.session.exec(

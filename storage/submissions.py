@@ -155,6 +155,41 @@ class Submissions(Repository):
         self.session.flush()
         return purged
 
+    def disown(self, person_id: int, *, delete: bool) -> int:
+        """Take a person's submissions away from them (erasure): deleted, with their flags
+        and decisions, or kept without an author; an accepted amendment, already in a
+        published version, is always kept without one. The flags they raised stay, without
+        them. Returns how many submissions were deleted."""
+        deleted = 0
+        submissions = self.session.exec(
+            select(Submission).where(Submission.person_id == person_id)
+        ).all()
+        for submission in submissions:
+            if delete:
+                decision = self.decision(submission.id)
+                if decision is not None and decision.decision == "accepted":
+                    # text already in a published version: keep it, unattributed
+                    submission.person_id = None
+                    submission.source = None
+                    self.session.add(submission)
+                    continue
+                if decision is not None:
+                    self.session.delete(decision)
+                for flag in self.session.exec(
+                    select(Flag).where(Flag.submission_id == submission.id)
+                ):
+                    self.session.delete(flag)
+                self.session.delete(submission)
+                deleted += 1
+            else:
+                submission.person_id = None
+                submission.source = None
+                self.session.add(submission)
+        self.session.execute(
+            update(Flag).where(col(Flag.person_id) == person_id).values(person_id=None)
+        )
+        return deleted
+
     def decision(self, submission_id: int | None) -> AmendmentDecision | None:
         if submission_id is None:
             return None

@@ -255,7 +255,7 @@ def build_summary(
     inputs = []
     for s in records.submissions.in_rounds([round_.id]):
         assert s.id is not None
-        author = records.person(s.person_id) if s.person_id is not None else None
+        author = records.people.person(s.person_id) if s.person_id is not None else None
         inputs.append(
             Input(
                 id=s.id,

@@ -167,7 +167,7 @@ def forget(turn: Turn, confirm: str | None) -> None:
         ErasurePolicy(c.erasure) is ErasurePolicy.DELETE
         for c in turn.records.consultations.of(turn.person_id)
     )
-    deleted = turn.records.erase_person(turn.person, delete_submissions=delete)
+    deleted = turn.records.erase(turn.person, delete_submissions=delete)
     turn.records.audit.append(
         None, turn.pseudonym, "person.erased", {"deleted_submissions": deleted}
     )
@@ -264,9 +264,9 @@ def link(turn: Turn, code: str | None) -> None:
     if turn.records.consultations.of(turn.person_id):
         raise Refusal("link.busy")
     turn.records.values.delete(f"link:{hash_code(code)}")
-    turn.records.move_identity(turn.event.sender, owner)
-    turn.records.erase_person(turn.person, delete_submissions=True)
-    turn.become(turn.records.person(owner))
+    turn.records.people.move_identity(turn.event.sender, owner)
+    turn.records.erase(turn.person, delete_submissions=True)
+    turn.become(turn.records.people.person(owner))
     turn.records.audit.append(None, turn.pseudonym, "person.linked", {})
     turn.menu_changed = True
     turn.say("link.done")

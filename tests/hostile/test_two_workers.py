@@ -35,6 +35,7 @@ from storage.audit import Audit
 from storage.engine import make_engine
 from storage.events import Events
 from storage.invites import Invites
+from storage.people import People
 from storage.records import Records, Store
 from storage.submissions import Submissions
 from storage.tables import AmendmentDecision
@@ -310,7 +311,7 @@ async def test_two_audited_actions_at_once_keep_one_chain(
 async def test_a_new_persons_first_two_messages_on_both_workers_are_both_answered(
     workers: Workers,
 ) -> None:
-    with race(Records, "person_for"):
+    with race(People, "person_for"):
         await asyncio.gather(
             workers.a.deliver(event("zed", "first", "/help")),
             workers.b.deliver(event("zed", "second", "/start")),

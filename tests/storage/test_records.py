@@ -51,7 +51,7 @@ class World:
 def _world(store: Store) -> World:
     """A facilitator, a consultation with the default groups, a version and a round."""
     with store.transaction() as records:
-        facilitator = records.person_for("telegram:1", display_name="Fac", language="en")
+        facilitator = records.people.person_for("telegram:1", display_name="Fac", language="en")
         assert facilitator.id is not None
         consultation = records.consultations.create(
             "Surveillance exports", created_by=facilitator.id
@@ -72,7 +72,9 @@ def _world(store: Store) -> World:
 
 def _stakeholder(store: Store, platform_id: str, **fields: str) -> int:
     with store.transaction() as records:
-        person = records.person_for(platform_id, display_name=fields.get("name"), language="en")
+        person = records.people.person_for(
+            platform_id, display_name=fields.get("name"), language="en"
+        )
         if "organisation" in fields:
             person.organisation = fields["organisation"]
             records.save(person)
@@ -129,18 +131,22 @@ def test_the_schema_is_at_head_and_upgrading_again_is_harmless(store: Store) -> 
 
 def test_a_platform_identity_maps_to_one_person(store: Store, clock) -> None:
     with store.transaction() as records:
-        ana = records.person_for("telegram:100", display_name="Ana", language="pt")
-        again = records.person_for("telegram:100", display_name="Someone else", language="en")
+        ana = records.people.person_for("telegram:100", display_name="Ana", language="pt")
+        again = records.people.person_for(
+            "telegram:100", display_name="Someone else", language="en"
+        )
         assert again.id == ana.id
     with store.transaction() as records:
-        later = records.person_for("telegram:100", display_name="Changed", language="de")
-        other = records.person_for("matrix:@ana:example.org", display_name="Ana", language="pt")
+        later = records.people.person_for("telegram:100", display_name="Changed", language="de")
+        other = records.people.person_for(
+            "matrix:@ana:example.org", display_name="Ana", language="pt"
+        )
         assert later.id == ana.id
         assert later.display_name == "Ana"  # first contact decided it
         assert later.language == "pt"
         assert later.pseudonym == ana.pseudonym and later.pseudonym.startswith("p-")
         assert other.id != ana.id
-        assert [i.platform_id for i in records.identities(ana.id)] == ["telegram:100"]
+        assert [i.platform_id for i in records.people.identities(ana.id)] == ["telegram:100"]
         assert len(records.session.exec(select(Person)).all()) == 2
 
 
@@ -213,24 +219,24 @@ def test_a_batch_reads_its_senders_ahead_and_each_event_claims_once(store: Store
     ana = _stakeholder(store, "telegram:100", name="Ana")
     with store.transaction() as records:
         records.consultations.add_member(world.consultation_id, ana, Role.STAKEHOLDER)
-        person = records.person(ana)
+        person = records.people.person(ana)
         person.current_consultation_id = world.consultation_id
         records.save(person)
     with store.transaction() as batch:
-        batch.read_ahead(["telegram:100", "telegram:404"])
+        batch.people.read_ahead(["telegram:100", "telegram:404"])
         first, second = batch.sibling(), batch.sibling()
-        assert first.person_for("telegram:100", display_name=None, language=None).id == ana
+        assert first.people.person_for("telegram:100", display_name=None, language=None).id == ana
         assert [m.role for m in first.consultations.memberships(world.consultation_id, ana)] == [
             "stakeholder"
         ]
-        newcomer = second.person_for("telegram:404", display_name="New", language=None)
+        newcomer = second.people.person_for("telegram:404", display_name="New", language=None)
         assert newcomer.id not in (None, ana)
         latest = first.rounds.latest(world.consultation_id)  # read ahead with the sender
         assert latest is not None and latest.id == world.round_id
         # a turn can tell whether it has written, or changed what is not yet written
         mark = batch.mark()
         assert not batch.wrote_since(mark)
-        first.person(ana).display_name = "Ana L."
+        first.people.person(ana).display_name = "Ana L."
         assert batch.wrote_since(mark)
         mark = batch.mark()
         first.events.claim("telegram:update:1")
@@ -240,7 +246,7 @@ def test_a_batch_reads_its_senders_ahead_and_each_event_claims_once(store: Store
         newer = first.rounds.add(world.consultation_id, world.version_id)
         assert second.rounds.latest(world.consultation_id) is newer
     with store.transaction() as records:
-        assert records.identity("telegram:404") is not None
+        assert records.people.identity("telegram:404") is not None
         assert records.session.exec(select(ProcessedEvent.source)).all() == ["telegram:update:1"]
 
 
@@ -252,13 +258,13 @@ def test_a_sender_read_ahead_follows_what_the_transaction_changes_later(store: S
     with store.transaction() as records:
         group = records.consultations.groups(world.consultation_id)[0]
         records.consultations.add_member(world.consultation_id, ana, Role.STAKEHOLDER, group.id)
-        person = records.person(ana)
+        person = records.people.person(ana)
         person.current_consultation_id = world.consultation_id
         records.save(person)
     with store.transaction() as batch:
-        batch.read_ahead(["telegram:100", "telegram:404"])
-        assert batch.sender("telegram:404") is None
-        sender = batch.sender("telegram:100")
+        batch.people.read_ahead(["telegram:100", "telegram:404"])
+        assert batch.people.sender("telegram:404") is None
+        sender = batch.people.sender("telegram:100")
         assert sender is not None
         assert (sender.person_id, sender.language, sender.consultation_id) == (
             ana,
@@ -269,13 +275,13 @@ def test_a_sender_read_ahead_follows_what_the_transaction_changes_later(store: S
         assert not sender.blocked and not sender.language_chosen
 
         first = batch.sibling()
-        first.person(ana).language = "fr"  # not flushed: the next event flushes it
+        first.people.person(ana).language = "fr"  # not flushed: the next event flushes it
         second = batch.sibling()
-        changed = second.sender("telegram:100")
+        changed = second.people.sender("telegram:100")
         assert changed is not None and changed.language == "fr"
         second.consultations.add_member(world.consultation_id, ana, Role.FACILITATOR)
         third = batch.sibling()
-        again = third.sender("telegram:100")
+        again = third.people.sender("telegram:100")
         assert again is not None
         assert {m.role for m in again.members} == {"stakeholder", "facilitator"}
 
@@ -346,7 +352,7 @@ def test_two_workers_claiming_the_same_event_at_once_exactly_one_wins(store: Sto
 def test_a_transaction_that_raises_rolls_back_everything(store: Store, clock) -> None:
     world = _world(store)
     with pytest.raises(RuntimeError, match="boom"), store.transaction() as records:
-        person = records.person_for("telegram:555", display_name="Bo", language=None)
+        person = records.people.person_for("telegram:555", display_name="Bo", language=None)
         records.events.claim("telegram:update:555")
         records.values.set("k", "v")
         records.submissions.add(
@@ -355,7 +361,7 @@ def test_a_transaction_that_raises_rolls_back_everything(store: Store, clock) ->
         records.audit.append(world.consultation_id, "p-x", "round.open", {})
         raise RuntimeError("boom")
     with store.transaction() as records:
-        assert records.identity("telegram:555") is None
+        assert records.people.identity("telegram:555") is None
         assert records.session.get(ProcessedEvent, "telegram:update:555") is None
         assert records.values.get("k") is None
         assert records.submissions.in_rounds([world.round_id], live_only=False) == []
@@ -695,7 +701,7 @@ def _erasable(store: Store, world: World, clock) -> tuple[int, list[int]]:
         stance = records.submissions.add(
             _submission(world, ana, Kind.SUPPORT, source="t:100:2", at=clock())
         )
-        bo = records.person_for("telegram:200", display_name="Bo", language=None)
+        bo = records.people.person_for("telegram:200", display_name="Bo", language=None)
         records.submissions.add(
             _submission(world, bo.id, Kind.OPPOSE, source="t:200:1", at=clock())
         )
@@ -706,15 +712,15 @@ def _erasable(store: Store, world: World, clock) -> tuple[int, list[int]]:
 
 
 def _assert_identity_gone(records: Records, ana: int) -> None:
-    person = records.person(ana)
+    person = records.people.person(ana)
     assert person.display_name is None
     assert person.organisation is None
     assert person.language is None
     assert person.erased_at is not None
     assert person.pseudonym.startswith("p-")
-    assert records.identities(ana) == []
-    assert records.identity("telegram:100") is None
-    assert records.identity("matrix:@ana:example.org") is None
+    assert records.people.identities(ana) == []
+    assert records.people.identity("telegram:100") is None
+    assert records.people.identity("matrix:@ana:example.org") is None
     assert records.dialogs.get(ana, "telegram:100") is None
     waiting = records.outbox.undelivered(before=datetime.now(UTC) + timedelta(days=400), limit=10)
     assert [m.chat for m in waiting] == ["telegram:200"]  # nothing queued names her account
@@ -724,7 +730,7 @@ def test_erasure_pseudonymises_submissions_by_default(store: Store, clock) -> No
     world = _world(store)
     ana, ids = _erasable(store, world, clock)
     with store.transaction() as records:
-        assert records.erase_person(records.person(ana), delete_submissions=False) == 0
+        assert records.erase(records.people.person(ana), delete_submissions=False) == 0
     with store.transaction() as records:
         _assert_identity_gone(records, ana)
         kept = {s.id: s for s in records.submissions.in_rounds([world.round_id], live_only=False)}
@@ -735,7 +741,7 @@ def test_erasure_pseudonymises_submissions_by_default(store: Store, clock) -> No
         assert kept[ids[0]].text == "Too broad."
         assert records.submissions.by_person(ana, [world.round_id]) == []
         # the same account writing again is a new person
-        again = records.person_for("telegram:100", display_name="Ana", language=None)
+        again = records.people.person_for("telegram:100", display_name="Ana", language=None)
         assert again.id != ana
 
 
@@ -764,7 +770,7 @@ def test_erasure_can_delete_submissions_but_keeps_published_amendments(store: St
             AmendmentDecision(submission_id=rejected, decision="rejected"),
         )
     with store.transaction() as records:
-        assert records.erase_person(records.person(ana), delete_submissions=True) == 3
+        assert records.erase(records.people.person(ana), delete_submissions=True) == 3
     with store.transaction() as records:
         _assert_identity_gone(records, ana)
         left = records.submissions.in_rounds([world.round_id], live_only=False)
