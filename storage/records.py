@@ -1,8 +1,10 @@
-"""Repositories: the only place the bot layer reads and writes the database.
+"""The store and its records: the only way the bot layer reads and writes the database.
 
-`Store.transaction()` opens one unit of work; everything the bot does for one inbound
-event happens inside one, so an event's effects (its submission, the person's dialog
-step, the mark that the event was handled) commit together or not at all.
+`Store.transaction()` opens one unit of work (`storage.unit_of_work`) and hands out its
+`Records`: one repository per subject (`storage.people`, `storage.rounds`...), each a
+small class over that unit of work. Everything the bot does for one inbound event
+happens inside one transaction, so an event's effects (its submission, the person's
+dialog step, the mark that the event was handled) commit together or not at all.
 """
 
 from __future__ import annotations
@@ -26,10 +28,7 @@ from storage.outbox import Outbox
 from storage.people import People
 from storage.rounds import Rounds
 from storage.submissions import Submissions
-from storage.tables import (
-    ParagraphRow,
-    Person,
-)
+from storage.tables import ParagraphRow, Person
 from storage.unit_of_work import Duplicate, UnitOfWork
 from storage.values import Values
 
@@ -74,23 +73,40 @@ class Store:
 
 
 class Records:
-    """Reads and writes within one unit of work."""
+    """One transaction's reads and writes, by subject:
+
+        records.people          people, their accounts, who sent an event (`Sender`)
+        records.consultations   consultations, stakeholder groups, memberships, consent
+        records.drafts          draft versions, their paragraphs and translations
+        records.rounds          rounds, and the latest one as plain values (`RoundFacts`)
+        records.submissions     submissions, flags, amendment decisions
+        records.dialogs         where a person is in a dialog with the bot, per chat
+        records.outbox          messages to others, kept until delivered
+        records.audit           the audit chain
+        records.invites         invite codes
+        records.values          small named values
+        records.events          inbound events claimed
+
+    and what spans them: a row changed by a handler is saved with `save`, a person
+    erased with `erase`; `savepoint`, `mark` and `wrote_since` let a turn undo what it
+    wrote before a refusal.
+    """
 
     def __init__(
-        self, session: UnitOfWork, version_cache: dict[int, tuple[ParagraphRow, ...]] | None = None
+        self, session: UnitOfWork, version_cache: dict[int, tuple[ParagraphRow, ...]]
     ) -> None:
-        self.session = session
+        self.session = session  # for the repositories (and tests); the bot goes through them
         self.events = Events(session)
         self.rounds = Rounds(session)
+        self.people = People(session, self.rounds)
         self.consultations = Consultations(session, self.rounds)
+        self.drafts = Drafts(session, version_cache)
         self.submissions = Submissions(session, self.events)
-        self.drafts = Drafts(session, {} if version_cache is None else version_cache)
-        self.audit = Audit(session)
         self.dialogs = Dialogs(session)
         self.outbox = Outbox(session)
+        self.audit = Audit(session)
         self.invites = Invites(session)
         self.values = Values(session)
-        self.people = People(session, self.rounds)
 
     @contextmanager
     def savepoint(self) -> Iterator[None]:
@@ -111,14 +127,16 @@ class Records:
 
     def sibling(self) -> Records:
         """Another `Records` on the same transaction, for the next event of a batch: it
-        shares what is known of the transaction (versions cut, events claimed). What the
-        event before changed is flushed, so nothing read ahead of it is used stale."""
+        shares the repositories and what they know of the transaction (versions cut,
+        events claimed), and starts its own `people` from this one's. What the event
+        before changed is flushed, so nothing read ahead of it is used stale."""
         self.session.flush()
         sibling = copy.copy(self)
         sibling.people = self.people.sibling()
         return sibling
 
     def save(self, *rows: Any) -> None:
+        """Write rows a handler created or changed (a person, a round, a decision...)."""
         for row in rows:
             self.session.add(row)
         self.session.flush()
