@@ -9,7 +9,6 @@ dialog step, the mark that the event was handled) commit together or not at all.
 
 from __future__ import annotations
 
-import copy
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -131,7 +130,8 @@ class Records:
         events claimed), and starts its own `people` from this one's. What the event
         before changed is flushed, so nothing read ahead of it is used stale."""
         self.session.flush()
-        sibling = copy.copy(self)
+        sibling = Records.__new__(Records)  # built by hand: copy.copy took four times as long
+        vars(sibling).update(vars(self))
         sibling.people = self.people.sibling()
         return sibling
 
