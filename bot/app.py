@@ -15,9 +15,9 @@ from importlib.metadata import entry_points
 
 from bot.dispatcher import Dispatcher
 from bot.events import Adapter
-from bot.handlers.common import SummaryOptions
 from bot.scheduler import RoundScheduler
 from bot.settings import Settings
+from bot.summary_options import SummaryOptions
 from storage.engine import Checkpoints, is_up_to_date, make_engine, upgrade
 from storage.records import Store
 

@@ -40,9 +40,9 @@ from bot.events import (
     platform_of,
 )
 from bot.handlers import facilitation, language, people, review
-from bot.handlers.common import SummaryOptions
 from bot.messages import Catalog, localise
 from bot.permissions import allowed
+from bot.summary_options import SummaryOptions
 from bot.turn import Refusal, Turn
 from consultations.errors import ConsultationError
 from storage.records import AlreadyHandled, Duplicate, Records, Store

@@ -12,15 +12,13 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from bot.events import Attachment, Capability, ChatId, Choice, Inbound, Outbound
 from bot.messages import Catalog, localise
+from bot.summary_options import SummaryOptions
 from consultations.model import Attribution, Role
 from storage.records import Member, Records, Sender
-
-if TYPE_CHECKING:
-    from bot.handlers.common import SummaryOptions
 from storage.tables import Consultation, Person
 
 
