@@ -436,7 +436,3 @@ def localise(values: Mapping[str, Any], zone: str | None) -> dict[str, Any]:
     """Values as one person reads them: instants in their time zone (UTC if none), which
     `Catalog.text` then writes in the person's language."""
     return {k: LocalTime(v, zone) if isinstance(v, datetime) else v for k, v in values.items()}
-
-
-def placeholders(template: str) -> set[str]:
-    return i18n.placeholders(template)
