@@ -41,7 +41,7 @@ from bot.events import (
 )
 from bot.handlers import facilitation, language, people, review
 from bot.messages import Catalog, localise
-from bot.permissions import allowed
+from bot.permissions import allowed, check_button, check_command
 from bot.summary_options import SummaryOptions
 from bot.turn import Refusal, Turn
 from consultations.errors import ConsultationError
@@ -414,8 +414,7 @@ class Dispatcher:
         elif prefix == "cancel":
             self._command(turn, "cancel", "")
         elif prefix in registry.buttons:
-            if not turn.event.private:
-                raise Refusal("group.use_private")
+            check_button(turn)
             registry.buttons[prefix](turn, data)
         else:
             raise Refusal("button.stale")
@@ -433,12 +432,7 @@ class Dispatcher:
         arguments = (
             rest.split(" ", 1)[1] if used == 2 and " " in rest else ("" if used == 2 else rest)
         )
-        if not allowed(turn, command.access):
-            if turn.consultation() is None and command.access.value != "organiser":
-                raise Refusal("no_consultation")
-            raise Refusal("not_allowed", name=command.name)
-        if command.access.value == "stakeholder" and not turn.event.private:
-            raise Refusal("group.use_private")
+        check_command(turn, command)
         command.handler(turn, **command.parse(arguments))
 
     # ---- outbound -------------------------------------------------------------------
