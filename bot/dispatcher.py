@@ -39,7 +39,7 @@ from bot.events import (
     PlatformId,
     platform_of,
 )
-from bot.handlers import facilitation, language, people, review
+from bot.handlers import language
 from bot.messages import Catalog, localise
 from bot.permissions import allowed, check_button, check_command
 from bot.summary_options import SummaryOptions
@@ -385,14 +385,9 @@ class Dispatcher:
             if 1 <= int(text) <= len(options):
                 self._press(turn, options[int(text) - 1])
                 return
-        if dialog is not None and dialog.step == review.AWAIT_TEXT and text:
-            review.take_text(turn, event.text, dialog.data)
-        elif dialog is not None and dialog.step == facilitation.AWAIT_DRAFT:
-            facilitation.take_draft(turn, dialog.data)
-        elif dialog is not None and dialog.step == language.AWAIT_TRANSLATION:  # `translate`
-            language.take_translation(turn, dialog.data)
-        elif dialog is not None and dialog.step == "organisation" and text:
-            people.take_organisation(turn, text)
+        step = registry.dialog_step(dialog.step) if dialog is not None else None
+        if dialog is not None and step is not None and (text or not step.needs_text):
+            step.handler(turn, dialog.data)
         else:
             turn.say("not_understood")
 

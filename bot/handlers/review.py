@@ -122,7 +122,8 @@ def _mark_choice(turn: Turn, number: int, text: str, action: str, submission_id:
     )
 
 
-def take_text(turn: Turn, text: str, data: dict[str, int | str]) -> None:
+@registry.dialog(AWAIT_TEXT, needs_text=True)
+def take_text(turn: Turn, data: dict[str, int | str]) -> None:
     """The comment or amendment text the review asked for."""
     round_ = turn.records.round_facts_by_id(int(data["round"]))
     # Answered, not refused: a refusal would also undo the end of the wait for text, and
@@ -138,7 +139,7 @@ def take_text(turn: Turn, text: str, data: dict[str, int | str]) -> None:
     index = int(data["index"])
     paras = paragraphs(turn.records, round_.version_id)
     kind = Kind(str(data["kind"]))
-    submission_id = record_input(turn, round_, paras[index].number, kind, text)
+    submission_id = record_input(turn, round_, paras[index].number, kind, turn.event.text)
     turn.say(
         "input.recorded",
         id=submission_id,
