@@ -138,13 +138,17 @@ class DialogStep:
 @dataclass
 class Registry:
     commands: dict[str, Command] = field(default_factory=dict)
-    # Button handlers by the prefix of the button's data ("rv:12:3:support" -> "rv").
-    buttons: dict[str, Handler] = field(default_factory=dict)
+    # Button handlers by the kind of button (bot.buttons): `handler(turn, button)`.
+    buttons: dict[type[Any], Handler] = field(default_factory=dict)
     dialogs: dict[str, DialogStep] = field(default_factory=dict)
 
-    def button(self, prefix: str) -> Callable[[H], H]:
+    def button(self, kind: type[Any]) -> Callable[[H], H]:
+        """Declare the handler of a press on a button of `kind`."""
+
         def register(handler: H) -> H:
-            self.buttons[prefix] = handler
+            if kind in self.buttons:
+                raise ValueError(f"button {kind.__name__} declared twice")
+            self.buttons[kind] = handler
             return handler
 
         return register

@@ -25,7 +25,11 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from bot import handlers  # noqa: F401  (declares the commands)
+from bot import (
+    buttons,
+    handlers,  # noqa: F401  (declares the commands)
+)
+from bot.buttons import ReviewAction
 from bot.commands import UsageError, registry, split_command
 from bot.commit import GroupCommit
 from bot.events import (
@@ -73,10 +77,15 @@ def utc_now() -> datetime:
     return datetime.now(UTC)
 
 
-REACTIONS = {"👍": "support", "👎": "oppose", "+1": "support", "-1": "oppose"}
+REACTIONS = {
+    "👍": ReviewAction.SUPPORT,
+    "👎": ReviewAction.OPPOSE,
+    "+1": ReviewAction.SUPPORT,
+    "-1": ReviewAction.OPPOSE,
+}
 
 
-def reaction_action(emoji: str) -> str | None:
+def reaction_action(emoji: str) -> ReviewAction | None:
     """'support' for a thumbs up in any skin tone, 'oppose' for a thumbs down."""
     bare = "".join(ch for ch in emoji if not ("\U0001f3fb" <= ch <= "\U0001f3ff" or ch == "\ufe0f"))
     return REACTIONS.get(bare.strip())
@@ -398,19 +407,22 @@ class Dispatcher:
         if action is None or stored is None:
             return  # reactions are also just reactions: stay quiet
         for data in json.loads(stored):
-            if data.rsplit(":", 1)[-1] == action:
-                self._press(turn, data)
+            button = buttons.decode(data)
+            if isinstance(button, buttons.Review) and button.action is action:
+                self._push(turn, button)
                 return
 
     def _press(self, turn: Turn, data: str) -> None:
-        prefix = data.split(":", 1)[0]
-        if prefix == "forget":
+        self._push(turn, buttons.decode(data))
+
+    def _push(self, turn: Turn, button: buttons.Button | None) -> None:
+        if isinstance(button, buttons.Forget):
             self._command(turn, "forget", "confirm")
-        elif prefix == "cancel":
+        elif isinstance(button, buttons.Cancel):
             self._command(turn, "cancel", "")
-        elif prefix in registry.buttons:
+        elif button is not None and type(button) in registry.buttons:
             check_button(turn)
-            registry.buttons[prefix](turn, data)
+            registry.buttons[type(button)](turn, button)
         else:
             raise Refusal("button.stale")
 

@@ -7,6 +7,7 @@ import secrets
 from datetime import datetime, timedelta
 from typing import Any
 
+from bot import buttons
 from bot.commands import Access, Arg, positive_int, registry
 from bot.events import Choice
 from bot.handlers.common import cid, groups_of
@@ -159,8 +160,8 @@ def forget(turn: Turn, confirm: str | None) -> None:
             "forget.ask",
             choices=(
                 (
-                    Choice(turn.t("forget.button_yes"), "forget:confirm"),
-                    Choice(turn.t("button.cancel"), "cancel"),
+                    Choice(turn.t("forget.button_yes"), buttons.encode(buttons.Forget())),
+                    Choice(turn.t("button.cancel"), buttons.encode(buttons.Cancel())),
                 ),
             ),
         )
