@@ -134,3 +134,9 @@ class Cancel:
 
 
 Button = Review | Forget | Cancel
+
+
+def offered_key(chat: str, message_id: str) -> str:
+    """The key-value key under which the data of the buttons offered on a sent message
+    are kept, so that a reaction to the message can press one of them."""
+    return f"choices:{chat}:{message_id}"

@@ -37,14 +37,14 @@ from bot.events import (
     Capability,
     ChatId,
     Choice,
-    DeliveryError,
     Inbound,
     Outbound,
     PlatformId,
     platform_of,
 )
 from bot.handlers import language
-from bot.messages import Catalog, localise
+from bot.messages import Catalog
+from bot.outbox import Delivery, Outbox
 from bot.permissions import allowed, check_button, check_command
 from bot.summary_options import SummaryOptions
 from bot.turn import Refusal, Turn
@@ -64,12 +64,6 @@ Clock = Callable[[], datetime]
 CHOICES = "_choices"
 ATTEMPTS = 3  # a turn that conflicts with a concurrent writer is tried again this often
 SYSTEM = PlatformId("system:scheduler")
-SENDERS = 16  # chats sent to at once; each platform's own limiter paces the whole
-OUTBOX_BATCH = 100  # delivered messages deleted from the outbox together
-# A queued message is sent again by the scheduler's poll once it is this old: a fan-out
-# still in progress on another worker (20,000 people at 30/s take 11 minutes) is not.
-OUTBOX_GRACE = timedelta(minutes=15)
-OUTBOX_MAX_AGE = timedelta(days=2)
 STOP_GRACE = timedelta(seconds=10)  # how long a stopping bot lets announcements go on
 
 
@@ -89,16 +83,6 @@ def reaction_action(emoji: str) -> ReviewAction | None:
     """'support' for a thumbs up in any skin tone, 'oppose' for a thumbs down."""
     bare = "".join(ch for ch in emoji if not ("\U0001f3fb" <= ch <= "\U0001f3ff" or ch == "\ufe0f"))
     return REACTIONS.get(bare.strip())
-
-
-@dataclass(frozen=True)
-class Delivery:
-    """A message to send through an adapter; a message to another person also has its
-    id in the outbox, where it stays until delivered."""
-
-    adapter: Adapter
-    message: Outbound
-    outbox_id: int | None = None
 
 
 @dataclass
@@ -130,9 +114,7 @@ class Dispatcher:
         self.clock = clock
         self.adapters: dict[str, Adapter] = {}
         self._locks: weakref.WeakValueDictionary[str, asyncio.Lock] = weakref.WeakValueDictionary()
-        self._in_flight: set[int] = set()  # outbox ids this process is sending now
-        self._announcing: set[asyncio.Task[None]] = set()  # announcements to many, under way
-        self._started_at = clock()
+        self.outbox = Outbox(store, self.adapters, self.catalog, clock)
         # Events waiting while a transaction is written go together into the next one.
         # SQLite has one writer at a time anyway; PostgreSQL may write a few batches at
         # once, so one slow command (a summary, an export) does not hold up the rest.
@@ -151,18 +133,13 @@ class Dispatcher:
     async def stop(self) -> None:
         """Let announcements under way finish for a while (the outbox keeps the rest for
         the next start), then stop the adapters."""
-        if self._announcing:
-            _, late = await asyncio.wait(self._announcing, timeout=STOP_GRACE.total_seconds())
-            for task in late:
-                task.cancel()
-            await asyncio.gather(*late, return_exceptions=True)
+        await self.outbox.stop(STOP_GRACE)
         for adapter in self.adapters.values():
             await adapter.stop()
 
     async def idle(self) -> None:
         """Wait until the announcements going out in the background are out."""
-        while self._announcing:
-            await asyncio.gather(*self._announcing, return_exceptions=True)
+        await self.outbox.idle()
 
     # ---- inbound --------------------------------------------------------------------
 
@@ -175,7 +152,7 @@ class Dispatcher:
         async with lock:
             started = time.perf_counter()
             outcome = await self._writer.submit(event)
-            await self.deliver(outcome.messages)
+            await self.outbox.deliver(outcome.messages)
             if outcome.menu is not None:
                 adapter, chat, commands = outcome.menu
                 await adapter.set_menu(chat, commands)
@@ -188,7 +165,7 @@ class Dispatcher:
                 len(outcome.messages),
                 1000 * (time.perf_counter() - started),
             )
-        await self.announce(outcome.notices)  # other chats: this one may go on meanwhile
+        await self.outbox.announce(outcome.notices)  # other chats: this one may go on meanwhile
 
     def process_batch(self, events: Sequence[Inbound]) -> list[Outcome]:
         """Events from different chats, handled one after another in one transaction.
@@ -260,7 +237,7 @@ class Dispatcher:
         menu = (adapter, turn.chat, self.menu(turn)) if turn.menu_changed else None
         return Outcome(
             messages,
-            self._notices(records, turn),
+            self.outbox.queue(records, turn),
             menu=menu,
             schedule_changed=turn.schedule_changed,
         )
@@ -272,12 +249,22 @@ class Dispatcher:
         text = self.catalog.text("internal_error", event.language)
         return Outcome([(adapter, Outbound(chat=event.chat, text=text))])
 
+    # ---- outbound (bot/outbox.py) -------------------------------------------------------
+
+    async def deliver(self, messages: list[tuple[Adapter, Outbound]]) -> None:
+        """Send a turn's replies, in order (they go to the chat it came from)."""
+        await self.outbox.deliver(messages)
+
+    async def resend(self) -> int:
+        """Send what stayed in the outbox (see `Outbox.resend`); returns how many it tried."""
+        return await self.outbox.resend()
+
     # ---- jobs (the scheduler) ----------------------------------------------------------
 
     async def run_job(self, job: Callable[[Turn], None]) -> None:
         """Run `job` as the system in one transaction, then send what it asked to send."""
         outcome = await asyncio.to_thread(self._process_job, job)
-        await self.announce(outcome.notices)
+        await self.outbox.announce(outcome.notices)
 
     def _process_job(self, job: Callable[[Turn], None]) -> Outcome:
         try:
@@ -293,7 +280,7 @@ class Dispatcher:
                     summary_options=self.summary_options,
                 )
                 job(turn)
-                return Outcome(notices=self._notices(records, turn))  # its replies go nowhere
+                return Outcome(notices=self.outbox.queue(records, turn))  # replies go nowhere
         except (Refusal, ConsultationError, Duplicate) as error:
             log.warning("scheduled job did nothing: %s", type(error).__name__)
             return Outcome()
@@ -403,7 +390,11 @@ class Dispatcher:
     def _react(self, turn: Turn, emoji: str, message_id: str | None) -> None:
         """A reaction on a message that offered choices counts as pressing the matching one."""
         action = reaction_action(emoji)
-        stored = turn.records.get_value(f"choices:{turn.chat}:{message_id}") if message_id else None
+        stored = (
+            turn.records.get_value(buttons.offered_key(turn.chat, message_id))
+            if message_id
+            else None
+        )
         if action is None or stored is None:
             return  # reactions are also just reactions: stay quiet
         for data in json.loads(stored):
@@ -461,155 +452,3 @@ class Dispatcher:
             attachment=message.attachment,
             expects_reply=message.expects_reply,
         )
-
-    def _notices(self, records: Records, turn: Turn) -> list[Delivery]:
-        """Messages to other people, each to one reachable account of theirs, queued in
-        the outbox in this transaction: what the commit announces is sure to go out."""
-        if not turn.notices:
-            return []
-        wanted = {notice.person_id for notice in turn.notices}
-        people = records.people(wanted)
-        accounts = records.identities_of(wanted)
-        out: list[tuple[Adapter, Outbound]] = []
-        for notice in turn.notices:
-            person = people[notice.person_id]
-            for identity in accounts.get(notice.person_id, ()):
-                adapter = self.adapters.get(platform_of(identity.platform_id))
-                if adapter is None or identity.blocked_at is not None:
-                    continue
-                chat = identity.dm_chat or adapter.private_chat(PlatformId(identity.platform_id))
-                if chat is None:
-                    continue
-                values = localise(notice.values, person.timezone)
-                text = self.catalog.text(notice.key, person.language, **values)
-                out.append((adapter, Outbound(chat=ChatId(chat), text=text)))
-                break
-        ids = records.queue_messages([(m.chat, m.text) for _, m in out], at=turn.now)
-        return [Delivery(a, m, i) for i, (a, m) in zip(ids, out, strict=True)]
-
-    async def deliver(self, messages: list[tuple[Adapter, Outbound]]) -> None:
-        """Send a turn's replies, in order (they go to the chat it came from)."""
-        for adapter, message in messages:
-            await self._send(adapter, message)
-
-    async def announce(self, notices: list[Delivery]) -> None:
-        """Tell other people: a few before returning, so the turn reads as one exchange;
-        more (a round opened to everyone) in the background, so the facilitator's next
-        message, and the platform's next updates, need not wait a minute for it. Either
-        way the messages are in the outbox until delivered."""
-        if not notices:
-            return
-        if len({notice.message.chat for notice in notices}) <= SENDERS:
-            await self.send_notices(notices)
-            return
-        task = asyncio.create_task(self.send_notices(notices))
-        self._announcing.add(task)
-        task.add_done_callback(self._announced)
-
-    def _announced(self, task: asyncio.Task[None]) -> None:
-        self._announcing.discard(task)
-        if not task.cancelled() and (error := task.exception()) is not None:
-            # What did not go out is still in the outbox; the next resend tries it again.
-            log.error("announcement stopped error=%s", type(error).__name__)
-
-    async def resend(self) -> int:
-        """Send what stayed in the outbox: queued before a crash, or while a platform
-        failed for longer than its adapter retries. Returns how many it tried."""
-        before = self.clock() - OUTBOX_GRACE
-        if self.store.engine.dialect.name == "sqlite":
-            before = max(before, self._started_at)  # one process: older ones are orphans
-        tried: set[int] = set()
-        while True:
-            rows = await asyncio.to_thread(self._undelivered, before)
-            skip = self._in_flight | tried
-            fresh = [row for row in rows if row.outbox_id not in skip]
-            if not fresh:
-                return len(tried)
-            log.info("resending %d queued messages", len(fresh))
-            tried.update(row.outbox_id for row in fresh if row.outbox_id is not None)
-            await self.send_notices(fresh)
-
-    def _undelivered(self, before: datetime) -> list[Delivery]:
-        cutoff = self.clock() - OUTBOX_MAX_AGE
-        with self.store.transaction() as records:
-            rows = records.undelivered(before=before, limit=OUTBOX_BATCH)
-            stale = {row.id for row in rows if row.created_at < cutoff}
-            if stale:  # an announcement days late misleads more than it informs
-                log.warning("dropping %d queued messages older than %s", len(stale), OUTBOX_MAX_AGE)
-                records.delivered(i for i in stale if i is not None)
-            return [
-                Delivery(adapter, Outbound(chat=ChatId(row.chat), text=row.text), row.id)
-                for row in rows
-                if row.id not in stale and (adapter := self.adapters.get(platform_of(row.chat)))
-            ]
-
-    async def send_notices(self, deliveries: list[Delivery]) -> None:
-        """Send messages from the outbox (an announcement to everyone goes as fast as the
-        platforms allow), and delete each one the platform took or refused for good."""
-        chats: dict[str, list[Delivery]] = {}
-        for delivery in deliveries:
-            chats.setdefault(delivery.message.chat, []).append(delivery)
-        waiting = iter(chats.values())
-        done: list[int] = []
-        forgotten = time.monotonic()
-        queued = {d.outbox_id for d in deliveries if d.outbox_id is not None}
-        self._in_flight |= queued
-
-        async def forget_done() -> None:
-            # Deleted a hundred or a second at a time: a crash repeats at most those.
-            nonlocal forgotten
-            ids = done[:]
-            done.clear()
-            forgotten = time.monotonic()
-            self._in_flight.difference_update(ids)
-            if ids:
-                await asyncio.to_thread(self._delivered, ids)
-
-        async def sender() -> None:
-            for in_order in waiting:
-                for delivery in in_order:
-                    sent = await self._send(delivery.adapter, delivery.message)
-                    if sent and delivery.outbox_id is not None:
-                        done.append(delivery.outbox_id)
-                        if len(done) >= OUTBOX_BATCH or time.monotonic() - forgotten >= 1:
-                            await forget_done()
-
-        try:
-            await asyncio.gather(*(sender() for _ in range(min(SENDERS, len(chats)))))
-        finally:
-            await forget_done()
-            self._in_flight -= queued
-
-    async def _send(self, adapter: Adapter, message: Outbound) -> bool:
-        """Send one message; False if it could not go now (it may be tried again later)."""
-        if message.edit_of is not None and Capability.EDITS not in adapter.capabilities:
-            return True
-        try:
-            sent = await adapter.send(message)
-        except DeliveryError as error:
-            log.warning("delivery refused platform=%s blocked=%s", adapter.platform, error.blocked)
-            if error.blocked:
-                await asyncio.to_thread(self._mark_blocked, message.chat)
-            return True  # refused for good: trying again would not help
-        except Exception as error:  # the adapter gave up retrying; keep serving the others
-            log.warning(
-                "delivery failed platform=%s error=%s", adapter.platform, type(error).__name__
-            )
-            log.debug("delivery failure", exc_info=True)
-            return False
-        if sent and message.choices and Capability.REACTIONS in adapter.capabilities:
-            await asyncio.to_thread(self._remember_choices, message, sent)
-        return True
-
-    def _delivered(self, ids: list[int]) -> None:
-        with self.store.transaction() as records:
-            records.delivered(ids)
-
-    def _remember_choices(self, message: Outbound, sent: str) -> None:
-        data = [choice.data for row in message.choices for choice in row]
-        with self.store.transaction() as records:
-            records.set_value(f"choices:{message.chat}:{sent}", json.dumps(data))
-
-    def _mark_blocked(self, chat: str) -> None:
-        with self.store.transaction() as records:
-            records.mark_chat_blocked(chat, self.clock())
