@@ -3,49 +3,35 @@
     adapter ──Inbound──> Dispatcher.handle
                            │  (per-chat lock: one person's messages are handled in order)
                            ├─ group commit → thread: transaction {
-                           │      claim · who wrote · route · notices into the outbox }
+                           │      claim · who wrote · route (bot/router.py) ·
+                           │      notices into the outbox (bot/outbox.py) }
                            ├─ send replies to the chat
                            └─ then notices to other people (in the background if many)
 
 An event already handled (a redelivery) is dropped. A refusal or a person's error rolls
 back everything the handler did and answers with the catalog's text. Messages are sent
 only after the commit, so an acknowledgement always means the input is stored; messages
-to others stay in the outbox until delivered.
+to others stay in the outbox until delivered. What an event asks for, and who may ask
+it, is the router's business (bot/router.py, bot/permissions.py); this module keeps the
+order of each chat, the transactions and their retries.
 """
 
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 import time
 import weakref
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Any
 
-from bot import (
-    buttons,
-    handlers,  # noqa: F401  (declares the commands)
-)
-from bot.buttons import ReviewAction
-from bot.commands import UsageError, registry, split_command
+from bot import router
 from bot.commit import GroupCommit
-from bot.events import (
-    Adapter,
-    Capability,
-    ChatId,
-    Choice,
-    Inbound,
-    Outbound,
-    PlatformId,
-    platform_of,
-)
+from bot.events import Adapter, Capability, ChatId, Inbound, Outbound, PlatformId, platform_of
 from bot.handlers import language
 from bot.messages import Catalog
 from bot.outbox import Delivery, Outbox
-from bot.permissions import allowed, check_button, check_command
 from bot.summary_options import SummaryOptions
 from bot.turn import Refusal, Turn
 from consultations.errors import ConsultationError
@@ -53,15 +39,12 @@ from storage.records import AlreadyHandled, Duplicate, Records, Store
 
 log = logging.getLogger(__name__)
 
-REFUSALS = (Refusal, ConsultationError, UsageError)  # the person's mistakes, answered in kind
-
 
 class Unguarded(Exception):
     """A refusal came after the turn had written: redo the event with a savepoint."""
 
 
 Clock = Callable[[], datetime]
-CHOICES = "_choices"
 ATTEMPTS = 3  # a turn that conflicts with a concurrent writer is tried again this often
 SYSTEM = PlatformId("system:scheduler")
 STOP_GRACE = timedelta(seconds=10)  # how long a stopping bot lets announcements go on
@@ -69,20 +52,6 @@ STOP_GRACE = timedelta(seconds=10)  # how long a stopping bot lets announcements
 
 def utc_now() -> datetime:
     return datetime.now(UTC)
-
-
-REACTIONS = {
-    "👍": ReviewAction.SUPPORT,
-    "👎": ReviewAction.OPPOSE,
-    "+1": ReviewAction.SUPPORT,
-    "-1": ReviewAction.OPPOSE,
-}
-
-
-def reaction_action(emoji: str) -> ReviewAction | None:
-    """'support' for a thumbs up in any skin tone, 'oppose' for a thumbs down."""
-    bare = "".join(ch for ch in emoji if not ("\U0001f3fb" <= ch <= "\U0001f3ff" or ch == "\ufe0f"))
-    return REACTIONS.get(bare.strip())
 
 
 @dataclass
@@ -98,6 +67,8 @@ class Outcome:
 
 
 class Dispatcher:
+    """Serves every adapter: each event as one turn in a transaction, then its messages."""
+
     def __init__(
         self,
         store: Store,
@@ -233,8 +204,8 @@ class Dispatcher:
             raise LookupError(f"no adapter for platform {platform_of(event.chat)!r}")
         turn = self._turn(records, event, adapter)
         self._route(records, turn, guarded=guarded)
-        messages = [(adapter, self._adapt(records, turn, adapter, m)) for m in turn.replies]
-        menu = (adapter, turn.chat, self.menu(turn)) if turn.menu_changed else None
+        messages = [(adapter, router.number_choices(turn, m)) for m in turn.replies]
+        menu = (adapter, turn.chat, router.menu(turn)) if turn.menu_changed else None
         return Outcome(
             messages,
             self.outbox.queue(records, turn),
@@ -303,6 +274,7 @@ class Dispatcher:
             catalog=self.catalog,
             capabilities=adapter.capabilities,
             admin=event.sender in self.admins,
+            command_prefix=adapter.command_prefix,
             invite_links=links,
             summary_options=self.summary_options,
         )
@@ -320,16 +292,16 @@ class Dispatcher:
         if guarded:
             savepoint = records.session.begin_nested()
             try:
-                self._run(turn)
+                router.route(turn)
                 savepoint.commit()
-            except REFUSALS as error:
+            except router.REFUSALS as error:
                 savepoint.rollback()
                 self._refused(turn, error)
             return
         mark = records.session.mark()
         try:
-            self._run(turn)
-        except REFUSALS as error:
+            router.route(turn)
+        except router.REFUSALS as error:
             if records.session.wrote_since(mark):
                 raise Unguarded from error
             self._refused(turn, error)
@@ -337,118 +309,4 @@ class Dispatcher:
     def _refused(self, turn: Turn, error: Exception) -> None:
         turn.replies.clear()
         turn.notices.clear()
-        self._explain(turn, error)
-
-    def _explain(self, turn: Turn, error: Exception) -> None:
-        if isinstance(error, (Refusal, ConsultationError)):
-            turn.say(error.key, **error.values)
-        elif isinstance(error, UsageError):
-            if error.detail:
-                turn.say(error.detail, **error.values)
-            if error.command is not None:
-                turn.say("usage", usage=self._prefix(turn) + error.command.usage())
-
-    def _prefix(self, turn: Turn) -> str:
-        adapter = self.adapters.get(platform_of(turn.chat))
-        return adapter.command_prefix if adapter is not None else "/"
-
-    def menu(self, turn: Turn) -> list[tuple[str, str]]:
-        """The commands this person may use now, with their help, for a platform's menu."""
-        return [
-            (command.name, turn.t(command.help_key))
-            for command in registry.commands.values()
-            if allowed(turn, command.access)
-        ]
-
-    def _run(self, turn: Turn) -> None:
-        event = turn.event
-        if event.button is not None:
-            self._press(turn, event.button)
-            return
-        if event.reaction is not None:
-            self._react(turn, event.reaction, event.reply_to)
-            return
-        parsed = split_command(event.text)
-        if parsed is not None:
-            self._command(turn, *parsed)
-            return
-        if not event.private:
-            return  # plain talk in a group is not for the bot
-        dialog = turn.records.dialog(turn.person_id, turn.chat)
-        text = event.text.strip()
-        if dialog is not None and text.isdigit() and CHOICES in dialog.data:
-            options = dialog.data[CHOICES]
-            if 1 <= int(text) <= len(options):
-                self._press(turn, options[int(text) - 1])
-                return
-        step = registry.dialog_step(dialog.step) if dialog is not None else None
-        if dialog is not None and step is not None and (text or not step.needs_text):
-            step.handler(turn, dialog.data)
-        else:
-            turn.say("not_understood")
-
-    def _react(self, turn: Turn, emoji: str, message_id: str | None) -> None:
-        """A reaction on a message that offered choices counts as pressing the matching one."""
-        action = reaction_action(emoji)
-        stored = (
-            turn.records.get_value(buttons.offered_key(turn.chat, message_id))
-            if message_id
-            else None
-        )
-        if action is None or stored is None:
-            return  # reactions are also just reactions: stay quiet
-        for data in json.loads(stored):
-            button = buttons.decode(data)
-            if isinstance(button, buttons.Review) and button.action is action:
-                self._push(turn, button)
-                return
-
-    def _press(self, turn: Turn, data: str) -> None:
-        self._push(turn, buttons.decode(data))
-
-    def _push(self, turn: Turn, button: buttons.Button | None) -> None:
-        if isinstance(button, buttons.Forget):
-            self._command(turn, "forget", "confirm")
-        elif isinstance(button, buttons.Cancel):
-            self._command(turn, "cancel", "")
-        elif button is not None and type(button) in registry.buttons:
-            check_button(turn)
-            registry.buttons[type(button)](turn, button)
-        else:
-            raise Refusal("button.stale")
-
-    def _command(self, turn: Turn, name: str, rest: str) -> None:
-        words = [name, *rest.split(" ", 1)[:1]]
-        found = registry.find(words)
-        if found is None:
-            family = registry.family(name)
-            if family:  # "round" alone, or "round foo": show the family's usages
-                prefix = self._prefix(turn)
-                raise Refusal("usage", usage="\n".join(prefix + c.usage() for c in family))
-            raise Refusal("unknown_command", name=name)
-        command, used = found
-        arguments = (
-            rest.split(" ", 1)[1] if used == 2 and " " in rest else ("" if used == 2 else rest)
-        )
-        check_command(turn, command)
-        command.handler(turn, **command.parse(arguments))
-
-    # ---- outbound -------------------------------------------------------------------
-
-    def _adapt(self, records: Records, turn: Turn, adapter: Adapter, message: Outbound) -> Outbound:
-        """Where the platform has no buttons, number the choices and remember them."""
-        if not message.choices or Capability.BUTTONS in adapter.capabilities:
-            return message
-        flat: list[Choice] = [c for row in message.choices for c in row]
-        numbered = "\n".join(f"{i}. {c.label}" for i, c in enumerate(flat, start=1))
-        dialog = records.dialog(turn.person_id, message.chat)
-        data: dict[str, Any] = dict(dialog.data) if dialog else {}
-        data[CHOICES] = [c.data for c in flat]
-        records.set_dialog(turn.person_id, message.chat, dialog.step if dialog else "choices", data)
-        return Outbound(
-            chat=message.chat,
-            text=f"{message.text}\n\n{turn.t('choice.prompt')}\n{numbered}",
-            choices=message.choices,  # kept so reactions can answer them too
-            attachment=message.attachment,
-            expects_reply=message.expects_reply,
-        )
+        router.explain(turn, error)

@@ -47,6 +47,7 @@ class Turn:
     catalog: Catalog
     capabilities: Capability
     admin: bool
+    command_prefix: str = "/"  # before command names in usage lines: "!" on Matrix
     invite_links: Callable[[str], list[str]] = lambda code: []  # deep links, per platform
     replies: list[Outbound] = field(default_factory=list)
     notices: list[Notice] = field(default_factory=list)
