@@ -121,7 +121,7 @@ ENGLISH: dict[str, str] = {
     "help.export": "the record as a file",
     "help.endorse": "back another stakeholder's amendment or comment",
     "help.merge": "write paragraph N's text combining its accepted amendments",
-    # dispatcher
+    # routing
     "unknown_command": "There is no command “{name}”. Send help to see the commands you can use.",
     "not_allowed": "You are not allowed to use “{name}” in this consultation. Send help to see what you can do.",
     "no_consultation": (
