@@ -22,7 +22,7 @@ MAX_BYTES = 64  # Telegram's limit on a button's callback data
 SEPARATOR = ":"
 WIDEST_INT = len(str(-(2**63)))  # every id and index the bot hands out fits a 64-bit integer
 
-Kind = TypeVar("Kind", bound=type[Any])
+Class = TypeVar("Class", bound=type[Any])
 
 
 @dataclasses.dataclass(frozen=True)
@@ -53,10 +53,10 @@ def _field(name: str, hint: Any) -> _Field:
     raise TypeError(f"button field {name!r}: an int, a StrEnum or a Literal, not {hint!r}")
 
 
-def kind(prefix: str) -> Callable[[Kind], Kind]:
+def kind(prefix: str) -> Callable[[Class], Class]:
     """Register a frozen dataclass as the button kind written with `prefix`."""
 
-    def register(cls: Kind) -> Kind:
+    def register(cls: Class) -> Class:
         if prefix in _KINDS or SEPARATOR in prefix:
             raise ValueError(f"button prefix {prefix!r} declared twice or not one word")
         hints = get_type_hints(cls)
@@ -71,7 +71,7 @@ def kind(prefix: str) -> Callable[[Kind], Kind]:
     return register
 
 
-def encode(button: Any) -> str:
+def encode(button: Button) -> str:
     """The button's data, as the platform gives it back."""
     prefix = _PREFIXES[type(button)]
     values = (str(getattr(button, f.name)) for f in dataclasses.fields(button))
