@@ -59,7 +59,8 @@ from collections import OrderedDict
 from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from types import ModuleType
+from typing import TYPE_CHECKING, Any, cast
 
 from bot.app import SetupError
 from bot.events import (
@@ -88,14 +89,15 @@ def _without_database_drivers() -> Iterator[None]:
     hidden = [
         name for name in ("psycopg", "psycopg2", "pymysql", "MySQLdb") if name not in sys.modules
     ]
+    modules = cast(dict[str, ModuleType | None], sys.modules)
     for name in hidden:  # a None entry makes `import name` raise ImportError
-        sys.modules[name] = None  # type: ignore[assignment]
+        modules[name] = None
     try:
         yield
     finally:
         for name in hidden:
-            if sys.modules.get(name, ...) is None:
-                del sys.modules[name]
+            if modules.get(name, ...) is None:
+                del modules[name]
 
 
 with _without_database_drivers():

@@ -294,6 +294,16 @@ def is_transient(error: BaseException) -> bool:
 # ---- pacing -----------------------------------------------------------------------------
 
 
+def chat_key(value: object) -> int | str | None:
+    """A request's `chat_id` as the chat it counts against: a number, or a channel's @name."""
+    if isinstance(value, int) or value is None:
+        return value
+    try:
+        return int(str(value))
+    except ValueError:
+        return str(value)
+
+
 class Lane(enum.IntEnum):
     """Which send goes first when several wait for a slot (PTB's `rate_limit_args`)."""
 
@@ -304,9 +314,10 @@ class Lane(enum.IntEnum):
 class _Send:
     """One request through `FloodControl`: when it left, and when its answer came."""
 
-    __slots__ = ("answered", "answered_at", "chat_was_busy", "started")
+    __slots__ = ("answered", "answered_at", "chat", "chat_was_busy", "started")
 
-    def __init__(self, started: float, *, chat_was_busy: bool) -> None:
+    def __init__(self, chat: int | str, started: float, *, chat_was_busy: bool) -> None:
+        self.chat = chat
         self.started = started
         self.chat_was_busy = chat_was_busy  # its chat had another message in the last window
         self.answered_at: float | None = None  # by then Telegram had surely counted it
@@ -359,8 +370,8 @@ class FloodControl(BaseRateLimiter[Lane]):
         self.max_retries = max_retries
         self._next_slot = -math.inf  # the slot the next send takes, burst aside
         self._hold_until = -math.inf  # after a 429 nothing goes before this
-        self._chat_holds: dict[object, float] = {}  # after a chat's own 429
-        self._last_in_chat: dict[object, float] = {}  # when each chat was last sent to
+        self._chat_holds: dict[int | str, float] = {}  # after a chat's own 429
+        self._last_in_chat: dict[int | str, float] = {}  # when each chat was last sent to
         self._recent: deque[_Send] = deque(maxlen=self.per_window)
         self._busy = False  # a caller is taking its slot; the others wait in `_waiting`
         self._waiting: list[tuple[int, int, asyncio.Future[None]]] = []  # heap: lane, arrival
@@ -403,7 +414,7 @@ class FloodControl(BaseRateLimiter[Lane]):
                 return
         self._busy = False
 
-    async def _slot(self, chat_id: object, lane: Lane) -> _Send:
+    async def _slot(self, chat_id: int | str, lane: Lane) -> _Send:
         """Wait for this send's turn; returns the record to close when it is answered."""
         if (isinstance(chat_id, int) and chat_id < 0) or isinstance(chat_id, str):
             group = self._groups.setdefault(chat_id, AsyncLimiter(self.group_per_minute, 60))
@@ -434,7 +445,7 @@ class FloodControl(BaseRateLimiter[Lane]):
                 await asyncio.sleep(ready - now)
             self._next_slot = max(self._next_slot, now) + self.interval
             last = self._last_in_chat.get(chat_id, -math.inf)
-            send = _Send(now, chat_was_busy=now - last < self.window)
+            send = _Send(chat_id, now, chat_was_busy=now - last < self.window)
             self._recent.append(send)
             self._last_in_chat[chat_id] = now
             if len(self._last_in_chat) > 4 * self.per_window:  # forget the quiet chats
@@ -453,9 +464,7 @@ class FloodControl(BaseRateLimiter[Lane]):
         data: dict[str, Any],
         rate_limit_args: Lane | None,
     ) -> bool | dict[str, Any] | list[dict[str, Any]]:
-        chat_id = data.get("chat_id")
-        with contextlib.suppress(ValueError, TypeError):
-            chat_id = int(chat_id)  # type: ignore[arg-type]
+        chat_id = chat_key(data.get("chat_id"))
         lane = rate_limit_args or Lane.NOTICE
         attempt = 0
         while True:
@@ -470,7 +479,8 @@ class FloodControl(BaseRateLimiter[Lane]):
                 resume = asyncio.get_running_loop().time() + wait
                 if send is not None and send.chat_was_busy:
                     log.info("telegram: flood control in one chat, it waits %.1fs", wait)
-                    self._chat_holds[chat_id] = max(self._chat_holds.get(chat_id, 0.0), resume)
+                    held = self._chat_holds.get(send.chat, 0.0)
+                    self._chat_holds[send.chat] = max(held, resume)
                 elif send is not None:
                     log.info("telegram: flood control, every send waits %.1fs", wait)
                     self._hold_until = max(self._hold_until, resume)
