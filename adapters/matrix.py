@@ -62,6 +62,7 @@ from pathlib import Path
 from types import ModuleType
 from typing import TYPE_CHECKING, Any, cast
 
+from adapters import kit
 from bot.app import SetupError
 from bot.events import (
     Attachment,
@@ -295,37 +296,7 @@ def event_size(text: str) -> int:
 def split_text(text: str, limit: int = EVENT_BYTES) -> list[str]:
     """`text` in parts whose body and HTML together stay under `limit` bytes: at
     paragraphs, else lines, else words, else characters."""
-    text = text.strip()
-    if event_size(text) <= limit:
-        return [text] if text else []
-    for separator in ("\n\n", "\n", " "):
-        pieces = text.split(separator)
-        if len(pieces) == 1:
-            continue
-        parts: list[str] = []
-        current = ""
-        for piece in pieces:
-            candidate = f"{current}{separator}{piece}" if current else piece
-            if event_size(candidate) <= limit:
-                current = candidate
-                continue
-            if current:
-                parts.append(current)
-            if event_size(piece) <= limit:
-                current = piece
-            else:
-                *whole, current = split_text(piece, limit)
-                parts.extend(whole)
-        if current:
-            parts.append(current)
-        return [p.strip() for p in parts if p.strip()]
-    parts, current = [], ""
-    for char in text:
-        if event_size(current + char) > limit:
-            parts.append(current)
-            current = ""
-        current += char
-    return [*parts, current] if current else parts
+    return kit.split_text(text, limit, event_size)
 
 
 # ---- state kept in the store path ---------------------------------------------------------

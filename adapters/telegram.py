@@ -76,6 +76,7 @@ from telegram.error import (
 )
 from telegram.ext import Application, ApplicationBuilder, BaseRateLimiter, ExtBot
 
+from adapters import kit
 from bot.app import SetupError
 from bot.events import (
     Attachment,
@@ -213,45 +214,7 @@ def utf16_len(text: str) -> int:
 
 def split_text(text: str, limit: int = MESSAGE_LIMIT) -> list[str]:
     """`text` in parts of at most `limit` UTF-16 units: at paragraphs, else lines, else words."""
-    text = text.strip()
-    if utf16_len(text) <= limit:
-        return [text] if text else []
-    for separator in ("\n\n", "\n", " "):
-        pieces = [piece for piece in text.split(separator) if piece.strip()]
-        if len(pieces) > 1:
-            parts: list[str] = []
-            current, size = "", 0
-            for piece in pieces:
-                piece_size = utf16_len(piece)
-                joined = size + len(separator) + piece_size
-                if current and joined <= limit:
-                    current, size = f"{current}{separator}{piece}", joined
-                    continue
-                if current:
-                    parts.append(current)
-                current, size = piece, piece_size
-                if piece_size > limit:  # one piece alone is too long: cut it finer
-                    *whole, current = split_text(piece, limit)
-                    parts.extend(whole)
-                    size = utf16_len(current)
-            parts.append(current)
-            return [part.strip() for part in parts if part.strip()]
-    return _cut(text, limit)
-
-
-def _cut(text: str, limit: int) -> list[str]:
-    """One unbroken word longer than the limit, cut (never inside a surrogate pair)."""
-    parts: list[str] = []
-    current: list[str] = []
-    size = 0
-    for char in text:
-        units = 2 if ord(char) > 0xFFFF else 1
-        if size + units > limit:
-            parts.append("".join(current))
-            current, size = [], 0
-        current.append(char)
-        size += units
-    return [*parts, "".join(current)]
+    return kit.split_text(text, limit, utf16_len)
 
 
 def keyboard(choices: Sequence[Sequence[Choice]]) -> InlineKeyboardMarkup | None:
