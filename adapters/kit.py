@@ -3,15 +3,28 @@
 * `split_text`: a long text in parts that each fit one platform message, cut where a
   reader would (paragraphs, else lines, else words, else characters). Each platform
   brings its own measure and limit: Telegram counts UTF-16 units, Matrix bytes of the event.
+* `handle_with_retry`: an event handed to the dispatcher, tried again when handling
+  fails (a lost race, a database that blinked). Adapters confirm an event to their
+  platform only after this returned, so an event is never confirmed unhandled.
+* `ChatQueues`: one chat's events handled in order, chats side by side.
 
 These are mechanics, not policy: what to say and to whom is decided in `bot/`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+import asyncio
+import logging
+from collections import deque
+from collections.abc import Awaitable, Callable, Hashable, Sequence
+from typing import Generic, TypeVar
 
+log = logging.getLogger(__name__)
+T = TypeVar("T")
 Measure = Callable[[str], int]
+
+HANDLE_ATTEMPTS = 3  # an event whose handling keeps failing is given up (and logged) after these
+RETRY_PAUSE = 0.5  # seconds before the second attempt; twice that before the third
 
 SEPARATORS = ("\n\n", "\n", " ")  # where a text is cut, best first
 
@@ -67,3 +80,77 @@ def _cut(text: str, limit: int, measure: Measure) -> list[str]:
         current.append(char)
         size += units
     return [*parts, "".join(current)]
+
+
+# ---- events in ------------------------------------------------------------------------
+
+
+async def handle_with_retry(
+    handle: Callable[[], Awaitable[object]], what: str, *, attempts: int = HANDLE_ATTEMPTS
+) -> bool:
+    """`handle()`, tried again on failure; False once it was given up.
+
+    A failed attempt left nothing behind (the dispatcher stores an event and its answers
+    in one transaction), and an attempt that did store it is dropped as a redelivery, so
+    trying again is safe. `what` names the event in the log: never its text.
+    """
+    for attempt in range(1, attempts + 1):
+        try:
+            await handle()
+            return True
+        except Exception as error:
+            last = attempt == attempts
+            # The type only: database errors can quote what people wrote.
+            log.log(
+                logging.ERROR if last else logging.WARNING,
+                "%s failed (%s), attempt %d of %d%s",
+                what,
+                type(error).__name__,
+                attempt,
+                attempts,
+                "; dropped" if last else "",
+            )
+            log.debug("%s: failure", what, exc_info=True)
+            if not last:
+                await asyncio.sleep(RETRY_PAUSE * attempt)
+    return False
+
+
+class ChatQueues(Generic[T]):
+    """Events handled in order within each chat, chats side by side.
+
+    `put` queues an event behind the earlier ones of its chat. Each chat with events
+    waiting has one worker task, which hands them to `handle` one at a time and leaves
+    when its queue is empty; an event leaves its queue once `handle` returned.
+    `handle` is expected not to raise (`handle_with_retry` gives up with a log line).
+    """
+
+    def __init__(self, handle: Callable[[T], Awaitable[object]], *, name: str) -> None:
+        self._handle = handle
+        self._name = name  # of the worker tasks
+        self._chats: dict[Hashable, deque[T]] = {}
+        self._workers: set[asyncio.Task[None]] = set()
+
+    def put(self, chat: Hashable, event: T) -> None:
+        queue = self._chats.get(chat)
+        if queue is not None:
+            queue.append(event)
+            return
+        self._chats[chat] = queue = deque([event])
+        worker = asyncio.create_task(self._work(chat, queue), name=self._name)
+        self._workers.add(worker)
+        worker.add_done_callback(self._workers.discard)
+
+    async def _work(self, chat: Hashable, queue: deque[T]) -> None:
+        try:
+            while queue:
+                await self._handle(queue[0])
+                queue.popleft()
+        finally:
+            del self._chats[chat]
+
+    async def join(self) -> None:
+        """Wait until every event put so far was handled. Cancelled, it cancels the
+        workers too: what they had not finished is left unconfirmed, to come again."""
+        while self._workers:
+            await asyncio.gather(*self._workers, return_exceptions=True)

@@ -115,7 +115,6 @@ TIMELINE_LIMIT = 100  # events per room and sync; more while down are fetched fr
 HISTORY_PAGES = 50  # at most this many pages of 100 events are fetched to fill a gap
 MAX_FILE_BYTES = 20 * 1024 * 1024  # drafts people send; bigger files are refused
 EVENT_BYTES = 24_000  # text per event: body and HTML stay well below the 64 KiB event limit
-HANDLE_ATTEMPTS = 3  # an event whose handling keeps failing is given up (and logged)
 UNDECRYPTED_TTL = 3600.0  # seconds an undecryptable event waits for its key
 RETRY_WAIT = 3.0  # longest pause between attempts to reach the homeserver
 READY_WAIT = 120.0  # seconds a send waits for the first sync (the room list) after start
@@ -394,6 +393,7 @@ class MatrixAdapter:
         self._stopping = False
         self._handling = False
         self._sync_task: asyncio.Task[None] | None = None
+        self._queues = kit.ChatQueues(self._handle_reliably, name="matrix-room")
 
     # ---- lifecycle ----------------------------------------------------------------------
 
@@ -667,9 +667,10 @@ class MatrixAdapter:
                 by_room[room_id] = events
         for room_id, event in self._decrypted_late():
             by_room.setdefault(room_id, []).append(event)
-        await asyncio.gather(
-            *(self._handle_room(room_id, events) for room_id, events in by_room.items())
-        )
+        for room_id, events in by_room.items():
+            for event in events:
+                self._queues.put(room_id, (room_id, event))
+        await self._queues.join()
         await self._leave_if_alone(response)
 
     async def _missed(self, room_id: str, prev_batch: str) -> list[nio.Event]:
@@ -720,23 +721,11 @@ class MatrixAdapter:
         self.undecrypted = waiting
         return ready
 
-    async def _handle_room(self, room_id: str, events: list[nio.Event]) -> None:
-        for event in events:
-            for attempt in range(1, HANDLE_ATTEMPTS + 1):
-                try:
-                    await self._handle_event(room_id, event)
-                    break
-                except Exception as error:
-                    # the type only: messages of database errors can quote what people wrote
-                    log.error(
-                        "matrix: event %s failed (%s), attempt %d of %d",
-                        event.event_id,
-                        type(error).__name__,
-                        attempt,
-                        HANDLE_ATTEMPTS,
-                    )
-                    log.debug("matrix: event failure", exc_info=True)
-                    await asyncio.sleep(0.5 * attempt)
+    async def _handle_reliably(self, item: tuple[str, nio.Event]) -> None:
+        room_id, event = item
+        await kit.handle_with_retry(
+            lambda: self._handle_event(room_id, event), f"matrix: event {event.event_id}"
+        )
 
     async def _handle_event(self, room_id: str, event: nio.Event) -> None:
         assert self.client is not None and self.handler is not None

@@ -115,7 +115,6 @@ GROUP_MESSAGES_PER_MINUTE = 20  # Telegram's limit in one group
 RATE_LIMIT_RETRIES = 5  # 429s the rate limiter waits out before `_call` sees one
 SEND_DEADLINE = 300.0  # seconds of retrying a transient failure before giving up on a message
 ANSWER_DEADLINE = 10.0  # a callback answer later than this is no use to anyone
-HANDLE_ATTEMPTS = 3  # an update whose handling keeps failing is dropped (and logged) after these
 NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
 
 
@@ -489,8 +488,7 @@ class TelegramAdapter:
         self._in_hand: set[int] = set()  # fetched, not yet handled: never confirmed
         self._idle = asyncio.Event()  # set while nothing is in hand
         self._idle.set()
-        self._chats: dict[int | None, deque[Update]] = {}  # each chat's updates, in order
-        self._workers: set[asyncio.Task[None]] = set()
+        self._queues = kit.ChatQueues(self._handle_taken, name="telegram-chat")
         self._answering: Counter[int] = Counter()  # chats whose updates are being handled
         self._web: web.AppRunner | None = None
 
@@ -528,8 +526,7 @@ class TelegramAdapter:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._poll_task
             self._poll_task = None
-        if self._workers:
-            await asyncio.gather(*self._workers, return_exceptions=True)
+        await self._queues.join()
         if self._web is not None:
             # The webhook stays set: other workers may still be serving it.
             await self._web.cleanup()
@@ -597,32 +594,17 @@ class TelegramAdapter:
         return None if self._fetched is None else self._fetched + 1
 
     def _take(self, update: Update) -> None:
-        """Queue `update` behind the earlier ones of its chat; each chat has one worker."""
+        """Queue `update` behind the earlier ones of its chat."""
         self._fetched = update.update_id  # they come in order
         self._in_hand.add(update.update_id)
         self._idle.clear()
-        chat = update_chat(update)
-        queue = self._chats.get(chat)
-        if queue is not None:
-            queue.append(update)
-            return
-        self._chats[chat] = queue = deque([update])
-        worker = asyncio.create_task(self._work(chat, queue), name="telegram-chat")
-        self._workers.add(worker)
-        worker.add_done_callback(self._workers.discard)
+        self._queues.put(update_chat(update), update)
 
-    async def _work(self, chat: int | None, queue: deque[Update]) -> None:
-        """Handle one chat's updates in order, then leave."""
-        try:
-            while queue:
-                update = queue[0]
-                await self.handle_reliably(update)
-                queue.popleft()
-                self._in_hand.discard(update.update_id)
-                if not self._in_hand:
-                    self._idle.set()
-        finally:
-            del self._chats[chat]
+    async def _handle_taken(self, update: Update) -> None:
+        await self.handle_reliably(update)
+        self._in_hand.discard(update.update_id)
+        if not self._in_hand:
+            self._idle.set()
 
     async def handle_reliably(self, update: Update) -> bool:
         """Handle one update, trying again on failure; False if it was given up."""
@@ -638,25 +620,9 @@ class TelegramAdapter:
                 del self._answering[chat]
 
     async def _handle_reliably(self, update: Update) -> bool:
-        for attempt in range(1, HANDLE_ATTEMPTS + 1):
-            try:
-                await self.handle_update(update)
-                return True
-            except Exception as error:
-                # The type only: database errors can quote what people wrote.
-                log.log(
-                    logging.ERROR if attempt == HANDLE_ATTEMPTS else logging.WARNING,
-                    "telegram: update %d failed (%s), attempt %d of %d%s",
-                    update.update_id,
-                    type(error).__name__,
-                    attempt,
-                    HANDLE_ATTEMPTS,
-                    "; dropped" if attempt == HANDLE_ATTEMPTS else "",
-                )
-                log.debug("telegram: update failure", exc_info=True)
-                if attempt < HANDLE_ATTEMPTS:
-                    await asyncio.sleep(0.5 * attempt)
-        return False
+        return await kit.handle_with_retry(
+            lambda: self.handle_update(update), f"telegram: update {update.update_id}"
+        )
 
     async def handle_update(self, update: Update) -> None:
         """Translate one update and hand it to the dispatcher; raises if handling failed."""
