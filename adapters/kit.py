@@ -7,6 +7,8 @@
   fails (a lost race, a database that blinked). Adapters confirm an event to their
   platform only after this returned, so an event is never confirmed unhandled.
 * `ChatQueues`: one chat's events handled in order, chats side by side.
+* `refuse`, `take_file`: what an adapter refuses by itself (a file over its size limit),
+  said in the person's language with the catalog's words (`bot.events.refusal_text`).
 
 These are mechanics, not policy: what to say and to whom is decided in `bot/`.
 """
@@ -14,14 +16,18 @@ These are mechanics, not policy: what to say and to whom is decided in `bot/`.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections import deque
 from collections.abc import Awaitable, Callable, Hashable, Sequence
 from typing import Generic, TypeVar
 
+from bot.events import ChatId, DeliveryError, Outbound, Refusal, refusal_text
+
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 Measure = Callable[[str], int]
+Send = Callable[[Outbound], Awaitable[object]]  # an adapter's `send`
 
 HANDLE_ATTEMPTS = 3  # an event whose handling keeps failing is given up (and logged) after these
 RETRY_PAUSE = 0.5  # seconds before the second attempt; twice that before the third
@@ -154,3 +160,39 @@ class ChatQueues(Generic[T]):
         workers too: what they had not finished is left unconfirmed, to come again."""
         while self._workers:
             await asyncio.gather(*self._workers, return_exceptions=True)
+
+
+# ---- refusals -------------------------------------------------------------------------
+
+
+async def refuse(
+    send: Send, chat: ChatId, refusal: Refusal, language: str | None, **values: object
+) -> None:
+    """Tell the person why what they sent goes no further (best effort: a chat that cannot
+    be written to has nobody to tell)."""
+    with contextlib.suppress(DeliveryError):
+        await send(Outbound(chat=chat, text=refusal_text(refusal, language, **values)))
+
+
+async def take_file(
+    download: Callable[[], Awaitable[bytes | None]],
+    *,
+    announced: int | None,
+    limit: int,
+    send: Send,
+    chat: ChatId,
+    language: str | None,
+) -> bytes | None:
+    """The bytes of a file a person sent to `chat`, or None.
+
+    A file over `limit` bytes is not taken: not downloaded when its announced size says
+    so, dropped when what came is larger (no size was announced, or a wrong one), and
+    the person is told so in their language.
+    """
+    if announced is None or announced <= limit:
+        data = await download()
+        if data is None or len(data) <= limit:
+            return data
+    megabytes = f"{limit / 1_000_000:.0f}"
+    await refuse(send, chat, Refusal.FILE_TOO_LARGE, language, megabytes=megabytes)
+    return None

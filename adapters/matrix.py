@@ -768,14 +768,15 @@ class MatrixAdapter:
             private=True,
             display_name=display_name(room, event.sender),
         )
-        if size is not None and size > self.max_file_bytes:
-            await self._refuse_file(room.room_id)
-            return None
-        data = await self._download(event)
+        data = await kit.take_file(
+            lambda: self._download(event),
+            announced=size,
+            limit=self.max_file_bytes,
+            send=self.send,
+            chat=base.chat,
+            language=None,  # Matrix events do not carry the sender's language
+        )
         if data is None:
-            return None
-        if len(data) > self.max_file_bytes:
-            await self._refuse_file(room.room_id)
             return None
         return replace(base, attachment=Attachment(filename, data, media_type))
 
@@ -793,15 +794,6 @@ class MatrixAdapter:
                 log.warning("matrix: a file could not be decrypted (%s)", type(error).__name__)
                 return None
         return data
-
-    async def _refuse_file(self, room_id: str) -> None:
-        limit = self.max_file_bytes / 1_000_000
-        text = (
-            f"That file is too large: I can take files up to {limit:.0f} MB. "
-            "Send a smaller file, or paste the text in a message."
-        )
-        with contextlib.suppress(DeliveryError):
-            await self.send(Outbound(chat=chat_ref(room_id), text=text))
 
     async def _join(self, room_id: str) -> None:
         assert self.client is not None

@@ -639,7 +639,7 @@ class TelegramAdapter:
         if event is None or self.handler is None:
             return
         if message.document is not None and event.private:
-            attachment = await self._download(message)
+            attachment = await self._download(message, event)
             if attachment is None:
                 return
             event = replace(event, attachment=attachment)
@@ -661,32 +661,30 @@ class TelegramAdapter:
         except TelegramError as error:  # already answered (a redelivery), or too old
             log.debug("telegram: callback answer failed (%s)", type(error).__name__)
 
-    async def _download(self, message: Message) -> Attachment | None:
-        """The document's bytes via getFile, or None after telling the person it is too big."""
+    async def _download(self, message: Message, event: Inbound) -> Attachment | None:
+        """The document's bytes via getFile; None after telling the person it is too big."""
         document = message.document
         assert document is not None
-        if document.file_size is not None and document.file_size > self.max_file_bytes:
-            await self._refuse_file(message.chat.id)
-            return None
-        file = await self._call(self.bot.get_file, document.file_id)
-        data = bytes(await self._call(file.download_as_bytearray))
-        if len(data) > self.max_file_bytes:  # the size was not announced, or was wrong
-            await self._refuse_file(message.chat.id)
+
+        async def download() -> bytes:
+            file = await self._call(self.bot.get_file, document.file_id)
+            return bytes(await self._call(file.download_as_bytearray))
+
+        data = await kit.take_file(
+            download,
+            announced=document.file_size,
+            limit=self.max_file_bytes,
+            send=self.send,
+            chat=event.chat,
+            language=event.language,
+        )
+        if data is None:
             return None
         return Attachment(
             filename=document.file_name or "document",
             data=data,
             media_type=document.mime_type or "application/octet-stream",
         )
-
-    async def _refuse_file(self, chat_id: int) -> None:
-        limit = self.max_file_bytes / 1_000_000
-        text = (
-            f"That file is too large: I can take files up to {limit:.0f} MB. "
-            "Send a smaller file, or paste the text in a message."
-        )
-        with contextlib.suppress(DeliveryError):
-            await self.send(Outbound(chat=chat_ref(chat_id), text=text))
 
     # ---- webhook ----------------------------------------------------------------------
 

@@ -9,8 +9,10 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from enum import Flag, auto
+from enum import Enum, Flag, auto
 from typing import NewType, Protocol
+
+from bot.messages import Catalog
 
 PlatformId = NewType("PlatformId", str)  # "telegram:12345", "matrix:@ana:example.org"
 ChatId = NewType("ChatId", str)  # "telegram:-100123", "matrix:!room:example.org"
@@ -92,6 +94,18 @@ class DeliveryError(Exception):
         self.chat = chat
         self.reason = reason
         self.blocked = blocked
+
+
+class Refusal(Enum):
+    """What an adapter refuses on its own, before the event reaches the dispatcher. The
+    value is the key of its text in the catalog (bot/messages.py)."""
+
+    FILE_TOO_LARGE = "error.file_too_large"  # values: megabytes
+
+
+def refusal_text(refusal: Refusal, language: str | None = None, **values: object) -> str:
+    """The words of `refusal` in `language` (a platform's code, as `Inbound.language`)."""
+    return Catalog().text(refusal.value, language, **values)
 
 
 class Adapter(Protocol):

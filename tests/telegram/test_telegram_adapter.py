@@ -265,6 +265,17 @@ async def test_a_document_is_downloaded_and_a_too_large_one_refused(
     assert "too large" in bot_api_server.last_message(ana).text
 
 
+async def test_a_too_large_file_is_refused_in_the_persons_language(
+    bot_api_server: BotAPIServer, adapter: TelegramAdapter, recorder: Recorder
+) -> None:
+    marie = bot_api_server.create_user("Marie", language_code="fr-FR")
+    bot_api_server.user_sends_document(marie, "projet.docx", b"x" * 5000)
+    await bot_api_server.wait_for_updates_confirmed()
+    assert recorder.events == []
+    refusal = bot_api_server.last_message(marie).text
+    assert "trop volumineux" in refusal and "0 Mo" in refusal  # the limit here is 1000 bytes
+
+
 # ---- updates are confirmed only once handled ----------------------------------------------
 
 
