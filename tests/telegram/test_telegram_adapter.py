@@ -13,15 +13,9 @@ from loopback import Recorder
 from telegram.error import RetryAfter
 from telegram_api import BadGateway, BotAPIServer, TooManyRequests
 
-from adapters.telegram import (
-    FloodControl,
-    Lane,
-    TelegramAdapter,
-    build_application,
-    create,
-    menu_commands,
-    split_text,
-)
+from adapters.telegram.adapter import TelegramAdapter, build_application, create
+from adapters.telegram.pacing import FloodControl, Lane
+from adapters.telegram.translate import menu_commands, split_text
 from bot.events import Attachment, Choice, DeliveryError, Inbound, Outbound
 from bot.settings import Settings
 
