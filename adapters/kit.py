@@ -7,6 +7,8 @@
   fails (a lost race, a database that blinked). Adapters confirm an event to their
   platform only after this returned, so an event is never confirmed unhandled.
 * `ChatQueues`: one chat's events handled in order, chats side by side.
+* `stop_taking`: a loop that takes events in (a long poll, a sync) stopped between
+  batches, never in the middle of one.
 * `refuse`, `take_file`: what an adapter refuses by itself (a file over its size limit),
   said in the person's language with the catalog's words (`bot.events.refusal_text`).
 
@@ -160,6 +162,21 @@ class ChatQueues(Generic[T]):
         workers too: what they had not finished is left unconfirmed, to come again."""
         while self._workers:
             await asyncio.gather(*self._workers, return_exceptions=True)
+
+
+async def stop_taking(
+    loop: asyncio.Task[None], *, in_hand: bool, within: float | None = None
+) -> None:
+    """Stop `loop`, a task that takes events in and has been told to stop after its batch.
+
+    Waiting for news, it has nothing of ours in flight and is cancelled; with events in
+    hand it is awaited until they were handled (and confirmed), for `within` seconds at
+    most (then cancelled: what was not confirmed comes again after the restart).
+    """
+    if not in_hand:
+        loop.cancel()
+    with contextlib.suppress(asyncio.CancelledError, TimeoutError):
+        await asyncio.wait_for(loop, within)
 
 
 # ---- refusals -------------------------------------------------------------------------

@@ -59,10 +59,7 @@ class Polling:
         """Stop polling; updates in hand are finished (and confirmed) first."""
         self._stopping = True
         if self._task is not None:
-            if not self._in_hand:  # waiting for news: nothing of ours in flight
-                self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+            await kit.stop_taking(self._task, in_hand=bool(self._in_hand))
             self._task = None
         await self._queues.join()
 
