@@ -9,6 +9,7 @@
 * `ChatQueues`: one chat's events handled in order, chats side by side.
 * `stop_taking`: a loop that takes events in (a long poll, a sync) stopped between
   batches, never in the middle of one.
+* `ChosenByCommand`: the entry point of an adapter that no settings ask for.
 * `refuse`, `take_file`: what an adapter refuses by itself (a file over its size limit),
   said in the person's language with the catalog's words (`bot.events.refusal_text`).
 
@@ -24,10 +25,12 @@ from collections import deque
 from collections.abc import Awaitable, Callable, Hashable, Sequence
 from typing import Generic, TypeVar
 
-from bot.events import ChatId, DeliveryError, Outbound, Refusal, refusal_text
+from bot.events import Adapter, ChatId, DeliveryError, Outbound, Refusal, refusal_text
+from bot.settings import NoSettings, Settings
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
+A = TypeVar("A", bound=Adapter)
 Measure = Callable[[str], int]
 Send = Callable[[Outbound], Awaitable[object]]  # an adapter's `send`
 
@@ -213,3 +216,23 @@ async def take_file(
     megabytes = f"{limit / 1_000_000:.0f}"
     await refuse(send, chat, Refusal.FILE_TOO_LARGE, language, megabytes=megabytes)
     return None
+
+
+# ---- entry points ------------------------------------------------------------------------
+
+
+class ChosenByCommand(Generic[A]):
+    """The entry point (`bot.app.Platform`) of an adapter that a command picks itself and
+    no settings ask for: the console (`consultbot chat`), the in-memory one (the demo)."""
+
+    settings = NoSettings
+    enable = ""
+
+    def __init__(self, make: Callable[[], A]) -> None:
+        self.make = make
+
+    def configured(self, settings: NoSettings) -> bool:
+        return False
+
+    def create(self, core: Settings, settings: NoSettings) -> A:
+        return self.make()

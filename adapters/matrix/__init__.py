@@ -20,3 +20,32 @@ devices would need a person at the bot's side; the price is that a device added 
 member's account (by them, or by whoever controls their homeserver) can read the bot's
 answers from then on, as in any room where nobody verifies.
 """
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from adapters.matrix.settings import MatrixSettings
+from bot.events import Adapter
+from bot.settings import Settings
+
+if TYPE_CHECKING:
+    from bot.app import Platform
+
+
+class Matrix:
+    """The entry point (`consultbot.adapters`): nio is imported only once it is used."""
+
+    settings = MatrixSettings
+    enable = "CONSULTBOT_MATRIX_HOMESERVER with CONSULTBOT_MATRIX_USER_ID and a password or token"
+
+    def configured(self, settings: MatrixSettings) -> bool:
+        return bool(settings.homeserver)
+
+    def create(self, core: Settings, settings: MatrixSettings) -> Adapter:
+        from adapters.matrix.adapter import create
+
+        return create(settings, core.data_dir)
+
+
+platform: Platform[MatrixSettings] = Matrix()

@@ -52,7 +52,7 @@ from bot.events import (
 )
 
 if TYPE_CHECKING:
-    from bot.settings import Settings
+    from adapters.matrix.settings import MatrixSettings
 
 log = logging.getLogger(__name__)
 
@@ -259,17 +259,18 @@ class MatrixAdapter:
         return None  # Matrix has no per-chat command menu; `!help` lists them
 
 
-def create(settings: Settings) -> MatrixAdapter | None:
-    """The adapter the settings ask for, or None when no homeserver is configured."""
-    if not settings.matrix_homeserver or not settings.matrix_user_id:
-        return None
-    assert settings.matrix_store_path is not None  # the settings default it
-    password = settings.matrix_password
-    token = settings.matrix_access_token
+def create(settings: MatrixSettings, data_dir: Path) -> MatrixAdapter:
+    """The adapter `settings` describe; its state in `data_dir`/matrix unless they say where."""
+    if not settings.homeserver or not settings.user_id:
+        raise SetupError(
+            "set CONSULTBOT_MATRIX_HOMESERVER and CONSULTBOT_MATRIX_USER_ID to use Matrix"
+        )
+    password = settings.password
+    token = settings.access_token
     return MatrixAdapter(
-        settings.matrix_homeserver,
-        settings.matrix_user_id,
-        store_path=Path(settings.matrix_store_path),
+        settings.homeserver,
+        settings.user_id,
+        store_path=settings.store_path or data_dir / "matrix",
         password=password.get_secret_value() if password is not None else None,
         access_token=token.get_secret_value() if token is not None else None,
     )

@@ -20,3 +20,32 @@ limits and `call` waits out its bad moments (`pacing.py`); a refusal for good is
     webhook.py    Telegram's POSTs, answered only once handled
     pacing.py     FloodControl, and calls retried through transient failures
 """
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from adapters.telegram.settings import TelegramSettings
+from bot.events import Adapter
+from bot.settings import Settings
+
+if TYPE_CHECKING:
+    from bot.app import Platform
+
+
+class Telegram:
+    """The entry point (`consultbot.adapters`): PTB is imported only once it is used."""
+
+    settings = TelegramSettings
+    enable = "CONSULTBOT_TELEGRAM_TOKEN"
+
+    def configured(self, settings: TelegramSettings) -> bool:
+        return settings.token is not None
+
+    def create(self, core: Settings, settings: TelegramSettings) -> Adapter:
+        from adapters.telegram.adapter import create
+
+        return create(settings)
+
+
+platform: Platform[TelegramSettings] = Telegram()

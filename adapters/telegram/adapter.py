@@ -65,8 +65,8 @@ from bot.events import (
 )
 
 if TYPE_CHECKING:
+    from adapters.telegram.settings import TelegramSettings
     from adapters.telegram.webhook import Webhook
-    from bot.settings import Settings
 
 log = logging.getLogger(__name__)
 
@@ -371,20 +371,18 @@ def build_application(
     )
 
 
-def create(settings: Settings) -> TelegramAdapter | None:
-    """The adapter the settings ask for, or None when no token is configured."""
-    if settings.telegram_token is None:
-        return None
-    secret = settings.telegram_webhook_secret
+def create(settings: TelegramSettings) -> TelegramAdapter:
+    """The adapter `settings` describe."""
+    if settings.token is None:
+        raise SetupError("set CONSULTBOT_TELEGRAM_TOKEN to use Telegram")
+    secret = settings.webhook_secret
     return TelegramAdapter(
         build_application(
-            settings.telegram_token.get_secret_value(),
-            settings.telegram_api_url,
-            local=settings.telegram_api_local,
+            settings.token.get_secret_value(), settings.api_url, local=settings.api_local
         ),
-        webhook_url=settings.telegram_webhook_url,
+        webhook_url=settings.webhook_url,
         webhook_secret=secret.get_secret_value() if secret is not None else None,
-        webhook_listen=settings.telegram_webhook_listen,
-        webhook_port=settings.telegram_webhook_port,
-        max_file_bytes=settings.telegram_max_file_bytes,
+        webhook_listen=settings.webhook_listen,
+        webhook_port=settings.webhook_port,
+        max_file_bytes=settings.max_file_bytes,
     )
