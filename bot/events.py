@@ -1,8 +1,10 @@
 """The seam between the core and the chat platforms.
 
 An adapter turns a platform update into an `Inbound` event and an `Outbound` message into
-a platform call, and nothing else: no policy, no database. Ids carry their platform
-(`telegram:12345`, `matrix:@ana:example.org`) so one dispatcher can serve all adapters.
+a platform call, pacing and retrying as its platform requires, and nothing else: no
+policy, no database. The one thing it says on its own is a `Refusal`, in the catalog's
+words (`refusal_text`). Ids carry their platform (`telegram:12345`,
+`matrix:@ana:example.org`) so one dispatcher can serve all adapters.
 """
 
 from __future__ import annotations
