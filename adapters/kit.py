@@ -79,7 +79,8 @@ def _pack(pieces: Sequence[str], separator: str, limit: int, measure: Measure) -
 
 
 def _cut(text: str, limit: int, measure: Measure) -> list[str]:
-    """One unbroken word longer than the limit, cut between characters."""
+    """One unbroken word longer than the limit (or a run of other white space), cut
+    between characters."""
     parts: list[str] = []
     current: list[str] = []
     size = 0
@@ -90,7 +91,8 @@ def _cut(text: str, limit: int, measure: Measure) -> list[str]:
             current, size = [], 0
         current.append(char)
         size += units
-    return [*parts, "".join(current)]
+    parts.append("".join(current))
+    return [part.strip() for part in parts if part.strip()]
 
 
 # ---- events in ------------------------------------------------------------------------
