@@ -4,8 +4,9 @@
   reader would (paragraphs, else lines, else words, else characters). Each platform
   brings its own measure and limit: Telegram counts UTF-16 units, Matrix bytes of the event.
 * `handle_with_retry`: an event handed to the dispatcher, tried again when handling
-  fails (a lost race, a database that blinked). Adapters confirm an event to their
-  platform only after this returned, so an event is never confirmed unhandled.
+  fails (a database that blinked). Adapters confirm an event to their platform only
+  once this returned (handled, or given up and logged after `HANDLE_ATTEMPTS`), never
+  while it is in hand: a crash before then brings the event again.
 * `ChatQueues`: one chat's events handled in order, chats side by side.
 * `stop_taking`: a loop that takes events in (a long poll, a sync) stopped between
   batches, never in the middle of one.
