@@ -152,6 +152,7 @@ ENGLISH: dict[str, str] = {
     "error.draft_empty": "I found no paragraphs in that draft. Send text with paragraphs separated by blank lines.",
     "error.draft_unsupported": "{filename} is not a format I can read. Send one of: {accepted}.",
     "error.draft_unreadable": "{filename} could not be read ({reason}). Send it again as .md, .txt or .docx.",
+    "error.file_too_large": "That file is too large: I can take files up to {megabytes} MB. Send a smaller file, or paste the text in a message.",
     "error.generic": "That could not be done.",
     "error.round": "The round does not allow that now.",
     "error.round_transition": "A round that is {state} cannot be asked to {action}.",
