@@ -13,8 +13,9 @@ import itertools
 import secrets
 import sys
 from pathlib import Path
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
+from adapters.kit import ChosenByCommand
 from bot.events import (
     Attachment,
     Capability,
@@ -24,6 +25,10 @@ from bot.events import (
     Outbound,
     PlatformId,
 )
+from bot.settings import NoSettings
+
+if TYPE_CHECKING:
+    from bot.app import Platform
 
 PLATFORM = "console"
 HELP = (
@@ -145,5 +150,4 @@ def _read_file(path_text: str) -> Attachment | None:
     return Attachment(path.name, path.read_bytes()) if path.is_file() else None
 
 
-def create(settings: object, name: str = "facilitator") -> ConsoleAdapter:
-    return ConsoleAdapter(name)
+platform: Platform[NoSettings] = ChosenByCommand(ConsoleAdapter)

@@ -16,7 +16,9 @@ import itertools
 import secrets
 from collections import defaultdict
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
+from adapters.kit import ChosenByCommand
 from bot.events import (
     Attachment,
     Capability,
@@ -27,6 +29,10 @@ from bot.events import (
     Outbound,
     PlatformId,
 )
+from bot.settings import NoSettings
+
+if TYPE_CHECKING:
+    from bot.app import Platform
 
 PLATFORM = "memory"
 
@@ -171,5 +177,4 @@ class MemoryAdapter:
         return texts
 
 
-def create(settings: object) -> MemoryAdapter:
-    return MemoryAdapter()
+platform: Platform[NoSettings] = ChosenByCommand(MemoryAdapter)

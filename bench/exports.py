@@ -26,9 +26,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-import bot.handlers  # noqa: F401  (first: bot.record and the handlers import each other)
+from bot.handlers.record import build_record
 from bot.messages import Catalog
-from bot.record import build_record
 from consultations import exports
 from consultations.model import Kind, Role
 from storage.engine import make_engine, upgrade

@@ -72,7 +72,7 @@ def echo_bot(api_url: str, token: str) -> None:
 
 def adapter_echo_bot(api_url: str, token: str) -> None:
     """consultbot's Telegram adapter answering each message with its text, no dispatcher."""
-    from adapters.telegram import TelegramAdapter, build_application
+    from adapters.telegram.adapter import TelegramAdapter, build_application
     from bot.events import Inbound, Outbound
 
     async def serve() -> None:

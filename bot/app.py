@@ -1,8 +1,10 @@
 """Wiring: settings in, a running dispatcher with its store and adapters out.
 
-`bot` may not import `adapters` (they depend on it), so adapters are found through the
-`consultbot.adapters` entry points that the package declares; each entry is a factory
-`create(settings) -> Adapter | None` that returns None when its platform is not configured.
+`bot` may not import `adapters` (they depend on it), and names no platform: adapters are
+found through the `consultbot.adapters` entry points that the package declares. Each
+entry is a `Platform`: it brings its own settings model, says whether those settings ask
+for it, and creates its adapter. Adding a platform touches `adapters/<platform>/` and
+pyproject.toml only (docs/architecture.md, "Adding a platform").
 """
 
 from __future__ import annotations
@@ -10,32 +12,106 @@ from __future__ import annotations
 import asyncio
 import logging
 import signal
-from collections.abc import Callable
+from collections.abc import Iterable
+from dataclasses import dataclass
 from importlib.metadata import entry_points
+from typing import Any, Protocol, TypeVar
 
 from bot.dispatcher import Dispatcher
 from bot.events import Adapter
-from bot.handlers.common import SummaryOptions
 from bot.scheduler import RoundScheduler
-from bot.settings import Settings
+from bot.settings import EnvironmentSettings, Settings, SettingsError
+from bot.summary_options import SummaryOptions
 from storage.engine import Checkpoints, is_up_to_date, make_engine, upgrade
 from storage.records import Store
 
 log = logging.getLogger(__name__)
-
-AdapterFactory = Callable[..., Adapter | None]
+S = TypeVar("S", bound=EnvironmentSettings)
 
 
 class SetupError(Exception):
     """The bot cannot start as configured; the message says what to change."""
 
 
-def adapter_factory(name: str) -> AdapterFactory:
-    for entry in entry_points(group="consultbot.adapters"):
-        if entry.name == name:
-            factory: AdapterFactory = entry.load()
-            return factory
-    raise SetupError(f"no adapter named {name!r} is installed; reinstall consultbot")
+class Platform(Protocol[S]):
+    """What an adapter package offers through its `consultbot.adapters` entry point."""
+
+    @property
+    def settings(self) -> type[S]:
+        """Its own settings model: CONSULTBOT_<PLATFORM>_* variables, and the same names
+        (lower case, without CONSULTBOT_) in the CONSULTBOT_CONFIG file."""
+
+    @property
+    def enable(self) -> str:
+        """What to set to use it, as `consultbot run` says when no platform is configured
+        ("CONSULTBOT_TELEGRAM_TOKEN"); empty for an adapter that a command picks itself
+        (the console, the in-memory one)."""
+
+    def configured(self, settings: S) -> bool:
+        """Whether `settings` ask for this platform: `consultbot run` starts it then."""
+
+    def create(self, core: Settings, settings: S) -> Adapter:
+        """The adapter, not started yet."""
+
+
+def installed_platforms() -> dict[str, Platform[Any]]:
+    """Every adapter the installed packages declare, by entry point name."""
+    return {entry.name: entry.load() for entry in entry_points(group="consultbot.adapters")}
+
+
+def create_adapter(name: str, core: Settings) -> Adapter:
+    """The adapter `name` on its own settings, for a command that picks its adapter itself
+    (`consultbot chat`, the demo)."""
+    platform = installed_platforms().get(name)
+    if platform is None:
+        raise SetupError(f"no adapter named {name!r} is installed; reinstall consultbot")
+    return platform.create(core, platform.settings.read())
+
+
+@dataclass(frozen=True)
+class Configuration:
+    """The settings of one start: the core's, and each installed platform's own."""
+
+    core: Settings
+    platforms: dict[str, tuple[Platform[Any], EnvironmentSettings]]
+
+    @classmethod
+    def read(cls) -> Configuration:
+        """Every settings model read and validated once; `SettingsError` lists every
+        wrong value of them all."""
+        problems: list[tuple[str, str]] = []
+        core: Settings | None = None
+        platforms: dict[str, tuple[Platform[Any], EnvironmentSettings]] = {}
+        try:
+            core = Settings.read()
+        except SettingsError as error:
+            problems += error.problems
+        for name, platform in installed_platforms().items():
+            try:
+                platforms[name] = (platform, platform.settings.read())
+            except SettingsError as error:
+                problems += error.problems
+        if core is None or problems:
+            raise SettingsError(problems)
+        return cls(core, platforms)
+
+    def configured(self) -> list[str]:
+        """The platforms the settings ask for."""
+        return [
+            name for name, (platform, own) in self.platforms.items() if platform.configured(own)
+        ]
+
+    def how_to_enable(self) -> list[str]:
+        """For each platform that settings can enable, what to set."""
+        return [platform.enable for platform, _ in self.platforms.values() if platform.enable]
+
+    def adapters(self) -> list[Adapter]:
+        """The adapters of the configured platforms, created."""
+        return [
+            platform.create(self.core, own)
+            for platform, own in self.platforms.values()
+            if platform.configured(own)
+        ]
 
 
 def open_store(settings: Settings) -> Store:
@@ -55,25 +131,14 @@ def open_store(settings: Settings) -> Store:
     return Store(engine)
 
 
-def configured_platforms(settings: Settings) -> list[str]:
-    platforms = []
-    if settings.telegram_token is not None:
-        platforms.append("telegram")
-    if settings.matrix_homeserver:
-        platforms.append("matrix")
-    return platforms
-
-
-def build(settings: Settings, platforms: list[str]) -> Dispatcher:
+def build(settings: Settings, adapters: Iterable[Adapter] = ()) -> Dispatcher:
     dispatcher = Dispatcher(
         open_store(settings),
         admins=settings.admins,
         summary_options=SummaryOptions.from_settings(settings),
     )
-    for name in platforms:
-        adapter = adapter_factory(name)(settings)
-        if adapter is not None:
-            dispatcher.add(adapter)
+    for adapter in adapters:
+        dispatcher.add(adapter)
     return dispatcher
 
 

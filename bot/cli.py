@@ -5,14 +5,14 @@ from __future__ import annotations
 import asyncio
 import logging
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Protocol, cast
 
 import typer
-from pydantic import ValidationError
 from rich.console import Console
 
-from bot.app import SetupError, build, configured_platforms, open_store, serve
-from bot.settings import Settings
+from bot.app import Configuration, SetupError, build, open_store, serve
+from bot.events import Adapter
+from bot.settings import Settings, SettingsError
 
 app = typer.Typer(
     help="consultbot: structured consultations on draft joint statements, in chat.",
@@ -28,14 +28,25 @@ app.add_typer(audit_app, name="audit")
 console = Console(stderr=True)
 
 
-def load_settings() -> Settings:
+class Terminal(Adapter, Protocol):
+    """The console adapter (adapters.console.ConsoleAdapter), as `chat` drives it."""
+
+    name: str  # who types, at first
+    finished: asyncio.Event  # set when the person leaves
+
+
+def load_configuration() -> Configuration:
+    """The core's settings and every installed platform's, read once and validated."""
     try:
-        return Settings()
-    except ValidationError as error:
-        for problem in error.errors():
-            where = ".".join(str(part) for part in problem["loc"]) or "settings"
-            console.print(f"[red]Configuration error[/red] in {where}: {problem['msg']}")
+        return Configuration.read()
+    except SettingsError as error:
+        for where, message in error.problems:
+            console.print(f"[red]Configuration error[/red] in {where}: {message}")
         raise typer.Exit(2) from None
+
+
+def load_settings() -> Settings:
+    return load_configuration().core
 
 
 def configure_logging(level: str) -> None:
@@ -50,18 +61,16 @@ def configure_logging(level: str) -> None:
 @app.command()
 def run() -> None:
     """Run the bot on every configured platform (Telegram, Matrix)."""
-    settings = load_settings()
-    configure_logging(settings.log_level)
-    platforms = configured_platforms(settings)
-    if not platforms:
+    configuration = load_configuration()
+    configure_logging(configuration.core.log_level)
+    if not configuration.configured():
         console.print(
-            "No platform is configured. Set CONSULTBOT_TELEGRAM_TOKEN, or "
-            "CONSULTBOT_MATRIX_HOMESERVER with CONSULTBOT_MATRIX_USER_ID and a password or token.\n"
+            f"No platform is configured. Set {', or '.join(configuration.how_to_enable())}.\n"
             "To try consultbot without any, run `consultbot demo` or `consultbot chat`."
         )
         raise typer.Exit(2)
     try:
-        asyncio.run(serve(build(settings, platforms)))
+        asyncio.run(serve(build(configuration.core, configuration.adapters())))
     except SetupError as error:
         console.print(f"[red]{error}[/red]")
         raise typer.Exit(2) from None
@@ -74,15 +83,14 @@ def chat(
     ] = "facilitator",
 ) -> None:
     """Talk to the bot in this terminal, as facilitator and stakeholders in turn."""
-    from bot.app import adapter_factory
+    from bot.app import create_adapter
 
     settings = load_settings()
     configure_logging("WARNING" if settings.log_level.upper() == "INFO" else settings.log_level)
     settings.admins = [*settings.admins, f"console:{name.lower()}"]
-    dispatcher = build(settings, [])
-    adapter = adapter_factory("console")(settings, name.lower())
-    assert adapter is not None
-    dispatcher.add(adapter)
+    adapter = cast(Terminal, create_adapter("console", settings))
+    adapter.name = name.lower()
+    dispatcher = build(settings, [adapter])
 
     async def session() -> None:
         from bot.scheduler import RoundScheduler
@@ -90,7 +98,7 @@ def chat(
         scheduler = RoundScheduler(dispatcher)
         await dispatcher.start()
         await scheduler.start()
-        await adapter.finished.wait()  # type: ignore[attr-defined]
+        await adapter.finished.wait()
         await scheduler.stop()
         await dispatcher.stop()
 

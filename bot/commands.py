@@ -1,9 +1,15 @@
-"""Commands, declared once: name, arguments, who may use them, help text.
+"""Commands, declared once: name, arguments, who may use them, help text; and beside them
+the handlers of buttons and of dialog steps.
 
 Every platform shows the same commands (`/cmd` on Telegram, `!cmd` or `/cmd` on Matrix,
 bare words in the console). Arguments are parsed and converted here, so handlers get
 typed values; anything that does not fit raises `UsageError` and the person sees the
 command's usage line.
+
+A dialog step is what the bot waits for from one person in one chat (a comment's text,
+a draft, an organisation's name), kept in the database by `records.dialogs.set(...)`;
+`@registry.dialog(step)` names the handler of the message that answers it. A command,
+button or step declared twice is an error at import.
 """
 
 from __future__ import annotations
@@ -119,15 +125,30 @@ def _convert(arg: Arg, text: str) -> Any:
         raise UsageError("usage.bad_value", name=arg.name.upper(), value=text) from None
 
 
+@dataclass(frozen=True)
+class DialogStep:
+    """The handler of the message that answers a dialog step: `handler(turn, data)`, with
+    the data stored with the step."""
+
+    step: str
+    handler: Handler
+    needs_text: bool  # an empty message (a file alone) does not answer it
+
+
 @dataclass
 class Registry:
     commands: dict[str, Command] = field(default_factory=dict)
-    # Button handlers by the prefix of the button's data ("rv:12:3:support" -> "rv").
-    buttons: dict[str, Handler] = field(default_factory=dict)
+    # Button handlers by the kind of button (bot.buttons): `handler(turn, button)`.
+    buttons: dict[type[Any], Handler] = field(default_factory=dict)
+    dialogs: dict[str, DialogStep] = field(default_factory=dict)
 
-    def button(self, prefix: str) -> Callable[[H], H]:
+    def button(self, kind: type[Any]) -> Callable[[H], H]:
+        """Declare the handler of a press on a button of `kind`."""
+
         def register(handler: H) -> H:
-            self.buttons[prefix] = handler
+            if kind in self.buttons:
+                raise ValueError(f"button {kind.__name__} declared twice")
+            self.buttons[kind] = handler
             return handler
 
         return register
@@ -144,6 +165,20 @@ class Registry:
             return handler
 
         return register
+
+    def dialog(self, step: str, *, needs_text: bool = False) -> Callable[[H], H]:
+        """Declare the handler of the message that answers `step`."""
+
+        def register(handler: H) -> H:
+            if step in self.dialogs:
+                raise ValueError(f"dialog step {step!r} declared twice")
+            self.dialogs[step] = DialogStep(step, handler, needs_text)
+            return handler
+
+        return register
+
+    def dialog_step(self, step: str) -> DialogStep | None:
+        return self.dialogs.get(step)
 
     def find(self, words: Sequence[str]) -> tuple[Command, int] | None:
         """The command named by the first one or two words, and how many words it used."""

@@ -19,7 +19,7 @@ from typing import Any, Protocol, cast
 from rich.console import Console
 from rich.panel import Panel
 
-from bot.app import adapter_factory
+from bot.app import create_adapter
 from bot.dispatcher import Dispatcher
 from bot.events import Adapter, Attachment
 from bot.settings import Settings
@@ -126,7 +126,7 @@ class Demo:
         self.quiet = quiet
         store = Store(make_engine(f"sqlite:///{folder / 'demo.db'}"))
         upgrade(store.engine)
-        self.chat = cast(ScriptedChat, adapter_factory("memory")(Settings(data_dir=folder)))
+        self.chat = cast(ScriptedChat, create_adapter("memory", Settings(data_dir=folder)))
         self.dispatcher = Dispatcher(store, admins=[f"memory:{FACILITATOR}"])
         self.dispatcher.add(self.chat)
 

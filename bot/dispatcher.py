@@ -3,46 +3,36 @@
     adapter ──Inbound──> Dispatcher.handle
                            │  (per-chat lock: one person's messages are handled in order)
                            ├─ group commit → thread: transaction {
-                           │      claim · who wrote · route · notices into the outbox }
+                           │      claim · who wrote · route (bot/router.py) ·
+                           │      notices into the outbox (bot/outbox.py) }
                            ├─ send replies to the chat
                            └─ then notices to other people (in the background if many)
 
 An event already handled (a redelivery) is dropped. A refusal or a person's error rolls
 back everything the handler did and answers with the catalog's text. Messages are sent
 only after the commit, so an acknowledgement always means the input is stored; messages
-to others stay in the outbox until delivered.
+to others stay in the outbox until delivered. What an event asks for, and who may ask
+it, is the router's business (bot/router.py, bot/permissions.py); this module keeps the
+order of each chat, the transactions and their retries.
 """
 
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 import time
 import weakref
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Any
 
-from bot import handlers  # noqa: F401  (declares the commands)
-from bot.commands import UsageError, registry, split_command
+from bot import router
 from bot.commit import GroupCommit
-from bot.events import (
-    Adapter,
-    Capability,
-    ChatId,
-    Choice,
-    DeliveryError,
-    Inbound,
-    Outbound,
-    PlatformId,
-    platform_of,
-)
-from bot.handlers import facilitation, language, people, review
-from bot.handlers.common import SummaryOptions
-from bot.messages import Catalog, localise
-from bot.permissions import allowed
+from bot.events import Adapter, Capability, ChatId, Inbound, Outbound, PlatformId, platform_of
+from bot.handlers import language
+from bot.messages import Catalog
+from bot.outbox import Delivery, Outbox
+from bot.summary_options import SummaryOptions
 from bot.turn import Refusal, Turn
 from consultations.errors import ConsultationError
 from storage.records import Records, Store
@@ -50,47 +40,19 @@ from storage.unit_of_work import AlreadyHandled, Duplicate
 
 log = logging.getLogger(__name__)
 
-REFUSALS = (Refusal, ConsultationError, UsageError)  # the person's mistakes, answered in kind
-
 
 class Unguarded(Exception):
     """A refusal came after the turn had written: redo the event with a savepoint."""
 
 
 Clock = Callable[[], datetime]
-CHOICES = "_choices"
 ATTEMPTS = 3  # a turn that conflicts with a concurrent writer is tried again this often
 SYSTEM = PlatformId("system:scheduler")
-SENDERS = 16  # chats sent to at once; each platform's own limiter paces the whole
-OUTBOX_BATCH = 100  # delivered messages deleted from the outbox together
-# A queued message is sent again by the scheduler's poll once it is this old: a fan-out
-# still in progress on another worker (20,000 people at 30/s take 11 minutes) is not.
-OUTBOX_GRACE = timedelta(minutes=15)
-OUTBOX_MAX_AGE = timedelta(days=2)
 STOP_GRACE = timedelta(seconds=10)  # how long a stopping bot lets announcements go on
 
 
 def utc_now() -> datetime:
     return datetime.now(UTC)
-
-
-REACTIONS = {"👍": "support", "👎": "oppose", "+1": "support", "-1": "oppose"}
-
-
-def reaction_action(emoji: str) -> str | None:
-    """'support' for a thumbs up in any skin tone, 'oppose' for a thumbs down."""
-    bare = "".join(ch for ch in emoji if not ("\U0001f3fb" <= ch <= "\U0001f3ff" or ch == "\ufe0f"))
-    return REACTIONS.get(bare.strip())
-
-
-@dataclass(frozen=True)
-class Delivery:
-    """A message to send through an adapter; a message to another person also has its
-    id in the outbox, where it stays until delivered."""
-
-    adapter: Adapter
-    message: Outbound
-    outbox_id: int | None = None
 
 
 @dataclass
@@ -106,6 +68,8 @@ class Outcome:
 
 
 class Dispatcher:
+    """Serves every adapter: each event as one turn in a transaction, then its messages."""
+
     def __init__(
         self,
         store: Store,
@@ -122,9 +86,7 @@ class Dispatcher:
         self.clock = clock
         self.adapters: dict[str, Adapter] = {}
         self._locks: weakref.WeakValueDictionary[str, asyncio.Lock] = weakref.WeakValueDictionary()
-        self._in_flight: set[int] = set()  # outbox ids this process is sending now
-        self._announcing: set[asyncio.Task[None]] = set()  # announcements to many, under way
-        self._started_at = clock()
+        self.outbox = Outbox(store, self.adapters, self.catalog, clock)
         # Events waiting while a transaction is written go together into the next one.
         # SQLite has one writer at a time anyway; PostgreSQL may write a few batches at
         # once, so one slow command (a summary, an export) does not hold up the rest.
@@ -142,18 +104,13 @@ class Dispatcher:
     async def stop(self) -> None:
         """Let announcements under way finish for a while (the outbox keeps the rest for
         the next start), then stop the adapters."""
-        if self._announcing:
-            _, late = await asyncio.wait(self._announcing, timeout=STOP_GRACE.total_seconds())
-            for task in late:
-                task.cancel()
-            await asyncio.gather(*late, return_exceptions=True)
+        await self.outbox.stop(STOP_GRACE)
         for adapter in self.adapters.values():
             await adapter.stop()
 
     async def idle(self) -> None:
         """Wait until the announcements going out in the background are out."""
-        while self._announcing:
-            await asyncio.gather(*self._announcing, return_exceptions=True)
+        await self.outbox.idle()
 
     # ---- inbound --------------------------------------------------------------------
 
@@ -166,7 +123,7 @@ class Dispatcher:
         async with lock:
             started = time.perf_counter()
             outcome = await self._writer.submit(event)
-            await self.deliver(outcome.messages)
+            await self.outbox.deliver(outcome.messages)
             if outcome.menu is not None:
                 adapter, chat, commands = outcome.menu
                 await adapter.set_menu(chat, commands)
@@ -179,7 +136,7 @@ class Dispatcher:
                 len(outcome.messages),
                 1000 * (time.perf_counter() - started),
             )
-        await self.announce(outcome.notices)  # other chats: this one may go on meanwhile
+        await self.outbox.announce(outcome.notices)  # other chats: this one may go on meanwhile
 
     def process_batch(self, events: Sequence[Inbound]) -> list[Outcome]:
         """Events from different chats, handled one after another in one transaction.
@@ -247,11 +204,11 @@ class Dispatcher:
             raise LookupError(f"no adapter for platform {platform_of(event.chat)!r}")
         turn = self._turn(records, event, adapter)
         self._route(records, turn, guarded=guarded)
-        messages = [(adapter, self._adapt(records, turn, adapter, m)) for m in turn.replies]
-        menu = (adapter, turn.chat, self.menu(turn)) if turn.menu_changed else None
+        messages = [(adapter, router.number_choices(turn, m)) for m in turn.replies]
+        menu = (adapter, turn.chat, router.menu(turn)) if turn.menu_changed else None
         return Outcome(
             messages,
-            self._notices(records, turn),
+            self.outbox.queue(records, turn),
             menu=menu,
             schedule_changed=turn.schedule_changed,
         )
@@ -263,12 +220,22 @@ class Dispatcher:
         text = self.catalog.text("internal_error", event.language)
         return Outcome([(adapter, Outbound(chat=event.chat, text=text))])
 
+    # ---- outbound (bot/outbox.py) -------------------------------------------------------
+
+    async def deliver(self, messages: list[tuple[Adapter, Outbound]]) -> None:
+        """Send a turn's replies, in order (they go to the chat it came from)."""
+        await self.outbox.deliver(messages)
+
+    async def resend(self) -> int:
+        """Send what stayed in the outbox (see `Outbox.resend`); returns how many it tried."""
+        return await self.outbox.resend()
+
     # ---- jobs (the scheduler) ----------------------------------------------------------
 
     async def run_job(self, job: Callable[[Turn], None]) -> None:
         """Run `job` as the system in one transaction, then send what it asked to send."""
         outcome = await asyncio.to_thread(self._process_job, job)
-        await self.announce(outcome.notices)
+        await self.outbox.announce(outcome.notices)
 
     def _process_job(self, job: Callable[[Turn], None]) -> Outcome:
         try:
@@ -286,7 +253,7 @@ class Dispatcher:
                     summary_options=self.summary_options,
                 )
                 job(turn)
-                return Outcome(notices=self._notices(records, turn))  # its replies go nowhere
+                return Outcome(notices=self.outbox.queue(records, turn))  # replies go nowhere
         except (Refusal, ConsultationError, Duplicate) as error:
             log.warning("scheduled job did nothing: %s", type(error).__name__)
             return Outcome()
@@ -309,6 +276,7 @@ class Dispatcher:
             catalog=self.catalog,
             capabilities=adapter.capabilities,
             admin=event.sender in self.admins,
+            command_prefix=adapter.command_prefix,
             invite_links=links,
             summary_options=self.summary_options,
         )
@@ -326,14 +294,14 @@ class Dispatcher:
         if guarded:
             try:
                 with records.savepoint():
-                    self._run(turn)
-            except REFUSALS as error:
+                    router.route(turn)
+            except router.REFUSALS as error:
                 self._refused(turn, error)
             return
         mark = records.mark()
         try:
-            self._run(turn)
-        except REFUSALS as error:
+            router.route(turn)
+        except router.REFUSALS as error:
             if records.wrote_since(mark):
                 raise Unguarded from error
             self._refused(turn, error)
@@ -341,278 +309,4 @@ class Dispatcher:
     def _refused(self, turn: Turn, error: Exception) -> None:
         turn.replies.clear()
         turn.notices.clear()
-        self._explain(turn, error)
-
-    def _explain(self, turn: Turn, error: Exception) -> None:
-        if isinstance(error, (Refusal, ConsultationError)):
-            turn.say(error.key, **error.values)
-        elif isinstance(error, UsageError):
-            if error.detail:
-                turn.say(error.detail, **error.values)
-            if error.command is not None:
-                turn.say("usage", usage=self._prefix(turn) + error.command.usage())
-
-    def _prefix(self, turn: Turn) -> str:
-        adapter = self.adapters.get(platform_of(turn.chat))
-        return adapter.command_prefix if adapter is not None else "/"
-
-    def menu(self, turn: Turn) -> list[tuple[str, str]]:
-        """The commands this person may use now, with their help, for a platform's menu."""
-        return [
-            (command.name, turn.t(command.help_key))
-            for command in registry.commands.values()
-            if allowed(turn, command.access)
-        ]
-
-    def _run(self, turn: Turn) -> None:
-        event = turn.event
-        if event.button is not None:
-            self._press(turn, event.button)
-            return
-        if event.reaction is not None:
-            self._react(turn, event.reaction, event.reply_to)
-            return
-        parsed = split_command(event.text)
-        if parsed is not None:
-            self._command(turn, *parsed)
-            return
-        if not event.private:
-            return  # plain talk in a group is not for the bot
-        dialog = turn.records.dialogs.get(turn.person_id, turn.chat)
-        text = event.text.strip()
-        if dialog is not None and text.isdigit() and CHOICES in dialog.data:
-            options = dialog.data[CHOICES]
-            if 1 <= int(text) <= len(options):
-                self._press(turn, options[int(text) - 1])
-                return
-        if dialog is not None and dialog.step == review.AWAIT_TEXT and text:
-            review.take_text(turn, event.text, dialog.data)
-        elif dialog is not None and dialog.step == facilitation.AWAIT_DRAFT:
-            facilitation.take_draft(turn, dialog.data)
-        elif dialog is not None and dialog.step == language.AWAIT_TRANSLATION:  # `translate`
-            language.take_translation(turn, dialog.data)
-        elif dialog is not None and dialog.step == "organisation" and text:
-            people.take_organisation(turn, text)
-        else:
-            turn.say("not_understood")
-
-    def _react(self, turn: Turn, emoji: str, message_id: str | None) -> None:
-        """A reaction on a message that offered choices counts as pressing the matching one."""
-        action = reaction_action(emoji)
-        stored = (
-            turn.records.values.get(f"choices:{turn.chat}:{message_id}") if message_id else None
-        )
-        if action is None or stored is None:
-            return  # reactions are also just reactions: stay quiet
-        for data in json.loads(stored):
-            if data.rsplit(":", 1)[-1] == action:
-                self._press(turn, data)
-                return
-
-    def _press(self, turn: Turn, data: str) -> None:
-        prefix = data.split(":", 1)[0]
-        if prefix == "forget":
-            self._command(turn, "forget", "confirm")
-        elif prefix == "cancel":
-            self._command(turn, "cancel", "")
-        elif prefix in registry.buttons:
-            if not turn.event.private:
-                raise Refusal("group.use_private")
-            registry.buttons[prefix](turn, data)
-        else:
-            raise Refusal("button.stale")
-
-    def _command(self, turn: Turn, name: str, rest: str) -> None:
-        words = [name, *rest.split(" ", 1)[:1]]
-        found = registry.find(words)
-        if found is None:
-            family = registry.family(name)
-            if family:  # "round" alone, or "round foo": show the family's usages
-                prefix = self._prefix(turn)
-                raise Refusal("usage", usage="\n".join(prefix + c.usage() for c in family))
-            raise Refusal("unknown_command", name=name)
-        command, used = found
-        arguments = (
-            rest.split(" ", 1)[1] if used == 2 and " " in rest else ("" if used == 2 else rest)
-        )
-        if not allowed(turn, command.access):
-            if turn.consultation() is None and command.access.value != "organiser":
-                raise Refusal("no_consultation")
-            raise Refusal("not_allowed", name=command.name)
-        if command.access.value == "stakeholder" and not turn.event.private:
-            raise Refusal("group.use_private")
-        command.handler(turn, **command.parse(arguments))
-
-    # ---- outbound -------------------------------------------------------------------
-
-    def _adapt(self, records: Records, turn: Turn, adapter: Adapter, message: Outbound) -> Outbound:
-        """Where the platform has no buttons, number the choices and remember them."""
-        if not message.choices or Capability.BUTTONS in adapter.capabilities:
-            return message
-        flat: list[Choice] = [c for row in message.choices for c in row]
-        numbered = "\n".join(f"{i}. {c.label}" for i, c in enumerate(flat, start=1))
-        dialog = records.dialogs.get(turn.person_id, message.chat)
-        data: dict[str, Any] = dict(dialog.data) if dialog else {}
-        data[CHOICES] = [c.data for c in flat]
-        records.dialogs.set(
-            turn.person_id, message.chat, dialog.step if dialog else "choices", data
-        )
-        return Outbound(
-            chat=message.chat,
-            text=f"{message.text}\n\n{turn.t('choice.prompt')}\n{numbered}",
-            choices=message.choices,  # kept so reactions can answer them too
-            attachment=message.attachment,
-            expects_reply=message.expects_reply,
-        )
-
-    def _notices(self, records: Records, turn: Turn) -> list[Delivery]:
-        """Messages to other people, each to one reachable account of theirs, queued in
-        the outbox in this transaction: what the commit announces is sure to go out."""
-        if not turn.notices:
-            return []
-        wanted = {notice.person_id for notice in turn.notices}
-        people = records.people.persons(wanted)
-        accounts = records.people.identities_of(wanted)
-        out: list[tuple[Adapter, Outbound]] = []
-        for notice in turn.notices:
-            person = people[notice.person_id]
-            for identity in accounts.get(notice.person_id, ()):
-                adapter = self.adapters.get(platform_of(identity.platform_id))
-                if adapter is None or identity.blocked_at is not None:
-                    continue
-                chat = identity.dm_chat or adapter.private_chat(PlatformId(identity.platform_id))
-                if chat is None:
-                    continue
-                values = localise(notice.values, person.timezone)
-                text = self.catalog.text(notice.key, person.language, **values)
-                out.append((adapter, Outbound(chat=ChatId(chat), text=text)))
-                break
-        ids = records.outbox.queue([(m.chat, m.text) for _, m in out], at=turn.now)
-        return [Delivery(a, m, i) for i, (a, m) in zip(ids, out, strict=True)]
-
-    async def deliver(self, messages: list[tuple[Adapter, Outbound]]) -> None:
-        """Send a turn's replies, in order (they go to the chat it came from)."""
-        for adapter, message in messages:
-            await self._send(adapter, message)
-
-    async def announce(self, notices: list[Delivery]) -> None:
-        """Tell other people: a few before returning, so the turn reads as one exchange;
-        more (a round opened to everyone) in the background, so the facilitator's next
-        message, and the platform's next updates, need not wait a minute for it. Either
-        way the messages are in the outbox until delivered."""
-        if not notices:
-            return
-        if len({notice.message.chat for notice in notices}) <= SENDERS:
-            await self.send_notices(notices)
-            return
-        task = asyncio.create_task(self.send_notices(notices))
-        self._announcing.add(task)
-        task.add_done_callback(self._announced)
-
-    def _announced(self, task: asyncio.Task[None]) -> None:
-        self._announcing.discard(task)
-        if not task.cancelled() and (error := task.exception()) is not None:
-            # What did not go out is still in the outbox; the next resend tries it again.
-            log.error("announcement stopped error=%s", type(error).__name__)
-
-    async def resend(self) -> int:
-        """Send what stayed in the outbox: queued before a crash, or while a platform
-        failed for longer than its adapter retries. Returns how many it tried."""
-        before = self.clock() - OUTBOX_GRACE
-        if not self.store.shared:
-            before = max(before, self._started_at)  # one process: older ones are orphans
-        tried: set[int] = set()
-        while True:
-            rows = await asyncio.to_thread(self._undelivered, before)
-            skip = self._in_flight | tried
-            fresh = [row for row in rows if row.outbox_id not in skip]
-            if not fresh:
-                return len(tried)
-            log.info("resending %d queued messages", len(fresh))
-            tried.update(row.outbox_id for row in fresh if row.outbox_id is not None)
-            await self.send_notices(fresh)
-
-    def _undelivered(self, before: datetime) -> list[Delivery]:
-        cutoff = self.clock() - OUTBOX_MAX_AGE
-        with self.store.transaction() as records:
-            rows = records.outbox.undelivered(before=before, limit=OUTBOX_BATCH)
-            stale = {row.id for row in rows if row.created_at < cutoff}
-            if stale:  # an announcement days late misleads more than it informs
-                log.warning("dropping %d queued messages older than %s", len(stale), OUTBOX_MAX_AGE)
-                records.outbox.delivered(i for i in stale if i is not None)
-            return [
-                Delivery(adapter, Outbound(chat=ChatId(row.chat), text=row.text), row.id)
-                for row in rows
-                if row.id not in stale and (adapter := self.adapters.get(platform_of(row.chat)))
-            ]
-
-    async def send_notices(self, deliveries: list[Delivery]) -> None:
-        """Send messages from the outbox (an announcement to everyone goes as fast as the
-        platforms allow), and delete each one the platform took or refused for good."""
-        chats: dict[str, list[Delivery]] = {}
-        for delivery in deliveries:
-            chats.setdefault(delivery.message.chat, []).append(delivery)
-        waiting = iter(chats.values())
-        done: list[int] = []
-        forgotten = time.monotonic()
-        queued = {d.outbox_id for d in deliveries if d.outbox_id is not None}
-        self._in_flight |= queued
-
-        async def forget_done() -> None:
-            # Deleted a hundred or a second at a time: a crash repeats at most those.
-            nonlocal forgotten
-            ids = done[:]
-            done.clear()
-            forgotten = time.monotonic()
-            self._in_flight.difference_update(ids)
-            if ids:
-                await asyncio.to_thread(self._delivered, ids)
-
-        async def sender() -> None:
-            for in_order in waiting:
-                for delivery in in_order:
-                    sent = await self._send(delivery.adapter, delivery.message)
-                    if sent and delivery.outbox_id is not None:
-                        done.append(delivery.outbox_id)
-                        if len(done) >= OUTBOX_BATCH or time.monotonic() - forgotten >= 1:
-                            await forget_done()
-
-        try:
-            await asyncio.gather(*(sender() for _ in range(min(SENDERS, len(chats)))))
-        finally:
-            await forget_done()
-            self._in_flight -= queued
-
-    async def _send(self, adapter: Adapter, message: Outbound) -> bool:
-        """Send one message; False if it could not go now (it may be tried again later)."""
-        if message.edit_of is not None and Capability.EDITS not in adapter.capabilities:
-            return True
-        try:
-            sent = await adapter.send(message)
-        except DeliveryError as error:
-            log.warning("delivery refused platform=%s blocked=%s", adapter.platform, error.blocked)
-            if error.blocked:
-                await asyncio.to_thread(self._mark_blocked, message.chat)
-            return True  # refused for good: trying again would not help
-        except Exception as error:  # the adapter gave up retrying; keep serving the others
-            log.warning(
-                "delivery failed platform=%s error=%s", adapter.platform, type(error).__name__
-            )
-            log.debug("delivery failure", exc_info=True)
-            return False
-        if sent and message.choices and Capability.REACTIONS in adapter.capabilities:
-            await asyncio.to_thread(self._remember_choices, message, sent)
-        return True
-
-    def _delivered(self, ids: list[int]) -> None:
-        with self.store.transaction() as records:
-            records.outbox.delivered(ids)
-
-    def _remember_choices(self, message: Outbound, sent: str) -> None:
-        data = [choice.data for row in message.choices for choice in row]
-        with self.store.transaction() as records:
-            records.values.set(f"choices:{message.chat}:{sent}", json.dumps(data))
-
-    def _mark_blocked(self, chat: str) -> None:
-        with self.store.transaction() as records:
-            records.people.mark_chat_blocked(chat, self.clock())
+        router.explain(turn, error)

@@ -1,16 +1,20 @@
 """The seam between the core and the chat platforms.
 
 An adapter turns a platform update into an `Inbound` event and an `Outbound` message into
-a platform call, and nothing else: no policy, no database. Ids carry their platform
-(`telegram:12345`, `matrix:@ana:example.org`) so one dispatcher can serve all adapters.
+a platform call, pacing and retrying as its platform requires, and nothing else: no
+policy, no database. The one thing it says on its own is a `Refusal`, in the catalog's
+words (`refusal_text`). Ids carry their platform (`telegram:12345`,
+`matrix:@ana:example.org`) so one dispatcher can serve all adapters.
 """
 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from enum import Flag, auto
+from enum import Enum, Flag, auto
 from typing import NewType, Protocol
+
+from bot.messages import Catalog
 
 PlatformId = NewType("PlatformId", str)  # "telegram:12345", "matrix:@ana:example.org"
 ChatId = NewType("ChatId", str)  # "telegram:-100123", "matrix:!room:example.org"
@@ -92,6 +96,18 @@ class DeliveryError(Exception):
         self.chat = chat
         self.reason = reason
         self.blocked = blocked
+
+
+class Refusal(Enum):
+    """What an adapter refuses on its own, before the event reaches the dispatcher. The
+    value is the key of its text in the catalog (bot/messages.py)."""
+
+    FILE_TOO_LARGE = "error.file_too_large"  # values: megabytes
+
+
+def refusal_text(refusal: Refusal, language: str | None = None, **values: object) -> str:
+    """The words of `refusal` in `language` (a platform's code, as `Inbound.language`)."""
+    return Catalog().text(refusal.value, language, **values)
 
 
 class Adapter(Protocol):

@@ -18,6 +18,9 @@ them when the package is built, so an install needs no extra step); where there 
 (an editable install, a checkout) it compiles the `.po` in memory with Babel. English is
 the fallback for anything missing. `extract_messages` is the same extraction as a Babel
 extractor (entry point `consultbot_catalog`) for `pybabel extract`.
+
+`bot.messages` (the English texts and `Catalog`) builds on this module; this one reads the
+English catalog from its source, as `pybabel extract` does, and never imports it.
 """
 
 from __future__ import annotations
@@ -41,6 +44,7 @@ if TYPE_CHECKING:
 # write a date, and the catalog tools (extract, check, compiling a .po) only here.
 
 LOCALE_DIR = Path(__file__).with_name("locale")
+MESSAGES = Path(__file__).with_name("messages.py")  # the English catalog, the source
 DOMAIN = "messages"
 SOURCE = "en"
 # The languages the bot speaks, English first; each other one has a catalog in LOCALE_DIR.
@@ -163,6 +167,12 @@ def english_entries(source: str) -> Iterator[tuple[int, str, str]]:
                 yield key.lineno, found_key, found_text
 
 
+def english() -> dict[str, str]:
+    """The English catalog, `ENGLISH` in bot/messages.py, read from its source as
+    `pybabel extract` reads it: the catalog imports this module, not the reverse."""
+    return {key: text for _, key, text in english_entries(MESSAGES.read_text(encoding="utf-8"))}
+
+
 def extract_messages(
     fileobj: IO[bytes],
     keywords: Mapping[str, Any],
@@ -218,12 +228,10 @@ def _message(key: str, english: str) -> Message:
 def template(entries: Mapping[str, str] | None = None) -> PoCatalog:
     """The POT: one message per key of the English catalog, in its order."""
     if entries is None:
-        from bot.messages import ENGLISH
-
-        entries = ENGLISH
+        entries = english()
     catalog = _new_catalog(None)
-    for key, english in entries.items():
-        catalog[english] = _message(key, english)
+    for key, text in entries.items():
+        catalog[text] = _message(key, text)
     return catalog
 
 
@@ -299,12 +307,10 @@ def missing(language: str, locale_dir: Path = LOCALE_DIR) -> list[str]:
     """Keys of the English catalog with no reviewed translation in `language`."""
     from babel.messages.pofile import read_po
 
-    from bot.messages import ENGLISH
-
     with po_path(language, locale_dir).open("rb") as source:
         catalog = read_po(source, locale=language)
     done = {m.context for m in catalog if m.id and m.string and not m.fuzzy}
-    return [key for key in ENGLISH if key not in done]
+    return [key for key in english() if key not in done]
 
 
 def main(argv: list[str] | None = None) -> int:

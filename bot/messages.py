@@ -121,7 +121,7 @@ ENGLISH: dict[str, str] = {
     "help.export": "the record as a file",
     "help.endorse": "back another stakeholder's amendment or comment",
     "help.merge": "write paragraph N's text combining its accepted amendments",
-    # dispatcher
+    # routing
     "unknown_command": "There is no command “{name}”. Send help to see the commands you can use.",
     "not_allowed": "You are not allowed to use “{name}” in this consultation. Send help to see what you can do.",
     "no_consultation": (
@@ -152,6 +152,7 @@ ENGLISH: dict[str, str] = {
     "error.draft_empty": "I found no paragraphs in that draft. Send text with paragraphs separated by blank lines.",
     "error.draft_unsupported": "{filename} is not a format I can read. Send one of: {accepted}.",
     "error.draft_unreadable": "{filename} could not be read ({reason}). Send it again as .md, .txt or .docx.",
+    "error.file_too_large": "That file is too large: I can take files up to {megabytes} MB. Send a smaller file, or paste the text in a message.",
     "error.generic": "That could not be done.",
     "error.round": "The round does not allow that now.",
     "error.round_transition": "A round that is {state} cannot be asked to {action}.",
@@ -436,7 +437,3 @@ def localise(values: Mapping[str, Any], zone: str | None) -> dict[str, Any]:
     """Values as one person reads them: instants in their time zone (UTC if none), which
     `Catalog.text` then writes in the person's language."""
     return {k: LocalTime(v, zone) if isinstance(v, datetime) else v for k, v in values.items()}
-
-
-def placeholders(template: str) -> set[str]:
-    return i18n.placeholders(template)

@@ -7,8 +7,8 @@ from datetime import UTC, datetime, timedelta
 
 from bot.app import SetupError
 from bot.handlers.people import issue_invite
+from bot.handlers.record import build_record
 from bot.messages import Catalog
-from bot.record import build_record
 from bot.turn import Refusal
 from consultations import exports
 from storage.records import Records, Store

@@ -1,13 +1,15 @@
-"""Who may do what: one table, checked in one place before any handler runs.
+"""Who may do what, and where: one table, checked by the router before any handler runs.
 
 Roles are per consultation. Admins (CONSULTBOT_ADMINS) are facilitators everywhere.
-The secretariat reads and exports; facilitators may do all the secretariat may.
+The secretariat reads and exports; facilitators may do all the secretariat may. A
+stakeholder's commands and every button are for the private chat: what they show and
+record is the person's own.
 """
 
 from __future__ import annotations
 
-from bot.commands import Access
-from bot.turn import Turn
+from bot.commands import Access, Command
+from bot.turn import Refusal, Turn
 from consultations.model import Role
 
 GRANTS: dict[Access, frozenset[Role]] = {
@@ -28,6 +30,30 @@ def allowed(turn: Turn, access: Access) -> bool:
             Role.FACILITATOR in turn.roles(c) for c in turn.records.consultations.of(turn.person_id)
         )
     return bool(turn.roles() & GRANTS[access])
+
+
+# Commands used in the private chat only; in a group the person is sent there.
+PRIVATE = frozenset({Access.STAKEHOLDER})
+
+
+def check_command(turn: Turn, command: Command) -> None:
+    """Refuse `command` to this person here, if they may not use it.
+
+    Someone without the role is told to join a consultation where they have none (an
+    organiser's command needs none), else that the command is not theirs.
+    """
+    if not allowed(turn, command.access):
+        if turn.consultation() is None and command.access is not Access.ORGANISER:
+            raise Refusal("no_consultation")
+        raise Refusal("not_allowed", name=command.name)
+    if command.access in PRIVATE and not turn.event.private:
+        raise Refusal("group.use_private")
+
+
+def check_button(turn: Turn) -> None:
+    """Refuse a button pressed (or a reaction) in a group."""
+    if not turn.event.private:
+        raise Refusal("group.use_private")
 
 
 def allowed_roles() -> dict[str, set[str]]:

@@ -1,19 +1,23 @@
 """Settings: read once at start from CONSULTBOT_* variables and an optional TOML file.
 
-Nothing else reads the environment; the validated `Settings` is passed to whoever needs it.
+The core's own are `Settings`; each adapter package brings a model of its own (its
+variables start CONSULTBOT_<PLATFORM>_), read at the same time through its entry point
+(`bot.app`). Nothing else reads the environment; the validated settings are passed to
+whoever needs them.
 """
 
 from __future__ import annotations
 
 import os
-import re
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 
 from platformdirs import user_data_path
-from pydantic import Field, SecretStr, field_validator, model_validator
+from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import (
     BaseSettings,
+    InitSettingsSource,
     NoDecode,
     PydanticBaseSettingsSource,
     SettingsConfigDict,
@@ -21,34 +25,79 @@ from pydantic_settings import (
 )
 
 DATA_DIR = user_data_path("consultbot", appauthor=False)
+PREFIX = "CONSULTBOT_"
+M = TypeVar("M", bound="EnvironmentSettings")
 
 
-class Settings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="CONSULTBOT_", extra="ignore")
+class SettingsError(Exception):
+    """Settings that do not validate: each problem as (setting, what is wrong with it)."""
+
+    def __init__(self, problems: list[tuple[str, str]]) -> None:
+        super().__init__("; ".join(f"{name}: {message}" for name, message in problems))
+        self.problems = problems
+
+
+class EnvironmentSettings(BaseSettings):
+    """Settings from CONSULTBOT_* variables, else the TOML file named by CONSULTBOT_CONFIG,
+    whose keys are the same names in lower case without CONSULTBOT_ (`telegram_token`).
+
+    A subclass names its variables with `env_prefix`: CONSULTBOT_TELEGRAM_ gives the
+    field `token` the variable CONSULTBOT_TELEGRAM_TOKEN and the file key `telegram_token`.
+    """
+
+    model_config = SettingsConfigDict(env_prefix=PREFIX, extra="ignore")
+
+    @classmethod
+    def file_prefix(cls) -> str:
+        """What the file's keys for these settings start with: '' or 'telegram_'."""
+        return str(cls.model_config.get("env_prefix", PREFIX)).removeprefix(PREFIX).lower()
+
+    @classmethod
+    def setting_name(cls, location: Sequence[int | str]) -> str:
+        """A field as a person writes it in the file ('telegram_webhook_port'); 'settings'
+        for a problem of the whole."""
+        field = ".".join(str(part) for part in location)
+        return f"{cls.file_prefix()}{field}" if field else "settings"
+
+    @classmethod
+    def read(cls: type[M]) -> M:
+        """The settings as the environment and the file give them; `SettingsError` if
+        any value is wrong."""
+        try:
+            return cls()
+        except ValidationError as error:
+            problems = [(cls.setting_name(p["loc"]), p["msg"]) for p in error.errors()]
+            raise SettingsError(problems) from None
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        sources: list[PydanticBaseSettingsSource] = [init_settings, env_settings]
+        config_file = os.environ.get("CONSULTBOT_CONFIG")
+        if config_file:
+            table = TomlConfigSettingsSource(settings_cls, toml_file=Path(config_file)).toml_data
+            prefix = cls.file_prefix()
+            ours = {k.removeprefix(prefix): v for k, v in table.items() if k.startswith(prefix)}
+            sources.append(InitSettingsSource(settings_cls, ours))
+        return tuple(sources)
+
+
+class NoSettings(EnvironmentSettings):
+    """For an adapter with nothing to set (the console, the in-memory platform)."""
+
+
+class Settings(EnvironmentSettings):
+    """The core's settings."""
 
     config: Path | None = Field(default=None, description="TOML file with these settings")
     data_dir: Path = DATA_DIR
     database_url: str = ""
-    telegram_token: SecretStr | None = None
-    telegram_api_url: str = "https://api.telegram.org"
-    # A self-hosted Bot API server started with --local, on this machine: files are read
-    # from the paths it gives instead of downloaded.
-    telegram_api_local: bool = False
-    # Webhook mode (instead of long polling) when a public HTTPS URL is set: Telegram POSTs
-    # updates there with the secret in a header; the bot listens on listen:port behind
-    # the HTTPS proxy. Several workers may share one URL through a load balancer.
-    telegram_webhook_url: str | None = None
-    telegram_webhook_secret: SecretStr | None = None
-    telegram_webhook_listen: str = "127.0.0.1"
-    telegram_webhook_port: int = Field(default=8443, ge=1, le=65535)
-    # Files people send (drafts) are downloaded up to this size; the Bot API's own limit is
-    # 20 MB (a self-hosted Bot API server allows more).
-    telegram_max_file_bytes: int = Field(default=20 * 1024 * 1024, ge=1)
-    matrix_homeserver: str | None = None
-    matrix_user_id: str | None = None
-    matrix_password: SecretStr | None = None
-    matrix_access_token: SecretStr | None = None
-    matrix_store_path: Path | None = None
     admins: Annotated[list[str], NoDecode] = Field(default_factory=list)
     log_level: str = "INFO"
     # Summaries. Themes from sentence embeddings need the `embeddings` extra; the
@@ -76,64 +125,15 @@ class Settings(BaseSettings):
                 )
         return value
 
-    @field_validator("telegram_api_url")
-    @classmethod
-    def _strip_slash(cls, value: str) -> str:
-        return value.rstrip("/")
-
     @model_validator(mode="after")
     def _defaults(self) -> Settings:
         if not self.database_url:
             self.database_url = f"sqlite:///{self.data_dir / 'consultbot.db'}"
-        if self.matrix_store_path is None:
-            self.matrix_store_path = self.data_dir / "matrix"
         if self.llm_base_url and not self.llm_model:
             raise ValueError("CONSULTBOT_LLM_MODEL is needed with CONSULTBOT_LLM_BASE_URL")
-        if self.matrix_homeserver and not self.matrix_user_id:
-            raise ValueError(
-                "CONSULTBOT_MATRIX_USER_ID is needed with CONSULTBOT_MATRIX_HOMESERVER"
-            )
-        if self.matrix_homeserver and not (self.matrix_password or self.matrix_access_token):
-            raise ValueError(
-                "set CONSULTBOT_MATRIX_PASSWORD or CONSULTBOT_MATRIX_ACCESS_TOKEN for Matrix"
-            )
-        if self.telegram_webhook_url:
-            self._check_webhook(self.telegram_webhook_url, self.telegram_webhook_secret)
         return self
-
-    @staticmethod
-    def _check_webhook(url: str, secret: SecretStr | None) -> None:
-        if not url.startswith(("https://", "http://")):
-            raise ValueError(
-                "CONSULTBOT_TELEGRAM_WEBHOOK_URL must start with https:// "
-                "(http:// only with a self-hosted Bot API server)"
-            )
-        if secret is None:
-            raise ValueError(
-                "set CONSULTBOT_TELEGRAM_WEBHOOK_SECRET with CONSULTBOT_TELEGRAM_WEBHOOK_URL "
-                "(1-256 characters: letters, digits, _ and -)"
-            )
-        if not re.fullmatch(r"[A-Za-z0-9_-]{1,256}", secret.get_secret_value()):
-            raise ValueError(
-                "CONSULTBOT_TELEGRAM_WEBHOOK_SECRET may only hold 1-256 letters, digits, _ and -"
-            )
 
     @property
     def is_embedded(self) -> bool:
         """The embedded default store: its schema is brought up to date on start."""
         return self.database_url.startswith("sqlite")
-
-    @classmethod
-    def settings_customise_sources(
-        cls,
-        settings_cls: type[BaseSettings],
-        init_settings: PydanticBaseSettingsSource,
-        env_settings: PydanticBaseSettingsSource,
-        dotenv_settings: PydanticBaseSettingsSource,
-        file_secret_settings: PydanticBaseSettingsSource,
-    ) -> tuple[PydanticBaseSettingsSource, ...]:
-        sources: list[PydanticBaseSettingsSource] = [init_settings, env_settings]
-        config_file = os.environ.get("CONSULTBOT_CONFIG")
-        if config_file:
-            sources.append(TomlConfigSettingsSource(settings_cls, toml_file=Path(config_file)))
-        return tuple(sources)

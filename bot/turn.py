@@ -12,17 +12,15 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from bot.events import Attachment, Capability, ChatId, Choice, Inbound, Outbound
 from bot.messages import Catalog, localise
+from bot.summary_options import SummaryOptions
 from consultations.model import Attribution, Role
 from storage.consultations import Member
 from storage.people import Sender
 from storage.records import Records
-
-if TYPE_CHECKING:
-    from bot.handlers.common import SummaryOptions
 from storage.tables import Consultation, Person
 
 
@@ -51,6 +49,7 @@ class Turn:
     catalog: Catalog
     capabilities: Capability
     admin: bool
+    command_prefix: str = "/"  # before command names in usage lines: "!" on Matrix
     invite_links: Callable[[str], list[str]] = lambda code: []  # deep links, per platform
     replies: list[Outbound] = field(default_factory=list)
     notices: list[Notice] = field(default_factory=list)

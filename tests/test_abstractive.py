@@ -183,7 +183,7 @@ async def test_in_chat_the_summary_says_which_method_wrote_it(
     from scenario import FACILITATOR, open_round
     from test_summaries import MEMBERS, comment_on_paragraph_1, use_options
 
-    from bot.handlers.common import SummaryOptions
+    from bot.summary_options import SummaryOptions
 
     fake, url = model
     use_options(chat, SummaryOptions(writer=Writer(url, "tiny", timeout=5)))

@@ -1,4 +1,6 @@
-"""Command handlers; importing this package declares every command in `bot.commands.registry`."""
+"""Command handlers, and what they build on (`common`; `record`, a consultation's full record
+for exports and the CLI). Importing this package declares every command, button and dialog
+step in `bot.commands.registry`."""
 
 from bot.handlers import facilitation, language, moderation, people, reading, review, schedule
 

@@ -4,14 +4,11 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterable
-from dataclasses import dataclass
 from typing import Any
 
 from bot import i18n
-from bot.abstractive import Writer
-from bot.embeddings import Embedder
 from bot.messages import Catalog
-from bot.settings import Settings
+from bot.summary_options import DEFAULT_SUMMARY_OPTIONS, SummaryOptions
 from bot.turn import Refusal, Turn, attribution_label
 from consultations import rounds as round_rules
 from consultations.model import Attribution, Kind, Role, RoundState, StakeholderGroup
@@ -177,36 +174,6 @@ def silent_stakeholders(
         if m.person_id not in responders
         and (group_key is None or keys.get(m.group_id or -1) == group_key)
     ]
-
-
-@dataclass(frozen=True)
-class SummaryOptions:
-    """How summaries are made beyond the offline TF-IDF default, as the operator configured.
-
-    The dispatcher hands them to each turn as `turn.summary_options`; a turn without them
-    summarises with TF-IDF themes and no abstractive prose.
-    """
-
-    embedder: Embedder | None = None
-    writer: Writer | None = None
-
-    @classmethod
-    def from_settings(cls, settings: Settings) -> SummaryOptions:
-        return cls(
-            embedder=Embedder() if settings.embeddings else None,
-            writer=Writer.from_settings(settings),
-        )
-
-    def embed(self) -> tuple[Embed | None, str | None]:
-        """The embedding function to use, or None and why not, where one was configured."""
-        if self.embedder is None:
-            return None, None
-        if self.embedder.ready():
-            return self.embedder, None
-        return None, self.embedder.failure
-
-
-DEFAULT_SUMMARY_OPTIONS = SummaryOptions()
 
 
 def summary_options(turn: Turn) -> SummaryOptions:

@@ -59,6 +59,7 @@ def received_draft(turn: Turn) -> DraftText:
     return parse_text(turn.event.text)
 
 
+@registry.dialog(AWAIT_DRAFT)
 def take_draft(turn: Turn, data: dict[str, int]) -> None:
     """The draft for a new consultation: an attached file or the text of the message."""
     consultation = turn.records.consultations.get(int(data["consultation"]))

@@ -95,6 +95,7 @@ def translate(turn: Turn, language: str) -> None:
     )
 
 
+@registry.dialog(AWAIT_TRANSLATION)
 def take_translation(turn: Turn, data: dict[str, Any]) -> None:
     """The text `translate` asked for: aligned with the original paragraph by paragraph."""
     consultation = turn.records.consultations.get(int(data["consultation"]))

@@ -5,7 +5,9 @@ from __future__ import annotations
 import json
 import secrets
 from datetime import datetime, timedelta
+from typing import Any
 
+from bot import buttons
 from bot.commands import Access, Arg, positive_int, registry
 from bot.events import Choice
 from bot.handlers.common import cid, groups_of
@@ -17,6 +19,7 @@ from storage.records import Records
 from storage.tables import Consultation, Invite
 
 INVITE_CODE_BYTES = 16  # 128 bits
+ORGANISATION = "organisation"  # awaiting the organisation a new stakeholder represents
 
 
 def new_invite_code() -> str:
@@ -56,7 +59,7 @@ def start(turn: Turn, code: str | None) -> None:
     if role is Role.STAKEHOLDER and consultation.attribution != Attribution.GROUP:
         turn.say("start.ask_consent")
     if role is Role.STAKEHOLDER and not turn.person.organisation:
-        turn.records.dialogs.set(turn.person_id, turn.chat, "organisation", {})
+        turn.records.dialogs.set(turn.person_id, turn.chat, ORGANISATION, {})
         turn.say("start.ask_organisation", expects_reply=True)
 
 
@@ -85,9 +88,10 @@ def count_wrong_code(turn: Turn) -> None:
     )
 
 
-def take_organisation(turn: Turn, text: str) -> None:
+@registry.dialog(ORGANISATION, needs_text=True)
+def take_organisation(turn: Turn, data: dict[str, Any]) -> None:
     """The answer to 'which organisation do you represent?'."""
-    name = " ".join(text.split())[:200]
+    name = " ".join(turn.event.text.split())[:200]
     if not name:
         turn.say("start.ask_organisation", expects_reply=True)
         return
@@ -157,8 +161,8 @@ def forget(turn: Turn, confirm: str | None) -> None:
             "forget.ask",
             choices=(
                 (
-                    Choice(turn.t("forget.button_yes"), "forget:confirm"),
-                    Choice(turn.t("button.cancel"), "cancel"),
+                    Choice(turn.t("forget.button_yes"), buttons.encode(buttons.Forget())),
+                    Choice(turn.t("button.cancel"), buttons.encode(buttons.Cancel())),
                 ),
             ),
         )

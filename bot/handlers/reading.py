@@ -5,6 +5,7 @@ from __future__ import annotations
 from bot.commands import Access, Arg, positive_int, registry
 from bot.events import Attachment
 from bot.handlers.common import cid, paragraphs, provenance, summary_for, summary_options
+from bot.handlers.record import build_record
 from bot.render import render_diff, render_summary, sources_text, summary_file
 from bot.turn import Refusal, Turn
 from consultations import exports
@@ -118,8 +119,6 @@ def export(turn: Turn, format: str, version: int | None) -> None:
     fmt = exports.export_format(format)
     if fmt is None:
         raise Refusal("export.unknown_format", format=format, formats=", ".join(exports.EXPORTERS))
-    from bot.record import build_record  # bot.record builds on the handlers' helpers
-
     record = build_record(
         turn.records, turn.catalog, turn.language, consultation, turn.now, version
     )

@@ -12,6 +12,8 @@ person and chat, so the walk survives restarts and works with several workers.
 
 from __future__ import annotations
 
+from bot import buttons
+from bot.buttons import ReviewAction
 from bot.commands import Access, Arg, positive_int, registry
 from bot.events import Choice
 from bot.handlers.common import (
@@ -33,11 +35,13 @@ REVIEW = "review"
 AWAIT_TEXT = "await_text"
 
 
-def _buttons(turn: Turn, round_id: int, index: int) -> tuple[tuple[Choice, ...], ...]:
-    def b(action: str) -> Choice:
-        return Choice(turn.t(f"button.{action}"), f"rv:{round_id}:{index}:{action}")
+def _choices(turn: Turn, round_id: int, index: int) -> tuple[tuple[Choice, ...], ...]:
+    def b(action: ReviewAction) -> Choice:
+        label = turn.t(f"button.{action}")
+        return Choice(label, buttons.encode(buttons.Review(round_id, index, action)))
 
-    return ((b("support"), b("oppose")), (b("comment"), b("amend")), (b("skip"), b("back")))
+    a = ReviewAction
+    return ((b(a.SUPPORT), b(a.OPPOSE)), (b(a.COMMENT), b(a.AMEND)), (b(a.SKIP), b(a.BACK)))
 
 
 def show_paragraph(turn: Turn, round_: RoundFacts, index: int) -> None:
@@ -56,7 +60,7 @@ def show_paragraph(turn: Turn, round_: RoundFacts, index: int) -> None:
         number=paragraph.number,
         count=len(paras),
         text=paragraph.text,
-        choices=_buttons(turn, round_.id, index),
+        choices=_choices(turn, round_.id, index),
     )
 
 
@@ -73,14 +77,10 @@ def review(turn: Turn) -> None:
     show_paragraph(turn, round_, 0)
 
 
-@registry.button("rv")
-def review_button(turn: Turn, data: str) -> None:
-    """A press on one of the review buttons: rv:<round>:<index>:<action>."""
-    try:
-        _, round_text, index_text, action = data.split(":")
-        round_id, index = int(round_text), int(index_text)
-    except ValueError:
-        raise Refusal("button.stale") from None
+@registry.button(buttons.Review)
+def review_button(turn: Turn, button: buttons.Review) -> None:
+    """A press on one of the review buttons under a paragraph."""
+    round_id, index, action = button.round_id, button.index, button.action
     round_ = turn.records.rounds.facts_by_id(round_id)
     if round_ is None or round_.consultation_id != turn.require_consultation_id():
         raise Refusal("button.stale")
@@ -90,12 +90,12 @@ def review_button(turn: Turn, data: str) -> None:
     if not 0 <= index < len(paras):
         raise Refusal("button.stale")
     number = paras[index].number
-    if action in ("support", "oppose"):
-        submission_id = record_input(turn, round_, number, Kind(action))
+    if action in (ReviewAction.SUPPORT, ReviewAction.OPPOSE):
+        submission_id = record_input(turn, round_, number, Kind(action.value))
         _mark_choice(turn, number, paras[index].text, action, submission_id)
         show_paragraph(turn, round_, index + 1)
-    elif action in ("comment", "amend"):
-        kind = Kind.COMMENT if action == "comment" else Kind.AMENDMENT
+    elif action in (ReviewAction.COMMENT, ReviewAction.AMEND):
+        kind = Kind.COMMENT if action is ReviewAction.COMMENT else Kind.AMENDMENT
         turn.records.dialogs.set(
             turn.person_id,
             turn.chat,
@@ -103,12 +103,10 @@ def review_button(turn: Turn, data: str) -> None:
             {"round": round_id, "index": index, "kind": kind.value},
         )
         turn.say(f"review.ask_{action}", number=number, text=paras[index].text, expects_reply=True)
-    elif action == "skip":
+    elif action is ReviewAction.SKIP:
         show_paragraph(turn, round_, index + 1)
-    elif action == "back":
+    else:  # back
         show_paragraph(turn, round_, index - 1)
-    else:
-        raise Refusal("button.stale")
 
 
 def _mark_choice(turn: Turn, number: int, text: str, action: str, submission_id: int) -> None:
@@ -125,7 +123,8 @@ def _mark_choice(turn: Turn, number: int, text: str, action: str, submission_id:
     )
 
 
-def take_text(turn: Turn, text: str, data: dict[str, int | str]) -> None:
+@registry.dialog(AWAIT_TEXT, needs_text=True)
+def take_text(turn: Turn, data: dict[str, int | str]) -> None:
     """The comment or amendment text the review asked for."""
     round_ = turn.records.rounds.facts_by_id(int(data["round"]))
     # Answered, not refused: a refusal would also undo the end of the wait for text, and
@@ -141,7 +140,7 @@ def take_text(turn: Turn, text: str, data: dict[str, int | str]) -> None:
     index = int(data["index"])
     paras = paragraphs(turn.records, round_.version_id)
     kind = Kind(str(data["kind"]))
-    submission_id = record_input(turn, round_, paras[index].number, kind, text)
+    submission_id = record_input(turn, round_, paras[index].number, kind, turn.event.text)
     turn.say(
         "input.recorded",
         id=submission_id,

@@ -77,6 +77,21 @@ def test_bad_configuration_is_reported_not_a_traceback(tmp_path: Path) -> None:
     assert "Traceback" not in result.stderr
 
 
+def test_each_platforms_settings_are_checked_at_start_from_the_file_too(tmp_path: Path) -> None:
+    config = tmp_path / "consultbot.toml"
+    config.write_text('matrix_homeserver = "http://127.0.0.1:9"\nmatrix_user_id = "@bot:x"\n')
+    result = consultbot(
+        "run",
+        tmp_path=tmp_path,
+        CONSULTBOT_CONFIG=str(config),
+        CONSULTBOT_TELEGRAM_WEBHOOK_PORT="70000",
+    )
+    assert result.returncode == 2
+    assert "CONSULTBOT_MATRIX_PASSWORD or CONSULTBOT_MATRIX_ACCESS_TOKEN" in result.stderr
+    assert "Configuration error in telegram_webhook_port" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
 def test_db_upgrade_and_invite_from_the_command_line(tmp_path: Path) -> None:
     database = f"sqlite:///{tmp_path / 'ops.db'}"
     assert (

@@ -5,6 +5,7 @@ from __future__ import annotations
 from scenario import FACILITATOR, consultation, invite, open_round
 
 from adapters.memory import MemoryAdapter
+from bot.events import Attachment
 
 
 async def test_start_without_code_explains_how_to_join(chat: MemoryAdapter) -> None:
@@ -23,6 +24,17 @@ async def test_joining_with_a_code_asks_the_organisation_and_states_attribution(
     assert "Chatham House" in joined
     assert "organisation" in question
     await chat.say("ana", "Digital Rights Watch")
+    assert "Digital Rights Watch" in chat.last("ana")
+
+
+async def test_a_file_alone_does_not_answer_the_organisation_question(
+    chat: MemoryAdapter,
+) -> None:
+    await consultation(chat)
+    await chat.say("ana", f"/start {await invite(chat, 'civil-society')}")
+    await chat.say("ana", "", attachment=Attachment("logo.png", b"\x89PNG", "image/png"))
+    assert chat.last("ana").startswith("I did not understand that.")
+    await chat.say("ana", "  Digital   Rights Watch ")
     assert "Digital Rights Watch" in chat.last("ana")
 
 

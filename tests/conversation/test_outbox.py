@@ -11,8 +11,9 @@ from clocks import Clock
 from scenario import FACILITATOR, consultation
 
 from adapters.memory import MemoryAdapter
-from bot.dispatcher import OUTBOX_GRACE, Dispatcher
+from bot.dispatcher import Dispatcher
 from bot.events import Outbound
+from bot.outbox import OUTBOX_GRACE
 from storage.records import Store
 
 PEOPLE = {f"d{i}": ("government", "civil-society", "industry")[i % 3] for i in range(9)}

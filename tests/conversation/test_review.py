@@ -6,7 +6,7 @@ from scenario import FACILITATOR, open_round
 
 from adapters.memory import MemoryAdapter
 from bot.dispatcher import Dispatcher
-from bot.events import Capability
+from bot.events import Capability, Inbound, PlatformId
 from storage.records import Store
 
 MEMBERS = {"ana": "government", "ben": "civil-society", "cho": "industry"}
@@ -66,6 +66,23 @@ async def test_amend_with_unchanged_text_is_refused_and_can_be_retried(chat: Mem
         "ben", "We will refuse export licences where there is a substantial risk of misuse."
     )
     assert "amendment on paragraph 2" in chat.messages("ben")[-2]
+
+
+async def test_a_button_from_an_earlier_step_says_so(chat: MemoryAdapter) -> None:
+    """A button whose round is gone, or whose data no longer reads, is refused kindly."""
+    await open_round(chat, MEMBERS)
+    for data in ("rv:999:0:support", "rv:1:0:dance", "rv:1:0", "menu:1"):
+        await chat.deliver(
+            Inbound(
+                sender=PlatformId("memory:ana"),
+                chat=chat.chat_of("ana"),
+                message_id=f"press-{data}",
+                button=data,
+            )
+        )
+        assert chat.last("ana").startswith("That button belongs to an earlier step"), data
+    await chat.say("ana", "/mine")
+    assert "You have not given any input" in chat.last("ana")
 
 
 async def test_numbered_choices_where_the_platform_has_no_buttons(

@@ -11,7 +11,7 @@ from scenario import FACILITATOR, open_round
 
 from adapters.memory import MemoryAdapter
 from bot.embeddings import Embedder
-from bot.handlers.common import SummaryOptions
+from bot.summary_options import SummaryOptions
 
 MEMBERS = {"ana": "government", "ben": "civil-society", "cho": "industry", "sam": "secretariat"}
 AMEND_2 = "We will refuse export licences where there is a substantial risk of misuse."

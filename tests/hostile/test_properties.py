@@ -7,6 +7,9 @@
   text as the old one; the other paragraphs do not change.
 * `Command.parse` of any text returns typed values or raises `UsageError`;
   `split_command` never raises.
+* Any text the bot sends is split into parts that each fit one platform message
+  (Telegram's UTF-16 units, Matrix's event bytes), none blank, nothing lost but the
+  white space where it was cut.
 """
 
 from __future__ import annotations
@@ -20,6 +23,9 @@ import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
+from adapters.kit import Measure, split_text
+from adapters.matrix.translate import event_size
+from adapters.telegram.translate import utf16_len
 from bot import handlers  # noqa: F401  (declares the commands)
 from bot.commands import Command, UsageError, registry, split_bare, split_command
 from consultations.diffing import changed, new_text, old_text, render_plain
@@ -340,3 +346,18 @@ def test_finding_a_command_never_raises(words: list[str]) -> None:
     if found is not None:
         command, used = found
         assert used in (1, 2) and command.name == " ".join(words[:used])
+
+
+# ---- texts split for a platform --------------------------------------------------------------
+
+
+@given(any_text, st.integers(min_value=16, max_value=80), st.sampled_from([utf16_len, event_size]))
+@example("🇪🇺 " * 40, 16, utf16_len)
+@example("a\n\n\n\nb " * 30 + "x" * 100, 20, event_size)
+def test_a_long_text_is_split_into_parts_that_each_fit(
+    text: str, limit: int, measure: Measure
+) -> None:
+    parts = split_text(text, limit, measure)
+    assert all(part.strip() == part and part for part in parts)
+    assert all(measure(part) <= limit for part in parts)
+    assert "".join("".join(parts).split()) == "".join(text.split())

@@ -37,12 +37,12 @@ ON_DEMAND = (
 
 PROBE = f"""
 import sys
-from bot.cli import load_settings
-from bot.app import build, configured_platforms
+from bot.cli import load_configuration
+from bot.app import build
 import bot.scheduler
 
-settings = load_settings()
-dispatcher = build(settings, configured_platforms(settings))
+configuration = load_configuration()
+dispatcher = build(configuration.core, configuration.adapters())
 assert sorted(dispatcher.adapters) == ["matrix", "telegram"], dispatcher.adapters
 print(" ".join(sorted({{name.split(".")[0] for name in sys.modules}} & set({ON_DEMAND!r}))))
 """

@@ -18,14 +18,10 @@ import nio
 import pytest
 from matrix_chat import TIMEOUT, Person, wait_until
 
-from adapters.matrix import (
-    MatrixAdapter,
-    StateFile,
-    edit_content,
-    split_text,
-    strip_reply_fallback,
-    text_content,
-)
+from adapters.matrix.adapter import MatrixAdapter
+from adapters.matrix.state import StateFile
+from adapters.matrix.sync import Position
+from adapters.matrix.translate import edit_content, split_text, strip_reply_fallback, text_content
 from bot.events import Attachment, ChatId, DeliveryError, Inbound, Outbound, PlatformId
 
 if TYPE_CHECKING:
@@ -362,7 +358,6 @@ async def test_a_session_ended_by_the_homeserver_is_renewed_with_the_password(
 
 def test_an_event_whose_key_is_late_waits_for_it(tmp_path: Path) -> None:
     """Kept (ciphertext only, also across restarts) until the key comes, for an hour."""
-    made = MatrixAdapter("http://127.0.0.1:1", "@bot:x", store_path=tmp_path, password="pw")
     raw = {
         "type": "m.room.encrypted",
         "event_id": "$late",
@@ -388,25 +383,24 @@ def test_an_event_whose_key_is_late_waits_for_it(tmp_path: Path) -> None:
             raise nio.EncryptionError("no session")
         return readable
 
-    made.client = type("Client", (), {"olm": object(), "decrypt_event": staticmethod(decrypt)})()
-    made._keep_undecrypted("!room:x", [event, event])  # the same event twice: kept once
-    assert made._decrypted_late() == []
-    made.since = "s1"
-    made._save_position()
+    client = type("Client", (), {"olm": object(), "decrypt_event": staticmethod(decrypt)})()
+    position = Position(tmp_path / "sync.json", "@bot:x")
+    position.late.keep("!room:x", [event, event])  # the same event twice: kept once
+    assert position.late.readable(client) == []
+    position.since = "s1"
+    position.save()
     assert (
         "secret" in (tmp_path / "sync.json").read_text()
         and "!help" not in (tmp_path / "sync.json").read_text()
     )
-    again = MatrixAdapter("http://127.0.0.1:1", "@bot:x", store_path=tmp_path, password="pw")
-    again.client = made.client
-    again.undecrypted = again._load_undecrypted(
-        json.loads((tmp_path / "sync.json").read_text())["undecrypted"]
-    )
-    assert [e.event_id for _, e, _ in again.undecrypted] == ["$late"]
+    again = Position(tmp_path / "sync.json", "@bot:x")  # a restart
+    again.load()
+    assert again.since == "s1"
+    assert [e.event_id for _, e, _ in again.late.waiting] == ["$late"]
     key_arrived = True
-    assert again._decrypted_late() == [("!room:x", readable)]
-    assert again.undecrypted == []
+    assert again.late.readable(client) == [("!room:x", readable)]
+    assert again.late.waiting == []
 
     key_arrived = False  # a key that never comes: given up after an hour
-    made.undecrypted = [("!room:x", event, 0.0)]
-    assert made._decrypted_late() == [] and made.undecrypted == []
+    position.late.waiting = [("!room:x", event, 0.0)]
+    assert position.late.readable(client) == [] and position.late.waiting == []

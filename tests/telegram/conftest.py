@@ -18,7 +18,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # tests/, for tele
 from loopback import Recorder
 from telegram_api import BotAPIServer, bot_api_server
 
-from adapters.telegram import TelegramAdapter, build_application
+from adapters.telegram.adapter import TelegramAdapter, build_application
 
 __all__ = ["adapter", "bot_api_server", "recorder"]
 

@@ -13,15 +13,11 @@ from loopback import Recorder
 from telegram.error import RetryAfter
 from telegram_api import BadGateway, BotAPIServer, TooManyRequests
 
-from adapters.telegram import (
-    FloodControl,
-    Lane,
-    TelegramAdapter,
-    build_application,
-    create,
-    menu_commands,
-    split_text,
-)
+from adapters.telegram import platform as telegram_platform
+from adapters.telegram.adapter import TelegramAdapter, build_application
+from adapters.telegram.pacing import FloodControl, Lane
+from adapters.telegram.settings import TelegramSettings
+from adapters.telegram.translate import menu_commands, split_text
 from bot.events import Attachment, Choice, DeliveryError, Inbound, Outbound
 from bot.settings import Settings
 
@@ -75,15 +71,14 @@ def test_menu_has_one_entry_per_command_family_with_telegram_names() -> None:
 
 def test_webhook_needs_a_secret_that_telegram_accepts() -> None:
     with pytest.raises(ValueError, match="WEBHOOK_SECRET"):
-        Settings(telegram_webhook_url="https://bot.example.org/telegram")
+        TelegramSettings(webhook_url="https://bot.example.org/telegram")
     with pytest.raises(ValueError, match="letters, digits"):
-        Settings(
-            telegram_webhook_url="https://bot.example.org/telegram",
-            telegram_webhook_secret="has spaces",
+        TelegramSettings(
+            webhook_url="https://bot.example.org/telegram", webhook_secret="has spaces"
         )
-    settings = Settings(telegram_api_url="http://127.0.0.1:8081/")
-    assert settings.telegram_api_url == "http://127.0.0.1:8081"
-    assert create(settings) is None  # no token, no Telegram
+    settings = TelegramSettings(api_url="http://127.0.0.1:8081/")
+    assert settings.api_url == "http://127.0.0.1:8081"
+    assert not telegram_platform.configured(settings)  # no token, no Telegram
 
 
 async def test_sends_are_paced_so_no_window_holds_more_than_the_limit() -> None:
@@ -263,6 +258,17 @@ async def test_a_document_is_downloaded_and_a_too_large_one_refused(
     [event] = recorder.events
     assert event.attachment == Attachment("draft.md", b"# Draft\n\nOne.\n\nTwo.\n", "text/markdown")
     assert "too large" in bot_api_server.last_message(ana).text
+
+
+async def test_a_too_large_file_is_refused_in_the_persons_language(
+    bot_api_server: BotAPIServer, adapter: TelegramAdapter, recorder: Recorder
+) -> None:
+    marie = bot_api_server.create_user("Marie", language_code="fr-FR")
+    bot_api_server.user_sends_document(marie, "projet.docx", b"x" * 5000)
+    await bot_api_server.wait_for_updates_confirmed()
+    assert recorder.events == []
+    refusal = bot_api_server.last_message(marie).text
+    assert "trop volumineux" in refusal and "0 Mo" in refusal  # the limit here is 1000 bytes
 
 
 # ---- updates are confirmed only once handled ----------------------------------------------
@@ -452,15 +458,15 @@ async def test_webhook_mode_checks_the_secret_and_answers_after_handling(
 ) -> None:
     recorder = Recorder()
     url = f"http://127.0.0.1:{unused_tcp_port}/telegram"
-    settings = Settings(
-        telegram_token=bot_api_server.token,
-        telegram_api_url=bot_api_server.base_url,
-        telegram_webhook_url=url,
-        telegram_webhook_secret="s3cret_-x",
-        telegram_webhook_port=unused_tcp_port,
+    settings = TelegramSettings(
+        token=bot_api_server.token,
+        api_url=bot_api_server.base_url,
+        webhook_url=url,
+        webhook_secret="s3cret_-x",
+        webhook_port=unused_tcp_port,
     )  # as CONSULTBOT_TELEGRAM_WEBHOOK_URL and friends would set them
-    telegram = create(settings)
-    assert telegram is not None
+    assert telegram_platform.configured(settings)
+    telegram = telegram_platform.create(Settings(), settings)
     await telegram.start(recorder)
     try:
         assert bot_api_server.webhook_url == url

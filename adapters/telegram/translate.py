@@ -1,0 +1,152 @@
+"""Telegram's things and ours: updates in as `Inbound` events, our texts and buttons out as
+what the Bot API takes. Pure functions, no calls to Telegram.
+
+    Update ── message ─────────> Inbound(text | attachment, reply_to, private, language)
+           └─ callback_query ──> Inbound(button=data, reply_to=<message with the keyboard>)
+    Outbound text ──> parts under 4,096 UTF-16 units · choices ──> an inline keyboard
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+from telegram import (
+    BotCommand,
+    CallbackQuery,
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    Message,
+    Update,
+)
+from telegram.constants import ChatType
+
+from adapters import kit
+from bot.events import Attachment, ChatId, Choice, Inbound, PlatformId, local_part, platform_of
+
+PLATFORM = "telegram"
+MESSAGE_LIMIT = 4096  # UTF-16 code units of text, after entity parsing
+CAPTION_LIMIT = 1024
+ALLOWED_UPDATES = ("message", "callback_query")
+COMMAND_NAME = re.compile(r"^[a-z0-9_]{1,32}$")
+
+
+# ---- platform thing in, our thing out ---------------------------------------------------
+
+
+def chat_ref(chat_id: int) -> ChatId:
+    return ChatId(f"{PLATFORM}:{chat_id}")
+
+
+def person_ref(user_id: int) -> PlatformId:
+    return PlatformId(f"{PLATFORM}:{user_id}")
+
+
+def chat_number(ref: str) -> int | None:
+    """Telegram's own id in `telegram:-100123`, or None if it is not one of ours."""
+    if platform_of(ref) != PLATFORM:
+        return None
+    try:
+        return int(local_part(ref))
+    except (ValueError, IndexError):
+        return None
+
+
+def addressed_to_another_bot(text: str, username: str | None) -> bool:
+    """`/cmd@otherbot` in a group is for that bot, not for us."""
+    if not text.startswith("/"):
+        return False
+    head = text.split(maxsplit=1)[0]
+    _, at, name = head.partition("@")
+    return bool(at) and username is not None and name.lower() != username.lower()
+
+
+def message_event(
+    message: Message, *, bot_id: int | None, attachment: Attachment | None = None
+) -> Inbound | None:
+    """A person's message as an event, or None when it is not for the bot."""
+    user = message.from_user
+    if user is None or user.is_bot:
+        return None  # channel posts, anonymous admins, other bots
+    private = message.chat.type == ChatType.PRIVATE
+    text = message.text or message.caption or ""
+    if not private and not text.startswith("/"):
+        return None  # plain talk in a group is not for the bot (Telegram's privacy mode)
+    if not text and attachment is None and message.document is None:
+        return None  # stickers, photos, service messages: nothing the bot reads
+    reply = message.reply_to_message
+    reply_to = None
+    if reply is not None and reply.from_user is not None and reply.from_user.id == bot_id:
+        reply_to = str(reply.message_id)
+    return Inbound(
+        sender=person_ref(user.id),
+        chat=chat_ref(message.chat.id),
+        message_id=str(message.message_id),
+        text=text,
+        attachment=attachment,
+        private=private,
+        display_name=user.full_name or None,
+        language=user.language_code,
+        reply_to=reply_to,
+    )
+
+
+def button_event(query: CallbackQuery) -> Inbound | None:
+    """A pressed inline button as an event; `reply_to` is the message carrying the keyboard."""
+    message = query.message
+    if message is None or query.data is None:
+        return None  # inline-mode messages and games: not ours
+    return Inbound(
+        sender=person_ref(query.from_user.id),
+        chat=chat_ref(message.chat.id),
+        message_id=f"cb{query.id}",  # callback query ids are unique, so redeliveries match
+        button=query.data,
+        private=message.chat.type == ChatType.PRIVATE,
+        display_name=query.from_user.full_name or None,
+        language=query.from_user.language_code,
+        reply_to=str(message.message_id),
+    )
+
+
+def update_chat(update: Update) -> int | None:
+    """The chat an update belongs to: its updates are handled in order."""
+    if update.callback_query is not None and update.callback_query.message is not None:
+        return update.callback_query.message.chat.id
+    if update.message is not None:
+        return update.message.chat.id
+    return None
+
+
+# ---- our thing in, platform thing out ---------------------------------------------------
+
+
+def utf16_len(text: str) -> int:
+    return len(text.encode("utf-16-le")) // 2
+
+
+def split_text(text: str, limit: int = MESSAGE_LIMIT) -> list[str]:
+    """`text` in parts of at most `limit` UTF-16 units: at paragraphs, else lines, else words."""
+    return kit.split_text(text, limit, utf16_len)
+
+
+def keyboard(choices: Sequence[Sequence[Choice]]) -> InlineKeyboardMarkup | None:
+    rows = [[InlineKeyboardButton(c.label, callback_data=c.data) for c in row] for row in choices]
+    rows = [row for row in rows if row]
+    return InlineKeyboardMarkup(rows) if rows else None
+
+
+def menu_commands(commands: Sequence[tuple[str, str]]) -> list[BotCommand]:
+    """Telegram's menu: one entry per first word (`round open` and `round close` -> `round`)."""
+    families: dict[str, list[tuple[str, str]]] = {}
+    for name, help_text in commands:
+        first, _, rest = name.strip().lower().partition(" ")
+        if COMMAND_NAME.match(first):
+            families.setdefault(first, []).append((rest.strip(), help_text))
+    menu = []
+    for name, members in families.items():
+        if len(members) == 1 and not members[0][0]:
+            description = members[0][1]
+        else:  # a family: name its subcommands
+            description = ", ".join(sub or name for sub, _ in members)
+        menu.append(BotCommand(name, (description.strip() or name)[:256]))
+    return menu[:100]

@@ -1,0 +1,234 @@
+"""Messages out: a turn's replies to its chat, and notices to other people through the outbox.
+
+    turn.notices ──queue (in the turn's transaction)──> outbox table
+                 ──after the commit: announce──> each person's reachable chat
+                 ──taken, or refused for good──> deleted from the outbox
+    outbox rows left by a crash or a long outage ──resend (the scheduler's poll)──> the same
+
+A notice goes to one reachable account of its person, in their language and time zone.
+What the commit announces is sure to go out: it stays in the outbox until a platform took
+it. A person who blocked the bot is marked so and not written to again; where a platform
+shows reactions, the buttons offered on a sent message are remembered, so that a thumbs
+up can press one.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from bot.buttons import offered_key
+from bot.events import Adapter, Capability, ChatId, DeliveryError, Outbound, PlatformId, platform_of
+from bot.messages import Catalog, localise
+from bot.turn import Turn
+from storage.records import Records, Store
+
+log = logging.getLogger(__name__)
+
+SENDERS = 16  # chats sent to at once; each platform's own limiter paces the whole
+OUTBOX_BATCH = 100  # delivered messages deleted from the outbox together
+# A queued message is sent again by the scheduler's poll once it is this old: a fan-out
+# still in progress on another worker (20,000 people at 30/s take 11 minutes) is not.
+OUTBOX_GRACE = timedelta(minutes=15)
+OUTBOX_MAX_AGE = timedelta(days=2)
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """A message to send through an adapter; a message to another person also has its
+    id in the outbox, where it stays until delivered."""
+
+    adapter: Adapter
+    message: Outbound
+    outbox_id: int | None = None
+
+
+class Outbox:
+    """Queues a turn's notices and sends every message through its adapter."""
+
+    def __init__(
+        self,
+        store: Store,
+        adapters: Mapping[str, Adapter],
+        catalog: Catalog,
+        clock: Callable[[], datetime],
+    ) -> None:
+        self.store = store
+        self.adapters = adapters  # the dispatcher's, by platform
+        self.catalog = catalog
+        self.clock = clock
+        self._in_flight: set[int] = set()  # outbox ids this process is sending now
+        self._announcing: set[asyncio.Task[None]] = set()  # announcements to many, under way
+        self._started_at = clock()
+
+    def queue(self, records: Records, turn: Turn) -> list[Delivery]:
+        """Messages to other people, each to one reachable account of theirs, queued in
+        the outbox in this transaction: what the commit announces is sure to go out."""
+        if not turn.notices:
+            return []
+        wanted = {notice.person_id for notice in turn.notices}
+        people = records.people.persons(wanted)
+        accounts = records.people.identities_of(wanted)
+        out: list[tuple[Adapter, Outbound]] = []
+        for notice in turn.notices:
+            person = people[notice.person_id]
+            for identity in accounts.get(notice.person_id, ()):
+                adapter = self.adapters.get(platform_of(identity.platform_id))
+                if adapter is None or identity.blocked_at is not None:
+                    continue
+                chat = identity.dm_chat or adapter.private_chat(PlatformId(identity.platform_id))
+                if chat is None:
+                    continue
+                values = localise(notice.values, person.timezone)
+                text = self.catalog.text(notice.key, person.language, **values)
+                out.append((adapter, Outbound(chat=ChatId(chat), text=text)))
+                break
+        ids = records.outbox.queue([(m.chat, m.text) for _, m in out], at=turn.now)
+        return [Delivery(a, m, i) for i, (a, m) in zip(ids, out, strict=True)]
+
+    async def deliver(self, messages: list[tuple[Adapter, Outbound]]) -> None:
+        """Send a turn's replies, in order (they go to the chat it came from)."""
+        for adapter, message in messages:
+            await self._send(adapter, message)
+
+    async def announce(self, notices: list[Delivery]) -> None:
+        """Tell other people: a few before returning, so the turn reads as one exchange;
+        more (a round opened to everyone) in the background, so the facilitator's next
+        message, and the platform's next updates, need not wait a minute for it. Either
+        way the messages are in the outbox until delivered."""
+        if not notices:
+            return
+        if len({notice.message.chat for notice in notices}) <= SENDERS:
+            await self.send_notices(notices)
+            return
+        task = asyncio.create_task(self.send_notices(notices))
+        self._announcing.add(task)
+        task.add_done_callback(self._announced)
+
+    def _announced(self, task: asyncio.Task[None]) -> None:
+        self._announcing.discard(task)
+        if not task.cancelled() and (error := task.exception()) is not None:
+            # What did not go out is still in the outbox; the next resend tries it again.
+            log.error("announcement stopped error=%s", type(error).__name__)
+
+    async def idle(self) -> None:
+        """Wait until the announcements going out in the background are out."""
+        while self._announcing:
+            await asyncio.gather(*self._announcing, return_exceptions=True)
+
+    async def stop(self, grace: timedelta) -> None:
+        """Let announcements under way go on for `grace`, then cancel them (the outbox
+        keeps what did not go out for the next start)."""
+        if not self._announcing:
+            return
+        _, late = await asyncio.wait(self._announcing, timeout=grace.total_seconds())
+        for task in late:
+            task.cancel()
+        await asyncio.gather(*late, return_exceptions=True)
+
+    async def resend(self) -> int:
+        """Send what stayed in the outbox: queued before a crash, or while a platform
+        failed for longer than its adapter retries. Returns how many it tried."""
+        before = self.clock() - OUTBOX_GRACE
+        if not self.store.shared:
+            before = max(before, self._started_at)  # one process: older ones are orphans
+        tried: set[int] = set()
+        while True:
+            rows = await asyncio.to_thread(self._undelivered, before)
+            skip = self._in_flight | tried
+            fresh = [row for row in rows if row.outbox_id not in skip]
+            if not fresh:
+                return len(tried)
+            log.info("resending %d queued messages", len(fresh))
+            tried.update(row.outbox_id for row in fresh if row.outbox_id is not None)
+            await self.send_notices(fresh)
+
+    def _undelivered(self, before: datetime) -> list[Delivery]:
+        cutoff = self.clock() - OUTBOX_MAX_AGE
+        with self.store.transaction() as records:
+            rows = records.outbox.undelivered(before=before, limit=OUTBOX_BATCH)
+            stale = {row.id for row in rows if row.created_at < cutoff}
+            if stale:  # an announcement days late misleads more than it informs
+                log.warning("dropping %d queued messages older than %s", len(stale), OUTBOX_MAX_AGE)
+                records.outbox.delivered(i for i in stale if i is not None)
+            return [
+                Delivery(adapter, Outbound(chat=ChatId(row.chat), text=row.text), row.id)
+                for row in rows
+                if row.id not in stale and (adapter := self.adapters.get(platform_of(row.chat)))
+            ]
+
+    async def send_notices(self, deliveries: list[Delivery]) -> None:
+        """Send messages from the outbox (an announcement to everyone goes as fast as the
+        platforms allow), and delete each one the platform took or refused for good."""
+        chats: dict[str, list[Delivery]] = {}
+        for delivery in deliveries:
+            chats.setdefault(delivery.message.chat, []).append(delivery)
+        waiting = iter(chats.values())
+        done: list[int] = []
+        forgotten = time.monotonic()
+        queued = {d.outbox_id for d in deliveries if d.outbox_id is not None}
+        self._in_flight |= queued
+
+        async def forget_done() -> None:
+            # Deleted a hundred or a second at a time: a crash repeats at most those.
+            nonlocal forgotten
+            ids = done[:]
+            done.clear()
+            forgotten = time.monotonic()
+            self._in_flight.difference_update(ids)
+            if ids:
+                await asyncio.to_thread(self._delivered, ids)
+
+        async def sender() -> None:
+            for in_order in waiting:
+                for delivery in in_order:
+                    sent = await self._send(delivery.adapter, delivery.message)
+                    if sent and delivery.outbox_id is not None:
+                        done.append(delivery.outbox_id)
+                        if len(done) >= OUTBOX_BATCH or time.monotonic() - forgotten >= 1:
+                            await forget_done()
+
+        try:
+            await asyncio.gather(*(sender() for _ in range(min(SENDERS, len(chats)))))
+        finally:
+            await forget_done()
+            self._in_flight -= queued
+
+    async def _send(self, adapter: Adapter, message: Outbound) -> bool:
+        """Send one message; False if it could not go now (it may be tried again later)."""
+        if message.edit_of is not None and Capability.EDITS not in adapter.capabilities:
+            return True
+        try:
+            sent = await adapter.send(message)
+        except DeliveryError as error:
+            log.warning("delivery refused platform=%s blocked=%s", adapter.platform, error.blocked)
+            if error.blocked:
+                await asyncio.to_thread(self._mark_blocked, message.chat)
+            return True  # refused for good: trying again would not help
+        except Exception as error:  # the adapter gave up retrying; keep serving the others
+            log.warning(
+                "delivery failed platform=%s error=%s", adapter.platform, type(error).__name__
+            )
+            log.debug("delivery failure", exc_info=True)
+            return False
+        if sent and message.choices and Capability.REACTIONS in adapter.capabilities:
+            await asyncio.to_thread(self._remember_choices, message, sent)
+        return True
+
+    def _delivered(self, ids: list[int]) -> None:
+        with self.store.transaction() as records:
+            records.outbox.delivered(ids)
+
+    def _remember_choices(self, message: Outbound, sent: str) -> None:
+        data = [choice.data for row in message.choices for choice in row]
+        with self.store.transaction() as records:
+            records.values.set(offered_key(message.chat, sent), json.dumps(data))
+
+    def _mark_blocked(self, chat: str) -> None:
+        with self.store.transaction() as records:
+            records.people.mark_chat_blocked(chat, self.clock())
