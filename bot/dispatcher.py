@@ -4,7 +4,7 @@
                            │  (per-chat lock: one person's messages are handled in order)
                            ├─ group commit → thread: transaction {
                            │      claim · who wrote · route (bot/router.py) ·
-                           │      notices into the outbox (bot/outbox.py) }
+                           │      notices into the outbox (the courier, bot/outbox.py) }
                            ├─ send replies to the chat
                            └─ then notices to other people (in the background if many)
 
@@ -31,7 +31,7 @@ from bot.commit import GroupCommit
 from bot.events import Adapter, Capability, ChatId, Inbound, Outbound, PlatformId, platform_of
 from bot.handlers import language
 from bot.messages import Catalog
-from bot.outbox import Delivery, Outbox
+from bot.outbox import Courier, Delivery
 from bot.summary_options import SummaryOptions
 from bot.turn import Refusal, Turn
 from consultations.errors import ConsultationError
@@ -86,7 +86,7 @@ class Dispatcher:
         self.clock = clock
         self.adapters: dict[str, Adapter] = {}
         self._locks: weakref.WeakValueDictionary[str, asyncio.Lock] = weakref.WeakValueDictionary()
-        self.outbox = Outbox(store, self.adapters, self.catalog, clock)
+        self.courier = Courier(store, self.adapters, self.catalog, clock)
         # Events waiting while a transaction is written go together into the next one.
         # SQLite has one writer at a time anyway; PostgreSQL may write a few batches at
         # once, so one slow command (a summary, an export) does not hold up the rest.
@@ -104,13 +104,13 @@ class Dispatcher:
     async def stop(self) -> None:
         """Let announcements under way finish for a while (the outbox keeps the rest for
         the next start), then stop the adapters."""
-        await self.outbox.stop(STOP_GRACE)
+        await self.courier.stop(STOP_GRACE)
         for adapter in self.adapters.values():
             await adapter.stop()
 
     async def idle(self) -> None:
         """Wait until the announcements going out in the background are out."""
-        await self.outbox.idle()
+        await self.courier.idle()
 
     # ---- inbound --------------------------------------------------------------------
 
@@ -123,7 +123,7 @@ class Dispatcher:
         async with lock:
             started = time.perf_counter()
             outcome = await self._writer.submit(event)
-            await self.outbox.deliver(outcome.messages)
+            await self.courier.deliver(outcome.messages)
             if outcome.menu is not None:
                 adapter, chat, commands = outcome.menu
                 await adapter.set_menu(chat, commands)
@@ -136,7 +136,7 @@ class Dispatcher:
                 len(outcome.messages),
                 1000 * (time.perf_counter() - started),
             )
-        await self.outbox.announce(outcome.notices)  # other chats: this one may go on meanwhile
+        await self.courier.announce(outcome.notices)  # other chats: this one may go on meanwhile
 
     def process_batch(self, events: Sequence[Inbound]) -> list[Outcome]:
         """Events from different chats, handled one after another in one transaction.
@@ -208,7 +208,7 @@ class Dispatcher:
         menu = (adapter, turn.chat, router.menu(turn)) if turn.menu_changed else None
         return Outcome(
             messages,
-            self.outbox.queue(records, turn),
+            self.courier.queue(records, turn),
             menu=menu,
             schedule_changed=turn.schedule_changed,
         )
@@ -224,18 +224,18 @@ class Dispatcher:
 
     async def deliver(self, messages: list[tuple[Adapter, Outbound]]) -> None:
         """Send a turn's replies, in order (they go to the chat it came from)."""
-        await self.outbox.deliver(messages)
+        await self.courier.deliver(messages)
 
     async def resend(self) -> int:
-        """Send what stayed in the outbox (see `Outbox.resend`); returns how many it tried."""
-        return await self.outbox.resend()
+        """Send what stayed in the outbox (see `Courier.resend`); returns how many it tried."""
+        return await self.courier.resend()
 
     # ---- jobs (the scheduler) ----------------------------------------------------------
 
     async def run_job(self, job: Callable[[Turn], None]) -> None:
         """Run `job` as the system in one transaction, then send what it asked to send."""
         outcome = await asyncio.to_thread(self._process_job, job)
-        await self.outbox.announce(outcome.notices)
+        await self.courier.announce(outcome.notices)
 
     def _process_job(self, job: Callable[[Turn], None]) -> Outcome:
         try:
@@ -253,7 +253,7 @@ class Dispatcher:
                     summary_options=self.summary_options,
                 )
                 job(turn)
-                return Outcome(notices=self.outbox.queue(records, turn))  # replies go nowhere
+                return Outcome(notices=self.courier.queue(records, turn))  # replies go nowhere
         except (Refusal, ConsultationError, Duplicate) as error:
             log.warning("scheduled job did nothing: %s", type(error).__name__)
             return Outcome()

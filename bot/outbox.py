@@ -9,7 +9,8 @@ A notice goes to one reachable account of its person, in their language and time
 What the commit announces is sure to go out: it stays in the outbox until a platform took
 it. A person who blocked the bot is marked so and not written to again; where a platform
 shows reactions, the buttons offered on a sent message are remembered, so that a thumbs
-up can press one.
+up can press one. The `Courier` does all this; the table itself is read and written
+through `records.outbox` (storage/outbox.py).
 """
 
 from __future__ import annotations
@@ -48,8 +49,9 @@ class Delivery:
     outbox_id: int | None = None
 
 
-class Outbox:
-    """Queues a turn's notices and sends every message through its adapter."""
+class Courier:
+    """Takes messages out: queues a turn's notices in the outbox (`records.outbox`) and
+    sends every message through its adapter."""
 
     def __init__(
         self,
