@@ -80,7 +80,6 @@ class Command:
     access: Access
     help_key: str
     handler: Handler
-    subcommands: tuple[str, ...] = ()
 
     def usage(self) -> str:
         return " ".join([self.name, *(a.usage() for a in self.args)])

@@ -106,7 +106,6 @@ REJECT = {
 }
 
 CODE = re.compile(r"^([A-Za-z0-9_-]{20,})$", re.MULTILINE)
-AMENDMENT_ID = re.compile(r"#(\d+)")
 
 
 class ScriptedChat(Adapter, Protocol):

@@ -1,8 +1,8 @@
-"""Small pieces the document formats share: who made a change, themes, safe text.
+"""Small pieces the document formats share: who made a change, themes, safe text, times.
 
-Themes come from the summary (issue 6 adds them to `ParagraphSummary`). The exports read
-them by shape — a label and a few verbatim quotes — so a record without themes, or with
-themes that carry more than this, still renders.
+Themes come from the summary (`ParagraphSummary.themes`). The exports read them by
+shape — a label and a few verbatim quotes — so a record without themes, or with themes
+that carry more than this, still renders.
 """
 
 from __future__ import annotations
@@ -86,7 +86,3 @@ def revision_author(record: Record, version: VersionRecord, uid: str, t: Text) -
 def utc(value: datetime) -> datetime:
     """Stored times are UTC; some databases hand them back without a zone."""
     return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
-
-
-def percent(part: int, whole: int) -> str:
-    return f"{round(100 * part / whole)}%" if whole else "—"
