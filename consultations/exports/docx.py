@@ -331,7 +331,7 @@ def _paragraph(document: DocumentType, s: Summary, p: ParagraphSummary, t: Text)
     for theme in themes(p):
         line = _para(document, "", "List Bullet")
         line.add_run(xml_safe(theme.label)).bold = True
-        if theme.size is not None:
+        if theme.size:
             line.add_run(f" ({t('export.theme_size', count=theme.size)})")
         for q in theme.quotes:
             quote = t("summary.quote", id=q.id, author=q.author, text=q.text or "").strip()

@@ -1,8 +1,7 @@
 """Small pieces the document formats share: who made a change, themes, safe text, times.
 
-Themes come from the summary (`ParagraphSummary.themes`). The exports read them by
-shape — a label and a few verbatim quotes — so a record without themes, or with themes
-that carry more than this, still renders.
+Themes come from the summary (`ParagraphSummary.themes`); the formats show each as a
+label and a few verbatim quotes (`themes`).
 """
 
 from __future__ import annotations
@@ -36,29 +35,19 @@ class Quote:
 class Theme:
     label: str
     quotes: tuple[Quote, ...]
-    size: int | None  # how many comments it gathers, where the summary says
+    size: int  # how many comments it gathers
 
 
 def themes(p: ParagraphSummary) -> tuple[Theme, ...]:
-    """The paragraph's themes with their verbatim quotes, if the summary has any."""
-    by_id = {c.id: c for c in (*p.comments, *p.amendments)}
-    found = []
-    for theme in getattr(p, "themes", None) or ():
-        label = getattr(theme, "label", None)
-        if not label:
-            label = ", ".join(str(k) for k in getattr(theme, "keywords", None) or ())
-        quotes = []
-        for quote in getattr(theme, "quotes", None) or ():
-            item = by_id.get(quote) if isinstance(quote, int) else quote
-            text, author, id_ = (getattr(item, name, None) for name in ("text", "author", "id"))
-            if isinstance(id_, int) and isinstance(text, str):
-                quotes.append(Quote(id_, str(author or ""), text))
-        size = getattr(theme, "size", None)
-        if not isinstance(size, int):
-            members = getattr(theme, "ids", None)
-            size = len(members) if isinstance(members, tuple | list) else None
-        found.append(Theme(str(label), tuple(quotes), size))
-    return tuple(found)
+    """The paragraph's themes, each with its verbatim quotes."""
+    return tuple(
+        Theme(
+            theme.label or ", ".join(theme.keywords),
+            tuple(Quote(q.id, q.author, q.text) for q in theme.quotes),
+            theme.size,
+        )
+        for theme in p.themes
+    )
 
 
 def revision_author(record: Record, version: VersionRecord, uid: str, t: Text) -> str:
