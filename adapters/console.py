@@ -22,6 +22,7 @@ from bot.events import (
     ChatId,
     Inbound,
     InboundHandler,
+    MessageId,
     Outbound,
     PlatformId,
 )
@@ -69,7 +70,7 @@ class ConsoleAdapter:
         if self._task is not None:
             self._task.cancel()
 
-    async def send(self, message: Outbound) -> str | None:
+    async def send(self, message: Outbound) -> MessageId | None:
         who = message.chat.split(":", 1)[1]
         prefix = "" if who == self.name else f"[to {who}] "
         self._print(f"{prefix}{message.text}")
@@ -136,7 +137,7 @@ class ConsoleAdapter:
             Inbound(
                 sender=PlatformId(f"{PLATFORM}:{self.name}"),
                 chat=ChatId(f"{PLATFORM}:{self.name}"),
-                message_id=f"{self._session}-{next(self._ids)}",
+                message_id=MessageId(f"{self._session}-{next(self._ids)}"),
                 text=stripped,
                 attachment=attachment,
                 display_name=self.name.capitalize(),

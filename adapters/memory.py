@@ -26,6 +26,7 @@ from bot.events import (
     DeliveryError,
     Inbound,
     InboundHandler,
+    MessageId,
     Outbound,
     PlatformId,
 )
@@ -41,7 +42,7 @@ PLATFORM = "memory"
 class Sent:
     """A message as the person sees it, after any edits."""
 
-    id: str
+    id: MessageId
     message: Outbound
     text: str
 
@@ -73,7 +74,7 @@ class MemoryAdapter:
     async def stop(self) -> None:
         self.handler = None
 
-    async def send(self, message: Outbound) -> str | None:
+    async def send(self, message: Outbound) -> MessageId | None:
         if message.chat in self.blocked:
             raise DeliveryError(message.chat, "blocked", blocked=True)
         if message.edit_of is not None:
@@ -83,7 +84,7 @@ class MemoryAdapter:
                     return sent.id
         if Capability.BUTTONS not in self.capabilities:
             message = Outbound(message.chat, message.text, attachment=message.attachment)
-        sent = Sent(str(next(self._ids)), message, message.text)
+        sent = Sent(MessageId(str(next(self._ids))), message, message.text)
         self.inbox[message.chat].append(sent)
         return sent.id
 
@@ -121,7 +122,7 @@ class MemoryAdapter:
             Inbound(
                 sender=PlatformId(f"{self.platform}:{name}"),
                 chat=chat,
-                message_id=message_id or f"in-{self._session}-{next(self._ids)}",
+                message_id=MessageId(message_id or f"in-{self._session}-{next(self._ids)}"),
                 text=text,
                 attachment=attachment,
                 private=group is None,
@@ -138,7 +139,7 @@ class MemoryAdapter:
                     Inbound(
                         sender=PlatformId(f"{self.platform}:{name}"),
                         chat=self.chat_of(name),
-                        message_id=f"press-{self._session}-{next(self._ids)}",
+                        message_id=MessageId(f"press-{self._session}-{next(self._ids)}"),
                         button=sent.buttons[label],
                         reply_to=sent.id,
                     )
@@ -152,9 +153,9 @@ class MemoryAdapter:
             Inbound(
                 sender=PlatformId(f"{self.platform}:{name}"),
                 chat=self.chat_of(name),
-                message_id=f"react-{self._session}-{next(self._ids)}",
+                message_id=MessageId(f"react-{self._session}-{next(self._ids)}"),
                 reaction=emoji,
-                reply_to=message_id,
+                reply_to=MessageId(message_id),
             )
         )
 

@@ -18,6 +18,8 @@ from collections.abc import Callable
 from enum import StrEnum
 from typing import Any, Literal, TypeVar, get_args, get_origin, get_type_hints
 
+from bot.events import ChatId, MessageId
+
 MAX_BYTES = 64  # Telegram's limit on a button's callback data
 SEPARATOR = ":"
 WIDEST_INT = len(str(-(2**63)))  # every id and index the bot hands out fits a 64-bit integer
@@ -136,7 +138,7 @@ class Cancel:
 Button = Review | Forget | Cancel
 
 
-def offered_key(chat: str, message_id: str) -> str:
+def offered_key(chat: ChatId, message_id: MessageId) -> str:
     """The key-value key under which the data of the buttons offered on a sent message
     are kept, so that a reaction to the message can press one of them."""
     return f"choices:{chat}:{message_id}"

@@ -28,7 +28,16 @@ from datetime import UTC, datetime, timedelta
 
 from bot import router
 from bot.commit import GroupCommit
-from bot.events import Adapter, Capability, ChatId, Inbound, Outbound, PlatformId, platform_of
+from bot.events import (
+    Adapter,
+    Capability,
+    ChatId,
+    Inbound,
+    MessageId,
+    Outbound,
+    PlatformId,
+    platform_of,
+)
 from bot.handlers import language
 from bot.messages import Catalog
 from bot.outbox import Courier, Delivery
@@ -242,7 +251,7 @@ class Dispatcher:
             with self.store.transaction() as records:
                 turn = Turn(
                     records=records,
-                    event=Inbound(sender=SYSTEM, chat=ChatId(SYSTEM), message_id="job"),
+                    event=Inbound(sender=SYSTEM, chat=ChatId(SYSTEM), message_id=MessageId("job")),
                     sender=records.people.sender_for(
                         SYSTEM, display_name="consultbot", language=None
                     ),

@@ -18,6 +18,8 @@ from bot.messages import Catalog
 
 PlatformId = NewType("PlatformId", str)  # "telegram:12345", "matrix:@ana:example.org"
 ChatId = NewType("ChatId", str)  # "telegram:-100123", "matrix:!room:example.org"
+# A message in a chat, as its platform names it: "4711", "$event:example.org".
+MessageId = NewType("MessageId", str)
 
 
 def platform_of(value: str) -> str:
@@ -50,14 +52,14 @@ class Inbound:
 
     sender: PlatformId
     chat: ChatId
-    message_id: str  # unique within the chat; with the chat it makes the event's identity
+    message_id: MessageId  # unique within the chat; with the chat it makes the event's identity
     text: str = ""
     button: str | None = None  # the data of a pressed button
     attachment: Attachment | None = None
     private: bool = True  # a one-to-one chat with the bot
     display_name: str | None = None
     language: str | None = None
-    reply_to: str | None = None  # message id of the bot's message this answers, if any
+    reply_to: MessageId | None = None  # message id of the bot's message this answers, if any
     reaction: str | None = None  # an emoji reacting to `reply_to`
 
     @property
@@ -81,7 +83,7 @@ class Outbound:
     text: str
     choices: tuple[tuple[Choice, ...], ...] = ()  # rows of buttons
     attachment: Attachment | None = None
-    edit_of: str | None = None  # replace the text of this earlier message, where possible
+    edit_of: MessageId | None = None  # replace the text of this earlier message, where possible
     expects_reply: bool = False  # the next plain message answers this one (force-reply)
 
 
@@ -122,7 +124,7 @@ class Adapter(Protocol):
 
     async def stop(self) -> None: ...
 
-    async def send(self, message: Outbound) -> str | None:
+    async def send(self, message: Outbound) -> MessageId | None:
         """Send (or edit) a message; returns the platform message id where there is one."""
 
     def private_chat(self, person: PlatformId) -> ChatId | None:

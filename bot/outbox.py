@@ -24,7 +24,16 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from bot.buttons import offered_key
-from bot.events import Adapter, Capability, ChatId, DeliveryError, Outbound, PlatformId, platform_of
+from bot.events import (
+    Adapter,
+    Capability,
+    ChatId,
+    DeliveryError,
+    MessageId,
+    Outbound,
+    PlatformId,
+    platform_of,
+)
 from bot.messages import Catalog, localise
 from bot.turn import Turn
 from storage.records import Records, Store
@@ -226,7 +235,7 @@ class Courier:
         with self.store.transaction() as records:
             records.outbox.delivered(ids)
 
-    def _remember_choices(self, message: Outbound, sent: str) -> None:
+    def _remember_choices(self, message: Outbound, sent: MessageId) -> None:
         data = [choice.data for row in message.choices for choice in row]
         with self.store.transaction() as records:
             records.values.set(offered_key(message.chat, sent), json.dumps(data))

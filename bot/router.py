@@ -24,7 +24,7 @@ from bot import (
 )
 from bot.buttons import ReviewAction
 from bot.commands import UsageError, registry, split_command
-from bot.events import Capability, Choice, Outbound
+from bot.events import Capability, Choice, MessageId, Outbound
 from bot.permissions import allowed, check_button, check_command
 from bot.turn import Refusal, Turn
 from consultations.errors import ConsultationError
@@ -74,7 +74,7 @@ def route(turn: Turn) -> None:
         turn.say("not_understood")
 
 
-def _react(turn: Turn, emoji: str, message_id: str | None) -> None:
+def _react(turn: Turn, emoji: str, message_id: MessageId | None) -> None:
     """A reaction on a message that offered choices counts as pressing the matching one."""
     action = reaction_action(emoji)
     stored = (

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from bot.events import Attachment, Capability, ChatId, Choice, Inbound, Outbound
+from bot.events import Attachment, Capability, ChatId, Choice, Inbound, MessageId, Outbound
 from bot.messages import Catalog, localise
 from bot.summary_options import SummaryOptions
 from consultations.model import Attribution, Role
@@ -161,7 +161,7 @@ class Turn:
         *,
         choices: tuple[tuple[Choice, ...], ...] = (),
         attachment: Attachment | None = None,
-        edit_of: str | None = None,
+        edit_of: MessageId | None = None,
         expects_reply: bool = False,
         **values: Any,
     ) -> None:
@@ -179,7 +179,7 @@ class Turn:
         *,
         choices: tuple[tuple[Choice, ...], ...] = (),
         attachment: Attachment | None = None,
-        edit_of: str | None = None,
+        edit_of: MessageId | None = None,
         expects_reply: bool = False,
     ) -> None:
         self.replies.append(

@@ -45,6 +45,7 @@ from bot.events import (
     DeliveryError,
     Inbound,
     InboundHandler,
+    MessageId,
     Outbound,
     PlatformId,
     local_part,
@@ -163,7 +164,7 @@ class MatrixAdapter:
         base = Inbound(
             sender=person_ref(event.sender),
             chat=chat_ref(room.room_id),
-            message_id=event.event_id,
+            message_id=MessageId(event.event_id),
             private=True,
             display_name=display_name(room, event.sender),
         )
@@ -183,7 +184,7 @@ class MatrixAdapter:
 
     # ---- our messages out -----------------------------------------------------------------
 
-    async def send(self, message: Outbound) -> str | None:
+    async def send(self, message: Outbound) -> MessageId | None:
         """Send (or edit) `message`; the id returned is that of its last event."""
         if platform_of(message.chat) != PLATFORM:
             raise DeliveryError(message.chat, "not a Matrix chat")
@@ -195,7 +196,7 @@ class MatrixAdapter:
             try:
                 if message.edit_of is not None:
                     return await self._edit(room_id, message)
-                sent: str | None = None
+                sent: MessageId | None = None
                 for part in split_text(message.text):
                     sent = await self._room_send(room_id, text_content(part))
                 if message.attachment is not None:
@@ -219,7 +220,7 @@ class MatrixAdapter:
                 raise DeliveryError(chat, "no sync with the homeserver yet") from None
         return self.client
 
-    async def _room_send(self, room_id: str, content: dict[str, Any]) -> str:
+    async def _room_send(self, room_id: str, content: dict[str, Any]) -> MessageId:
         assert self.client is not None
         response = await self.client.room_send(
             room_id, "m.room.message", content, ignore_unverified_devices=True
@@ -230,9 +231,9 @@ class MatrixAdapter:
                 chat_ref(room_id), reason(response), blocked=code in ("M_FORBIDDEN", "M_NOT_FOUND")
             )
         self.sent.add(response.event_id)
-        return str(response.event_id)
+        return MessageId(str(response.event_id))
 
-    async def _edit(self, room_id: str, message: Outbound) -> str:
+    async def _edit(self, room_id: str, message: Outbound) -> MessageId:
         assert message.edit_of is not None
         parts = split_text(message.text) or ["…"]
         await self._room_send(room_id, edit_content(parts[0], message.edit_of))

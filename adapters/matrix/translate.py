@@ -16,7 +16,7 @@ from typing import Any
 
 from adapters import kit
 from adapters.matrix.client import nio
-from bot.events import ChatId, Inbound, PlatformId
+from bot.events import ChatId, Inbound, MessageId, PlatformId
 
 PLATFORM = "matrix"
 HTML_FORMAT = "org.matrix.custom.html"
@@ -45,14 +45,14 @@ def is_edit(event: nio.Event) -> bool:
     return relation(event).get("rel_type") == "m.replace"
 
 
-def replied_to(event: nio.Event) -> str | None:
+def replied_to(event: nio.Event) -> MessageId | None:
     """The event a reply answers (not a thread's fallback to its latest message)."""
     related = relation(event)
     if related.get("rel_type") == "m.thread" and related.get("is_falling_back"):
         return None
     reply = related.get("m.in_reply_to")
     event_id = reply.get("event_id") if isinstance(reply, dict) else None
-    return event_id if isinstance(event_id, str) else None
+    return MessageId(event_id) if isinstance(event_id, str) else None
 
 
 def strip_reply_fallback(body: str) -> str:
@@ -115,7 +115,7 @@ def message_event(room: nio.MatrixRoom, event: nio.Event, *, own_user: str) -> I
     base = Inbound(
         sender=person_ref(event.sender),
         chat=chat_ref(room.room_id),
-        message_id=event.event_id,
+        message_id=MessageId(event.event_id),
         private=is_private(room),
         display_name=display_name(room, event.sender),
     )
@@ -123,7 +123,7 @@ def message_event(room: nio.MatrixRoom, event: nio.Event, *, own_user: str) -> I
         related = relation(event)
         if related.get("rel_type") != "m.annotation":
             return None
-        return replace(base, reaction=event.key, reply_to=event.reacts_to)
+        return replace(base, reaction=event.key, reply_to=MessageId(event.reacts_to))
     if isinstance(event, (nio.RoomMessageText, nio.RoomMessageEmote)) and not is_edit(event):
         reply = replied_to(event)
         text = strip_reply_fallback(event.body) if reply else event.body

@@ -48,6 +48,7 @@ from adapters.telegram.translate import (
     keyboard,
     menu_commands,
     message_event,
+    message_ref,
     split_text,
     update_chat,
     utf16_len,
@@ -60,6 +61,7 @@ from bot.events import (
     DeliveryError,
     Inbound,
     InboundHandler,
+    MessageId,
     Outbound,
     PlatformId,
 )
@@ -228,7 +230,7 @@ class TelegramAdapter:
 
     # ---- our messages out ---------------------------------------------------------------
 
-    async def send(self, message: Outbound) -> str | None:
+    async def send(self, message: Outbound) -> MessageId | None:
         """Send (or edit) `message`; the id returned is that of its last part."""
         chat_id = chat_number(message.chat)
         if chat_id is None:
@@ -259,8 +261,8 @@ class TelegramAdapter:
         lane: Lane,
         *,
         markup_last: bool = True,
-    ) -> str | None:
-        sent_id: str | None = None
+    ) -> MessageId | None:
+        sent_id: MessageId | None = None
         for index, part in enumerate(parts):
             last = index == len(parts) - 1
             sent = await call(
@@ -272,10 +274,10 @@ class TelegramAdapter:
                 reply_markup=self._markup(message) if last and markup_last else None,
                 rate_limit_args=lane,
             )
-            sent_id = str(sent.message_id)
+            sent_id = message_ref(sent.message_id)
         return sent_id
 
-    async def _edit(self, chat_id: int, message: Outbound, lane: Lane) -> str | None:
+    async def _edit(self, chat_id: int, message: Outbound, lane: Lane) -> MessageId | None:
         assert message.edit_of is not None
         parts = split_text(message.text) or ["…"]
         markup = keyboard(message.choices) if len(parts) == 1 else None
@@ -299,7 +301,7 @@ class TelegramAdapter:
             return await self._send_texts(chat_id, parts[1:], message, lane)
         return message.edit_of
 
-    async def _send_document(self, chat_id: int, message: Outbound, lane: Lane) -> str | None:
+    async def _send_document(self, chat_id: int, message: Outbound, lane: Lane) -> MessageId | None:
         assert message.attachment is not None
         text = message.text.strip()
         caption = text if text and utf16_len(text) <= CAPTION_LIMIT else None
@@ -315,7 +317,7 @@ class TelegramAdapter:
             reply_markup=self._markup(message),
             rate_limit_args=lane,
         )
-        return str(sent.message_id)
+        return message_ref(sent.message_id)
 
     # ---- the rest of the protocol --------------------------------------------------------
 

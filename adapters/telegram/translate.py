@@ -22,7 +22,16 @@ from telegram import (
 from telegram.constants import ChatType
 
 from adapters import kit
-from bot.events import Attachment, ChatId, Choice, Inbound, PlatformId, local_part, platform_of
+from bot.events import (
+    Attachment,
+    ChatId,
+    Choice,
+    Inbound,
+    MessageId,
+    PlatformId,
+    local_part,
+    platform_of,
+)
 
 PLATFORM = "telegram"
 MESSAGE_LIMIT = 4096  # UTF-16 code units of text, after entity parsing
@@ -40,6 +49,10 @@ def chat_ref(chat_id: int) -> ChatId:
 
 def person_ref(user_id: int) -> PlatformId:
     return PlatformId(f"{PLATFORM}:{user_id}")
+
+
+def message_ref(message_id: int) -> MessageId:
+    return MessageId(str(message_id))
 
 
 def chat_number(ref: str) -> int | None:
@@ -77,11 +90,11 @@ def message_event(
     reply = message.reply_to_message
     reply_to = None
     if reply is not None and reply.from_user is not None and reply.from_user.id == bot_id:
-        reply_to = str(reply.message_id)
+        reply_to = message_ref(reply.message_id)
     return Inbound(
         sender=person_ref(user.id),
         chat=chat_ref(message.chat.id),
-        message_id=str(message.message_id),
+        message_id=message_ref(message.message_id),
         text=text,
         attachment=attachment,
         private=private,
@@ -99,12 +112,14 @@ def button_event(query: CallbackQuery) -> Inbound | None:
     return Inbound(
         sender=person_ref(query.from_user.id),
         chat=chat_ref(message.chat.id),
-        message_id=f"cb{query.id}",  # callback query ids are unique, so redeliveries match
+        message_id=MessageId(
+            f"cb{query.id}"
+        ),  # callback query ids are unique, so redeliveries match
         button=query.data,
         private=message.chat.type == ChatType.PRIVATE,
         display_name=query.from_user.full_name or None,
         language=query.from_user.language_code,
-        reply_to=str(message.message_id),
+        reply_to=message_ref(message.message_id),
     )
 
 
