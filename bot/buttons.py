@@ -16,9 +16,10 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Callable
 from enum import StrEnum
-from typing import Any, Literal, TypeVar, get_args, get_origin, get_type_hints
+from typing import Any, Literal, NewType, TypeVar, get_args, get_origin, get_type_hints
 
 from bot.events import ChatId, MessageId
+from consultations.ids import RoundId
 
 MAX_BYTES = 64  # Telegram's limit on a button's callback data
 SEPARATOR = ":"
@@ -39,6 +40,8 @@ _PREFIXES: dict[type[Any], str] = {}
 
 
 def _field(name: str, hint: Any) -> _Field:
+    while isinstance(hint, NewType):  # an id: written as its plain value
+        hint = hint.__supertype__
     if hint is int:
         return _Field(name, int, WIDEST_INT)
     if isinstance(hint, type) and issubclass(hint, StrEnum):
@@ -52,7 +55,9 @@ def _field(name: str, hint: Any) -> _Field:
             return text
 
         return _Field(name, read, max(map(len, allowed)))
-    raise TypeError(f"button field {name!r}: an int, a StrEnum or a Literal, not {hint!r}")
+    raise TypeError(
+        f"button field {name!r}: an int (or an id), a StrEnum or a Literal, not {hint!r}"
+    )
 
 
 def kind(prefix: str) -> Callable[[Class], Class]:
@@ -116,7 +121,7 @@ class ReviewAction(StrEnum):
 class Review:
     """One of the review walk's buttons under paragraph `index` (from 0) of a round."""
 
-    round_id: int
+    round_id: RoundId
     index: int
     action: ReviewAction
 

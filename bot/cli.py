@@ -13,6 +13,7 @@ from rich.console import Console
 from bot.app import Configuration, SetupError, build, open_store, serve
 from bot.events import Adapter
 from bot.settings import Settings, SettingsError
+from consultations.ids import ConsultationId
 
 app = typer.Typer(
     help="consultbot: structured consultations on draft joint statements, in chat.",
@@ -163,7 +164,7 @@ def export(
 
         try:
             filename, content = export_record(
-                store, consultation, format, version=version, progress=stage
+                store, ConsultationId(consultation), format, version=version, progress=stage
             )
         except SetupError as error:
             bar.stop()
@@ -196,7 +197,9 @@ def invite(
     from bot.offline import create_invite
 
     try:
-        code = create_invite(open_store(load_settings()), consultation, group, uses, days)
+        code = create_invite(
+            open_store(load_settings()), ConsultationId(consultation), group, uses, days
+        )
     except SetupError as error:
         console.print(f"[red]{error}[/red]")
         raise typer.Exit(2) from None
@@ -250,7 +253,8 @@ def audit_show(
     """List audit events (actors appear by pseudonym)."""
     store = open_store(load_settings())
     with store.transaction() as records:
-        for event in records.audit.trail(consultation):
+        only = ConsultationId(consultation) if consultation is not None else None
+        for event in records.audit.trail(only):
             typer.echo(
                 f"{event.id}\t{event.at:%Y-%m-%d %H:%M:%S}\t{event.consultation_id or '-'}\t"
                 f"{event.actor}\t{event.action}\t{event.detail}"

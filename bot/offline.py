@@ -11,6 +11,7 @@ from bot.handlers.record import build_record
 from bot.messages import Catalog
 from bot.turn import Refusal
 from consultations import exports
+from consultations.ids import ConsultationId
 from storage.records import Records, Store
 from storage.tables import Consultation
 
@@ -22,7 +23,7 @@ def list_consultations(store: Store) -> list[str]:
 
 def export_record(
     store: Store,
-    consultation_id: int,
+    consultation_id: ConsultationId,
     fmt: str,
     language: str | None = None,
     *,
@@ -55,7 +56,7 @@ def export_record(
     return filename, content
 
 
-def existing(records: Records, consultation_id: int) -> Consultation:
+def existing(records: Records, consultation_id: ConsultationId) -> Consultation:
     consultation = records.consultations.get(consultation_id)
     if consultation is None:
         raise SetupError(
@@ -64,7 +65,9 @@ def existing(records: Records, consultation_id: int) -> Consultation:
     return consultation
 
 
-def create_invite(store: Store, consultation_id: int, group: str, uses: int, days: int) -> str:
+def create_invite(
+    store: Store, consultation_id: ConsultationId, group: str, uses: int, days: int
+) -> str:
     with store.transaction() as records:
         consultation = existing(records, consultation_id)
         try:

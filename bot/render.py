@@ -18,6 +18,7 @@ from bot.abstractive import Prose
 from bot.events import Attachment
 from bot.turn import Turn
 from consultations.diffing import render_plain
+from consultations.ids import SubmissionId
 from consultations.summary import Paragraph, ParagraphSummary, Summary
 from consultations.versions import compare
 
@@ -25,7 +26,7 @@ QUOTE_CHARS = 160
 THEMES_SHOWN = 3  # per paragraph in chat; the file has them all
 COMMENTS_SHOWN = 3  # comments quoted where there are no themes
 
-Sources = Mapping[str, Sequence[tuple[int, str | None]]]  # uid -> (amendment id, group name)
+Sources = Mapping[str, Sequence[tuple[SubmissionId, str | None]]]  # uid -> (amendment, group)
 
 
 def _short(text: str | None, limit: int = QUOTE_CHARS) -> str:
@@ -33,7 +34,7 @@ def _short(text: str | None, limit: int = QUOTE_CHARS) -> str:
     return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
 
 
-def _in(turn: Turn, submission_id: int) -> str:
+def _in(turn: Turn, submission_id: SubmissionId) -> str:
     """' (fr)' after a quote made in another language than the reader's; '' otherwise."""
     submission = turn.records.submissions.get(submission_id)
     made_in = submission.language if submission is not None else None
@@ -366,7 +367,7 @@ def summary_file(
 # ---- diffs -----------------------------------------------------------------------------
 
 
-def sources_text(turn: Turn, sources: Sequence[tuple[int, str | None]]) -> str:
+def sources_text(turn: Turn, sources: Sequence[tuple[SubmissionId, str | None]]) -> str:
     """'#5 (Civil society), #7 (Private sector)': the amendments and their groups."""
     return ", ".join(f"#{i} ({group or turn.t('group.unknown')})" for i, group in sources)
 

@@ -28,6 +28,7 @@ from bot.handlers.schedule import close_due, open_due, remind_due
 from consultations.model import RoundState
 from consultations.schedule import DEFAULT_REMINDERS, Action, RoundTimes, due, plan
 from storage.leadership import Leadership
+from storage.tables import id_of
 
 POLL = "consultbot-poll"
 
@@ -67,9 +68,8 @@ class RoundScheduler:
     def _plan(self) -> list[Action]:
         with self.dispatcher.store.transaction() as records:
             rounds = [
-                RoundTimes(r.id, RoundState(r.state), r.opens_at, r.closes_at)
+                RoundTimes(id_of(r), RoundState(r.state), r.opens_at, r.closes_at)
                 for r in records.rounds.live()
-                if r.id is not None
             ]
             done = frozenset(
                 k.removeprefix("scheduler:") for k in records.values.with_prefix("scheduler:")

@@ -17,11 +17,12 @@ from typing import Any
 from bot.events import Attachment, Capability, ChatId, Choice, Inbound, MessageId, Outbound
 from bot.messages import Catalog, localise
 from bot.summary_options import SummaryOptions
+from consultations.ids import ConsultationId, GroupId, PersonId
 from consultations.model import Attribution, Role
 from storage.consultations import Member
 from storage.people import Sender
 from storage.records import Records
-from storage.tables import Consultation, Person
+from storage.tables import Consultation, Person, id_of
 
 
 class Refusal(Exception):
@@ -35,7 +36,7 @@ class Refusal(Exception):
 
 @dataclass(frozen=True)
 class Notice:
-    person_id: int
+    person_id: PersonId
     key: str
     values: dict[str, Any]
 
@@ -57,7 +58,7 @@ class Turn:
     schedule_changed: bool = False  # a round's times or state changed: re-plan the scheduler
     summary_options: SummaryOptions | None = None  # embeddings, abstractive layer, as configured
     _person: Person | None = field(default=None, init=False, repr=False)
-    _membership_cache: dict[tuple[int, int], Sequence[Member]] = field(
+    _membership_cache: dict[tuple[PersonId, ConsultationId], Sequence[Member]] = field(
         default_factory=dict, repr=False
     )
 
@@ -77,11 +78,8 @@ class Turn:
         self._person = person
 
     @property
-    def person_id(self) -> int:
-        if self._person is None:
-            return self.sender.person_id
-        assert self._person.id is not None
-        return self._person.id
+    def person_id(self) -> PersonId:
+        return self.sender.person_id if self._person is None else id_of(self._person)
 
     @property
     def language(self) -> str | None:
@@ -96,7 +94,7 @@ class Turn:
         return self.sender.pseudonym if self._person is None else self._person.pseudonym
 
     @property
-    def consultation_id(self) -> int | None:
+    def consultation_id(self) -> ConsultationId | None:
         """The consultation bare commands act on."""
         if self._person is None:
             return self.sender.consultation_id
@@ -119,7 +117,7 @@ class Turn:
             raise Refusal("no_consultation")
         return consultation
 
-    def require_consultation_id(self) -> int:
+    def require_consultation_id(self) -> ConsultationId:
         """The current consultation's id, without reading the consultation."""
         if self.consultation_id is None:
             raise Refusal("no_consultation")
@@ -127,13 +125,13 @@ class Turn:
 
     def roles(self, consultation: Consultation | None = None) -> set[Role]:
         """The person's roles in `consultation` (the current one by default), read once a turn."""
-        consultation_id = self.consultation_id if consultation is None else consultation.id
+        consultation_id = self.consultation_id if consultation is None else id_of(consultation)
         if consultation_id is None:
             return set()
         roles = {Role(m.role) for m in self._memberships(consultation_id)}
         return roles | ({Role.FACILITATOR} if self.admin else set())
 
-    def _memberships(self, consultation_id: int) -> Sequence[Member]:
+    def _memberships(self, consultation_id: ConsultationId) -> Sequence[Member]:
         """The person's roles in a consultation, read once a turn (in their current one,
         read with the sender)."""
         key = (self.person_id, consultation_id)
@@ -146,7 +144,7 @@ class Turn:
                 )
         return self._membership_cache[key]
 
-    def group_id(self, consultation_id: int) -> int | None:
+    def group_id(self, consultation_id: ConsultationId) -> GroupId | None:
         """The stakeholder group the person speaks for in a consultation, if any."""
         for member in self._memberships(consultation_id):
             if member.role == Role.STAKEHOLDER and member.group_id is not None:
@@ -193,13 +191,13 @@ class Turn:
             )
         )
 
-    def notify(self, person_id: int, key: str, **values: Any) -> None:
+    def notify(self, person_id: PersonId, key: str, **values: Any) -> None:
         """Tell another person, after the commit (kept in the outbox until delivered)."""
         self.notices.append(Notice(person_id, key, values))
 
     def audit(self, consultation: Consultation | None, action: str, **detail: Any) -> None:
         self.records.audit.append(
-            consultation.id if consultation else None, self.pseudonym, action, detail
+            id_of(consultation) if consultation else None, self.pseudonym, action, detail
         )
 
 

@@ -17,6 +17,7 @@ from functools import cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from consultations.errors import ConsultationError
+from consultations.ids import RoundId
 from consultations.model import RoundState
 from consultations.rounds import parse_duration
 
@@ -174,7 +175,7 @@ def show(when: datetime, zone_name: str | None) -> str:
 
 @dataclass(frozen=True)
 class RoundTimes:
-    round_id: int
+    round_id: RoundId
     state: RoundState
     opens_at: datetime | None
     closes_at: datetime | None
@@ -183,7 +184,7 @@ class RoundTimes:
 @dataclass(frozen=True)
 class Action:
     kind: str  # "open", "close" or "remind"
-    round_id: int
+    round_id: RoundId
     at: datetime
     offset: timedelta | None = None  # for reminders: how long before the close
 

@@ -17,6 +17,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from consultations.consensus import GroupVotes, common_ground, divergence, group_informed_consensus
+from consultations.ids import SubmissionId
 from consultations.model import Kind, StakeholderGroup
 from consultations.themes import (
     DEFAULT_THEMES,
@@ -44,20 +45,20 @@ class Paragraph:
 class Input:
     """One live submission as the summary sees it."""
 
-    id: int
+    id: SubmissionId
     paragraph_uid: str
     group_key: str | None
     kind: Kind
     text: str | None
     author: str  # the attribution label the policy allows, e.g. "a member of Government"
-    target_id: int | None = None  # an endorsement: the submission it supports
+    target_id: SubmissionId | None = None  # an endorsement: the submission it supports
 
 
 @dataclass(frozen=True)
 class Endorsements:
     """Who backs one amendment (or comment): endorsements per group key."""
 
-    submission_id: int
+    submission_id: SubmissionId
     groups: Mapping[str, int]
 
     @property
@@ -79,7 +80,7 @@ class ParagraphSummary:
     endorsements: tuple[Endorsements, ...] = ()
     divergent: bool = False  # divergence of DIVERGENT or more
 
-    def support(self, submission_id: int) -> Mapping[str, int]:
+    def support(self, submission_id: SubmissionId) -> Mapping[str, int]:
         """Endorsements of one amendment or comment, per group key."""
         found = next((e for e in self.endorsements if e.submission_id == submission_id), None)
         return found.groups if found is not None else {}
@@ -139,7 +140,7 @@ class Summary:
             if self.participation.get(g.key, Participation(0, 0)).answered == 0
         )
 
-    def submission_ids(self) -> set[int]:
+    def submission_ids(self) -> set[SubmissionId]:
         """Every submission the summary shows or counts: what a citation may point to."""
         return {i.id for p in self.paragraphs for i in (*p.comments, *p.amendments)}
 
@@ -170,7 +171,7 @@ def summarise(
     ) or tuple(g for g in groups if g.key in spoke)
     keys = [g.key for g in declared]
 
-    backing: dict[int, Counter[str]] = defaultdict(Counter)
+    backing: dict[SubmissionId, Counter[str]] = defaultdict(Counter)
     for items in by_paragraph.values():
         for item in items:
             if item.kind is Kind.ENDORSEMENT and item.target_id is not None:

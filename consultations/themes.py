@@ -34,6 +34,8 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
+from consultations.ids import SubmissionId
+
 if TYPE_CHECKING:
     import numpy as np
     from numpy.typing import NDArray
@@ -89,7 +91,7 @@ def stop_words() -> frozenset[str]:
 class Comment:
     """One comment as theme-finding sees it."""
 
-    id: int
+    id: SubmissionId
     text: str
     group_key: str | None = None
     author: str = ""
@@ -100,7 +102,7 @@ class Comment:
 class Quote:
     """A comment quoted verbatim for a theme."""
 
-    id: int
+    id: SubmissionId
     text: str
     author: str
     group_key: str | None
@@ -111,7 +113,7 @@ class Quote:
 class Theme:
     label: str  # the keywords, joined: "pest control · poison"
     keywords: tuple[str, ...]
-    ids: tuple[int, ...]  # every comment gathered, nearest the centre first
+    ids: tuple[SubmissionId, ...]  # every comment gathered, nearest the centre first
     groups: Mapping[str, int]  # stakeholder group key -> comments of the theme from it
     quotes: tuple[Quote, ...]
 

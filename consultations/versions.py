@@ -15,12 +15,13 @@ from dataclasses import dataclass, field
 
 from consultations.diffing import DiffOp, changed, word_diff
 from consultations.errors import AmendmentConflict, NothingToPublish
+from consultations.ids import SubmissionId
 from consultations.summary import Paragraph
 
 
 @dataclass(frozen=True)
 class Accepted:
-    amendment_id: int
+    amendment_id: SubmissionId
     paragraph_uid: str
     text: str
 
@@ -31,14 +32,14 @@ class Merge:
 
     paragraph_uid: str
     text: str
-    sources: tuple[int, ...]  # the accepted amendments it stands for
+    sources: tuple[SubmissionId, ...]  # the accepted amendments it stands for
 
 
 @dataclass(frozen=True)
 class NextParagraph:
     uid: str
     text: str
-    sources: list[int] = field(default_factory=list)
+    sources: list[SubmissionId] = field(default_factory=list)
 
 
 def next_version(

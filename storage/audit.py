@@ -12,6 +12,7 @@ from typing import Any
 
 from sqlmodel import col, select
 
+from consultations.ids import ConsultationId
 from storage.tables import AuditEvent, utcnow
 from storage.unit_of_work import Repository
 
@@ -21,7 +22,7 @@ GENESIS_HASH = "0" * 64  # what the first entry's hash follows
 def audit_hash(
     prev_hash: str,
     at: datetime,
-    consultation_id: int | None,
+    consultation_id: ConsultationId | None,
     actor: str,
     action: str,
     detail: dict[str, Any],
@@ -37,7 +38,11 @@ def audit_hash(
 
 class Audit(Repository):
     def append(
-        self, consultation_id: int | None, actor: str, action: str, detail: dict[str, Any]
+        self,
+        consultation_id: ConsultationId | None,
+        actor: str,
+        action: str,
+        detail: dict[str, Any],
     ) -> AuditEvent:
         """Append to the hash chain: each entry's hash covers the previous one's."""
         last = self.session.exec(select(AuditEvent).order_by(col(AuditEvent.id).desc())).first()
@@ -56,7 +61,7 @@ class Audit(Repository):
         self.session.flush()
         return event
 
-    def trail(self, consultation_id: int | None = None) -> Sequence[AuditEvent]:
+    def trail(self, consultation_id: ConsultationId | None = None) -> Sequence[AuditEvent]:
         """The entries, oldest first: all, or one consultation's."""
         query = select(AuditEvent)
         if consultation_id is not None:

@@ -14,9 +14,10 @@ from dataclasses import dataclass
 from sqlalchemy import bindparam
 from sqlmodel import col, select
 
+from consultations.ids import ConsultationId, GroupId, PersonId
 from consultations.model import DEFAULT_GROUPS, Role, StakeholderGroup
 from storage.rounds import Rounds
-from storage.tables import Consultation, Membership, StakeholderGroupRow
+from storage.tables import Consultation, Membership, StakeholderGroupRow, id_of
 from storage.unit_of_work import Repository, UnitOfWork
 
 # A person's memberships in one consultation: built once (see `memberships`).
@@ -31,7 +32,7 @@ class Member:
     """A role someone holds in a consultation, as read."""
 
     role: str
-    group_id: int | None
+    group_id: GroupId | None
 
 
 class Consultations(Repository):
@@ -43,26 +44,25 @@ class Consultations(Repository):
         self,
         title: str,
         *,
-        created_by: int,
+        created_by: PersonId,
         groups: Sequence[StakeholderGroup] = DEFAULT_GROUPS,
     ) -> Consultation:
         consultation = Consultation(title=title, created_by=created_by)
         self.session.add(consultation)
         self.session.flush()
-        assert consultation.id is not None
         for group in groups:
             self.session.add(
                 StakeholderGroupRow(
-                    consultation_id=consultation.id,
+                    consultation_id=id_of(consultation),
                     key=group.key,
                     name=group.name,
                     aliases=",".join(group.aliases),
                 )
             )
-        self.add_member(consultation.id, created_by, Role.FACILITATOR)
+        self.add_member(id_of(consultation), created_by, Role.FACILITATOR)
         return consultation
 
-    def get(self, consultation_id: int) -> Consultation | None:
+    def get(self, consultation_id: ConsultationId) -> Consultation | None:
         """The consultation; read with its latest round, which most turns that want one
         want too."""
         if consultation_id not in self.session.memo.get("consultation", {}):
@@ -72,24 +72,28 @@ class Consultations(Repository):
     def all(self) -> Sequence[Consultation]:
         return self.session.exec(select(Consultation).order_by(col(Consultation.id))).all()
 
-    def of(self, person_id: int) -> Sequence[Consultation]:
+    def of(self, person_id: PersonId) -> Sequence[Consultation]:
         ids = select(Membership.consultation_id).where(Membership.person_id == person_id)
         return self.session.exec(
             select(Consultation).where(col(Consultation.id).in_(ids)).order_by(col(Consultation.id))
         ).all()
 
-    def groups(self, consultation_id: int) -> Sequence[StakeholderGroupRow]:
+    def groups(self, consultation_id: ConsultationId) -> Sequence[StakeholderGroupRow]:
         return self.session.exec(
             select(StakeholderGroupRow)
             .where(StakeholderGroupRow.consultation_id == consultation_id)
             .order_by(col(StakeholderGroupRow.id))
         ).all()
 
-    def group(self, group_id: int) -> StakeholderGroupRow | None:
+    def group(self, group_id: GroupId) -> StakeholderGroupRow | None:
         return self.session.row(StakeholderGroupRow, group_id)
 
     def add_member(
-        self, consultation_id: int, person_id: int, role: Role, group_id: int | None = None
+        self,
+        consultation_id: ConsultationId,
+        person_id: PersonId,
+        role: Role,
+        group_id: GroupId | None = None,
     ) -> Membership:
         existing = self.session.exec(
             select(Membership).where(
@@ -110,20 +114,22 @@ class Consultations(Repository):
         self.session.flush()
         return member
 
-    def consenting(self, consultation_id: int) -> set[int]:
+    def consenting(self, consultation_id: ConsultationId) -> set[PersonId]:
         """People who agreed to be shown by organisation or name in this consultation."""
         rows = self.session.exec(
-            select(Membership.person_id).where(
+            select(col(Membership.person_id)).where(
                 Membership.consultation_id == consultation_id, col(Membership.named_consent)
             )
         ).all()
         return set(rows)
 
-    def roles(self, consultation_id: int, person_id: int) -> tuple[Member, ...]:
+    def roles(self, consultation_id: ConsultationId, person_id: PersonId) -> tuple[Member, ...]:
         memberships = self.memberships(consultation_id, person_id)
         return tuple(Member(m.role, m.group_id) for m in memberships)
 
-    def memberships(self, consultation_id: int, person_id: int) -> Sequence[Membership]:
+    def memberships(
+        self, consultation_id: ConsultationId, person_id: PersonId
+    ) -> Sequence[Membership]:
         return self.session.remembered(
             "membership",
             (consultation_id, person_id),
@@ -132,7 +138,9 @@ class Consultations(Repository):
             ).all(),
         )
 
-    def members(self, consultation_id: int, role: Role | None = None) -> Sequence[Membership]:
+    def members(
+        self, consultation_id: ConsultationId, role: Role | None = None
+    ) -> Sequence[Membership]:
         query = select(Membership).where(Membership.consultation_id == consultation_id)
         if role is not None:
             query = query.where(Membership.role == role.value)

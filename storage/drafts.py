@@ -12,26 +12,27 @@ from collections.abc import Sequence
 from sqlalchemy import func
 from sqlmodel import col, select
 
-from storage.tables import DraftVersion, ParagraphRow, ParagraphTranslation
+from consultations.ids import ConsultationId, PersonId, SubmissionId, VersionId
+from storage.tables import DraftVersion, ParagraphRow, ParagraphTranslation, id_of
 from storage.unit_of_work import Repository, UnitOfWork
 
 
 class Drafts(Repository):
     def __init__(
-        self, session: UnitOfWork, version_cache: dict[int, tuple[ParagraphRow, ...]]
+        self, session: UnitOfWork, version_cache: dict[VersionId, tuple[ParagraphRow, ...]]
     ) -> None:
         super().__init__(session)
         self.version_cache = version_cache  # committed versions' paragraphs, by version id
-        self.cut_here: set[int] = set()  # versions this uncommitted transaction created
+        self.cut_here: set[VersionId] = set()  # versions this uncommitted transaction created
 
     def add_version(
         self,
-        consultation_id: int,
+        consultation_id: ConsultationId,
         *,
         title: str,
-        paragraphs: Sequence[tuple[str, str, list[int]]],
-        parent_id: int | None,
-        created_by: int | None,
+        paragraphs: Sequence[tuple[str, str, list[SubmissionId]]],
+        parent_id: VersionId | None,
+        created_by: PersonId | None,
     ) -> DraftVersion:
         """Cut a version from (uid, text, source submission ids) triples, in order."""
         number = (
@@ -51,25 +52,27 @@ class Drafts(Repository):
         )
         self.session.add(version)
         self.session.flush()
-        assert version.id is not None
+        version_id = id_of(version)
         for position, (uid, text, sources) in enumerate(paragraphs, start=1):
             self.session.add(
                 ParagraphRow(
-                    version_id=version.id, uid=uid, position=position, text=text, sources=sources
+                    version_id=version_id, uid=uid, position=position, text=text, sources=sources
                 )
             )
         self.session.flush()
-        self.cut_here.add(version.id)
+        self.cut_here.add(version_id)
         return version
 
-    def versions(self, consultation_id: int) -> Sequence[DraftVersion]:
+    def versions(self, consultation_id: ConsultationId) -> Sequence[DraftVersion]:
         return self.session.exec(
             select(DraftVersion)
             .where(DraftVersion.consultation_id == consultation_id)
             .order_by(col(DraftVersion.number))
         ).all()
 
-    def version(self, consultation_id: int, number: int | None = None) -> DraftVersion | None:
+    def version(
+        self, consultation_id: ConsultationId, number: int | None = None
+    ) -> DraftVersion | None:
         """Version `number`, or the latest when `number` is None."""
         query = select(DraftVersion).where(DraftVersion.consultation_id == consultation_id)
         if number is None:
@@ -78,10 +81,10 @@ class Drafts(Repository):
             query = query.where(DraftVersion.number == number)
         return self.session.exec(query).first()
 
-    def version_by_id(self, version_id: int) -> DraftVersion | None:
+    def version_by_id(self, version_id: VersionId) -> DraftVersion | None:
         return self.session.get(DraftVersion, version_id)
 
-    def paragraphs(self, version_id: int) -> Sequence[ParagraphRow]:
+    def paragraphs(self, version_id: VersionId) -> Sequence[ParagraphRow]:
         """A version's paragraphs in order (read-only: versions are immutable)."""
         cached = self.version_cache.get(version_id)
         if cached is None:
@@ -97,7 +100,7 @@ class Drafts(Repository):
             cached = self.version_cache.setdefault(version_id, tuple(rows))
         return cached
 
-    def set_translation(self, version_id: int, language: str, texts: dict[str, str]) -> None:
+    def set_translation(self, version_id: VersionId, language: str, texts: dict[str, str]) -> None:
         """Store a version's paragraphs in `language` (uid -> text), replacing any before."""
         for row in self.session.exec(
             select(ParagraphTranslation).where(
@@ -113,9 +116,11 @@ class Drafts(Repository):
             )
         self.session.flush()
 
-    def translations(self, version_ids: Sequence[int], language: str) -> dict[int, dict[str, str]]:
+    def translations(
+        self, version_ids: Sequence[VersionId], language: str
+    ) -> dict[VersionId, dict[str, str]]:
         """Versions' paragraphs in `language`: version id -> uid -> text, where loaded."""
-        found: dict[int, dict[str, str]] = {}
+        found: dict[VersionId, dict[str, str]] = {}
         if not version_ids:
             return found
         rows = self.session.exec(

@@ -21,9 +21,10 @@ from sqlalchemy import String, and_, bindparam
 from sqlalchemy.sql import Select
 from sqlmodel import col, select
 
+from consultations.ids import ConsultationId, PersonId
 from storage.consultations import Member
 from storage.rounds import Rounds
-from storage.tables import Identity, Membership, Person, utcnow
+from storage.tables import Identity, Membership, Person, id_of, utcnow
 from storage.unit_of_work import SENDERS, Repository, UnitOfWork
 
 # The lookups every inbound event makes, built once: building a statement costs more
@@ -76,12 +77,12 @@ class Sender:
     through their `Person` row (`People.person`)."""
 
     platform_id: str
-    person_id: int
+    person_id: PersonId
     pseudonym: str
     language: str | None
     language_chosen: bool
     timezone: str | None
-    consultation_id: int | None  # their current consultation
+    consultation_id: ConsultationId | None  # their current consultation
     members: tuple[Member, ...]  # their roles there
     dm_chat: str | None
     blocked: bool
@@ -161,8 +162,7 @@ class People(Repository):
             )
             self.session.add(person)
             self.session.flush()
-            assert person.id is not None
-            identity = Identity(platform_id=platform_id, person_id=person.id)
+            identity = Identity(platform_id=platform_id, person_id=id_of(person))
             self.session.add(identity)
             self.session.flush()
             self._identities[platform_id] = identity
@@ -177,28 +177,28 @@ class People(Repository):
         sender = self.sender_for(platform_id, display_name=display_name, language=language)
         return self.person(sender.person_id)
 
-    def person(self, person_id: int) -> Person:
+    def person(self, person_id: PersonId) -> Person:
         person = self.session.row(Person, person_id)
         if person is None:
             raise LookupError(f"no person {person_id}")
         return person
 
-    def persons(self, person_ids: Iterable[int]) -> dict[int, Person]:
+    def persons(self, person_ids: Iterable[PersonId]) -> dict[PersonId, Person]:
         ids = set(person_ids)
         found = self.session.exec(select(Person).where(col(Person.id).in_(ids))).all()
-        return {person.id: person for person in found if person.id is not None}
+        return {id_of(person): person for person in found}
 
-    def identities_of(self, person_ids: Iterable[int]) -> dict[int, list[Identity]]:
+    def identities_of(self, person_ids: Iterable[PersonId]) -> dict[PersonId, list[Identity]]:
         """Each person's platform accounts, oldest first."""
         ids = set(person_ids)
-        out: dict[int, list[Identity]] = {}
+        out: dict[PersonId, list[Identity]] = {}
         for identity in self.session.exec(
             select(Identity).where(col(Identity.person_id).in_(ids)).order_by(col(Identity.id))
         ):
             out.setdefault(identity.person_id, []).append(identity)
         return out
 
-    def identities(self, person_id: int) -> Sequence[Identity]:
+    def identities(self, person_id: PersonId) -> Sequence[Identity]:
         return self.identities_of([person_id]).get(person_id, [])
 
     def note_dm_chat(self, sender: Sender, chat: str) -> None:
@@ -210,7 +210,7 @@ class People(Repository):
             identity.dm_chat, identity.blocked_at = chat, None
             self.session.add(identity)
 
-    def move_identity(self, platform_id: str, person_id: int) -> None:
+    def move_identity(self, platform_id: str, person_id: PersonId) -> None:
         """Attach a platform account to another person (linking two accounts)."""
         identity = self.identity(platform_id)
         if identity is not None:
@@ -224,7 +224,7 @@ class People(Repository):
             identity.blocked_at = at
             self.session.add(identity)
 
-    def forget_accounts(self, person_id: int) -> set[str]:
+    def forget_accounts(self, person_id: PersonId) -> set[str]:
         """Delete a person's platform accounts (erasure); the chats they were reached in."""
         chats: set[str] = set()
         for identity in self.identities(person_id):

@@ -16,6 +16,7 @@ from typing import Any
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 
+from consultations.ids import VersionId
 from storage.audit import Audit
 from storage.consultations import Consultations
 from storage.dialogs import Dialogs
@@ -27,7 +28,7 @@ from storage.outbox import Outbox
 from storage.people import People
 from storage.rounds import Rounds
 from storage.submissions import Submissions
-from storage.tables import ParagraphRow, Person
+from storage.tables import ParagraphRow, Person, id_of
 from storage.unit_of_work import Duplicate, UnitOfWork
 from storage.values import Values
 
@@ -38,7 +39,7 @@ class Store:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
         # Draft versions never change once cut: their paragraphs are read once per process.
-        self.version_cache: dict[int, tuple[ParagraphRow, ...]] = {}
+        self.version_cache: dict[VersionId, tuple[ParagraphRow, ...]] = {}
 
     @property
     def shared(self) -> bool:
@@ -92,7 +93,7 @@ class Records:
     """
 
     def __init__(
-        self, session: UnitOfWork, version_cache: dict[int, tuple[ParagraphRow, ...]]
+        self, session: UnitOfWork, version_cache: dict[VersionId, tuple[ParagraphRow, ...]]
     ) -> None:
         self.session = session  # for the repositories (and tests); the bot goes through them
         self.events = Events(session)
@@ -145,10 +146,10 @@ class Records:
         """Erase a person: their platform accounts and what waits for them there, their
         dialogs, their name and details; their submissions deleted or left without an
         author (`Submissions.disown`). Returns how many submissions were deleted."""
-        assert person.id is not None
-        chats = self.people.forget_accounts(person.id)
+        person_id = id_of(person)
+        chats = self.people.forget_accounts(person_id)
         self.outbox.drop(chats)  # messages still waiting for them name their account
-        self.dialogs.clear_all(person.id)
-        deleted = self.submissions.disown(person.id, delete=delete_submissions)
+        self.dialogs.clear_all(person_id)
+        deleted = self.submissions.disown(person_id, delete=delete_submissions)
         self.people.anonymise(person)
         return deleted

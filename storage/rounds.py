@@ -20,6 +20,7 @@ from sqlalchemy.sql.elements import ColumnElement
 from sqlalchemy.sql.selectable import ScalarSelect
 from sqlmodel import col, select
 
+from consultations.ids import ConsultationId, RoundId, VersionId
 from storage.tables import Consultation, Round
 from storage.unit_of_work import Repository
 
@@ -70,16 +71,16 @@ class RoundFacts:
     """A round as read, for taking input in it: whether it is open, which draft version it
     shows. Changing the round goes through its `Round` row (`Rounds.latest`)."""
 
-    id: int
-    consultation_id: int
-    version_id: int
+    id: RoundId
+    consultation_id: ConsultationId
+    version_id: VersionId
     number: int
     state: str
     closes_at: datetime | None
 
 
 class Rounds(Repository):
-    def add(self, consultation_id: int, version_id: int) -> Round:
+    def add(self, consultation_id: ConsultationId, version_id: VersionId) -> Round:
         """A new round of the consultation, on `version_id`, numbered after the last."""
         number = (
             self.session.exec(
@@ -92,7 +93,7 @@ class Rounds(Repository):
         self.session.flush()
         return round_
 
-    def latest(self, consultation_id: int) -> Round | None:
+    def latest(self, consultation_id: ConsultationId) -> Round | None:
         """The consultation's newest round, read with the consultation; both are
         remembered for the rest of the transaction."""
 
@@ -105,7 +106,7 @@ class Rounds(Repository):
 
         return self.session.remembered("round", consultation_id, load)
 
-    def facts(self, consultation_id: int) -> RoundFacts | None:
+    def facts(self, consultation_id: ConsultationId) -> RoundFacts | None:
         """The consultation's newest round as plain values (no row object to build, the
         most common read of a turn); remembered until a round is written."""
         self.session.flush()  # a round changed but not yet written: the flush forgets it
@@ -115,24 +116,24 @@ class Rounds(Repository):
             lambda: self._facts(LATEST_ROUND_FACTS, {"consultation_id": consultation_id}),
         )
 
-    def facts_by_id(self, round_id: int) -> RoundFacts | None:
+    def facts_by_id(self, round_id: RoundId) -> RoundFacts | None:
         return self._facts(ROUND_FACTS_BY_ID, {"round_id": round_id})
 
     def _facts(self, statement: ClauseElement, values: dict[str, Any]) -> RoundFacts | None:
         rows = self.session.read(statement, values)
         return RoundFacts(*rows[0]) if rows else None
 
-    def of(self, consultation_id: int) -> Sequence[Round]:
+    def of(self, consultation_id: ConsultationId) -> Sequence[Round]:
         return self.session.exec(
             select(Round)
             .where(Round.consultation_id == consultation_id)
             .order_by(col(Round.number))
         ).all()
 
-    def get(self, round_id: int) -> Round | None:
+    def get(self, round_id: RoundId) -> Round | None:
         return self.session.get(Round, round_id)
 
-    def for_update(self, round_id: int) -> Round | None:
+    def for_update(self, round_id: RoundId) -> Round | None:
         """The round, locked until the transaction ends (a row lock on PostgreSQL;
         SQLite's BEGIN IMMEDIATE already serialises writers)."""
         return self.session.exec(

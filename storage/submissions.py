@@ -15,9 +15,10 @@ from datetime import datetime
 from sqlalchemy import Table, insert, update
 from sqlmodel import col, select
 
+from consultations.ids import GroupId, PersonId, RoundId, SubmissionId
 from consultations.model import Kind
 from storage.events import Events
-from storage.tables import AmendmentDecision, Flag, Submission
+from storage.tables import AmendmentDecision, Flag, Submission, id_of
 from storage.unit_of_work import AlreadyHandled, Repository, UnitOfWork
 
 SUBMISSIONS: Table = Submission.__table__  # type: ignore[attr-defined]
@@ -28,15 +29,15 @@ INSERT_SUBMISSION = insert(SUBMISSIONS).returning(SUBMISSIONS.c.id)
 class NewSubmission:
     """Input to store (`Submissions.add`): a submission before it has an id."""
 
-    round_id: int
-    person_id: int | None
+    round_id: RoundId
+    person_id: PersonId | None
     paragraph_uid: str
     kind: Kind
     created_at: datetime
-    group_id: int | None = None
+    group_id: GroupId | None = None
     text: str | None = None
     source: str | None = None
-    target_id: int | None = None  # an endorsement: what it backs
+    target_id: SubmissionId | None = None  # an endorsement: what it backs
     language: str | None = None
 
 
@@ -45,7 +46,7 @@ class Submissions(Repository):
         super().__init__(session)
         self.events = events  # what this transaction claimed cannot have been stored before
 
-    def add(self, new: NewSubmission) -> int:
+    def add(self, new: NewSubmission) -> SubmissionId:
         """Store input and return its id; a new stance supersedes the person's earlier
         stance on that paragraph (as of the new one's time).
 
@@ -87,13 +88,13 @@ class Submissions(Repository):
             "language": new.language,
         }
         [(submission_id,)] = self.session.write(INSERT_SUBMISSION, row)
-        return int(submission_id)
+        return SubmissionId(submission_id)
 
-    def get(self, submission_id: int) -> Submission | None:
+    def get(self, submission_id: SubmissionId) -> Submission | None:
         return self.session.get(Submission, submission_id)
 
     def in_rounds(
-        self, round_ids: Sequence[int], *, live_only: bool = True
+        self, round_ids: Sequence[RoundId], *, live_only: bool = True
     ) -> Sequence[Submission]:
         """Submissions of the rounds; live ones are neither withdrawn, superseded nor hidden."""
         query = select(Submission).where(col(Submission.round_id).in_(round_ids))
@@ -105,17 +106,17 @@ class Submissions(Repository):
             )
         return self.session.exec(query.order_by(col(Submission.id))).all()
 
-    def by_person(self, person_id: int, round_ids: Sequence[int]) -> Sequence[Submission]:
+    def by_person(self, person_id: PersonId, round_ids: Sequence[RoundId]) -> Sequence[Submission]:
         return self.session.exec(
             select(Submission)
             .where(col(Submission.round_id).in_(round_ids), Submission.person_id == person_id)
             .order_by(col(Submission.id))
         ).all()
 
-    def responders(self, round_id: int) -> set[int]:
+    def responders(self, round_id: RoundId) -> set[PersonId]:
         """Persons with at least one live submission in the round."""
         rows = self.session.exec(
-            select(Submission.person_id)
+            select(col(Submission.person_id))
             .where(
                 Submission.round_id == round_id,
                 col(Submission.withdrawn_at).is_(None),
@@ -138,7 +139,7 @@ class Submissions(Repository):
         self.session.flush()
         return True
 
-    def purge_texts(self, round_ids: Sequence[int], keep: set[int]) -> int:
+    def purge_texts(self, round_ids: Sequence[RoundId], keep: set[SubmissionId]) -> int:
         """Blank the text of submissions in the rounds (except `keep`) and unlink their authors."""
         rows = self.session.exec(
             select(Submission).where(col(Submission.round_id).in_(round_ids))
@@ -155,7 +156,7 @@ class Submissions(Repository):
         self.session.flush()
         return purged
 
-    def disown(self, person_id: int, *, delete: bool) -> int:
+    def disown(self, person_id: PersonId, *, delete: bool) -> int:
         """Take a person's submissions away from them (erasure): deleted, with their flags
         and decisions, or kept without an author; an accepted amendment, already in a
         published version, is always kept without one. The flags they raised stay, without
@@ -166,7 +167,7 @@ class Submissions(Repository):
         ).all()
         for submission in submissions:
             if delete:
-                decision = self.decision(submission.id)
+                decision = self.decision(id_of(submission))
                 if decision is not None and decision.decision == "accepted":
                     # text already in a published version: keep it, unattributed
                     submission.person_id = None
@@ -190,14 +191,16 @@ class Submissions(Repository):
         )
         return deleted
 
-    def decision(self, submission_id: int | None) -> AmendmentDecision | None:
+    def decision(self, submission_id: SubmissionId | None) -> AmendmentDecision | None:
         if submission_id is None:
             return None
         return self.session.exec(
             select(AmendmentDecision).where(AmendmentDecision.submission_id == submission_id)
         ).first()
 
-    def decisions(self, submission_ids: Sequence[int]) -> dict[int, AmendmentDecision]:
+    def decisions(
+        self, submission_ids: Sequence[SubmissionId]
+    ) -> dict[SubmissionId, AmendmentDecision]:
         rows = self.session.exec(
             select(AmendmentDecision).where(
                 col(AmendmentDecision.submission_id).in_(submission_ids)

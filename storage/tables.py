@@ -4,15 +4,26 @@ Constraints do the work that luck would otherwise do with several workers: a pla
 message is stored once (unique source), a person has one dialog per chat (primary key),
 a version number is cut once per consultation (unique), an amendment is decided once.
 Times are aware datetimes in UTC; SQLModel stores them as UTC on SQLite and PostgreSQL.
+A column that points at another row has that row's id type (`consultations.ids`); a
+row's own `id` is None until it is written, and `id_of` gives it typed after.
 """
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, overload
 
-from sqlalchemy import JSON, Column, Index, Text, UniqueConstraint, text
+from sqlalchemy import JSON, Column, Index, Integer, Text, UniqueConstraint, text
 from sqlmodel import Field, SQLModel
+
+from consultations.ids import (
+    ConsultationId,
+    GroupId,
+    PersonId,
+    RoundId,
+    SubmissionId,
+    VersionId,
+)
 
 
 def utcnow() -> datetime:
@@ -31,7 +42,7 @@ class Person(SQLModel, table=True):
     # Set by the `language` command: the platform's language no longer overrides `language`.
     language_chosen: bool = False
     # Which consultation bare commands act on; no foreign key (person <-> consultation cycle).
-    current_consultation_id: int | None = None
+    current_consultation_id: ConsultationId | None = Field(default=None, sa_type=Integer)
     created_at: datetime = Field(default_factory=utcnow)
     erased_at: datetime | None = None
 
@@ -41,7 +52,7 @@ class Identity(SQLModel, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     platform_id: str = Field(unique=True, max_length=300)
-    person_id: int = Field(foreign_key="person.id", index=True)
+    person_id: PersonId = Field(foreign_key="person.id", index=True, sa_type=Integer)
     dm_chat: str | None = Field(default=None, max_length=300)
     blocked_at: datetime | None = None
 
@@ -53,7 +64,7 @@ class Consultation(SQLModel, table=True):
     erasure: str = Field(default="pseudonymise", max_length=16)
     timezone: str = Field(default="UTC", max_length=64)
     created_at: datetime = Field(default_factory=utcnow)
-    created_by: int | None = None
+    created_by: PersonId | None = Field(default=None, sa_type=Integer)
     # Days raw submission text is kept after the last round closed; None keeps it.
     retention_days: int | None = None
 
@@ -63,7 +74,9 @@ class StakeholderGroupRow(SQLModel, table=True):
     __table_args__ = (UniqueConstraint("consultation_id", "key"),)
 
     id: int | None = Field(default=None, primary_key=True)
-    consultation_id: int = Field(foreign_key="consultation.id", index=True)
+    consultation_id: ConsultationId = Field(
+        foreign_key="consultation.id", index=True, sa_type=Integer
+    )
     key: str = Field(max_length=64)
     name: str = Field(max_length=200)
     aliases: str = Field(default="", max_length=300)  # comma-separated
@@ -75,10 +88,14 @@ class Membership(SQLModel, table=True):
     __table_args__ = (UniqueConstraint("consultation_id", "person_id", "role"),)
 
     id: int | None = Field(default=None, primary_key=True)
-    consultation_id: int = Field(foreign_key="consultation.id", index=True)
-    person_id: int = Field(foreign_key="person.id", index=True)
+    consultation_id: ConsultationId = Field(
+        foreign_key="consultation.id", index=True, sa_type=Integer
+    )
+    person_id: PersonId = Field(foreign_key="person.id", index=True, sa_type=Integer)
     role: str = Field(max_length=16)
-    group_id: int | None = Field(default=None, foreign_key="stakeholder_group.id")
+    group_id: GroupId | None = Field(
+        default=None, foreign_key="stakeholder_group.id", sa_type=Integer
+    )
     joined_at: datetime = Field(default_factory=utcnow)
     # Agreed to be shown by organisation or name where the consultation's policy says so.
     named_consent: bool = False
@@ -91,12 +108,16 @@ class DraftVersion(SQLModel, table=True):
     __table_args__ = (UniqueConstraint("consultation_id", "number"),)
 
     id: int | None = Field(default=None, primary_key=True)
-    consultation_id: int = Field(foreign_key="consultation.id", index=True)
+    consultation_id: ConsultationId = Field(
+        foreign_key="consultation.id", index=True, sa_type=Integer
+    )
     number: int
     title: str = Field(max_length=300)
-    parent_id: int | None = Field(default=None, foreign_key="draft_version.id")
+    parent_id: VersionId | None = Field(
+        default=None, foreign_key="draft_version.id", sa_type=Integer
+    )
     created_at: datetime = Field(default_factory=utcnow)
-    created_by: int | None = Field(default=None, foreign_key="person.id")
+    created_by: PersonId | None = Field(default=None, foreign_key="person.id", sa_type=Integer)
 
 
 class ParagraphRow(SQLModel, table=True):
@@ -109,12 +130,14 @@ class ParagraphRow(SQLModel, table=True):
     )
 
     id: int | None = Field(default=None, primary_key=True)
-    version_id: int = Field(foreign_key="draft_version.id", index=True)
+    version_id: VersionId = Field(foreign_key="draft_version.id", index=True, sa_type=Integer)
     uid: str = Field(max_length=32)
     position: int
     text: str = Field(sa_column=Column(Text, nullable=False))
     # The accepted amendments (submission ids) that produced this text in this version.
-    sources: list[int] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    sources: list[SubmissionId] = Field(
+        default_factory=list, sa_column=Column(JSON, nullable=False)
+    )
 
 
 class ParagraphTranslation(SQLModel, table=True):
@@ -122,7 +145,7 @@ class ParagraphTranslation(SQLModel, table=True):
 
     __tablename__ = "paragraph_translation"
 
-    version_id: int = Field(foreign_key="draft_version.id", primary_key=True)
+    version_id: VersionId = Field(foreign_key="draft_version.id", primary_key=True, sa_type=Integer)
     uid: str = Field(max_length=32, primary_key=True)
     language: str = Field(max_length=16, primary_key=True)
     text: str = Field(sa_column=Column(Text, nullable=False))
@@ -132,8 +155,10 @@ class Round(SQLModel, table=True):
     __table_args__ = (UniqueConstraint("consultation_id", "number"),)
 
     id: int | None = Field(default=None, primary_key=True)
-    consultation_id: int = Field(foreign_key="consultation.id", index=True)
-    version_id: int = Field(foreign_key="draft_version.id")
+    consultation_id: ConsultationId = Field(
+        foreign_key="consultation.id", index=True, sa_type=Integer
+    )
+    version_id: VersionId = Field(foreign_key="draft_version.id", sa_type=Integer)
     number: int
     state: str = Field(default="scheduled", max_length=16)
     opens_at: datetime | None = None
@@ -146,9 +171,13 @@ class Submission(SQLModel, table=True):
     """One piece of input. `source` (platform, chat, message id) makes redelivery harmless."""
 
     id: int | None = Field(default=None, primary_key=True)
-    round_id: int = Field(foreign_key="round.id", index=True)
-    person_id: int | None = Field(default=None, foreign_key="person.id", index=True)
-    group_id: int | None = Field(default=None, foreign_key="stakeholder_group.id")
+    round_id: RoundId = Field(foreign_key="round.id", index=True, sa_type=Integer)
+    person_id: PersonId | None = Field(
+        default=None, foreign_key="person.id", index=True, sa_type=Integer
+    )
+    group_id: GroupId | None = Field(
+        default=None, foreign_key="stakeholder_group.id", sa_type=Integer
+    )
     paragraph_uid: str = Field(max_length=32)
     kind: str = Field(max_length=16)
     text: str | None = Field(default=None, sa_column=Column(Text))
@@ -161,7 +190,7 @@ class Submission(SQLModel, table=True):
     # An endorsement: the amendment (or comment) it backs. No foreign key, on purpose: a
     # person erased under the delete policy takes their amendment with them, and others'
     # endorsements of it must not stop that (they simply point at nothing any more).
-    target_id: int | None = Field(default=None, index=True)
+    target_id: SubmissionId | None = Field(default=None, index=True, sa_type=Integer)
     # The language the person worked in when they gave it (en, fr, es), if known.
     language: str | None = Field(default=None, max_length=16)
 
@@ -188,12 +217,14 @@ class AmendmentDecision(SQLModel, table=True):
     __tablename__ = "amendment_decision"
 
     id: int | None = Field(default=None, primary_key=True)
-    submission_id: int = Field(foreign_key="submission.id", unique=True)
+    submission_id: SubmissionId = Field(foreign_key="submission.id", unique=True, sa_type=Integer)
     decision: str = Field(max_length=16)
     note: str | None = Field(default=None, max_length=2000)
-    decided_by: int | None = Field(default=None, foreign_key="person.id")
+    decided_by: PersonId | None = Field(default=None, foreign_key="person.id", sa_type=Integer)
     decided_at: datetime = Field(default_factory=utcnow)
-    applied_in_version_id: int | None = Field(default=None, foreign_key="draft_version.id")
+    applied_in_version_id: VersionId | None = Field(
+        default=None, foreign_key="draft_version.id", sa_type=Integer
+    )
 
 
 class Flag(SQLModel, table=True):
@@ -202,8 +233,8 @@ class Flag(SQLModel, table=True):
     __table_args__ = (UniqueConstraint("submission_id", "person_id"),)
 
     id: int | None = Field(default=None, primary_key=True)
-    submission_id: int = Field(foreign_key="submission.id", index=True)
-    person_id: int | None = Field(default=None, foreign_key="person.id")
+    submission_id: SubmissionId = Field(foreign_key="submission.id", index=True, sa_type=Integer)
+    person_id: PersonId | None = Field(default=None, foreign_key="person.id", sa_type=Integer)
     reason: str | None = Field(default=None, max_length=500)
     at: datetime = Field(default_factory=utcnow)
 
@@ -213,12 +244,16 @@ class Invite(SQLModel, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     code_hash: str = Field(unique=True, max_length=64)
-    consultation_id: int = Field(foreign_key="consultation.id", index=True)
-    group_id: int | None = Field(default=None, foreign_key="stakeholder_group.id")
+    consultation_id: ConsultationId = Field(
+        foreign_key="consultation.id", index=True, sa_type=Integer
+    )
+    group_id: GroupId | None = Field(
+        default=None, foreign_key="stakeholder_group.id", sa_type=Integer
+    )
     role: str = Field(default="stakeholder", max_length=16)
     uses_left: int = 1
     expires_at: datetime | None = None
-    created_by: int | None = Field(default=None, foreign_key="person.id")
+    created_by: PersonId | None = Field(default=None, foreign_key="person.id", sa_type=Integer)
     created_at: datetime = Field(default_factory=utcnow)
 
 
@@ -227,7 +262,7 @@ class DialogState(SQLModel, table=True):
 
     __tablename__ = "dialog_state"
 
-    person_id: int = Field(foreign_key="person.id", primary_key=True)
+    person_id: PersonId = Field(foreign_key="person.id", primary_key=True, sa_type=Integer)
     chat: str = Field(primary_key=True, max_length=300)
     step: str = Field(max_length=32)
     data: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
@@ -263,7 +298,7 @@ class AuditEvent(SQLModel, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     at: datetime = Field(default_factory=utcnow)
-    consultation_id: int | None = Field(default=None, index=True)
+    consultation_id: ConsultationId | None = Field(default=None, index=True, sa_type=Integer)
     actor: str = Field(max_length=32)
     action: str = Field(max_length=64)
     detail: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
@@ -278,3 +313,23 @@ class KeyValue(SQLModel, table=True):
 
     key: str = Field(primary_key=True, max_length=200)
     value: str = Field(sa_column=Column(Text, nullable=False))
+
+
+@overload
+def id_of(row: Person) -> PersonId: ...
+@overload
+def id_of(row: Consultation) -> ConsultationId: ...
+@overload
+def id_of(row: StakeholderGroupRow) -> GroupId: ...
+@overload
+def id_of(row: DraftVersion) -> VersionId: ...
+@overload
+def id_of(row: Round) -> RoundId: ...
+@overload
+def id_of(row: Submission) -> SubmissionId: ...
+def id_of(
+    row: Person | Consultation | StakeholderGroupRow | DraftVersion | Round | Submission,
+) -> int:
+    """The id of a row read from the database or written to it (flushed), as its type."""
+    assert row.id is not None, "a row has an id once it is written"
+    return row.id

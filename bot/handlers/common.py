@@ -11,6 +11,7 @@ from bot.messages import Catalog
 from bot.summary_options import DEFAULT_SUMMARY_OPTIONS, SummaryOptions
 from bot.turn import Refusal, Turn, attribution_label
 from consultations import rounds as round_rules
+from consultations.ids import ConsultationId, GroupId, PersonId, SubmissionId, VersionId
 from consultations.model import Attribution, Kind, Role, RoundState, StakeholderGroup
 from consultations.submissions import check_paragraph, check_text
 from consultations.summary import Input, Paragraph, Participation, Summary, summarise
@@ -18,25 +19,20 @@ from consultations.themes import DEFAULT_THEMES, Embed
 from storage.records import Records
 from storage.rounds import RoundFacts
 from storage.submissions import NewSubmission
-from storage.tables import Consultation, Round
+from storage.tables import Consultation, Round, id_of
 
 
-def cid(consultation: Consultation) -> int:
-    assert consultation.id is not None
-    return consultation.id
-
-
-def paragraphs(records: Records, version_id: int) -> list[Paragraph]:
+def paragraphs(records: Records, version_id: VersionId) -> list[Paragraph]:
     return [Paragraph(p.uid, p.position, p.text) for p in records.drafts.paragraphs(version_id)]
 
 
-def paragraphs_for(turn: Turn, version_id: int) -> list[Paragraph]:
+def paragraphs_for(turn: Turn, version_id: VersionId) -> list[Paragraph]:
     """The version's paragraphs as this person reads them: in their language where the
     facilitator loaded one (`translate`), else the original text."""
     return paragraphs_in(turn.records, version_id, i18n.supported(turn.language))
 
 
-def paragraphs_in(records: Records, version_id: int, language: str) -> list[Paragraph]:
+def paragraphs_in(records: Records, version_id: VersionId, language: str) -> list[Paragraph]:
     """The version's paragraphs in `language`, each falling back to the original text.
 
     A paragraph that later versions left unchanged keeps the translation loaded for an
@@ -66,13 +62,13 @@ def paragraphs_in(records: Records, version_id: int, language: str) -> list[Para
 
 
 def latest_paragraphs(turn: Turn, consultation: Consultation) -> list[Paragraph]:
-    version = turn.records.drafts.version(cid(consultation))
-    if version is None or version.id is None:
+    version = turn.records.drafts.version(id_of(consultation))
+    if version is None:
         raise Refusal("draft.none")
-    return paragraphs(turn.records, version.id)
+    return paragraphs(turn.records, id_of(version))
 
 
-def open_round(turn: Turn, consultation_id: int) -> RoundFacts:
+def open_round(turn: Turn, consultation_id: ConsultationId) -> RoundFacts:
     """The round taking input now, or a refusal that says what the person can do instead."""
     round_ = turn.records.rounds.facts(consultation_id)
     if round_ is None:
@@ -84,7 +80,7 @@ def open_round(turn: Turn, consultation_id: int) -> RoundFacts:
     return round_
 
 
-def stakeholder_group(turn: Turn, consultation_id: int) -> int:
+def stakeholder_group(turn: Turn, consultation_id: ConsultationId) -> GroupId:
     group_id = turn.group_id(consultation_id)
     if group_id is None:
         raise Refusal("not_allowed")
@@ -97,7 +93,7 @@ def record_input(
     number: int,
     kind: Kind,
     text: str | None = None,
-) -> int:
+) -> SubmissionId:
     """Validate and store one piece of input, returning its id; the event's source makes
     it idempotent.
 
@@ -132,14 +128,13 @@ def record_input(
 def groups_of(records: Records, consultation: Consultation) -> list[StakeholderGroup]:
     return [
         StakeholderGroup(g.key, g.name, tuple(a for a in g.aliases.split(",") if a))
-        for g in records.consultations.groups(cid(consultation))
+        for g in records.consultations.groups(id_of(consultation))
     ]
 
 
-def group_keys(records: Records, consultation: Consultation) -> dict[int, str]:
-    return {
-        g.id: g.key for g in records.consultations.groups(cid(consultation)) if g.id is not None
-    }
+def group_keys(records: Records, consultation: Consultation) -> dict[GroupId | None, str]:
+    """Each group's key, by id (a submission without a group has none)."""
+    return {id_of(g): g.key for g in records.consultations.groups(id_of(consultation))}
 
 
 def participation(
@@ -147,12 +142,11 @@ def participation(
 ) -> dict[str, Participation]:
     """Per group: stakeholders who answered in the round, of those invited."""
     keys = group_keys(records, consultation)
-    assert round_.id is not None
-    responders = records.submissions.responders(round_.id)
+    responders = records.submissions.responders(id_of(round_))
     invited: Counter[str] = Counter()
     answered: Counter[str] = Counter()
-    for member in records.consultations.members(cid(consultation), Role.STAKEHOLDER):
-        key = keys.get(member.group_id or -1)
+    for member in records.consultations.members(id_of(consultation), Role.STAKEHOLDER):
+        key = keys.get(member.group_id)
         if key is None:
             continue
         invited[key] += 1
@@ -163,16 +157,15 @@ def participation(
 
 def silent_stakeholders(
     records: Records, consultation: Consultation, round_: Round, group_key: str | None = None
-) -> list[int]:
+) -> list[PersonId]:
     """Person ids of stakeholders (of one group, if given) with no input in the round."""
     keys = group_keys(records, consultation)
-    assert round_.id is not None
-    responders = records.submissions.responders(round_.id)
+    responders = records.submissions.responders(id_of(round_))
     return [
         m.person_id
-        for m in records.consultations.members(cid(consultation), Role.STAKEHOLDER)
+        for m in records.consultations.members(id_of(consultation), Role.STAKEHOLDER)
         if m.person_id not in responders
-        and (group_key is None or keys.get(m.group_id or -1) == group_key)
+        and (group_key is None or keys.get(m.group_id) == group_key)
     ]
 
 
@@ -215,19 +208,17 @@ def build_summary(
     with `themes=False` (where only counts and amendments are wanted).
     """
     keys = group_keys(records, consultation)
-    names = {g.id: g.name for g in records.consultations.groups(cid(consultation))}
+    names = {g.id: g.name for g in records.consultations.groups(id_of(consultation))}
     policy = Attribution(consultation.attribution)
-    consenting = records.consultations.consenting(cid(consultation))
-    assert round_.id is not None
+    consenting = records.consultations.consenting(id_of(consultation))
     inputs = []
-    for s in records.submissions.in_rounds([round_.id]):
-        assert s.id is not None
+    for s in records.submissions.in_rounds([id_of(round_)]):
         author = records.people.person(s.person_id) if s.person_id is not None else None
         inputs.append(
             Input(
-                id=s.id,
+                id=id_of(s),
                 paragraph_uid=s.paragraph_uid,
-                group_key=keys.get(s.group_id or -1),
+                group_key=keys.get(s.group_id),
                 kind=Kind(s.kind),
                 text=s.text,
                 author=attribution_label(
@@ -252,15 +243,15 @@ def build_summary(
 
 
 def provenance(
-    records: Records, consultation: Consultation, version_ids: Iterable[int]
-) -> dict[str, list[tuple[int, str | None]]]:
+    records: Records, consultation: Consultation, version_ids: Iterable[VersionId]
+) -> dict[str, list[tuple[SubmissionId, str | None]]]:
     """Paragraph uid -> the amendments that changed it in these versions, with their group.
 
     Always by stakeholder group, whatever the attribution policy: a change belongs to the
     group whose member proposed it.
     """
-    names = {g.id: g.name for g in records.consultations.groups(cid(consultation))}
-    found: dict[str, list[tuple[int, str | None]]] = {}
+    names = {g.id: g.name for g in records.consultations.groups(id_of(consultation))}
+    found: dict[str, list[tuple[SubmissionId, str | None]]] = {}
     for version_id in version_ids:
         for row in records.drafts.paragraphs(version_id):
             for amendment_id in row.sources:
@@ -278,18 +269,18 @@ def tell_stakeholders(turn: Turn, consultation: Consultation, key: str, **values
     return len(people)
 
 
-def stakeholders(records: Records, consultation: Consultation) -> list[int]:
+def stakeholders(records: Records, consultation: Consultation) -> list[PersonId]:
     return sorted(
-        {m.person_id for m in records.consultations.members(cid(consultation), Role.STAKEHOLDER)}
+        {m.person_id for m in records.consultations.members(id_of(consultation), Role.STAKEHOLDER)}
     )
 
 
-def organisers(records: Records, consultation: Consultation) -> list[int]:
+def organisers(records: Records, consultation: Consultation) -> list[PersonId]:
     """Facilitators and secretariat: they receive summaries and flags."""
     return sorted(
         {
             m.person_id
-            for m in records.consultations.members(cid(consultation))
+            for m in records.consultations.members(id_of(consultation))
             if m.role in (Role.FACILITATOR, Role.SECRETARIAT)
         }
     )

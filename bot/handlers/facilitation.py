@@ -8,7 +8,6 @@ from datetime import datetime, timedelta
 
 from bot.commands import Access, Arg, duration, positive_int, registry
 from bot.handlers.common import (
-    cid,
     groups_of,
     latest_paragraphs,
     organisers,
@@ -25,11 +24,12 @@ from bot.turn import Refusal, Turn
 from consultations import rounds as round_rules
 from consultations.drafts import DraftText, parse_draft_file, parse_text
 from consultations.errors import AmendmentConflict, ConsultationError
+from consultations.ids import ConsultationId, PersonId, SubmissionId, VersionId
 from consultations.model import Decision, Kind, RoundState, find_group
 from consultations.rounds import format_duration
 from consultations.submissions import check_paragraph, check_text, clean_text
 from consultations.versions import Accepted, Merge, next_version
-from storage.tables import AmendmentDecision, Consultation, Round, Submission
+from storage.tables import AmendmentDecision, Consultation, Round, Submission, id_of
 
 AWAIT_DRAFT = "await_draft"
 
@@ -41,7 +41,7 @@ def new(turn: Turn, title: str) -> None:
     if not title:
         raise Refusal("new.no_title")
     consultation = turn.records.consultations.create(title, created_by=turn.person_id)
-    turn.person.current_consultation_id = consultation.id
+    turn.person.current_consultation_id = id_of(consultation)
     turn.records.save(turn.person)
     turn.menu_changed = True
     turn.records.dialogs.set(
@@ -62,7 +62,7 @@ def received_draft(turn: Turn) -> DraftText:
 @registry.dialog(AWAIT_DRAFT)
 def take_draft(turn: Turn, data: dict[str, int]) -> None:
     """The draft for a new consultation: an attached file or the text of the message."""
-    consultation = turn.records.consultations.get(int(data["consultation"]))
+    consultation = turn.records.consultations.get(ConsultationId(int(data["consultation"])))
     if consultation is None:
         turn.records.dialogs.clear(turn.person_id, turn.chat)  # answered, not refused: kept
         turn.say("button.stale")
@@ -79,10 +79,10 @@ def take_draft(turn: Turn, data: dict[str, int]) -> None:
 
 
 def load_draft(turn: Turn, consultation: Consultation, draft: DraftText) -> None:
-    if turn.records.drafts.version(cid(consultation)) is not None:
+    if turn.records.drafts.version(id_of(consultation)) is not None:
         raise Refusal("draft.already_loaded")
     version = turn.records.drafts.add_version(
-        cid(consultation),
+        id_of(consultation),
         title=draft.title or consultation.title,
         paragraphs=[(f"p{i}", text, []) for i, text in enumerate(draft.paragraphs, start=1)],
         parent_id=None,
@@ -99,7 +99,7 @@ def load_draft(turn: Turn, consultation: Consultation, draft: DraftText) -> None
 
 
 def _rounds_of(turn: Turn, consultation: Consultation) -> Round | None:
-    return turn.records.rounds.latest(cid(consultation))
+    return turn.records.rounds.latest(id_of(consultation))
 
 
 @registry.command("round open", Arg("duration", duration), access=Access.FACILITATOR)
@@ -112,15 +112,15 @@ def round_open(turn: Turn, duration: timedelta) -> None:
 
 def next_round(turn: Turn, consultation: Consultation) -> Round:
     """The round to open or schedule: a scheduled one, or a new one on the latest version."""
-    version = turn.records.drafts.version(cid(consultation))
-    if version is None or version.id is None:
+    version = turn.records.drafts.version(id_of(consultation))
+    if version is None:
         raise Refusal("draft.none")
     latest = _rounds_of(turn, consultation)
     if latest is not None and latest.state == RoundState.OPEN:
         raise Refusal("round.already_open", number=latest.number)
     if latest is not None and latest.state == RoundState.SCHEDULED:
         return latest
-    return turn.records.rounds.add(cid(consultation), version.id)
+    return turn.records.rounds.add(id_of(consultation), id_of(version))
 
 
 def open_round(turn: Turn, consultation: Consultation, round_: Round, closes_at: datetime) -> None:
@@ -335,33 +335,33 @@ def _ids(ids: Sequence[int]) -> str:
 
 def _accepted_waiting(turn: Turn, consultation: Consultation) -> list[Submission]:
     """Accepted amendments of every round not yet applied in a version."""
-    round_ids = [r.id for r in turn.records.rounds.of(cid(consultation)) if r.id is not None]
+    round_ids = [id_of(r) for r in turn.records.rounds.of(id_of(consultation))]
     amendments_ = [
         s for s in turn.records.submissions.in_rounds(round_ids) if s.kind == Kind.AMENDMENT
     ]
-    decisions = turn.records.submissions.decisions([s.id for s in amendments_ if s.id is not None])
+    decisions = turn.records.submissions.decisions([id_of(s) for s in amendments_])
     return [
         s
         for s in amendments_
-        if s.id in decisions
-        and decisions[s.id].decision == Decision.ACCEPTED
-        and decisions[s.id].applied_in_version_id is None
+        if (decided := decisions.get(id_of(s))) is not None
+        and decided.decision == Decision.ACCEPTED
+        and decided.applied_in_version_id is None
     ]
 
 
-def _merge_key(version_id: int, uid: str) -> str:
+def _merge_key(version_id: VersionId, uid: str) -> str:
     # Keyed by the version the merge applies to: publishing a new one leaves it behind.
     return f"merge:{version_id}:{uid}"
 
 
 def _merges(turn: Turn, consultation: Consultation) -> dict[str, Merge]:
     """The facilitator's merged texts for paragraphs of the latest version, by uid."""
-    current = turn.records.drafts.version(cid(consultation))
-    if current is None or current.id is None:
+    current = turn.records.drafts.version(id_of(consultation))
+    if current is None:
         return {}
     found = {}
-    for row in turn.records.drafts.paragraphs(current.id):
-        stored = turn.records.values.get(_merge_key(current.id, row.uid))
+    for row in turn.records.drafts.paragraphs(id_of(current)):
+        stored = turn.records.values.get(_merge_key(id_of(current), row.uid))
         if stored:
             data = json.loads(stored)
             found[row.uid] = Merge(row.uid, str(data["text"]), tuple(data["sources"]))
@@ -377,33 +377,33 @@ def merge(turn: Turn, n: int, text: str) -> None:
     latest = _rounds_of(turn, consultation)
     if latest is not None and latest.state == RoundState.OPEN:
         raise Refusal("merge.round_open", number=latest.number)
-    current = turn.records.drafts.version(cid(consultation))
-    if current is None or current.id is None:
+    current = turn.records.drafts.version(id_of(consultation))
+    if current is None:
         raise Refusal("draft.none")
     old = latest_paragraphs(turn, consultation)
     paragraph = old[check_paragraph(n, len(old))]
     sources = sorted(
-        s.id
-        for s in _accepted_waiting(turn, consultation)
-        if s.paragraph_uid == paragraph.uid and s.id is not None
+        id_of(s) for s in _accepted_waiting(turn, consultation) if s.paragraph_uid == paragraph.uid
     )
     if not sources:
         raise Refusal("merge.nothing", number=n)
     cleaned = check_text(Kind.AMENDMENT, text, paragraph.text)
     turn.records.values.set(
-        _merge_key(current.id, paragraph.uid), json.dumps({"text": cleaned, "sources": sources})
+        _merge_key(id_of(current), paragraph.uid), json.dumps({"text": cleaned, "sources": sources})
     )
     turn.audit(consultation, "amendment.merged", paragraph=n, sources=sources)
     turn.say("merge.done", number=n, ids=_ids(sources))
 
 
-def _amendment(turn: Turn, consultation: Consultation, id_: int) -> tuple[Round, int]:
+def _amendment(
+    turn: Turn, consultation: Consultation, id_: SubmissionId
+) -> tuple[Round, PersonId | None]:
     submission = turn.records.submissions.get(id_)
     round_ = turn.records.rounds.get(submission.round_id) if submission else None
     if (
         submission is None
         or round_ is None
-        or round_.consultation_id != consultation.id
+        or round_.consultation_id != id_of(consultation)
         or submission.kind != Kind.AMENDMENT
         or submission.withdrawn_at is not None
     ):
@@ -412,11 +412,10 @@ def _amendment(turn: Turn, consultation: Consultation, id_: int) -> tuple[Round,
         raise Refusal("decide.round_open", number=round_.number)
     if turn.records.submissions.decision(id_) is not None:
         raise Refusal("decide.already", id=id_)
-    assert submission.id is not None
-    return round_, submission.person_id or 0
+    return round_, submission.person_id
 
 
-def _decide(turn: Turn, id_: int, decision: Decision, note: str | None) -> None:
+def _decide(turn: Turn, id_: SubmissionId, decision: Decision, note: str | None) -> None:
     consultation = turn.require_consultation()
     _, author = _amendment(turn, consultation, id_)
     note = check_text(Kind.COMMENT, note) if note else None
@@ -430,7 +429,7 @@ def _decide(turn: Turn, id_: int, decision: Decision, note: str | None) -> None:
         )
     )
     turn.audit(consultation, f"amendment.{decision.value}", amendment=id_)
-    if author:
+    if author is not None:
         turn.notify(
             author,
             f"decide.notice_{decision.value}",
@@ -447,14 +446,14 @@ def _decide(turn: Turn, id_: int, decision: Decision, note: str | None) -> None:
     Arg("note", rest=True, optional=True),
     access=Access.FACILITATOR,
 )
-def accept(turn: Turn, id: int, note: str | None) -> None:
+def accept(turn: Turn, id: SubmissionId, note: str | None) -> None:
     _decide(turn, id, Decision.ACCEPTED, note)
 
 
 @registry.command(
     "reject", Arg("id", positive_int), Arg("reason", rest=True), access=Access.FACILITATOR
 )
-def reject(turn: Turn, id: int, reason: str) -> None:
+def reject(turn: Turn, id: SubmissionId, reason: str) -> None:
     _decide(turn, id, Decision.REJECTED, reason)
 
 
@@ -464,21 +463,21 @@ def publish(turn: Turn) -> None:
     from bot.render import render_diff
 
     consultation = turn.require_consultation()
-    current = turn.records.drafts.version(cid(consultation))
-    if current is None or current.id is None:
+    current = turn.records.drafts.version(id_of(consultation))
+    if current is None:
         raise Refusal("draft.none")
     latest = _rounds_of(turn, consultation)
     if latest is not None and latest.state == RoundState.OPEN:
         raise Refusal("publish.round_open", number=latest.number)
     waiting = _accepted_waiting(turn, consultation)
-    decisions = turn.records.submissions.decisions([s.id for s in waiting if s.id is not None])
-    pending = [(s, decisions[s.id]) for s in waiting if s.id is not None]
+    decisions = turn.records.submissions.decisions([id_of(s) for s in waiting])
+    pending = [(s, decisions[id_of(s)]) for s in waiting]
     old = latest_paragraphs(turn, consultation)
     merges = _merges(turn, consultation)
     try:
         new_paragraphs = next_version(
             old,
-            [Accepted(s.id, s.paragraph_uid, s.text or "") for s, _ in pending if s.id is not None],
+            [Accepted(id_of(s), s.paragraph_uid, s.text or "") for s, _ in pending],
             list(merges.values()),
         )
     except AmendmentConflict as conflict:
@@ -486,14 +485,14 @@ def publish(turn: Turn) -> None:
     except ConsultationError as error:
         raise Refusal(error.key, **error.values) from None
     version = turn.records.drafts.add_version(
-        cid(consultation),
+        id_of(consultation),
         title=current.title,
         paragraphs=[(p.uid, p.text, p.sources) for p in new_paragraphs],
-        parent_id=current.id,
+        parent_id=id_of(current),
         created_by=turn.person_id,
     )
     for _, decision in pending:
-        decision.applied_in_version_id = version.id
+        decision.applied_in_version_id = id_of(version)
         turn.records.save(decision)
     turn.audit(
         consultation,
@@ -502,14 +501,13 @@ def publish(turn: Turn) -> None:
         amendments=[s.id for s, _ in pending],
         merged=[list(p.sources) for p in new_paragraphs if len(p.sources) > 1],
     )
-    assert version.id is not None
     diff = render_diff(
         turn,
         old,
-        paragraphs(turn.records, version.id),
+        paragraphs(turn.records, id_of(version)),
         current.number,
         version.number,
-        provenance(turn.records, consultation, [version.id]),
+        provenance(turn.records, consultation, [id_of(version)]),
     )
     for person_id in sorted(
         set(stakeholders(turn.records, consultation)) | set(organisers(turn.records, consultation))

@@ -16,10 +16,11 @@ from typing import Any
 
 from bot import i18n
 from bot.commands import Access, Arg, registry
-from bot.handlers.common import cid
 from bot.handlers.facilitation import received_draft
 from bot.turn import Refusal, Turn
 from consultations.errors import ConsultationError
+from consultations.ids import ConsultationId, VersionId
+from storage.tables import id_of
 
 AWAIT_TRANSLATION = "await_translation"
 PREVIEW_CHARS = 80
@@ -76,15 +77,15 @@ def translate(turn: Turn, language: str) -> None:
     """Load the latest version of the draft in another language; the text follows."""
     consultation = turn.require_consultation()
     code = _known(turn, language)
-    version = turn.records.drafts.version(cid(consultation))
-    if version is None or version.id is None:
+    version = turn.records.drafts.version(id_of(consultation))
+    if version is None:
         raise Refusal("draft.none")
-    count = len(turn.records.drafts.paragraphs(version.id))
+    count = len(turn.records.drafts.paragraphs(id_of(version)))
     turn.records.dialogs.set(
         turn.person_id,
         turn.chat,
         AWAIT_TRANSLATION,
-        {"consultation": cid(consultation), "version": version.id, "language": code},
+        {"consultation": id_of(consultation), "version": id_of(version), "language": code},
     )
     turn.say(
         "translate.send",
@@ -98,9 +99,9 @@ def translate(turn: Turn, language: str) -> None:
 @registry.dialog(AWAIT_TRANSLATION)
 def take_translation(turn: Turn, data: dict[str, Any]) -> None:
     """The text `translate` asked for: aligned with the original paragraph by paragraph."""
-    consultation = turn.records.consultations.get(int(data["consultation"]))
-    version = turn.records.drafts.version_by_id(int(data["version"]))
-    if consultation is None or version is None or version.id is None:
+    consultation = turn.records.consultations.get(ConsultationId(int(data["consultation"])))
+    version = turn.records.drafts.version_by_id(VersionId(int(data["version"])))
+    if consultation is None or version is None:
         turn.records.dialogs.clear(turn.person_id, turn.chat)  # answered, not refused: kept
         turn.say("button.stale")
         return
@@ -113,7 +114,7 @@ def take_translation(turn: Turn, data: dict[str, Any]) -> None:
         turn.say(error.key, **error.values)
         turn.say("translate.send_again", name=name)
         return
-    originals = turn.records.drafts.paragraphs(version.id)
+    originals = turn.records.drafts.paragraphs(id_of(version))
     if len(draft.paragraphs) != len(originals):
         turn.say(
             "translate.count_mismatch",
@@ -124,7 +125,7 @@ def take_translation(turn: Turn, data: dict[str, Any]) -> None:
         turn.say("translate.send_again", name=name)
         return
     turn.records.drafts.set_translation(
-        version.id,
+        id_of(version),
         code,
         {row.uid: text for row, text in zip(originals, draft.paragraphs, strict=True)},
     )

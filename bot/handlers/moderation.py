@@ -10,11 +10,12 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from bot.commands import Access, Arg, positive_int, registry
-from bot.handlers.common import cid, organisers
+from bot.handlers.common import organisers
 from bot.turn import Refusal, Turn
+from consultations.ids import ConsultationId, SubmissionId
 from consultations.model import Attribution, ErasurePolicy, Role, RoundState
 from storage.records import Records
-from storage.tables import Consultation, Flag, Submission
+from storage.tables import Consultation, Flag, Submission, id_of
 
 POLICIES = {
     "attribution": [a.value for a in Attribution],
@@ -63,7 +64,7 @@ def consent(turn: Turn, answer: str | None) -> None:
     policy_text = turn.t(f"attribution.policy.{consultation.attribution}")
     member = next(
         m
-        for m in turn.records.consultations.memberships(cid(consultation), turn.person_id)
+        for m in turn.records.consultations.memberships(id_of(consultation), turn.person_id)
         if m.role == Role.STAKEHOLDER
     )
     if answer not in ("yes", "no"):
@@ -76,10 +77,10 @@ def consent(turn: Turn, answer: str | None) -> None:
     turn.say("consent.set", consent=turn.t(f"consent.{member.named_consent}"))
 
 
-def _submission_here(turn: Turn, consultation: Consultation, id_: int) -> Submission:
+def _submission_here(turn: Turn, consultation: Consultation, id_: SubmissionId) -> Submission:
     submission = turn.records.submissions.get(id_)
     round_ = turn.records.rounds.get(submission.round_id) if submission else None
-    if submission is None or round_ is None or round_.consultation_id != consultation.id:
+    if submission is None or round_ is None or round_.consultation_id != id_of(consultation):
         raise Refusal("moderation.unknown", id=id_)
     return submission
 
@@ -87,7 +88,7 @@ def _submission_here(turn: Turn, consultation: Consultation, id_: int) -> Submis
 @registry.command(
     "hide", Arg("id", positive_int), Arg("reason", rest=True), access=Access.FACILITATOR
 )
-def hide(turn: Turn, id: int, reason: str) -> None:
+def hide(turn: Turn, id: SubmissionId, reason: str) -> None:
     """Take a submission out of summaries, quotes and exports; it stays in the record."""
     consultation = turn.require_consultation()
     submission = _submission_here(turn, consultation, id)
@@ -100,7 +101,7 @@ def hide(turn: Turn, id: int, reason: str) -> None:
 
 
 @registry.command("unhide", Arg("id", positive_int), access=Access.FACILITATOR)
-def unhide(turn: Turn, id: int) -> None:
+def unhide(turn: Turn, id: SubmissionId) -> None:
     consultation = turn.require_consultation()
     submission = _submission_here(turn, consultation, id)
     if submission.hidden_at is None:
@@ -114,7 +115,7 @@ def unhide(turn: Turn, id: int) -> None:
 @registry.command(
     "flag", Arg("id", positive_int), Arg("reason", rest=True, optional=True), access=Access.MEMBER
 )
-def flag(turn: Turn, id: int, reason: str | None) -> None:
+def flag(turn: Turn, id: SubmissionId, reason: str | None) -> None:
     """Report a quote one was shown; facilitators are told."""
     consultation = turn.require_consultation()
     _submission_here(turn, consultation, id)
@@ -124,7 +125,8 @@ def flag(turn: Turn, id: int, reason: str | None) -> None:
     if fresh:
         for person_id in organisers(turn.records, consultation):
             member_roles = {
-                m.role for m in turn.records.consultations.memberships(cid(consultation), person_id)
+                m.role
+                for m in turn.records.consultations.memberships(id_of(consultation), person_id)
             }
             if Role.FACILITATOR in member_roles and person_id != turn.person_id:
                 turn.notify(
@@ -137,30 +139,31 @@ def flag(turn: Turn, id: int, reason: str | None) -> None:
     turn.say("moderation.flagged", id=id)
 
 
-def purge(records: Records, now: datetime) -> dict[int, int]:
+def purge(records: Records, now: datetime) -> dict[ConsultationId, int]:
     """Apply each consultation's retention: raw text older than its limit is blanked.
 
     Counts by group stay (they are what summaries are made of); texts that became part of
     a published version stay (they are in the version itself anyway).
     """
-    purged: dict[int, int] = {}
+    purged: dict[ConsultationId, int] = {}
     for consultation in records.consultations.all():
-        if consultation.retention_days is None or consultation.id is None:
+        if consultation.retention_days is None:
             continue
-        rounds = records.rounds.of(consultation.id)
+        consultation_id = id_of(consultation)
+        rounds = records.rounds.of(consultation_id)
         if not rounds or any(r.state in (RoundState.OPEN, RoundState.SCHEDULED) for r in rounds):
             continue
         ended = max((r.closed_at for r in rounds if r.closed_at is not None), default=None)
         if ended is None or now - ended < timedelta(days=consultation.retention_days):
             continue
-        round_ids = [r.id for r in rounds if r.id is not None]
+        round_ids = [id_of(r) for r in rounds]
         submissions = records.submissions.in_rounds(round_ids, live_only=False)
-        decided = records.submissions.decisions([s.id for s in submissions if s.id is not None])
+        decided = records.submissions.decisions([id_of(s) for s in submissions])
         keep = {sid for sid, d in decided.items() if d.decision == "accepted"}
         count = records.submissions.purge_texts(round_ids, keep)
         if count:
             records.audit.append(
-                consultation.id, "retention", "submissions.purged", {"count": count}
+                consultation_id, "retention", "submissions.purged", {"count": count}
             )
-        purged[consultation.id] = count
+        purged[consultation_id] = count
     return purged

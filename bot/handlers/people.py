@@ -10,13 +10,14 @@ from typing import Any
 from bot import buttons
 from bot.commands import Access, Arg, positive_int, registry
 from bot.events import Choice
-from bot.handlers.common import cid, groups_of
+from bot.handlers.common import groups_of
 from bot.turn import Refusal, Turn
+from consultations.ids import ConsultationId, PersonId
 from consultations.model import Attribution, ErasurePolicy, Role, find_group
 from consultations.rounds import parse_duration
 from storage.invites import hash_code
 from storage.records import Records
-from storage.tables import Consultation, Invite
+from storage.tables import Consultation, Invite, id_of
 
 INVITE_CODE_BYTES = 16  # 128 bits
 ORGANISATION = "organisation"  # awaiting the organisation a new stakeholder represents
@@ -42,10 +43,12 @@ def start(turn: Turn, code: str | None) -> None:
         turn.say("start.bad_code")
         return
     consultation = turn.records.consultations.get(invite.consultation_id)
-    assert consultation is not None and consultation.id is not None
+    assert consultation is not None
     role = Role(invite.role)
-    turn.records.consultations.add_member(consultation.id, turn.person_id, role, invite.group_id)
-    turn.person.current_consultation_id = consultation.id
+    turn.records.consultations.add_member(
+        invite.consultation_id, turn.person_id, role, invite.group_id
+    )
+    turn.person.current_consultation_id = invite.consultation_id
     turn.records.save(turn.person)
     turn.menu_changed = True
     group = turn.records.consultations.group(invite.group_id) if invite.group_id else None
@@ -136,7 +139,7 @@ def list_consultations(turn: Turn) -> None:
 
 
 @registry.command("use", Arg("id", positive_int), access=Access.ANYONE)
-def use(turn: Turn, id: int) -> None:
+def use(turn: Turn, id: ConsultationId) -> None:
     consultation = turn.records.consultations.get(id)
     if consultation is None or (not turn.admin and not turn.roles(consultation)):
         raise Refusal("consultations.unknown", id=id)
@@ -185,7 +188,7 @@ def issue_invite(
     group: str,
     uses: int,
     expires: datetime,
-    created_by: int | None,
+    created_by: PersonId | None,
 ) -> tuple[str, Role]:
     """A new code for GROUP (a stakeholder group, or facilitator / secretariat)."""
     role, group_id = Role.STAKEHOLDER, None
@@ -199,14 +202,16 @@ def issue_invite(
                 "invite.unknown_group", group=group, groups=", ".join(g.key for g in groups)
             )
         group_id = next(
-            g.id for g in records.consultations.groups(cid(consultation)) if g.key == found.key
+            id_of(g)
+            for g in records.consultations.groups(id_of(consultation))
+            if g.key == found.key
         )
     code = new_invite_code()
     records.invites.add(
         code,
         Invite(
             code_hash="",
-            consultation_id=cid(consultation),
+            consultation_id=id_of(consultation),
             group_id=group_id,
             role=role.value,
             uses_left=uses,
@@ -262,7 +267,7 @@ def link(turn: Turn, code: str | None) -> None:
         count_wrong_code(turn)
         turn.say("link.bad_code")
         return
-    owner = int(json.loads(stored)[0])
+    owner = PersonId(int(json.loads(stored)[0]))
     if owner == turn.person_id:
         raise Refusal("link.same")
     if turn.records.consultations.of(turn.person_id):

@@ -4,18 +4,19 @@ from __future__ import annotations
 
 from bot.commands import Access, Arg, positive_int, registry
 from bot.events import Attachment
-from bot.handlers.common import cid, paragraphs, provenance, summary_for, summary_options
+from bot.handlers.common import paragraphs, provenance, summary_for, summary_options
 from bot.handlers.record import build_record
 from bot.render import render_diff, render_summary, sources_text, summary_file
 from bot.turn import Refusal, Turn
 from consultations import exports
+from storage.tables import id_of
 
 
 @registry.command("summary", Arg("n", positive_int, optional=True), access=Access.SECRETARIAT)
 def summary(turn: Turn, n: int | None) -> None:
     """The latest round's summary, or one paragraph's, with the full version as a file."""
     consultation = turn.require_consultation()
-    round_ = turn.records.rounds.latest(cid(consultation))
+    round_ = turn.records.rounds.latest(id_of(consultation))
     if round_ is None:
         raise Refusal("round.none_yet")
     count = len(paragraphs(turn.records, round_.version_id))
@@ -41,25 +42,25 @@ def summary(turn: Turn, n: int | None) -> None:
 @registry.command("versions", access=Access.SECRETARIAT)
 def versions(turn: Turn) -> None:
     consultation = turn.require_consultation()
-    all_versions = turn.records.drafts.versions(cid(consultation))
+    all_versions = turn.records.drafts.versions(id_of(consultation))
     if not all_versions:
         raise Refusal("draft.none")
     lines = [turn.t("versions.header", title=consultation.title)]
     for v in all_versions:
-        assert v.id is not None
-        changed = sum(1 for p in turn.records.drafts.paragraphs(v.id) if p.sources)
+        version_id = id_of(v)
+        changed = sum(1 for p in turn.records.drafts.paragraphs(version_id) if p.sources)
         lines.append(
             turn.t(
                 "versions.line",
                 number=v.number,
                 at=v.created_at.strftime("%Y-%m-%d %H:%M"),
-                count=len(turn.records.drafts.paragraphs(v.id)),
+                count=len(turn.records.drafts.paragraphs(version_id)),
                 changed=changed,
             )
         )
         # which amendments, from which stakeholder groups, made each changed paragraph
-        made_by = provenance(turn.records, consultation, [v.id])
-        for p in turn.records.drafts.paragraphs(v.id):
+        made_by = provenance(turn.records, consultation, [version_id])
+        for p in turn.records.drafts.paragraphs(version_id):
             if p.uid in made_by:
                 lines.append(
                     turn.t(
@@ -80,7 +81,7 @@ def versions(turn: Turn) -> None:
 def diff(turn: Turn, a: int | None, b: int | None) -> None:
     """Word-level changes between versions A and B (default: the last two)."""
     consultation = turn.require_consultation()
-    latest = turn.records.drafts.version(cid(consultation))
+    latest = turn.records.drafts.version(id_of(consultation))
     if latest is None:
         raise Refusal("draft.none")
     if a is None:
@@ -89,20 +90,20 @@ def diff(turn: Turn, a: int | None, b: int | None) -> None:
         b = latest.number
     if a < 1:
         raise Refusal("diff.only_one")
-    old = turn.records.drafts.version(cid(consultation), a)
-    new = turn.records.drafts.version(cid(consultation), b)
-    if old is None or new is None or old.id is None or new.id is None:
+    old = turn.records.drafts.version(id_of(consultation), a)
+    new = turn.records.drafts.version(id_of(consultation), b)
+    if old is None or new is None:
         raise Refusal("diff.unknown", a=a, b=b, latest=latest.number)
     between = [
-        v.id
-        for v in turn.records.drafts.versions(cid(consultation))
-        if v.id is not None and min(a, b) < v.number <= max(a, b)
+        id_of(v)
+        for v in turn.records.drafts.versions(id_of(consultation))
+        if min(a, b) < v.number <= max(a, b)
     ]
     turn.say_text(
         render_diff(
             turn,
-            paragraphs(turn.records, old.id),
-            paragraphs(turn.records, new.id),
+            paragraphs(turn.records, id_of(old)),
+            paragraphs(turn.records, id_of(new)),
             a,
             b,
             provenance(turn.records, consultation, between),

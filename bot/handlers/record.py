@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from bot.handlers.common import build_summary, cid, groups_of, paragraphs
+from bot.handlers.common import build_summary, groups_of, paragraphs
 from bot.messages import Catalog
 from bot.turn import Refusal, attribution_label
 from consultations.exports import (
@@ -23,9 +23,10 @@ from consultations.exports import (
     VersionRecord,
 )
 from consultations.exports.text import utc
+from consultations.ids import PersonId
 from consultations.model import Attribution, Kind
 from storage.records import Records
-from storage.tables import Consultation, Person, Submission
+from storage.tables import Consultation, Person, Submission, id_of
 
 
 def build_record(
@@ -41,34 +42,31 @@ def build_record(
     With `version`, the record as it stood for that version of the draft: the versions
     up to it, and the rounds held on them (with their input and decisions).
     """
-    all_versions = records.drafts.versions(cid(consultation))
+    all_versions = records.drafts.versions(id_of(consultation))
     if version is not None and not any(v.number == version for v in all_versions):
         latest = all_versions[-1].number if all_versions else 0
         raise Refusal("export.unknown_version", number=version, latest=latest)
     versions = [v for v in all_versions if version is None or v.number <= version]
-    version_numbers = {v.id: v.number for v in all_versions}
+    version_numbers = {id_of(v): v.number for v in all_versions}
     version_records = []
     for v in versions:
-        assert v.id is not None
-        rows = records.drafts.paragraphs(v.id)
+        rows = records.drafts.paragraphs(id_of(v))
         version_records.append(
             VersionRecord(
                 number=v.number,
                 title=v.title,
                 created_at=utc(v.created_at),
-                paragraphs=tuple(paragraphs(records, v.id)),
+                paragraphs=tuple(paragraphs(records, id_of(v))),
                 sources={p.uid: tuple(p.sources) for p in rows if p.sources},
                 parent=version_numbers.get(v.parent_id) if v.parent_id is not None else None,
             )
         )
-    shown = {v.id for v in versions}
-    rounds = [r for r in records.rounds.of(cid(consultation)) if r.version_id in shown]
-    submissions = records.submissions.in_rounds(
-        [r.id for r in rounds if r.id is not None], live_only=False
-    )
+    shown = {id_of(v) for v in versions}
+    rounds = [r for r in records.rounds.of(id_of(consultation)) if r.version_id in shown]
+    submissions = records.submissions.in_rounds([id_of(r) for r in rounds], live_only=False)
     # Everyone who said something, loaded once and held here: the session keeps only weak
     # references, so without this each summary would reload a person per submission.
-    people: dict[int, Person] = {
+    people: dict[PersonId, Person] = {
         person_id: records.people.person(person_id)
         for person_id in sorted({s.person_id for s in submissions if s.person_id is not None})
     }
@@ -84,11 +82,11 @@ def build_record(
         for r in rounds
     )
 
-    group_rows = records.consultations.groups(cid(consultation))
+    group_rows = records.consultations.groups(id_of(consultation))
     keys = {g.id: g.key for g in group_rows}
     names = {g.id: g.name for g in group_rows}
     policy = Attribution(consultation.attribution)
-    consenting = records.consultations.consenting(cid(consultation))
+    consenting = records.consultations.consenting(id_of(consultation))
 
     def author(s: Submission) -> str:
         return attribution_label(
@@ -108,12 +106,11 @@ def build_record(
             positions[(r.id, p.uid)] = p.position
     submission_records = []
     for s in submissions:
-        assert s.id is not None
         number, on_version = round_of[s.round_id]
         status = _status(s)
         submission_records.append(
             SubmissionRecord(
-                id=s.id,
+                id=id_of(s),
                 round=number,
                 version=on_version,
                 paragraph=positions.get((s.round_id, s.paragraph_uid), 0),
@@ -128,16 +125,16 @@ def build_record(
             )
         )
 
-    amendments = [s for s in submissions if s.kind == Kind.AMENDMENT and s.id is not None]
-    decided = records.submissions.decisions([s.id for s in amendments if s.id is not None])
+    amendments = [s for s in submissions if s.kind == Kind.AMENDMENT]
+    decided = records.submissions.decisions([id_of(s) for s in amendments])
     decisions = []
     for s in amendments:
-        d = decided.get(s.id or -1)
-        if d is None or s.id is None:
+        d = decided.get(id_of(s))
+        if d is None:
             continue
         decisions.append(
             DecisionRecord(
-                amendment_id=s.id,
+                amendment_id=id_of(s),
                 paragraph=positions.get((s.round_id, s.paragraph_uid), 0),
                 author=author(s),
                 text="" if s.hidden_at is not None else s.text or "",
@@ -151,7 +148,7 @@ def build_record(
             )
         )
     return Record(
-        consultation_id=cid(consultation),
+        consultation_id=id_of(consultation),
         title=consultation.title,
         attribution=consultation.attribution,
         versions=tuple(version_records),

@@ -17,7 +17,6 @@ from bot.buttons import ReviewAction
 from bot.commands import Access, Arg, positive_int, registry
 from bot.events import Choice
 from bot.handlers.common import (
-    cid,
     open_round,
     paragraphs,
     paragraphs_for,
@@ -25,17 +24,18 @@ from bot.handlers.common import (
     stakeholder_group,
 )
 from bot.turn import Refusal, Turn
+from consultations.ids import RoundId, SubmissionId
 from consultations.model import Kind, RoundState
 from consultations.rounds import accepts_input
 from storage.rounds import RoundFacts
 from storage.submissions import NewSubmission
-from storage.tables import AmendmentDecision, Submission
+from storage.tables import AmendmentDecision, Submission, id_of
 
 REVIEW = "review"
 AWAIT_TEXT = "await_text"
 
 
-def _choices(turn: Turn, round_id: int, index: int) -> tuple[tuple[Choice, ...], ...]:
+def _choices(turn: Turn, round_id: RoundId, index: int) -> tuple[tuple[Choice, ...], ...]:
     def b(action: ReviewAction) -> Choice:
         label = turn.t(f"button.{action}")
         return Choice(label, buttons.encode(buttons.Review(round_id, index, action)))
@@ -68,7 +68,7 @@ def show_paragraph(turn: Turn, round_: RoundFacts, index: int) -> None:
 def review(turn: Turn) -> None:
     """Walk the open round's paragraphs one by one."""
     consultation = turn.require_consultation()
-    round_ = open_round(turn, cid(consultation))
+    round_ = open_round(turn, id_of(consultation))
     turn.say(
         "review.intro",
         title=consultation.title,
@@ -109,7 +109,9 @@ def review_button(turn: Turn, button: buttons.Review) -> None:
         show_paragraph(turn, round_, index - 1)
 
 
-def _mark_choice(turn: Turn, number: int, text: str, action: str, submission_id: int) -> None:
+def _mark_choice(
+    turn: Turn, number: int, text: str, action: str, submission_id: SubmissionId
+) -> None:
     """Edit the paragraph's message to show what was chosen, where the platform can."""
     if turn.event.reply_to is None:
         return
@@ -126,7 +128,7 @@ def _mark_choice(turn: Turn, number: int, text: str, action: str, submission_id:
 @registry.dialog(AWAIT_TEXT, needs_text=True)
 def take_text(turn: Turn, data: dict[str, int | str]) -> None:
     """The comment or amendment text the review asked for."""
-    round_ = turn.records.rounds.facts_by_id(int(data["round"]))
+    round_ = turn.records.rounds.facts_by_id(RoundId(int(data["round"])))
     # Answered, not refused: a refusal would also undo the end of the wait for text, and
     # everything they wrote next would be taken for this comment again.
     if round_ is None:
@@ -186,7 +188,7 @@ def amend(turn: Turn, n: int, text: str) -> None:
 
 
 @registry.command("endorse", Arg("id", positive_int), access=Access.STAKEHOLDER)
-def endorse(turn: Turn, id: int) -> None:
+def endorse(turn: Turn, id: SubmissionId) -> None:
     """Back another stakeholder's amendment (or comment) in the open round; once per person."""
     round_ = open_round(turn, turn.require_consultation_id())
     target = turn.records.submissions.get(id)
@@ -226,14 +228,16 @@ def endorse(turn: Turn, id: int) -> None:
     turn.say("endorse.done", id=id, endorsement=endorsement, number=number)
 
 
-def _status(turn: Turn, submission: Submission, decisions: dict[int, AmendmentDecision]) -> str:
+def _status(
+    turn: Turn, submission: Submission, decisions: dict[SubmissionId, AmendmentDecision]
+) -> str:
     if submission.withdrawn_at is not None:
         return turn.t("mine.withdrawn")
     if submission.superseded_at is not None:
         return turn.t("mine.superseded")
     if submission.hidden_at is not None:
         return turn.t("mine.hidden")
-    decision = decisions.get(submission.id) if submission.id is not None else None
+    decision = decisions.get(id_of(submission))
     if decision is not None:
         return turn.t(f"mine.{decision.decision}")
     return ""
@@ -243,15 +247,15 @@ def _status(turn: Turn, submission: Submission, decisions: dict[int, AmendmentDe
 def mine(turn: Turn) -> None:
     """This person's own submissions in the current consultation."""
     consultation = turn.require_consultation()
-    rounds = {r.id: r for r in turn.records.rounds.of(cid(consultation))}
-    own = turn.records.submissions.by_person(turn.person_id, [i for i in rounds if i is not None])
+    rounds = {id_of(r): r for r in turn.records.rounds.of(id_of(consultation))}
+    own = turn.records.submissions.by_person(turn.person_id, list(rounds))
     if not own:
         raise Refusal("mine.none")
     numbers = {}
-    for round_ in rounds.values():
+    for round_id, round_ in rounds.items():
         for p in turn.records.drafts.paragraphs(round_.version_id):
-            numbers[(round_.id, p.uid)] = p.position
-    decisions = turn.records.submissions.decisions([s.id for s in own if s.id is not None])
+            numbers[(round_id, p.uid)] = p.position
+    decisions = turn.records.submissions.decisions([id_of(s) for s in own])
     lines = [turn.t("mine.header", title=consultation.title)]
     for s in own:
         text = f": {s.text}" if s.text else ""
@@ -271,7 +275,7 @@ def mine(turn: Turn) -> None:
 
 
 @registry.command("withdraw", Arg("id", positive_int), access=Access.STAKEHOLDER)
-def withdraw(turn: Turn, id: int) -> None:
+def withdraw(turn: Turn, id: SubmissionId) -> None:
     """Take back one's own submission while its round is open."""
     submission = turn.records.submissions.get(id)
     if submission is None or submission.person_id != turn.person_id:

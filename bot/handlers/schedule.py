@@ -15,6 +15,7 @@ from bot.handlers.common import silent_stakeholders, tell_stakeholders
 from bot.handlers.facilitation import close_round, next_round, open_round
 from bot.turn import Turn
 from consultations import rounds as round_rules
+from consultations.ids import RoundId
 from consultations.model import RoundState
 from consultations.rounds import format_duration
 from consultations.schedule import parse_window
@@ -69,7 +70,7 @@ def timezone(turn: Turn, zone: str | None) -> None:
 # ---- what the scheduler runs ------------------------------------------------------------
 
 
-def open_due(turn: Turn, round_id: int) -> None:
+def open_due(turn: Turn, round_id: RoundId) -> None:
     round_ = turn.records.rounds.for_update(round_id)
     if round_ is None or round_.state != RoundState.SCHEDULED or round_.closes_at is None:
         return
@@ -80,7 +81,7 @@ def open_due(turn: Turn, round_id: int) -> None:
     open_round(turn, consultation, round_, round_.closes_at)
 
 
-def close_due(turn: Turn, round_id: int) -> None:
+def close_due(turn: Turn, round_id: RoundId) -> None:
     round_ = turn.records.rounds.for_update(round_id)
     if round_ is None or round_.closes_at is None or round_.closes_at > turn.now:
         return
@@ -93,7 +94,7 @@ def close_due(turn: Turn, round_id: int) -> None:
         close_round(turn, consultation, round_)
 
 
-def remind_due(turn: Turn, round_id: int, key: str, offset: timedelta) -> None:
+def remind_due(turn: Turn, round_id: RoundId, key: str, offset: timedelta) -> None:
     """Nudge the silent, once per round and offset (the key is kept in the database)."""
     round_ = turn.records.rounds.for_update(round_id)
     if round_ is None or round_.state != RoundState.OPEN or round_.closes_at is None:

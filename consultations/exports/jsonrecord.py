@@ -84,6 +84,8 @@ def _decode(hint: Any, value: Any, where: str) -> Any:
             except RecordFormatError:
                 continue
         return _decode(options[-1], value, where)
+    if isinstance(hint, typing.NewType):  # an id: its plain value
+        return _decode(hint.__supertype__, value, where)
     if origin is typing.Literal:
         if value not in args:
             raise RecordFormatError(f"{where}: {value!r} is not one of {args}")

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
+from consultations.ids import ConsultationId, SubmissionId
 from consultations.model import Kind, StakeholderGroup
 from consultations.summary import Paragraph, Summary
 
@@ -34,13 +35,13 @@ class VersionRecord:
     title: str
     created_at: datetime
     paragraphs: tuple[Paragraph, ...]
-    sources: dict[str, tuple[int, ...]]  # paragraph uid -> amendments that made its text
+    sources: dict[str, tuple[SubmissionId, ...]]  # paragraph uid -> amendments that made its text
     parent: int | None = None  # the version this one was cut from
 
 
 @dataclass(frozen=True)
 class DecisionRecord:
-    amendment_id: int
+    amendment_id: SubmissionId
     paragraph: int
     author: str
     text: str
@@ -65,7 +66,7 @@ class RoundRecord:
 class SubmissionRecord:
     """One piece of input, live or not, as an analyst sees it."""
 
-    id: int
+    id: SubmissionId
     round: int
     version: int  # the version the round reviewed
     paragraph: int  # the paragraph's number in that version
@@ -76,12 +77,12 @@ class SubmissionRecord:
     text: str | None  # None for stances, and for hidden input
     created_at: datetime
     status: Status
-    target: int | None = None  # an endorsement: the submission it backs
+    target: SubmissionId | None = None  # an endorsement: the submission it backs
 
 
 @dataclass(frozen=True)
 class Record:
-    consultation_id: int
+    consultation_id: ConsultationId
     title: str
     attribution: str
     versions: tuple[VersionRecord, ...]

@@ -18,6 +18,7 @@ import io
 from datetime import datetime
 
 from consultations.exports.record import Record, Status, SubmissionRecord, Text
+from consultations.ids import SubmissionId
 from consultations.model import Kind
 
 COLUMNS = (
@@ -83,7 +84,7 @@ def from_csv(data: bytes) -> tuple[SubmissionRecord, ...]:
         row = {key: restore(value) for key, value in raw.items()}
         result.append(
             SubmissionRecord(
-                id=int(row["id"]),
+                id=SubmissionId(int(row["id"])),
                 round=int(row["round"]),
                 version=int(row["version"]),
                 paragraph=int(row["paragraph"]),
@@ -94,7 +95,7 @@ def from_csv(data: bytes) -> tuple[SubmissionRecord, ...]:
                 text=row["text"] or None,
                 created_at=datetime.fromisoformat(row["created_at"]),
                 status=Status(row["status"]),
-                target=int(row["target"]) if row.get("target") else None,
+                target=SubmissionId(int(row["target"])) if row.get("target") else None,
             )
         )
     return tuple(result)

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from consultations.exports.record import Record, Text, VersionRecord
+from consultations.ids import SubmissionId
 from consultations.summary import ParagraphSummary
 
 QUOTES = 25  # verbatim comments shown per paragraph and round; CSV and JSON have them all
@@ -26,7 +27,7 @@ def xml_safe(text: str) -> str:
 
 @dataclass(frozen=True)
 class Quote:
-    id: int
+    id: SubmissionId
     author: str
     text: str
 
