@@ -9,7 +9,6 @@ import threading
 from collections.abc import Sequence
 
 import pytest
-from scenario import FACILITATOR, open_round
 
 from adapters.memory import MemoryAdapter
 from bot.commands import registry
@@ -17,6 +16,7 @@ from bot.commit import GroupCommit
 from bot.dispatcher import Dispatcher, Outcome
 from bot.events import ChatId, Inbound, PlatformId
 from storage.records import Store
+from tests.conversation.scenario import FACILITATOR, open_round
 
 PEOPLE = {f"d{i}": ("government", "civil-society", "industry")[i % 3] for i in range(12)}
 

@@ -7,14 +7,13 @@ from __future__ import annotations
 import asyncio
 from datetime import timedelta
 
-from clocks import Clock
-from scenario import FACILITATOR, consultation
-
 from adapters.memory import MemoryAdapter
 from bot.dispatcher import Dispatcher
 from bot.events import Outbound
 from bot.outbox import OUTBOX_GRACE
 from storage.records import Store
+from tests.clocks import Clock
+from tests.conversation.scenario import FACILITATOR, consultation
 
 PEOPLE = {f"d{i}": ("government", "civil-society", "industry")[i % 3] for i in range(9)}
 OPENED = "Round 1 is open"  # what the facilitator is told

@@ -20,11 +20,12 @@ from typing import TYPE_CHECKING
 
 import nio
 import pytest
-from matrix_chat import CODE, TIMEOUT, BotProcess, Person, bot_env, wait_until
+
+from tests.matrix.matrix_chat import CODE, TIMEOUT, BotProcess, Person, bot_env, wait_until
 
 if TYPE_CHECKING:
-    from conftest import MatrixUserFactory
-    from matrix_homeserver import SynapseServer
+    from tests.matrix.conftest import MatrixUserFactory
+    from tests.matrix_homeserver import SynapseServer
 
 DRAFT = """# Statement on spyware
 

@@ -14,8 +14,8 @@ import nio
 import pytest
 
 if TYPE_CHECKING:
-    from conftest import MatrixUserFactory
-    from matrix_homeserver import SynapseServer
+    from tests.matrix.conftest import MatrixUserFactory
+    from tests.matrix_homeserver import SynapseServer
 
 TIMEOUT = 30.0
 

@@ -16,17 +16,17 @@ from typing import TYPE_CHECKING
 
 import nio
 import pytest
-from matrix_chat import TIMEOUT, Person, wait_until
 
 from adapters.matrix.adapter import MatrixAdapter
 from adapters.matrix.state import StateFile
 from adapters.matrix.sync import Position
 from adapters.matrix.translate import edit_content, split_text, strip_reply_fallback, text_content
 from bot.events import Attachment, ChatId, DeliveryError, Inbound, Outbound, PlatformId
+from tests.matrix.matrix_chat import TIMEOUT, Person, wait_until
 
 if TYPE_CHECKING:
-    from conftest import MatrixUserFactory
-    from matrix_homeserver import SynapseServer
+    from tests.matrix.conftest import MatrixUserFactory
+    from tests.matrix_homeserver import SynapseServer
 
 
 # ---- translation, without a homeserver ---------------------------------------------------

@@ -9,9 +9,7 @@ from typing import Any
 
 import aiohttp
 import pytest
-from loopback import Recorder
 from telegram.error import RetryAfter
-from telegram_api import BadGateway, BotAPIServer, TooManyRequests
 
 from adapters.telegram import platform as telegram_platform
 from adapters.telegram.adapter import TelegramAdapter, build_application
@@ -20,6 +18,8 @@ from adapters.telegram.settings import TelegramSettings
 from adapters.telegram.translate import menu_commands, split_text
 from bot.events import Attachment, Choice, DeliveryError, Inbound, Outbound
 from bot.settings import Settings
+from tests.telegram.loopback import Recorder
+from tests.telegram_api import BadGateway, BotAPIServer, TooManyRequests
 
 pytestmark = pytest.mark.filterwarnings(
     "ignore:Deprecated since version v22.2:telegram.warnings.PTBDeprecationWarning"
