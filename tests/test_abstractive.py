@@ -35,7 +35,7 @@ class FakeModel:
     async def handle(self, request: web.Request) -> web.Response:
         self.requests.append(await request.json())
         self.headers.append(request.headers.get("Authorization", ""))
-        if self.delay:
+        if self.delay:  # a model too slow for the writer's timeout: the slowness is the test
             await asyncio.sleep(self.delay)
         if self.status != 200:
             return web.json_response({"error": {"message": "overloaded"}}, status=self.status)

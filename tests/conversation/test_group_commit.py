@@ -169,7 +169,7 @@ async def test_events_queued_while_a_batch_is_written_go_together_into_the_next(
     first = asyncio.ensure_future(writer.submit(0))
     await asyncio.to_thread(started.wait, 10)
     rest = [asyncio.ensure_future(writer.submit(item)) for item in (1, 2, 3, 4, 5, 13)]
-    await asyncio.sleep(0)
+    await asyncio.sleep(0)  # one turn of the loop, not a wait: each submits, behind the batch
     release.set()
     results = await asyncio.gather(first, *rest, return_exceptions=True)
 
