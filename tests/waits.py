@@ -56,8 +56,8 @@ class MachineLoad:
     by the other processes of a busy machine.
 
     A bound on elapsed time adds it, so that it holds the code to its pace and not to the
-    machine's. It counts nothing of this process's own work, nor its waits on the network
-    or on timers: on an idle machine it stays near zero and the bound as tight as written.
+    machine's. It counts none of the test's own work, nor its waits on the network or on
+    timers: on an idle machine it stays near zero and the bound as tight as written.
     Read from Linux's scheduler statistics; zero where there are none (the bound is then
     as written)."""
 

@@ -114,7 +114,7 @@ async def test_sends_are_paced_so_no_window_holds_more_than_the_limit() -> None:
     most = max(sum(1 for t in landed if end - 1.0 < t <= end) for end in landed)
     assert most <= 30  # as the server counts them
     # and not much slower: 72 slots after the burst take 2.4 s at the rate; each second
-    # also pays a round trip, and this machine's timers; and a busy machine, its CPU
+    # also pays a round trip and the timers' wander; a busy machine, the CPU it withheld
     assert landed[-1] - landed[0] < 2.4 * 1.15 + load.waited()
 
 
