@@ -35,9 +35,9 @@ from pathlib import Path
 import nio
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "tests"))  # the Synapse harness lives with the tests
+sys.path.insert(0, str(ROOT))  # run as a script: the test servers, in the package tests
 
-from matrix_homeserver import SynapseServer  # noqa: E402
+from tests.matrix_homeserver import SynapseServer  # noqa: E402
 
 CONSULTBOT = str(Path(sys.executable).with_name("consultbot"))
 WARM_UP = 20

@@ -29,10 +29,10 @@ from typing import Any
 import nio
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "tests"))  # the test servers live with the tests
+sys.path.insert(0, str(ROOT))  # run as a script: the test servers, in the package tests
 
-from matrix_homeserver import SynapseServer  # noqa: E402
-from telegram_api import BotAPIServer  # noqa: E402
+from tests.matrix_homeserver import SynapseServer  # noqa: E402
+from tests.telegram_api import BotAPIServer  # noqa: E402
 
 CONSULTBOT = str(Path(sys.executable).with_name("consultbot"))
 GOAL_MB = 120

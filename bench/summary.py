@@ -30,7 +30,7 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
+sys.path.insert(0, str(ROOT))  # run as a script: the Pol.is loader, in the package tests
 
 CONVERSATIONS = [
     "bg2050-volunteers",
@@ -43,10 +43,9 @@ GROUPS = ("government", "civil-society", "private-sector")
 
 def build_input(comments: int, paragraphs: int, seed: int = 0) -> dict[str, Any]:
     """Paragraphs, inputs and participation for `summarise`, and the texts per paragraph."""
-    import polis
-
     from consultations.model import DEFAULT_GROUPS, Kind
     from consultations.summary import Input, Paragraph, Participation
+    from tests import polis
 
     rng = random.Random(seed)
     real = [
@@ -238,9 +237,8 @@ def benchmark(args: argparse.Namespace) -> None:
 
 def show_themes(names: list[str]) -> None:
     """Top themes, with labels and quotes, as a facilitator would read them."""
-    import polis
-
     from consultations.summary import summarise
+    from tests import polis
 
     for name in names:
         export = polis.load_export(name)

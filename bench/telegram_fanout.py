@@ -35,13 +35,12 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "tests"))  # the loopback Bot API server lives with the tests
-
-from telegram_api import BotAPIServer, ChatMessage, RecordedCall, Slow, User  # noqa: E402
+sys.path.insert(0, str(ROOT))  # run as a script: the test servers, in the package tests
 
 from consultations.model import Role  # noqa: E402
 from storage.engine import make_engine, upgrade  # noqa: E402
 from storage.records import Records, Store  # noqa: E402
+from tests.telegram_api import BotAPIServer, ChatMessage, RecordedCall, Slow, User  # noqa: E402
 
 RATE = 30  # messages a second, overall: what the server enforces and the ideal is counted at
 WRITE_EVERY = 5.0  # seconds between stakeholders writing during the fan-out

@@ -40,10 +40,11 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "tests"))  # the loopback Bot API server lives with the tests
+sys.path.insert(0, str(ROOT))  # run as a script: the test servers, in the package tests
 
-from telegram_api import BotAPIServer, User  # noqa: E402
 from telegram_fanout import seed  # noqa: E402  (bench/ is on the path when run as a script)
+
+from tests.telegram_api import BotAPIServer, User  # noqa: E402
 
 CONSULTBOT = str(Path(sys.executable).with_name("consultbot"))
 WARM_UP = 20

@@ -16,7 +16,6 @@ from pathlib import Path
 from typing import cast
 
 import pytest
-from clocks import Clock
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import Engine, make_url
 from sqlmodel import SQLModel
@@ -25,6 +24,7 @@ from adapters.memory import MemoryAdapter
 from bot.dispatcher import Dispatcher
 from storage.engine import make_engine, upgrade
 from storage.records import Store
+from tests.clocks import Clock
 
 DEFAULT_POSTGRES = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 

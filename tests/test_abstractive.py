@@ -9,10 +9,8 @@ from __future__ import annotations
 
 import asyncio
 import json
-import sys
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -22,8 +20,6 @@ from bot.abstractive import Writer
 from bot.settings import Settings
 from consultations.model import DEFAULT_GROUPS, Kind
 from consultations.summary import Input, Paragraph, Participation, Summary, summarise
-
-sys.path.insert(0, str(Path(__file__).resolve().parent / "conversation"))
 
 
 @dataclass
@@ -39,7 +35,7 @@ class FakeModel:
     async def handle(self, request: web.Request) -> web.Response:
         self.requests.append(await request.json())
         self.headers.append(request.headers.get("Authorization", ""))
-        if self.delay:
+        if self.delay:  # a model too slow for the writer's timeout: the slowness is the test
             await asyncio.sleep(self.delay)
         if self.status != 200:
             return web.json_response({"error": {"message": "overloaded"}}, status=self.status)
@@ -180,10 +176,9 @@ def test_the_layer_is_off_unless_configured() -> None:
 async def test_in_chat_the_summary_says_which_method_wrote_it(
     chat: Any, model: tuple[FakeModel, str]
 ) -> None:
-    from scenario import FACILITATOR, open_round
-    from test_summaries import MEMBERS, comment_on_paragraph_1, use_options
-
     from bot.summary_options import SummaryOptions
+    from tests.conversation.scenario import FACILITATOR, open_round
+    from tests.conversation.test_summaries import MEMBERS, comment_on_paragraph_1, use_options
 
     fake, url = model
     use_options(chat, SummaryOptions(writer=Writer(url, "tiny", timeout=5)))

@@ -6,10 +6,10 @@ import io
 import re
 
 import docx
-from scenario import FACILITATOR, consultation, open_round
 
 from adapters.memory import MemoryAdapter
 from bot.events import Attachment
+from tests.conversation.scenario import FACILITATOR, consultation, open_round
 
 MEMBERS = {"ana": "government", "ben": "civil-society", "cho": "industry", "sam": "secretariat"}
 BETTER_2 = "We will refuse export licences where there is a substantial risk of misuse."

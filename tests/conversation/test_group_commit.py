@@ -9,7 +9,6 @@ import threading
 from collections.abc import Sequence
 
 import pytest
-from scenario import FACILITATOR, open_round
 
 from adapters.memory import MemoryAdapter
 from bot.commands import registry
@@ -17,6 +16,7 @@ from bot.commit import GroupCommit
 from bot.dispatcher import Dispatcher, Outcome
 from bot.events import ChatId, Inbound, PlatformId
 from storage.records import Store
+from tests.conversation.scenario import FACILITATOR, open_round
 
 PEOPLE = {f"d{i}": ("government", "civil-society", "industry")[i % 3] for i in range(12)}
 
@@ -169,7 +169,7 @@ async def test_events_queued_while_a_batch_is_written_go_together_into_the_next(
     first = asyncio.ensure_future(writer.submit(0))
     await asyncio.to_thread(started.wait, 10)
     rest = [asyncio.ensure_future(writer.submit(item)) for item in (1, 2, 3, 4, 5, 13)]
-    await asyncio.sleep(0)
+    await asyncio.sleep(0)  # one turn of the loop, not a wait: each submits, behind the batch
     release.set()
     results = await asyncio.gather(first, *rest, return_exceptions=True)
 

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from scenario import FACILITATOR, consultation, invite, open_round
-
 from adapters.memory import MemoryAdapter
 from bot.events import Attachment
+from tests.conversation.scenario import FACILITATOR, consultation, invite, open_round
 
 
 async def test_start_without_code_explains_how_to_join(chat: MemoryAdapter) -> None:

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import re
 
-from scenario import FACILITATOR, consultation, invite, open_round
-
 from adapters.memory import MemoryAdapter
 from bot.handlers.moderation import purge
 from storage.records import Store
+from tests.conversation.scenario import FACILITATOR, consultation, invite, open_round
 
 MEMBERS = {"ana": "government", "ben": "civil-society", "sam": "secretariat"}
 

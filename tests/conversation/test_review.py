@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from scenario import FACILITATOR, open_round
-
 from adapters.memory import MemoryAdapter
 from bot.dispatcher import Dispatcher
 from bot.events import Capability, Inbound, PlatformId
 from storage.records import Store
+from tests.conversation.scenario import FACILITATOR, open_round
 
 MEMBERS = {"ana": "government", "ben": "civil-society", "cho": "industry"}
 

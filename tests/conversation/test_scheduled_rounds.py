@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from scenario import FACILITATOR, consultation
-
 from adapters.memory import MemoryAdapter
 from bot.dispatcher import Dispatcher
 from bot.scheduler import RoundScheduler
 from storage.records import Store
+from tests.conversation.scenario import FACILITATOR, consultation
 
 MEMBERS = {"ana": "government", "ben": "civil-society", "sam": "secretariat"}
 

@@ -7,11 +7,11 @@ from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
-from scenario import FACILITATOR, open_round
 
 from adapters.memory import MemoryAdapter
 from bot.embeddings import Embedder
 from bot.summary_options import SummaryOptions
+from tests.conversation.scenario import FACILITATOR, open_round
 
 MEMBERS = {"ana": "government", "ben": "civil-society", "cho": "industry", "sam": "secretariat"}
 AMEND_2 = "We will refuse export licences where there is a substantial risk of misuse."

@@ -6,13 +6,13 @@ import logging
 import re
 
 import pytest
-from scenario import FACILITATOR, open_round
 
 from adapters.memory import MemoryAdapter
 from bot.commands import registry
 from bot.dispatcher import Dispatcher
 from bot.permissions import GRANTS, allowed_roles
 from storage.records import Store
+from tests.conversation.scenario import FACILITATOR, open_round
 
 MEMBERS = {"ana": "government", "ben": "civil-society", "sam": "secretariat", "fay": "facilitator"}
 

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import dataclasses
-import sys
-from pathlib import Path
 
 import pytest
 from hypothesis import given
@@ -16,10 +14,7 @@ from consultations.consensus import (
     divergence,
     group_informed_consensus,
 )
-
-# tests/ is not a package: make the test-only Pol.is loader in tests/polis.py importable.
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-import polis
+from tests import polis
 
 # --- GroupVotes -------------------------------------------------------------------------
 

@@ -2,16 +2,10 @@
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
-
 import pytest
 
 from consultations.summary import summarise
-
-# tests/ is not a package: make the test-only Pol.is loader in tests/polis.py importable.
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-import polis
+from tests import polis
 
 
 def _load(name: str) -> polis.PolisExport:

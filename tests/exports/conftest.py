@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import pytest
-from played import Clock, Played, play
 
 from adapters.memory import MemoryAdapter
 from storage.records import Store
+from tests.exports.played import Clock, Played, play
 
 
 @pytest.fixture

@@ -12,7 +12,8 @@ from pathlib import Path
 
 import docx
 import pytest
-from played import FACILITATOR, SECRETARIAT, Played
+
+from tests.exports.played import FACILITATOR, SECRETARIAT, Played
 
 EXE = shutil.which("consultbot") or str(Path(sys.executable).with_name("consultbot"))
 

@@ -12,13 +12,13 @@ import jsonschema
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-from played import HIDDEN, INJECTIONS, WITHDRAWN, Played
 
 from bot.messages import Catalog
 from consultations.exports import Status, SubmissionRecord, render
 from consultations.exports.jsonrecord import SCHEMA, RecordFormatError, from_json, to_json
 from consultations.exports.tabular import COLUMNS, from_csv, neutralise, to_csv
 from consultations.model import Kind
+from tests.exports.played import HIDDEN, INJECTIONS, WITHDRAWN, Played
 
 SCHEMA_FILE = Path(__file__).parents[2] / "docs" / "export-schema.json"
 

@@ -8,11 +8,11 @@ from datetime import UTC, datetime
 
 import docx
 from docx.oxml.ns import qn
-from played import DRAFT, V2_P2, V2_P3, Played
 
 from bot.messages import Catalog
 from consultations.diffing import word_diff
 from consultations.exports import render
+from tests.exports.played import DRAFT, V2_P2, V2_P3, Played
 
 W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
 

@@ -16,10 +16,10 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from played import Played
 
 from bot.messages import Catalog
 from consultations.exports import render
+from tests.exports.played import Played
 
 TOOLS = ("soffice", "pdftoppm", "pdftotext")
 

@@ -15,10 +15,10 @@ import shutil
 from pathlib import Path
 
 import pytest
-from played import MARKUP, Played
 
 from bot.messages import Catalog
 from consultations.exports import render
+from tests.exports.played import MARKUP, Played
 
 ARGS = [
     "--headless",

@@ -7,10 +7,10 @@ import re
 import zipfile
 
 import pytest
-from played import HIDDEN, IDENTIFYING, PEOPLE, Played
 
 from bot.messages import Catalog
 from consultations.exports import EXPORTERS, Record, render
+from tests.exports.played import HIDDEN, IDENTIFYING, PEOPLE, Played
 
 PSEUDONYM = re.compile(r"\bp-[0-9a-f]{12}\b")
 

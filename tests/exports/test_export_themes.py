@@ -6,12 +6,12 @@ import io
 from dataclasses import replace
 
 import docx
-from played import Played
 
 from bot.messages import Catalog
 from consultations.exports import Record, render
 from consultations.exports.jsonrecord import from_json, to_json
 from consultations.themes import Quote, Theme
+from tests.exports.played import Played
 
 
 def t(key: str, **values: object) -> str:

@@ -310,7 +310,7 @@ def run_burst(
                 continue
             run.acks.append((int(match[1]), int(match[2])))
             if len(run.acks) == kill_at:
-                time.sleep(delay)
+                time.sleep(delay)  # a random moment after that ack, where the kill lands
                 chat.kill()
                 run.killed_after = kill_at
                 break

@@ -23,7 +23,6 @@ import io
 import json
 import re
 import shutil
-import sys
 import unicodedata
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
@@ -31,7 +30,17 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from corpus import (
+from sqlalchemy import inspect, text
+from sqlalchemy.engine import Engine
+
+from adapters.memory import MemoryAdapter
+from bot.dispatcher import Dispatcher
+from bot.events import Attachment
+from storage.engine import make_engine
+from storage.records import Store
+from tests.clocks import Clock
+from tests.conversation.scenario import DRAFT, FACILITATOR, open_round
+from tests.hostile.corpus import (
     FACILITATOR_COMMANDS,
     HUGE,
     LINK_HTML,
@@ -48,18 +57,6 @@ from corpus import (
     Hostile,
     draft_files,
 )
-from sqlalchemy import inspect, text
-from sqlalchemy.engine import Engine
-
-from adapters.memory import MemoryAdapter
-from bot.dispatcher import Dispatcher
-from bot.events import Attachment
-from storage.engine import make_engine
-from storage.records import Store
-
-sys.path.insert(0, str(Path(__file__).parents[1] / "conversation"))
-from clocks import Clock
-from scenario import DRAFT, FACILITATOR, open_round
 
 MEMBERS = {"ana": "government", "ben": "civil-society"}
 BASELINE = (

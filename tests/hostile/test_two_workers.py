@@ -16,11 +16,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import itertools
 import re
-import sys
 import threading
 from collections.abc import AsyncIterator, Callable, Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -39,12 +38,8 @@ from storage.people import People
 from storage.records import Records, Store
 from storage.submissions import Submissions
 from storage.tables import AmendmentDecision
-
-sys.path.insert(0, str(Path(__file__).parents[1] / "conversation"))
-import itertools
-
-from clocks import Clock
-from scenario import FACILITATOR, invite, open_round
+from tests.clocks import Clock
+from tests.conversation.scenario import FACILITATOR, invite, open_round
 
 pytestmark = pytest.mark.postgres
 

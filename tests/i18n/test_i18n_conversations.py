@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import pytest
-from scenario import FACILITATOR, consultation, invite, open_round
 from sqlmodel import col, select
 
 from adapters.memory import MemoryAdapter
 from storage.records import Store
 from storage.tables import Person, Submission
+from tests.conversation.scenario import FACILITATOR, consultation, invite, open_round
 
 # What each language says at the distinctive points of a review.
 SAYS = {

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from scenario import FACILITATOR, consultation
-
 from adapters.memory import MemoryAdapter
 from bot.events import Attachment
+from tests.conversation.scenario import FACILITATOR, consultation
 
 FRENCH = """# Déclaration sur les logiciels espions
 

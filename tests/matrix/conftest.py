@@ -15,16 +15,12 @@ from __future__ import annotations
 import itertools
 import os
 import secrets
-import sys
 from collections.abc import AsyncIterator, Iterator
-from pathlib import Path
 
 import nio
 import pytest
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-from matrix_homeserver import SynapseError, SynapseServer, synapse_python
+from tests.matrix_homeserver import SynapseError, SynapseServer, synapse_python
 
 _SKIP_ENV = "CONSULTBOT_SKIP_MATRIX"
 

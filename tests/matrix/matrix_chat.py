@@ -7,8 +7,9 @@
 
 `Person` wraps a logged-in nio client that syncs in the background (nio's sync_forever,
 which also keeps its encryption keys up to date) and collects what the bot sends in the
-person's DM. `expect` waits for the next bot message containing a text, polling with a
-timeout: no fixed sleeps. `BotProcess` runs `consultbot run` as a real subprocess.
+person's DM. `expect` waits for the next bot message containing a text, looking again
+until it comes (`tests.waits.eventually`): no fixed sleeps. `BotProcess` runs
+`consultbot run` as a real subprocess.
 """
 
 from __future__ import annotations
@@ -23,14 +24,14 @@ import shutil
 import signal
 import subprocess
 import sys
-import time
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import nio
 import pytest
 from nio.crypto.attachments import decrypt_attachment
+
+from tests.waits import eventually
 
 TIMEOUT = 45.0
 ENCRYPTION_STATE = {
@@ -39,18 +40,6 @@ ENCRYPTION_STATE = {
     "content": {"algorithm": "m.megolm.v1.aes-sha2"},
 }
 CODE = re.compile(r"^([A-Za-z0-9_-]{20,})$", re.MULTILINE)
-
-
-async def wait_until(condition: Callable[[], Any], what: str, within: float = TIMEOUT) -> Any:
-    """Poll `condition` until it returns something truthy; fail after `within` seconds."""
-    deadline = time.monotonic() + within
-    while True:
-        value = condition()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            pytest.fail(f"no {what} within {within:.0f}s")
-        await asyncio.sleep(0.05)
 
 
 def body(event: nio.Event) -> str:
@@ -101,9 +90,11 @@ class Person:
         )
         assert isinstance(created, nio.RoomCreateResponse), created
         self.room_id = created.room_id
-        await wait_until(self._bot_joined, f"join of the bot in {self.user_id}'s DM")
+        await eventually(
+            self._bot_joined, f"join of the bot in {self.user_id}'s DM", timeout=TIMEOUT
+        )
         if encrypted:
-            await wait_until(self._knows_bot_devices, "device keys of the bot")
+            await eventually(self._knows_bot_devices, "device keys of the bot", timeout=TIMEOUT)
         return self.room_id
 
     def _bot_joined(self) -> bool:
@@ -185,8 +176,8 @@ class Person:
             return None
 
         try:
-            return await wait_until(found, f"bot message with {needle!r}", within)
-        except pytest.fail.Exception:
+            return await eventually(found, f"bot message with {needle!r}", timeout=within)
+        except AssertionError:
             undecrypted = sum(isinstance(e, nio.MegolmEvent) for e in self.inbox)
             recent = "\n---\n".join(self.texts()[-5:])
             pytest.fail(
@@ -202,7 +193,7 @@ class Person:
                     return self.inbox[index]
             return None
 
-        return await wait_until(found, f"file for {self.user_id}", within)
+        return await eventually(found, f"file for {self.user_id}", timeout=within)
 
     async def ask(self, text: str, needle: str) -> nio.Event:
         await self.say(text)
@@ -250,7 +241,7 @@ class BotProcess:
                 pytest.fail(f"consultbot exited with {self.proc.returncode}:\n{self.log()[-4000:]}")
             return self.READY in self.log()[offset:]
 
-        await wait_until(ready, "start of consultbot", within)
+        await eventually(ready, "start of consultbot", timeout=within)
 
     def _spawn(self) -> subprocess.Popen[bytes]:
         with self.log_path.open("ab") as output:

@@ -20,11 +20,13 @@ from typing import TYPE_CHECKING
 
 import nio
 import pytest
-from matrix_chat import CODE, TIMEOUT, BotProcess, Person, bot_env, wait_until
+
+from tests.matrix.matrix_chat import CODE, TIMEOUT, BotProcess, Person, bot_env
+from tests.waits import eventually
 
 if TYPE_CHECKING:
-    from conftest import MatrixUserFactory
-    from matrix_homeserver import SynapseServer
+    from tests.matrix.conftest import MatrixUserFactory
+    from tests.matrix_homeserver import SynapseServer
 
 DRAFT = """# Statement on spyware
 
@@ -317,10 +319,10 @@ async def test_rate_limited_replies_all_arrive(
         return Counter(w for t in someone.texts() for w in re.findall(r"“(\w+)”", t))
 
     for someone, batch in words.items():
-        await wait_until(
+        await eventually(
             lambda s=someone, b=batch: all(answered(s)[w] for w in b),
             f"answers to {someone.user_id}",
-            within=TIMEOUT + 30,
+            timeout=TIMEOUT + 30,
         )
     await ana.ask("!last", "“last”")  # nothing more is on its way
     assert "M_LIMIT_EXCEEDED" in bot.log() or "ratelimited" in bot.log(), bot.log()[-2000:]

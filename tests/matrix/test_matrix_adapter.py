@@ -7,7 +7,6 @@ tested in test_consultbot.py.
 
 from __future__ import annotations
 
-import asyncio
 import json
 import secrets
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -16,17 +15,18 @@ from typing import TYPE_CHECKING
 
 import nio
 import pytest
-from matrix_chat import TIMEOUT, Person, wait_until
 
 from adapters.matrix.adapter import MatrixAdapter
 from adapters.matrix.state import StateFile
 from adapters.matrix.sync import Position
 from adapters.matrix.translate import edit_content, split_text, strip_reply_fallback, text_content
 from bot.events import Attachment, ChatId, DeliveryError, Inbound, Outbound, PlatformId
+from tests.matrix.matrix_chat import TIMEOUT, Person
+from tests.waits import eventually
 
 if TYPE_CHECKING:
-    from conftest import MatrixUserFactory
-    from matrix_homeserver import SynapseServer
+    from tests.matrix.conftest import MatrixUserFactory
+    from tests.matrix_homeserver import SynapseServer
 
 
 # ---- translation, without a homeserver ---------------------------------------------------
@@ -70,6 +70,9 @@ def test_state_file_is_private_and_replaced_whole(tmp_path: Path) -> None:
 # ---- against Synapse ------------------------------------------------------------------
 
 
+LAST_WORD = "!last"
+
+
 class Recorder:
     """The dispatcher's seat: records events; answers with `answer(event)` if set."""
 
@@ -86,8 +89,19 @@ class Recorder:
                 await self.adapter.send(reply)
 
     async def wait(self, count: int, within: float = TIMEOUT) -> list[Inbound]:
-        await wait_until(lambda: len(self.events) >= count, f"{count} events", within)
+        await eventually(lambda: len(self.events) >= count, f"{count} events", timeout=within)
         return self.events
+
+    async def before_last_word(self, person: Person) -> list[Inbound]:
+        """The events before `person`'s last word, once it came. Said after everything else
+        in the room, it comes after all of it: once it is here, nothing else is on its way."""
+        await person.say(LAST_WORD)
+        await eventually(
+            lambda: any(e.text == LAST_WORD for e in self.events), "the last word", timeout=TIMEOUT
+        )
+        *before, last = self.events
+        assert last.text == LAST_WORD, f"events after the last word: {self.events}"
+        return before
 
 
 AdapterFactory = Callable[..., Awaitable[tuple[MatrixAdapter, Recorder]]]
@@ -116,7 +130,7 @@ async def adapter(
         recorder.adapter = made
         await made.start(recorder)
         running.append(made)
-        await wait_until(made.ready.is_set, "first sync")
+        await eventually(made.ready.is_set, "first sync", timeout=TIMEOUT)
         return made, recorder
 
     yield start
@@ -188,9 +202,8 @@ async def test_messages_replies_reactions_and_what_is_ignored(
     )
     await ana._send("m.room.message", {"msgtype": "m.notice", "body": "a bot's notice"})
     reaction = await ana.react(sent, "👍")
-    events = await recorder.wait(4)
-    await asyncio.sleep(0.5)  # nothing else comes
-    assert len(recorder.events) == 4
+    events = await recorder.before_last_word(ana)  # the edit and the notice are not events
+    assert len(events) == 4
     reply, other, react = events[1:]
     assert (reply.text, reply.reply_to) == ("2", sent)
     assert (other.text, other.reply_to) == ("and this", None)
@@ -215,7 +228,7 @@ async def test_group_room_is_not_private(
     assert isinstance(invited, nio.RoomInviteResponse), invited
     await ben.sync(timeout=0)
     assert isinstance(await ben.join(ana.room_id), nio.JoinResponse)
-    await wait_until(lambda: ben.user_id in ana.room.users, "ben's join")
+    await eventually(lambda: ben.user_id in ana.room.users, "ben's join", timeout=TIMEOUT)
     await ana.say("!status")
     [event] = await recorder.wait(1)
     assert event.private is False
@@ -259,9 +272,8 @@ async def test_messages_while_stopped_arrive_once_even_past_the_timeline_limit(
     for i in range(9):
         await ana.say(f"!while-down {i}")
     _, again = await adapter(timeline_limit=3)
-    await again.wait(9)
-    await asyncio.sleep(0.5)  # and no more
-    assert [e.text for e in again.events] == [f"!while-down {i}" for i in range(9)]
+    events = await again.before_last_word(ana)  # and no more: none twice, not "!one" again
+    assert [e.text for e in events] == [f"!while-down {i}" for i in range(9)]
 
 
 async def test_unknown_room_is_a_delivery_error(adapter: AdapterFactory) -> None:
@@ -302,16 +314,15 @@ async def test_history_from_before_the_invitation_is_not_answered(
     created = await ana.client.room_create(preset=nio.RoomPreset.private_chat)
     assert isinstance(created, nio.RoomCreateResponse), created
     ana.room_id = created.room_id
-    await wait_until(lambda: created.room_id in ana.client.rooms, "the room")
+    await eventually(lambda: created.room_id in ana.client.rooms, "the room", timeout=TIMEOUT)
     await ana.say("!old (before the bot was invited)")
     invited = await ana.client.room_invite(created.room_id, ana.bot)
     assert isinstance(invited, nio.RoomInviteResponse), invited
     await ana.say("!new (while the bot is invited)")
-    await wait_until(ana._bot_joined, "join of the bot")
+    await eventually(ana._bot_joined, "join of the bot", timeout=TIMEOUT)
     await ana.say("!newer (after the bot joined)")
-    await recorder.wait(2)
-    await asyncio.sleep(0.5)  # and no more
-    assert [e.text for e in recorder.events] == [
+    events = await recorder.before_last_word(ana)  # and not "!old"
+    assert [e.text for e in events] == [
         "!new (while the bot is invited)",
         "!newer (after the bot joined)",
     ]
@@ -325,10 +336,14 @@ async def test_a_dm_the_person_left_is_left_and_refuses_messages(
     await ana.open_dm()
     chat = ChatId(f"matrix:{ana.room_id}")
     person_id = PlatformId(f"matrix:{ana.user_id}")
-    await wait_until(lambda: bot.private_chat(person_id) == chat, "the DM known to the bot")
+    await eventually(
+        lambda: bot.private_chat(person_id) == chat, "the DM known to the bot", timeout=TIMEOUT
+    )
     left = await ana.client.room_leave(ana.room_id)
     assert isinstance(left, nio.RoomLeaveResponse), left
-    await wait_until(lambda: ana.room_id not in bot.client.rooms, "the bot leaving")
+    await eventually(
+        lambda: ana.room_id not in bot.client.rooms, "the bot leaving", timeout=TIMEOUT
+    )
     with pytest.raises(DeliveryError) as refused:
         await bot.send(Outbound(chat, "Round 1 is open"))
     assert refused.value.blocked

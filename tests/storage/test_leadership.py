@@ -5,13 +5,13 @@ from __future__ import annotations
 import signal
 import subprocess
 import sys
-import time
 
 import pytest
 from sqlalchemy.engine import Engine
 
 from storage.engine import make_engine
 from storage.leadership import LOCK_KEY, Leadership
+from tests.waits import eventually_blocking
 
 pytestmark = pytest.mark.postgres
 
@@ -36,12 +36,12 @@ def test_a_killed_leader_is_replaced(postgres_engine: Engine) -> None:
         [
             sys.executable,
             "-c",
-            "import sys, time\n"
+            "import signal, sys\n"
             "from storage.leadership import Leadership\n"
             "from storage.engine import make_engine\n"
             "assert Leadership(make_engine(sys.argv[1])).acquire()\n"
             "print('leading', flush=True)\n"
-            "time.sleep(600)\n",
+            "signal.pause()\n",  # leading until it is killed
             url,
         ],
         stdout=subprocess.PIPE,
@@ -53,10 +53,8 @@ def test_a_killed_leader_is_replaced(postgres_engine: Engine) -> None:
         assert survivor.acquire() is False
         worker.send_signal(signal.SIGKILL)
         worker.wait(timeout=10)
-        deadline = time.monotonic() + 10
-        while not survivor.acquire():  # the server notices the dead connection and frees the lock
-            assert time.monotonic() < deadline, f"lock {LOCK_KEY} still held after the leader died"
-            time.sleep(0.1)
+        # the server notices the dead connection and frees the lock
+        eventually_blocking(survivor.acquire, f"lock {LOCK_KEY} freed after the leader died")
     finally:
         worker.kill()
         survivor.release()

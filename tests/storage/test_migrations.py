@@ -73,3 +73,18 @@ def test_an_empty_or_older_database_is_not_up_to_date(sqlite_store: Store) -> No
         command.downgrade(alembic_config(connection), "base")
     assert current_revision(sqlite_store.engine) is None
     assert not is_up_to_date(sqlite_store.engine)
+
+
+def test_the_schema_is_at_head_and_upgrading_again_is_harmless(store: Store) -> None:
+    head = head_revision()
+    assert head is not None
+    assert current_revision(store.engine) == head
+    with store.transaction() as records:
+        records.values.set("sync", "s-42")
+
+    upgrade(store.engine)
+    upgrade(store.engine)
+
+    assert current_revision(store.engine) == head
+    with store.transaction() as records:
+        assert records.values.get("sync") == "s-42"

@@ -7,18 +7,13 @@ The end-to-end tests run `consultbot run` as a subprocess instead (see `loopback
 
 from __future__ import annotations
 
-import sys
 from collections.abc import AsyncIterator
-from pathlib import Path
 
 import pytest
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # tests/, for telegram_api
-
-from loopback import Recorder
-from telegram_api import BotAPIServer, bot_api_server
-
 from adapters.telegram.adapter import TelegramAdapter, build_application
+from tests.telegram.loopback import Recorder
+from tests.telegram_api import BotAPIServer, bot_api_server
 
 __all__ = ["adapter", "bot_api_server", "recorder"]
 

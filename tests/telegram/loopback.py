@@ -23,9 +23,8 @@ import sys
 from pathlib import Path
 from typing import IO
 
-from telegram_api import BotAPIServer, ChatMessage, User
-
 from bot.events import Inbound
+from tests.telegram_api import BotAPIServer, ChatMessage, User
 
 CONSULTBOT = str(Path(sys.executable).with_name("consultbot"))
 START_TIMEOUT = 30.0

@@ -9,9 +9,7 @@ from typing import Any
 
 import aiohttp
 import pytest
-from loopback import Recorder
 from telegram.error import RetryAfter
-from telegram_api import BadGateway, BotAPIServer, TooManyRequests
 
 from adapters.telegram import platform as telegram_platform
 from adapters.telegram.adapter import TelegramAdapter, build_application
@@ -20,6 +18,9 @@ from adapters.telegram.settings import TelegramSettings
 from adapters.telegram.translate import menu_commands, split_text
 from bot.events import Attachment, Choice, DeliveryError, Inbound, Outbound
 from bot.settings import Settings
+from tests.telegram.loopback import Recorder
+from tests.telegram_api import BadGateway, BotAPIServer, TooManyRequests
+from tests.waits import MachineLoad
 
 pytestmark = pytest.mark.filterwarnings(
     "ignore:Deprecated since version v22.2:telegram.warnings.PTBDeprecationWarning"
@@ -87,6 +88,7 @@ async def test_sends_are_paced_so_no_window_holds_more_than_the_limit() -> None:
     # pacing interval (33 ms) is ten times what a busy machine's timers wander.
     pace = FloodControl(30, window=1.0)
     loop = asyncio.get_running_loop()
+    load = MachineLoad()
     rng = random.Random(7)
     started: list[float] = []
     landed: list[float] = []
@@ -112,13 +114,14 @@ async def test_sends_are_paced_so_no_window_holds_more_than_the_limit() -> None:
     most = max(sum(1 for t in landed if end - 1.0 < t <= end) for end in landed)
     assert most <= 30  # as the server counts them
     # and not much slower: 72 slots after the burst take 2.4 s at the rate; each second
-    # also pays a round trip, and this busy machine's timers
-    assert landed[-1] - landed[0] < 2.4 * 1.15
+    # also pays a round trip and the timers' wander; a busy machine, the CPU it withheld
+    assert landed[-1] - landed[0] < 2.4 * 1.15 + load.waited()
 
 
 async def test_a_429_holds_every_send_for_its_retry_after() -> None:
     pace = FloodControl(300, window=0.1)
     loop = asyncio.get_running_loop()
+    load = MachineLoad()
     started: list[float] = []
     refusals = [True]
 
@@ -135,12 +138,13 @@ async def test_a_429_holds_every_send_for_its_retry_after() -> None:
     )  # fmt: skip
     assert len(started) == 5
     assert started[2] - started[1] >= 1.0  # the refused one again, after the wait
-    assert started[4] - started[1] < 1.3  # and the rest right behind it
+    assert started[4] - started[1] < 1.3 + load.waited()  # and the rest right behind it
 
 
 async def test_a_429_in_a_chat_just_written_to_holds_only_that_chat() -> None:
     pace = FloodControl(300, window=0.1)
     loop = asyncio.get_running_loop()
+    load = MachineLoad()
     started: dict[int, list[float]] = {}
     refusals = [True]
 
@@ -160,7 +164,8 @@ async def test_a_429_in_a_chat_just_written_to_holds_only_that_chat() -> None:
           for n in [1, *range(2, 12)])
     )  # fmt: skip
     assert started[1][2] - started[1][1] >= 1.0  # that chat waited out its retry_after
-    assert max(started[n][0] for n in range(2, 12)) < started[1][1] + 0.5  # the others did not
+    others = max(started[n][0] for n in range(2, 12))
+    assert others < started[1][1] + 0.5 + load.waited()  # the others did not
 
 
 async def test_a_reply_goes_ahead_of_announcements_waiting_for_their_slots() -> None:
@@ -418,6 +423,7 @@ async def test_announcing_to_many_keeps_to_the_flood_limits_and_replies_go_first
     await telegram.start(answer)
     try:
         loop = asyncio.get_running_loop()
+        load = MachineLoad()
         started = loop.time()
         announcing = asyncio.gather(
             *(telegram.send(Outbound(f"telegram:{p.id}", "Round 2 is open")) for p in people)
@@ -425,15 +431,17 @@ async def test_announcing_to_many_keeps_to_the_flood_limits_and_replies_go_first
         await server.wait_for_calls("sendMessage", 10, timeout=5)
         server.user_sends_text(ana, "/status")
         await server.wait_for_messages(ana, timeout=5)
-        answered = loop.time()
         await announcing
         finished = loop.time()
     finally:
         await telegram.stop()
     assert all(len(server.sent_messages(p)) == 1 for p in people)  # each once
     assert server.stats.rate_limited == 0  # no 429
-    assert finished - started < 1.1 * 60 / 30  # at the full rate all the same
-    assert answered < finished - 0.5  # Ana did not wait behind the announcements
+    # at the full rate all the same, but for the time a busy machine gave the loop no CPU
+    assert finished - started < 1.1 * 60 / 30 + load.waited()
+    # Ana did not wait behind the announcements: a quarter of them went out after her reply
+    chats = [str(call.params["chat_id"]) for call in server.calls_to("sendMessage")]
+    assert len(chats) - 1 - chats.index(str(ana.id)) >= 15
 
 
 async def test_menus_are_per_private_chat_and_groups_keep_theirs(

@@ -11,8 +11,9 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 
 import pytest
-from loopback import INVITE_LINK, RECORDED, BotProcess, Participant
-from telegram_api import BadGateway, BotAPIServer, TooManyRequests
+
+from tests.telegram.loopback import INVITE_LINK, RECORDED, BotProcess, Participant
+from tests.telegram_api import BadGateway, BotAPIServer, TooManyRequests
 
 pytestmark = pytest.mark.filterwarnings(
     "ignore:Deprecated since version v22.2:telegram.warnings.PTBDeprecationWarning"
