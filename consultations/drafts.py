@@ -1,73 +1,66 @@
-"""Turn a draft statement, as a person sends it, into the paragraphs delegates vote on.
+"""Turn a draft statement, as a person sends it, into a document (`consultations.document`).
 
-A draft arrives as pasted text (Markdown or plain) or as a file (.md, .txt, .docx). We keep
-what delegates need to see and number: an optional title and the body paragraphs, in order,
-each one normalised string. Section headings, rules, comments and the numbers an author
-typed are dropped, because the bot shows its own numbers and votes are per paragraph; each
-list item becomes its own paragraph, because operative items are voted on separately.
-Everything here works on text or bytes already in memory; a .docx is only opened after a
-look at its zip directory, so a small upload cannot unpack into gigabytes.
+A draft arrives as pasted text (Markdown or plain) or as a file (.md, .txt, .docx). Text
+is read by markdown-it-py (CommonMark, with tables and footnotes): headings become
+sections (a first "# Title" the title), each list item its own paragraph (operative items
+are voted on separately) with its typed number kept as a label, links their text plus
+their URL, emphasis and code plain text; dates, references, signatures and link-only
+lines become notes; tables stay whole as one note; images are left out (and said).
+Inside a plain paragraph, lines that open with a bullet or a first ordinal ("1.", "(a)")
+start separate items, so a list pasted without blank lines still splits. Word files are
+read by `consultations.word`. Everything here works on text or bytes already in memory.
 """
 
 from __future__ import annotations
 
-import io
 import re
-import zipfile
-from dataclasses import dataclass
+from functools import cache
 
-from consultations.errors import EmptyDraft, UnreadableDraftFile, UnsupportedDraftFile
-from consultations.submissions import MAX_AMENDMENT_CHARS
+from markdown_it import MarkdownIt
+from markdown_it.token import Token
+from mdit_py_plugins.footnote import footnote_plugin
+
+from consultations.document import (
+    FIRST_ORDINAL,
+    LIST_ITEM,
+    MAX_PARAGRAPHS,
+    Builder,
+    Document,
+    Link,
+    NoteKind,
+    clean_lines,
+)
+from consultations.errors import UnreadableDraftFile, UnsupportedDraftFile
+from consultations.word import parse_docx
+
+__all__ = ["MAX_DRAFT_BYTES", "MAX_PARAGRAPHS", "parse_docx", "parse_draft_file", "parse_text"]
 
 MAX_DRAFT_BYTES = 2_000_000
 """Largest text draft, in bytes (UTF-8) or characters for pasted text."""
-
-MAX_DOCX_BYTES = 20_000_000
-"""Largest .docx upload: larger than text because embedded pictures (logos) count."""
-
-MAX_DOCX_UNPACKED_BYTES = 50_000_000
-"""Largest total a .docx may unpack to."""
-
-MAX_DOCX_MEMBER_RATIO = 100
-"""Largest compression ratio of one .docx member, once it is big enough to matter."""
-
-# Small XML parts can legitimately compress more than 100:1 and cannot hurt anyone.
-_RATIO_CHECK_FROM_BYTES = 1_000_000
-
-MAX_PARAGRAPHS = 500
 
 ACCEPTED_EXTENSIONS = ".md, .txt, .docx"
 _TEXT_EXTENSIONS = frozenset({".md", ".markdown", ".txt"})
 
 
-@dataclass(frozen=True)
-class DraftText:
-    """A parsed draft: its title, if it opened with one, and the paragraphs to vote on."""
-
-    title: str | None
-    paragraphs: tuple[str, ...]
-
-
-# --- characters ------------------------------------------------------------------------
-
-# Line breaks other than "\n": Word writes a manual line break as "\v" in plain text, so
-# these must separate words rather than vanish with the other control characters.
-_LINE_BREAKS = str.maketrans(
-    {"\r": "\n", "\v": "\n", "\f": "\n", "\x85": "\n", "\u2028": "\n", "\u2029": "\n\n"}
-)
-# Control characters (Unicode category Cc) other than tab and newline, invisible
-# characters that would make two identical-looking paragraphs differ, bidirectional
-# overrides and isolates (they can make text read reversed), and lone surrogates (not
-# text at all). ZWNJ and ZWJ are kept: Persian and Indic spelling and emoji need them.
-_UNWANTED = re.compile(
-    "[\x00-\x08\x0b-\x1f\x7f-\x9f\u00ad\u180e\u200b\u200e\u200f\u061c\u2060\ufeff"
-    "\u202a-\u202e\u2066-\u2069\ud800-\udfff]+"
-)
+@cache
+def _markdown() -> MarkdownIt:
+    # No indented code (a pasted text indented by a tab is prose), no fenced code, no raw
+    # HTML: a draft is words. Comments are taken out before (`_drop_comments`).
+    return (
+        MarkdownIt("commonmark")
+        .enable("table")
+        .use(footnote_plugin)
+        .disable(["code", "fence", "html_block", "html_inline"])
+    )
 
 
-def _clean(text: str) -> str:
-    """Unify line breaks; drop control characters (bar newline and tab) and invisibles."""
-    return _UNWANTED.sub("", text.replace("\r\n", "\n").translate(_LINE_BREAKS))
+def parse_text(text: str, *, filename: str = "pasted text") -> Document:
+    """Read Markdown or plain text; `filename` only names the source in errors."""
+    if len(text) > MAX_DRAFT_BYTES:
+        raise UnreadableDraftFile(filename=filename, reason=_too_large(MAX_DRAFT_BYTES))
+    builder = Builder(filename)
+    _Reader(builder).read(_markdown().parse(_drop_comments(clean_lines(text))))
+    return builder.build()
 
 
 def _drop_comments(text: str) -> str:
@@ -88,224 +81,153 @@ def _drop_comments(text: str) -> str:
     return "".join(kept)
 
 
-def _collapse(text: str) -> str:
-    return " ".join(text.split())
+# Authors' tools escape twice ("FO\\_Coalition"): a backslash left before punctuation
+# after Markdown's own unescaping is one more escape, not text.
+_ESCAPE = re.compile(r"\\([!-/:-@\[-`{-~])")
+
+Line = tuple[str, tuple[Link, ...]]
 
 
-# --- the numbers and bullets authors type ----------------------------------------------
+class _Reader:
+    """Walks markdown-it's tokens, telling the builder what each block is."""
 
-_BULLET = "[-*+•◦▪‣]"
-_ROMAN = "[ivxlcIVXLC]{1,6}"
-# "1." "1)" "(1)" "(a)" "(iv)" "a)" "iv)": not "a." or "V.", which open names ("V. Smith").
-_ORDINAL = rf"(?:\d{{1,3}}[.)]|\((?:\d{{1,3}}|[A-Za-z]|{_ROMAN})\)|(?:[A-Za-z]|{_ROMAN})\))"
-_LIST_ITEM = re.compile(rf"(?P<marker>{_BULLET}|{_ORDINAL})(?:[ \t]+(?P<rest>.*))?")
-_FIRST_ORDINAL = re.compile(r"\(?(?:0*1|[aAiI])[.)]?\)?")
-_TYPED_NUMBER = re.compile(rf"^(?:{_ORDINAL}|{_BULLET})(?:\s+|$)")
+    def __init__(self, builder: Builder) -> None:
+        self.builder = builder
+        self.lists: list[bool] = []  # open lists, innermost last: ordered or not
+        self.label: str | None = None  # the typed number of the list item just opened
+        self.item_open = False  # the next paragraph is a list item's first
+        self.footnote: str | None = None  # inside a footnote's definition: its label
+        self.images = 0
+
+    def read(self, tokens: list[Token]) -> None:
+        index = 0
+        while index < len(tokens):
+            token = tokens[index]
+            kind = token.type
+            if kind == "heading_open":
+                text, _ = _joined(self._lines(tokens[index + 1]))
+                self.builder.heading(text, int(token.tag[1:]))
+            elif kind in ("bullet_list_open", "ordered_list_open"):
+                self.lists.append(kind == "ordered_list_open")
+            elif kind in ("bullet_list_close", "ordered_list_close"):
+                self.lists.pop()
+            elif kind == "list_item_open":
+                self.item_open = True
+                self.label = f"{token.info}{token.markup}" if self.lists[-1] else None
+            elif kind == "paragraph_open":
+                self._paragraph(self._lines(tokens[index + 1]))
+            elif kind == "footnote_open":
+                self.footnote = str(token.meta.get("label", token.meta.get("id", 0) + 1))
+            elif kind == "footnote_close":
+                self.footnote = None
+            elif kind == "table_open":
+                index = self._table(tokens, index)
+            index += 1
+        if self.images:
+            self.builder.remark("draft.remark.images", count=self.images)
+
+    def _paragraph(self, lines: list[Line]) -> None:
+        if self.footnote is not None:
+            text, links = _joined(lines)
+            self.builder.note(NoteKind.FOOTNOTE, f"[{self.footnote}] {text}", links)
+            return
+        listed, label = self.item_open, self.label
+        self.item_open, self.label = False, None
+        if label is not None and len(label) > 4 and lines:  # "2014. A year...": not a list
+            lines[0] = (f"{label} {lines[0][0]}", lines[0][1])
+            listed, label = False, None
+        # Lines that open with a bullet, or a first ordinal ("1.", "(a)"), start items;
+        # then every typed ordinal does, so that "(a)...(b)..." on separate lines splits
+        # but a wrapped line opening "(3) of the resolution" stays in its paragraph.
+        current: list[Line] = []
+        in_item = listed
+        for text, links in lines:
+            item = LIST_ITEM.fullmatch(text)
+            if item and (
+                not current
+                or in_item
+                or len(item["marker"]) == 1
+                or FIRST_ORDINAL.fullmatch(item["marker"])
+            ):
+                if current:
+                    self._body(current, label, listed)
+                    label, listed = None, True
+                current, in_item = [(text, links)], True
+            else:
+                current.append((text, links))
+        if current:
+            self._body(current, label, listed)
+
+    def _body(self, lines: list[Line], label: str | None, listed: bool) -> None:
+        text, links = _joined(lines)
+        self.builder.body(text, links, label=label, listed=listed)
+
+    def _lines(self, inline: Token) -> list[Line]:
+        """The inline content as plain text, line by line, with its links."""
+        lines: list[Line] = []
+        words: list[str] = []
+        links: list[Link] = []
+        href: str | None = None
+        link_words: list[str] = []
+        for child in inline.children or []:
+            kind = child.type
+            if kind in ("softbreak", "hardbreak"):
+                lines.append(("".join(words).strip(), tuple(links)))
+                words, links = [], []
+                continue
+            if kind == "link_open":
+                href, link_words = str(child.attrs.get("href", "")), []
+                continue
+            if kind == "link_close":
+                text = " ".join("".join(link_words).split())
+                if href and text:
+                    links.append(Link(text, href))
+                href = None
+                continue
+            if kind == "image":
+                self.images += 1
+                continue
+            if kind == "footnote_ref":
+                piece = f"[{child.meta.get('label', child.meta.get('id', 0) + 1)}]"
+            elif kind in ("text", "code_inline"):
+                piece = _ESCAPE.sub(r"\1", child.content)
+            else:
+                continue  # emphasis marks and the like: their text comes as text
+            words.append(piece)
+            if href is not None:
+                link_words.append(piece)
+        lines.append(("".join(words).strip(), tuple(links)))
+        return [line for line in lines if line[0]]
+
+    def _table(self, tokens: list[Token], index: int) -> int:
+        """A table, kept whole as one note: rows on lines, cells apart by tabs."""
+        rows: list[list[str]] = []
+        links: list[Link] = []
+        while tokens[index].type != "table_close":
+            token = tokens[index]
+            if token.type == "tr_open":
+                rows.append([])
+            elif token.type == "inline":
+                text, found = _joined(self._lines(token))
+                rows[-1].append(text)
+                links.extend(found)
+            index += 1
+        self.builder.note(NoteKind.TABLE, "\n".join("\t".join(row) for row in rows), links)
+        return index
 
 
-def _strip_typed_number(paragraph: str) -> str:
-    """Drop one leading paragraph number or bullet: the bot numbers paragraphs itself."""
-    return _TYPED_NUMBER.sub("", paragraph, count=1)
-
-
-def _normalise(text: str) -> str:
-    return _strip_typed_number(_collapse(text))
-
-
-# --- Markdown and plain text -----------------------------------------------------------
-
-_QUOTE_MARKS = re.compile(r"(?:>[ \t]*)+")
-_ATX_HEADING = re.compile(r"(?P<level>#{1,6})(?:[ \t]+(?P<text>.*))?")
-_RULE = re.compile(r"([-*_])[ \t]*(?:\1[ \t]*){2,}")
-_SETEXT_H1 = re.compile(r"=+[ \t]*")
-
-
-def parse_text(text: str, *, filename: str = "pasted text") -> DraftText:
-    """Split Markdown or plain text into a title and paragraphs.
-
-    Paragraphs are separated by blank lines; the lines of one paragraph are joined with a
-    space. `filename` only names the source in errors.
-    """
-    if len(text) > MAX_DRAFT_BYTES:
-        raise UnreadableDraftFile(filename=filename, reason=_too_large(MAX_DRAFT_BYTES))
-    text = _drop_comments(_clean(text))
-
-    title: str | None = None
-    paragraphs: list[str] = []
-    lines: list[str] = []  # the paragraph being read
-    in_item = False  # the paragraph being read is a list item
-    blocks = 0  # paragraphs and headings met so far; a title must be the first
-
-    def finish() -> None:
-        if lines:
-            paragraph = _normalise(" ".join(lines))
-            if paragraph:
-                paragraphs.append(paragraph)
-            lines.clear()
-
-    for raw in text.split("\n"):
-        line = raw.strip()
-        if line[:1] == ">" and (quoted := _QUOTE_MARKS.match(line)):  # a quoted draft
-            line = line[quoted.end() :].rstrip()
-        if not line:
-            finish()
-            in_item = False
-            continue
-
-        # Cheap first-character tests keep long plain lines away from the patterns.
-        heading = _ATX_HEADING.fullmatch(line) if line[0] == "#" else None
-        if heading:
-            finish()
-            blocks += 1
-            words = _heading_text(heading["text"] or "")
-            if blocks == 1 and len(heading["level"]) == 1 and words:
-                title = words
-            continue
-
-        if line[0] == "=" and _SETEXT_H1.fullmatch(line):
-            if len(lines) == 1 and not in_item:  # "Title" underlined with "===="
-                words = _collapse(lines.pop())
-                if blocks == 1 and words:
-                    title = words
-            finish()
-            continue
-
-        if line[0] in "-*_" and _RULE.fullmatch(line):
-            finish()
-            continue
-
-        item = _LIST_ITEM.fullmatch(line)
-        if item and (
-            not lines
-            or in_item
-            or len(item["marker"]) == 1  # a bullet
-            or _FIRST_ORDINAL.fullmatch(item["marker"])
-        ):
-            # Items separate on their own lines; inside a plain paragraph, only a bullet
-            # or a first ordinal ("1.", "(a)") starts a list, so that a wrapped line
-            # beginning "(3) of the resolution" stays in its paragraph.
-            finish()
-            blocks += 1
-            lines.append(item["rest"] or "")
-            in_item = True
-            continue
-
-        if not lines:
-            blocks += 1
-        lines.append(line)
-
-    finish()
-    return _checked(DraftText(title=title, paragraphs=tuple(paragraphs)), filename)
-
-
-def _heading_text(text: str) -> str:
-    """The words of an ATX heading, without the optional closing hashes ("# Title #")."""
-    unclosed = text.rstrip("#")
-    if not unclosed or unclosed[-1] in " \t":
-        text = unclosed
-    return _collapse(text)
-
-
-def _checked(draft: DraftText, filename: str) -> DraftText:
-    if not draft.paragraphs:
-        raise EmptyDraft()
-    if len(draft.paragraphs) > MAX_PARAGRAPHS:
-        raise UnreadableDraftFile(
-            filename=filename,
-            reason=f"it has {len(draft.paragraphs)} paragraphs; the limit is {MAX_PARAGRAPHS}",
-        )
-    for number, paragraph in enumerate(draft.paragraphs, start=1):
-        # No amendment could ever replace a paragraph longer than an amendment may be.
-        if len(paragraph) > MAX_AMENDMENT_CHARS:
-            raise UnreadableDraftFile(
-                filename=filename,
-                reason=f"paragraph {number} has {len(paragraph)} characters; the limit is "
-                f"{MAX_AMENDMENT_CHARS}, so split it with blank lines",
-            )
-    return draft
+def _joined(lines: list[Line]) -> tuple[str, tuple[Link, ...]]:
+    return " ".join(text for text, _ in lines), tuple(x for _, found in lines for x in found)
 
 
 def _too_large(limit: int) -> str:
     return f"it is larger than {limit // 1_000_000} MB"
 
 
-# --- Word ------------------------------------------------------------------------------
-
-_NOT_DOCX = "it is not a Word .docx file, or it is damaged"
-
-
-def parse_docx(data: bytes, filename: str = "draft.docx") -> DraftText:
-    """Read the body paragraphs of a Word .docx, skipping headings and empty paragraphs.
-
-    A paragraph styled 'Title', or a 'Heading 1', becomes the title when it comes first.
-    """
-    if len(data) > MAX_DOCX_BYTES:
-        raise UnreadableDraftFile(filename=filename, reason=_too_large(MAX_DOCX_BYTES))
-    _refuse_zip_bomb(data, filename)
-    try:
-        styled = _styled_paragraphs(data)
-    except Exception as error:  # python-docx and lxml raise many kinds on a bad file
-        raise UnreadableDraftFile(filename=filename, reason=_NOT_DOCX) from error
-
-    title: str | None = None
-    paragraphs: list[str] = []
-    first = True
-    for style, raw in styled:
-        text = _collapse(_clean(raw))
-        if not text:
-            continue
-        if style == "Title" or style == "Subtitle" or style.startswith("Heading"):
-            if first and style in ("Title", "Heading 1"):
-                title = text
-            first = False
-            continue
-        first = False
-        paragraph = _strip_typed_number(text)
-        if paragraph:
-            paragraphs.append(paragraph)
-    return _checked(DraftText(title=title, paragraphs=tuple(paragraphs)), filename)
-
-
-def _refuse_zip_bomb(data: bytes, filename: str) -> None:
-    """Refuse a .docx whose zip directory promises far more than a draft needs.
-
-    zipfile never yields more bytes than a member's declared size, so checking the
-    declared sizes bounds what python-docx can unpack.
-    """
-    try:
-        with zipfile.ZipFile(io.BytesIO(data)) as archive:
-            members = archive.infolist()
-    except Exception as error:  # BadZipFile, but also struct and value errors on junk
-        raise UnreadableDraftFile(filename=filename, reason=_NOT_DOCX) from error
-    unpacked = sum(member.file_size for member in members)
-    suspicious = any(
-        member.file_size >= _RATIO_CHECK_FROM_BYTES
-        and member.file_size > MAX_DOCX_MEMBER_RATIO * max(member.compress_size, 1)
-        for member in members
-    )
-    if unpacked > MAX_DOCX_UNPACKED_BYTES or suspicious:
-        raise UnreadableDraftFile(
-            filename=filename,
-            reason="it unpacks to far more than a draft needs",
-        )
-
-
-def _styled_paragraphs(data: bytes) -> list[tuple[str, str]]:
-    """(style name, text) of each body paragraph, in order."""
-    import docx  # deferred: only Word uploads pay for loading python-docx and lxml
-
-    document = docx.Document(io.BytesIO(data))
-    result: list[tuple[str, str]] = []
-    for paragraph in document.paragraphs:
-        style = paragraph.style
-        result.append(((style.name if style is not None else None) or "", paragraph.text))
-    return result
-
-
 # --- files -----------------------------------------------------------------------------
 
 
-def parse_draft_file(filename: str, data: bytes) -> DraftText:
+def parse_draft_file(filename: str, data: bytes) -> Document:
     """Parse an uploaded draft, choosing the reader by the file's extension."""
     _, dot, extension = filename.rpartition(".")
     extension = f".{extension.lower()}" if dot else ""

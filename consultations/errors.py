@@ -7,6 +7,7 @@ The domain never formats the final sentence itself: the bot's message catalog do
     ConsultationError
     ├── DraftError                 a draft could not be read
     │   ├── EmptyDraft
+    │   │   └── NothingToReview    only headings and notes
     │   ├── UnsupportedDraftFile
     │   └── UnreadableDraftFile
     ├── RoundError                 the round is not in a state that allows this
@@ -17,7 +18,9 @@ The domain never formats the final sentence itself: the bot's message catalog do
         ├── TextTooLong
         └── AmendmentUnchanged
     ├── AmendmentConflict          two accepted amendments change one paragraph
-    └── NothingToPublish           no accepted amendment since the last version
+    ├── NothingToPublish           no accepted amendment since the last version
+    └── DraftEditError             a fix to the draft's split that cannot be made
+                                   (consultations.document: UnknownNote, LastParagraph...)
 """
 
 from __future__ import annotations
@@ -41,6 +44,12 @@ class DraftError(ConsultationError):
 
 class EmptyDraft(DraftError):
     key = "error.draft_empty"
+
+
+class NothingToReview(EmptyDraft):
+    """Headings or notes, but no paragraph to review. values: headings, notes."""
+
+    key = "error.draft_nothing_to_review"
 
 
 class UnsupportedDraftFile(DraftError):

@@ -22,7 +22,8 @@ from bot.handlers.common import (
 from bot.render import render_summary
 from bot.turn import Refusal, Turn
 from consultations import rounds as round_rules
-from consultations.drafts import DraftText, parse_draft_file, parse_text
+from consultations.document import Document
+from consultations.drafts import parse_draft_file, parse_text
 from consultations.errors import AmendmentConflict, ConsultationError
 from consultations.ids import ConsultationId, PersonId, SubmissionId, VersionId
 from consultations.model import Decision, Kind, RoundState, find_group
@@ -51,7 +52,7 @@ def new(turn: Turn, title: str) -> None:
     turn.say("new.created", title=title, id=consultation.id, expects_reply=True)
 
 
-def received_draft(turn: Turn) -> DraftText:
+def received_draft(turn: Turn) -> Document:
     """The draft this message carries: the attached file, or else its text."""
     attachment = turn.event.attachment
     if attachment is not None:
@@ -78,24 +79,24 @@ def take_draft(turn: Turn, data: dict[str, int]) -> None:
     turn.records.dialogs.clear(turn.person_id, turn.chat)
 
 
-def load_draft(turn: Turn, consultation: Consultation, draft: DraftText) -> None:
+def load_draft(turn: Turn, consultation: Consultation, draft: Document) -> None:
     if turn.records.drafts.version(id_of(consultation)) is not None:
         raise Refusal("draft.already_loaded")
     version = turn.records.drafts.add_version(
         id_of(consultation),
         title=draft.title or consultation.title,
-        paragraphs=[(f"p{i}", text, []) for i, text in enumerate(draft.paragraphs, start=1)],
+        paragraphs=[(f"p{i}", text, []) for i, text in enumerate(draft.texts, start=1)],
         parent_id=None,
         created_by=turn.person_id,
     )
     turn.audit(
-        consultation, "draft.loaded", version=version.number, paragraphs=len(draft.paragraphs)
+        consultation, "draft.loaded", version=version.number, paragraphs=len(draft.texts)
     )
     preview = "\n".join(
         f"{i}. {text[:80]}{'…' if len(text) > 80 else ''}"
-        for i, text in enumerate(draft.paragraphs, start=1)
+        for i, text in enumerate(draft.texts, start=1)
     )
-    turn.say("draft.loaded", count=len(draft.paragraphs), version=version.number, preview=preview)
+    turn.say("draft.loaded", count=len(draft.texts), version=version.number, preview=preview)
 
 
 def _rounds_of(turn: Turn, consultation: Consultation) -> Round | None:

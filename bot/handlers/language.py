@@ -115,19 +115,19 @@ def take_translation(turn: Turn, data: dict[str, Any]) -> None:
         turn.say("translate.send_again", name=name)
         return
     originals = turn.records.drafts.paragraphs(id_of(version))
-    if len(draft.paragraphs) != len(originals):
+    if len(draft.texts) != len(originals):
         turn.say(
             "translate.count_mismatch",
             version=version.number,
             expected=len(originals),
-            count=len(draft.paragraphs),
+            count=len(draft.texts),
         )
         turn.say("translate.send_again", name=name)
         return
     turn.records.drafts.set_translation(
         id_of(version),
         code,
-        {row.uid: text for row, text in zip(originals, draft.paragraphs, strict=True)},
+        {row.uid: text for row, text in zip(originals, draft.texts, strict=True)},
     )
     turn.records.dialogs.clear(turn.person_id, turn.chat)
     turn.audit(
@@ -139,7 +139,7 @@ def take_translation(turn: Turn, data: dict[str, Any]) -> None:
     )
     preview = "\n".join(
         f"{row.position}. {text[:PREVIEW_CHARS]}{'…' if len(text) > PREVIEW_CHARS else ''}"
-        for row, text in zip(originals, draft.paragraphs, strict=True)
+        for row, text in zip(originals, draft.texts, strict=True)
     )
     turn.say(
         "translate.loaded",

@@ -7,13 +7,13 @@ import zipfile
 
 import docx
 import pytest
-from hypothesis import given
+from hypothesis import assume, given
 from hypothesis import strategies as st
 
+from consultations.document import Document, heading_like, note_kind
 from consultations.drafts import (
     MAX_DRAFT_BYTES,
     MAX_PARAGRAPHS,
-    DraftText,
     parse_docx,
     parse_draft_file,
     parse_text,
@@ -24,6 +24,16 @@ from consultations.errors import (
     UnreadableDraftFile,
     UnsupportedDraftFile,
 )
+
+
+def DraftText(title: str | None, paragraphs: tuple[str, ...]) -> tuple[str | None, tuple[str, ...]]:
+    """What a draft reads as, in short: its title and the texts of its paragraphs."""
+    return (title, tuple(paragraphs))
+
+
+def shape(document: Document) -> tuple[str | None, tuple[str, ...]]:
+    return (document.title, document.texts)
+
 
 # --- pasted text -----------------------------------------------------------------------
 
@@ -44,7 +54,7 @@ Recalling the Guiding Principles on Business and Human Rights,
 2. Urges companies to conduct due diligence;
 3. Decides to remain seized of the matter.
 """
-    assert parse_text(text) == DraftText(
+    assert shape(parse_text(text)) == DraftText(
         title="Joint Statement on Surveillance Exports",
         paragraphs=(
             "The Coalition is concerned that surveillance technology can contribute to violations.",
@@ -58,23 +68,27 @@ Recalling the Guiding Principles on Business and Human Rights,
 
 def test_plain_text_without_a_heading_has_no_title() -> None:
     draft = parse_text("First paragraph.\n\n\n  Second\tparagraph.  \n")
-    assert draft == DraftText(title=None, paragraphs=("First paragraph.", "Second paragraph."))
+    assert shape(draft) == DraftText(
+        title=None, paragraphs=("First paragraph.", "Second paragraph.")
+    )
 
 
 def test_a_heading_that_does_not_open_the_text_is_never_the_title() -> None:
-    assert parse_text("## Preamble\n\n# Statement\n\nText.") == DraftText(None, ("Text.",))
-    assert parse_text("Intro.\n\n# Statement\n\nText.") == DraftText(None, ("Intro.", "Text."))
+    assert shape(parse_text("## Preamble\n\n# Statement\n\nText.")) == DraftText(None, ("Text.",))
+    assert shape(parse_text("Intro.\n\n# Statement\n\nText.")) == DraftText(
+        None, ("Intro.", "Text.")
+    )
 
 
 def test_an_underlined_first_line_is_the_title() -> None:
-    assert parse_text("Joint Statement\n===============\n\nText.") == DraftText(
+    assert shape(parse_text("Joint Statement\n===============\n\nText.")) == DraftText(
         "Joint Statement", ("Text.",)
     )
 
 
 def test_each_list_item_is_its_own_paragraph_even_without_blank_lines() -> None:
     text = "Calls upon:\n- states to act;\n* companies\n  to comply;\n+ others to join."
-    assert parse_text(text).paragraphs == (
+    assert parse_text(text).texts == (
         "Calls upon:",
         "states to act;",
         "companies to comply;",
@@ -95,12 +109,12 @@ def test_each_list_item_is_its_own_paragraph_even_without_blank_lines() -> None:
     ],
 )
 def test_the_number_an_author_typed_is_dropped_but_not_the_text(typed: str, kept: str) -> None:
-    assert parse_text(typed).paragraphs == (kept,)
+    assert parse_text(typed).texts == (kept,)
 
 
 def test_sub_items_typed_as_letters_become_separate_paragraphs() -> None:
     text = "(a) Respect privacy;\n(b) Ensure oversight;\n(c) Publish reports."
-    assert parse_text(text).paragraphs == (
+    assert parse_text(text).texts == (
         "Respect privacy;",
         "Ensure oversight;",
         "Publish reports.",
@@ -109,23 +123,23 @@ def test_sub_items_typed_as_letters_become_separate_paragraphs() -> None:
 
 def test_a_wrapped_line_starting_with_a_reference_stays_in_its_paragraph() -> None:
     text = "As set out in paragraph\n(3) of the resolution, states shall act."
-    assert parse_text(text).paragraphs == (
+    assert parse_text(text).texts == (
         "As set out in paragraph (3) of the resolution, states shall act.",
     )
 
 
 def test_rules_and_comments_are_not_paragraphs() -> None:
-    text = "One.\n---\nTwo.\n\n* * *\n\n<!-- drafting note:\n\nsee capital -->\nThree."
-    assert parse_text(text).paragraphs == ("One.", "Two.", "Three.")
+    text = "One.\n\n---\nTwo.\n\n* * *\n\n<!-- drafting note:\n\nsee capital -->\nThree."
+    assert parse_text(text).texts == ("One.", "Two.", "Three.")
 
 
 def test_invisible_and_control_characters_are_removed() -> None:
     text = "Hu\u200bman\x00 rights\r\napply\u00a0online.\x0bAnd offline."
-    assert parse_text(text).paragraphs == ("Human rights apply online. And offline.",)
+    assert parse_text(text).texts == ("Human rights apply online. And offline.",)
 
 
 def test_a_quoted_draft_is_read_as_its_quote() -> None:
-    assert parse_text("> # Title\n>\n> Quoted text\n> continues.") == DraftText(
+    assert shape(parse_text("> # Title\n>\n> Quoted text\n> continues.")) == DraftText(
         "Title", ("Quoted text continues.",)
     )
 
@@ -150,13 +164,17 @@ def test_a_draft_with_too_many_paragraphs_is_refused() -> None:
 @pytest.mark.parametrize("filename", ["draft.md", "DRAFT.TXT", "notes.v2.markdown"])
 def test_text_files_are_read_as_utf8(filename: str) -> None:
     data = "# Déclaration\n\nLes États s’engagent.".encode()
-    assert parse_draft_file(filename, data) == DraftText("Déclaration", ("Les États s’engagent.",))
+    assert shape(parse_draft_file(filename, data)) == DraftText(
+        "Déclaration", ("Les États s’engagent.",)
+    )
 
 
 def test_a_byte_order_mark_is_tolerated() -> None:
-    assert parse_draft_file("d.txt", b"\xef\xbb\xbf# T\n\nText.") == DraftText("T", ("Text.",))
+    assert shape(parse_draft_file("d.txt", b"\xef\xbb\xbf# T\n\nText.")) == DraftText(
+        "T", ("Text.",)
+    )
     utf16 = "# T\r\n\r\nText.".encode("utf-16")  # Windows Notepad's "Unicode"
-    assert parse_draft_file("d.txt", utf16) == DraftText("T", ("Text.",))
+    assert shape(parse_draft_file("d.txt", utf16)) == DraftText("T", ("Text.",))
 
 
 def test_a_file_that_is_not_utf8_is_unreadable() -> None:
@@ -203,13 +221,13 @@ def test_a_word_file_yields_its_title_and_body_paragraphs() -> None:
         "Joint Statement on Internet Freedom",
         ("Recalling resolution 20/8,", "Calls upon states to act;", "Decides to remain seized."),
     )
-    assert parse_docx(data) == expected
-    assert parse_draft_file("Statement.DOCX", data) == expected
+    assert shape(parse_docx(data)) == expected
+    assert shape(parse_draft_file("Statement.DOCX", data)) == expected
 
 
 def test_a_word_file_opening_with_heading_1_uses_it_as_title() -> None:
     data = _word_file(("Statement", "Heading 1"), ("Text.", None), ("Annex", "Heading 1"))
-    assert parse_docx(data) == DraftText("Statement", ("Text.",))
+    assert shape(parse_docx(data)) == DraftText("Statement", ("Text.",))
 
 
 def test_a_word_file_with_only_headings_is_empty() -> None:
@@ -293,7 +311,7 @@ def test_any_text_parses_to_clean_paragraphs_or_a_draft_error(text: str) -> None
     except ConsultationError:
         return
     assert draft.paragraphs
-    for paragraph in draft.paragraphs:
+    for paragraph in draft.texts:
         assert paragraph
         assert paragraph == " ".join(paragraph.split())
     if draft.title is not None:
@@ -303,7 +321,8 @@ def test_any_text_parses_to_clean_paragraphs_or_a_draft_error(text: str) -> None
 # Words that cannot be read as Markdown or as a typed number when they open a line.
 _letters = "abcxyzIVXÉéßøЖжλمحمد中文"
 _opening_word = st.text(_letters, min_size=2, max_size=8)
-_word = st.text(_letters + "0123456789.,;:!?()[]*-+#=_'\"“”«»/&%$€§>", min_size=1, max_size=8)
+# Not Markdown's inline marks (*, _, [, `, <, &, \\): emphasis and links read as plain text.
+_word = st.text(_letters + "0123456789.,;:?()-+#='\"“”«»/%$€§>", min_size=1, max_size=8)
 _line = st.tuples(_opening_word, st.lists(_word, max_size=4)).map(lambda t: [t[0], *t[1]])
 _paragraph = st.lists(_line, min_size=1, max_size=3)
 _indent = st.sampled_from(["", " ", "  ", "\t"])
@@ -321,4 +340,7 @@ def test_paragraphs_separated_by_blank_lines_come_back(
         "\n".join(indent + "  ".join(line) for line in lines) for lines in paragraphs
     )
     expected = tuple(" ".join(word for line in lines for word in line) for lines in paragraphs)
-    assert parse_text(text) == DraftText(title=None, paragraphs=expected)
+    # plain lines that read as headings (short, no closing punctuation) are taken as such
+    assume(not any(heading_like(p) for p in expected) or len(expected) == 1)
+    assume(not any(note_kind(p) for p in expected))  # nor as a date, a reference or a link
+    assert shape(parse_text(text)) == DraftText(title=None, paragraphs=expected)
