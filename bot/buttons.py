@@ -19,7 +19,7 @@ from enum import StrEnum
 from typing import Any, Literal, NewType, TypeVar, get_args, get_origin, get_type_hints
 
 from bot.events import ChatId, MessageId
-from consultations.ids import RoundId
+from consultations.ids import ConsultationId, RoundId
 
 MAX_BYTES = 64  # Telegram's limit on a button's callback data
 SEPARATOR = ":"
@@ -134,13 +134,21 @@ class Forget:
     confirm: Literal["confirm"] = "confirm"
 
 
+@kind("cdel")
+@dataclasses.dataclass(frozen=True)
+class DeleteConsultation:
+    """'Delete it', under the question `consultation delete ID` asks."""
+
+    consultation_id: ConsultationId
+
+
 @kind("cancel")
 @dataclasses.dataclass(frozen=True)
 class Cancel:
     """Leave whatever the bot was waiting for: `cancel`."""
 
 
-Button = Review | Forget | Cancel
+Button = Review | Forget | DeleteConsultation | Cancel
 
 
 def offered_key(chat: ChatId, message_id: MessageId) -> str:

@@ -616,3 +616,22 @@ class Builder:
                 self.remark("draft.remark.numbering_restarts", number=number, label=paragraph.label)
                 return
             previous = value
+
+
+# Words so common in each language that a page of text is full of them.
+_FUNCTION_WORDS = {
+    "en": frozenset("the and of to in that is for on with as by its are be this which".split()),
+    "fr": frozenset("le la les des et du que une est dans pour sur au aux qui ce par".split()),
+    "es": frozenset("el la los las y del que una es por para con se al lo como su".split()),
+}
+
+
+def guess_language(texts: Iterable[str]) -> str | None:
+    """The language (en, fr, es) the texts are plainly written in, or None if unsure."""
+    words = re.findall(r"\w+", " ".join(texts).lower())
+    scores = sorted(
+        ((sum(w in common for w in words), code) for code, common in _FUNCTION_WORDS.items()),
+        reverse=True,
+    )
+    (best, code), (second, _) = scores[0], scores[1]
+    return code if best >= 3 and best > 1.5 * second else None

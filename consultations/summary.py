@@ -39,6 +39,7 @@ class Paragraph:
     uid: str
     number: int
     text: str
+    label: str | None = None  # the number its author typed, where it differs
 
 
 @dataclass(frozen=True)

@@ -11,13 +11,21 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import bindparam
+from sqlalchemy import bindparam, delete, update
 from sqlmodel import col, select
 
 from consultations.ids import ConsultationId, GroupId, PersonId
 from consultations.model import DEFAULT_GROUPS, Role, StakeholderGroup
 from storage.rounds import Rounds
-from storage.tables import Consultation, Membership, StakeholderGroupRow, id_of
+from storage.tables import (
+    Consultation,
+    Invite,
+    Membership,
+    Person,
+    Round,
+    StakeholderGroupRow,
+    id_of,
+)
 from storage.unit_of_work import Repository, UnitOfWork
 
 # A person's memberships in one consultation: built once (see `memberships`).
@@ -69,14 +77,43 @@ class Consultations(Repository):
             self.rounds.latest(consultation_id)
         return self.session.row(Consultation, consultation_id)
 
-    def all(self) -> Sequence[Consultation]:
-        return self.session.exec(select(Consultation).order_by(col(Consultation.id))).all()
+    def all(self, *, archived: bool = True) -> Sequence[Consultation]:
+        """Every consultation; without the archived ones if `archived` is False."""
+        query = select(Consultation)
+        if not archived:
+            query = query.where(col(Consultation.archived_at).is_(None))
+        return self.session.exec(query.order_by(col(Consultation.id))).all()
 
-    def of(self, person_id: PersonId) -> Sequence[Consultation]:
+    def of(self, person_id: PersonId, *, archived: bool = True) -> Sequence[Consultation]:
+        """The consultations the person has a role in; without the archived ones if
+        `archived` is False (what lists show)."""
         ids = select(Membership.consultation_id).where(Membership.person_id == person_id)
-        return self.session.exec(
-            select(Consultation).where(col(Consultation.id).in_(ids)).order_by(col(Consultation.id))
-        ).all()
+        query = select(Consultation).where(col(Consultation.id).in_(ids))
+        if not archived:
+            query = query.where(col(Consultation.archived_at).is_(None))
+        return self.session.exec(query.order_by(col(Consultation.id))).all()
+
+    def delete(self, consultation: Consultation) -> None:
+        """Remove a consultation that never had a round opened: its groups, members,
+        invites, scheduled rounds and drafts; nobody works on it any more. The audit
+        trail keeps its actions (by id)."""
+        consultation_id = id_of(consultation)
+        self.session.execute(
+            update(Person)
+            .where(col(Person.current_consultation_id) == consultation_id)
+            .values(current_consultation_id=None)
+        )
+        self.session.execute(delete(Round).where(col(Round.consultation_id) == consultation_id))
+        for table in (Invite, Membership):
+            self.session.execute(delete(table).where(col(table.consultation_id) == consultation_id))
+        self.session.execute(
+            delete(StakeholderGroupRow).where(
+                col(StakeholderGroupRow.consultation_id) == consultation_id
+            )
+        )
+        self.session.delete(consultation)
+        self.session.flush()
+        self.session.wrote(["membership", "round", "consultation"])
 
     def groups(self, consultation_id: ConsultationId) -> Sequence[StakeholderGroupRow]:
         return self.session.exec(

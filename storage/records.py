@@ -38,8 +38,10 @@ class Store:
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
-        # Draft versions never change once cut: their paragraphs are read once per process.
+        # Draft versions never change once a round opened on them: their paragraphs, and
+        # the language of their master text, are read once per process.
         self.version_cache: dict[VersionId, tuple[ParagraphRow, ...]] = {}
+        self.version_languages: dict[VersionId, str] = {}
 
     @property
     def shared(self) -> bool:
@@ -62,7 +64,7 @@ class Store:
         """
         with UnitOfWork(self.engine) as session:
             try:
-                yield Records(session, self.version_cache)
+                yield Records(session, self.version_cache, self.version_languages)
                 session.commit()
             except IntegrityError as exc:
                 session.rollback()
@@ -77,7 +79,7 @@ class Records:
 
         records.people          people, their accounts, who sent an event (`Sender`)
         records.consultations   consultations, stakeholder groups, memberships, consent
-        records.drafts          draft versions, their paragraphs and translations
+        records.drafts          draft versions as documents, their translations
         records.rounds          rounds, and the latest one as plain values (`RoundFacts`)
         records.submissions     submissions, flags, amendment decisions
         records.dialogs         where a person is in a dialog with the bot, per chat
@@ -93,14 +95,17 @@ class Records:
     """
 
     def __init__(
-        self, session: UnitOfWork, version_cache: dict[VersionId, tuple[ParagraphRow, ...]]
+        self,
+        session: UnitOfWork,
+        version_cache: dict[VersionId, tuple[ParagraphRow, ...]],
+        version_languages: dict[VersionId, str],
     ) -> None:
         self.session = session  # for the repositories (and tests); the bot goes through them
         self.events = Events(session)
         self.rounds = Rounds(session)
         self.people = People(session, self.rounds)
         self.consultations = Consultations(session, self.rounds)
-        self.drafts = Drafts(session, version_cache)
+        self.drafts = Drafts(session, version_cache, version_languages)
         self.submissions = Submissions(session, self.events)
         self.dialogs = Dialogs(session)
         self.outbox = Outbox(session)

@@ -38,7 +38,8 @@ class NewSubmission:
     text: str | None = None
     source: str | None = None
     target_id: SubmissionId | None = None  # an endorsement: what it backs
-    language: str | None = None
+    language: str | None = None  # the language the person worked in
+    draft_language: str | None = None  # the language of the draft text it was made on
 
 
 class Submissions(Repository):
@@ -86,6 +87,7 @@ class Submissions(Repository):
             "created_at": new.created_at,
             "target_id": new.target_id,
             "language": new.language,
+            "draft_language": new.draft_language,
         }
         [(submission_id,)] = self.session.write(INSERT_SUBMISSION, row)
         return SubmissionId(submission_id)

@@ -67,6 +67,11 @@ class Consultation(SQLModel, table=True):
     created_by: PersonId | None = Field(default=None, sa_type=Integer)
     # Days raw submission text is kept after the last round closed; None keeps it.
     retention_days: int | None = None
+    # The language of the draft's master text; translations are of it, and only text in
+    # it enters the next version.
+    language: str = Field(default="en", max_length=16, sa_column_kwargs={"server_default": "en"})
+    # Hidden from every list of consultations (`consultation archive`); kept whole.
+    archived_at: datetime | None = None
 
 
 class StakeholderGroupRow(SQLModel, table=True):
@@ -118,10 +123,15 @@ class DraftVersion(SQLModel, table=True):
     )
     created_at: datetime = Field(default_factory=utcnow)
     created_by: PersonId | None = Field(default=None, foreign_key="person.id", sa_type=Integer)
+    # When the first round opened on it: from then on it never changes (before, the
+    # facilitator may still fix its split with `draft ...`).
+    frozen_at: datetime | None = None
 
 
 class ParagraphRow(SQLModel, table=True):
-    """One paragraph of one version. `uid` stays the same across versions."""
+    """One reviewable paragraph of one version. `uid` stays the same across versions;
+    `position` numbers the paragraphs 1..N, `place` orders them among the version's
+    other parts (`DraftPart`)."""
 
     __tablename__ = "paragraph"
     __table_args__ = (
@@ -138,10 +148,35 @@ class ParagraphRow(SQLModel, table=True):
     sources: list[SubmissionId] = Field(
         default_factory=list, sa_column=Column(JSON, nullable=False)
     )
+    place: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
+    label: str | None = Field(default=None, max_length=32)  # the number its author typed
+    clause: str | None = Field(default=None, max_length=16)  # preambular, operative
+    # [{"text", "url"}]: the links in its text
+    links: list[dict[str, str]] = Field(
+        default_factory=list, sa_column=Column(JSON, nullable=False, server_default="[]")
+    )
+
+
+class DraftPart(SQLModel, table=True):
+    """A part of a version that is not reviewed: a heading (which starts a section) or a
+    note (a date, reference, signature, link, table, footnote, excluded paragraph)."""
+
+    __tablename__ = "draft_part"
+
+    version_id: VersionId = Field(foreign_key="draft_version.id", primary_key=True, sa_type=Integer)
+    uid: str = Field(max_length=32, primary_key=True)
+    place: int
+    kind: str = Field(max_length=16)  # "heading", or the kind of note
+    level: int | None = None  # a heading's
+    text: str = Field(sa_column=Column(Text, nullable=False))
+    links: list[dict[str, str]] = Field(
+        default_factory=list, sa_column=Column(JSON, nullable=False)
+    )
 
 
 class ParagraphTranslation(SQLModel, table=True):
-    """A paragraph of one version in another language, aligned with the original by uid."""
+    """A part of one version in another language, aligned with the original by uid (a
+    paragraph, heading or note; "title" for the title)."""
 
     __tablename__ = "paragraph_translation"
 
@@ -149,6 +184,8 @@ class ParagraphTranslation(SQLModel, table=True):
     uid: str = Field(max_length=32, primary_key=True)
     language: str = Field(max_length=16, primary_key=True)
     text: str = Field(sa_column=Column(Text, nullable=False))
+    # The master text it translates: where that has changed since, it is out of date.
+    original: str | None = Field(default=None, sa_column=Column(Text))
 
 
 class Round(SQLModel, table=True):
@@ -193,6 +230,8 @@ class Submission(SQLModel, table=True):
     target_id: SubmissionId | None = Field(default=None, index=True, sa_type=Integer)
     # The language the person worked in when they gave it (en, fr, es), if known.
     language: str | None = Field(default=None, max_length=16)
+    # The language of the draft text it was made on: the master's, or a translation's.
+    draft_language: str | None = Field(default=None, max_length=16)
 
 
 Index("ix_submission_live", Submission.round_id, Submission.paragraph_uid, Submission.kind)  # type: ignore[arg-type]
@@ -225,6 +264,9 @@ class AmendmentDecision(SQLModel, table=True):
     applied_in_version_id: VersionId | None = Field(
         default=None, foreign_key="draft_version.id", sa_type=Integer
     )
+    # For an amendment made on a translation: its wording in the master language, which
+    # is what the next version takes.
+    text: str | None = Field(default=None, sa_column=Column(Text))
 
 
 class Flag(SQLModel, table=True):

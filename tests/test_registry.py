@@ -6,14 +6,15 @@ import pytest
 
 from bot import handlers  # noqa: F401  (declares everything)
 from bot.commands import Access, Registry, registry
-from bot.handlers import facilitation, language, people, review
+from bot.handlers import decisions, drafting, language, people, review
 
 
 def test_every_dialog_step_the_handlers_wait_for_has_its_handler() -> None:
     steps = {step: found.handler for step, found in registry.dialogs.items()}
     assert steps == {
         review.AWAIT_TEXT: review.take_text,
-        facilitation.AWAIT_DRAFT: facilitation.take_draft,
+        drafting.AWAIT_DRAFT: drafting.take_draft,
+        decisions.AWAIT_WORDING: decisions.take_wording,
         language.AWAIT_TRANSLATION: language.take_translation,
         people.ORGANISATION: people.take_organisation,
     }

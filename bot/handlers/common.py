@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterable
+from dataclasses import dataclass
 from typing import Any
 
 from bot import i18n
@@ -23,42 +24,61 @@ from storage.tables import Consultation, Round, id_of
 
 
 def paragraphs(records: Records, version_id: VersionId) -> list[Paragraph]:
-    return [Paragraph(p.uid, p.position, p.text) for p in records.drafts.paragraphs(version_id)]
+    return [
+        Paragraph(p.uid, p.position, p.text, p.label) for p in records.drafts.paragraphs(version_id)
+    ]
 
 
-def paragraphs_for(turn: Turn, version_id: VersionId) -> list[Paragraph]:
+@dataclass(frozen=True)
+class Shown(Paragraph):
+    """A paragraph as one person reads it: in their language where its translation is
+    loaded and up to date, else in the master text's."""
+
+    language: str = ""  # the language of `text`
+    stale: bool = False  # its translation in the reader's language is out of date
+
+
+def paragraphs_for(turn: Turn, version_id: VersionId) -> list[Shown]:
     """The version's paragraphs as this person reads them: in their language where the
     facilitator loaded one (`translate`), else the original text."""
     return paragraphs_in(turn.records, version_id, i18n.supported(turn.language))
 
 
-def paragraphs_in(records: Records, version_id: VersionId, language: str) -> list[Paragraph]:
-    """The version's paragraphs in `language`, each falling back to the original text.
+def paragraphs_in(records: Records, version_id: VersionId, language: str) -> list[Shown]:
+    """The version's paragraphs in `language`, each falling back to the master text.
 
-    A paragraph that later versions left unchanged keeps the translation loaded for an
-    earlier version, so publishing does not undo the translators' work.
+    A translation stands as long as the master text it was made from does, in whichever
+    version it was loaded: publishing does not undo the translators' work on unchanged
+    paragraphs. One made from another text (the paragraph was amended, edited, merged)
+    is out of date: the master text is shown, marked `stale`, until a new one is loaded.
     """
     rows = records.drafts.paragraphs(version_id)
+    master = records.drafts.language(version_id)
+    if language == master:  # the common case: nothing to look up
+        return [Shown(r.uid, r.position, r.text, r.label, master) for r in rows]
     chain = [version_id]  # this version, then its ancestors
     version = records.drafts.version_by_id(version_id)
     while version is not None and version.parent_id is not None:
         chain.append(version.parent_id)
         version = records.drafts.version_by_id(version.parent_id)
     loaded = records.drafts.translations(chain, language)
-    if not loaded:
-        return paragraphs(records, version_id)
-    texts = dict(loaded.get(version_id, {}))
-    unchanged = {row.uid: row.text for row in rows if row.uid not in texts}
-    for ancestor in chain[1:]:
-        if not unchanged:
-            break
-        before = {row.uid: row.text for row in records.drafts.paragraphs(ancestor)}
-        unchanged = {uid: text for uid, text in unchanged.items() if before.get(uid) == text}
-        for uid in list(unchanged):
-            if uid in loaded.get(ancestor, {}):
-                texts[uid] = loaded[ancestor][uid]
-                del unchanged[uid]
-    return [Paragraph(row.uid, row.position, texts.get(row.uid, row.text)) for row in rows]
+    shown = []
+    for row in rows:
+        found = next(((v, loaded[v][row.uid]) for v in chain if row.uid in loaded.get(v, {})), None)
+        if found is None:
+            shown.append(Shown(row.uid, row.position, row.text, row.label, master))
+            continue
+        made_in, translation = found
+        original = translation.original
+        if original is None:  # loaded before originals were kept: that version's text
+            original = next(
+                (p.text for p in records.drafts.paragraphs(made_in) if p.uid == row.uid), None
+            )
+        if original == row.text:
+            shown.append(Shown(row.uid, row.position, translation.text, row.label, language))
+        else:
+            shown.append(Shown(row.uid, row.position, row.text, row.label, master, stale=True))
+    return shown
 
 
 def latest_paragraphs(turn: Turn, consultation: Consultation) -> list[Paragraph]:
@@ -98,14 +118,10 @@ def record_input(
     it idempotent.
 
     An amendment is compared with the paragraph as the person read it (in their
-    language), and the submission records that language.
+    language where a translation is up to date); the submission records the person's
+    language and the language of the text it was made on.
     """
-    # Only an amendment is compared with the text as the person read it (their language).
-    paras = (
-        paragraphs_for(turn, round_.version_id)
-        if kind is Kind.AMENDMENT
-        else paragraphs(turn.records, round_.version_id)
-    )
+    paras = paragraphs_for(turn, round_.version_id)  # as the person read them
     paragraph = paras[check_paragraph(number, len(paras))]
     cleaned = None
     if kind in (Kind.COMMENT, Kind.AMENDMENT):
@@ -121,6 +137,7 @@ def record_input(
             source=turn.event.source,
             created_at=turn.now,
             language=i18n.supported(turn.language),
+            draft_language=paragraph.language,
         )
     )
 

@@ -6,6 +6,7 @@ import json
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 
+from bot import i18n
 from bot.commands import Access, Arg, duration, positive_int, registry
 from bot.handlers.common import (
     groups_of,
@@ -19,84 +20,18 @@ from bot.handlers.common import (
     summary_for,
     tell_stakeholders,
 )
+from bot.handlers.decisions import master_wording_given, stale_translations
 from bot.render import render_summary
 from bot.turn import Refusal, Turn
 from consultations import rounds as round_rules
-from consultations.document import Document
-from consultations.drafts import parse_draft_file, parse_text
+from consultations.document import with_texts
 from consultations.errors import AmendmentConflict, ConsultationError
-from consultations.ids import ConsultationId, PersonId, SubmissionId, VersionId
+from consultations.ids import VersionId
 from consultations.model import Decision, Kind, RoundState, find_group
 from consultations.rounds import format_duration
-from consultations.submissions import check_paragraph, check_text, clean_text
+from consultations.submissions import check_paragraph, check_text
 from consultations.versions import Accepted, Merge, next_version
-from storage.tables import AmendmentDecision, Consultation, Round, Submission, id_of
-
-AWAIT_DRAFT = "await_draft"
-
-
-@registry.command("new", Arg("title", rest=True), access=Access.ORGANISER)
-def new(turn: Turn, title: str) -> None:
-    """Create a consultation; the draft follows as a file or pasted text."""
-    title = clean_text(title)[:300]
-    if not title:
-        raise Refusal("new.no_title")
-    consultation = turn.records.consultations.create(title, created_by=turn.person_id)
-    turn.person.current_consultation_id = id_of(consultation)
-    turn.records.save(turn.person)
-    turn.menu_changed = True
-    turn.records.dialogs.set(
-        turn.person_id, turn.chat, AWAIT_DRAFT, {"consultation": consultation.id}
-    )
-    turn.audit(consultation, "consultation.created")
-    turn.say("new.created", title=title, id=consultation.id, expects_reply=True)
-
-
-def received_draft(turn: Turn) -> Document:
-    """The draft this message carries: the attached file, or else its text."""
-    attachment = turn.event.attachment
-    if attachment is not None:
-        return parse_draft_file(attachment.filename, attachment.data)
-    return parse_text(turn.event.text)
-
-
-@registry.dialog(AWAIT_DRAFT)
-def take_draft(turn: Turn, data: dict[str, int]) -> None:
-    """The draft for a new consultation: an attached file or the text of the message."""
-    consultation = turn.records.consultations.get(ConsultationId(int(data["consultation"])))
-    if consultation is None:
-        turn.records.dialogs.clear(turn.person_id, turn.chat)  # answered, not refused: kept
-        turn.say("button.stale")
-        return
-    try:
-        draft = received_draft(turn)
-    except ConsultationError as error:
-        # stay in the dialog: the person can send a corrected draft straight away
-        turn.say(error.key, **error.values)
-        turn.say("new.send_draft_again")
-        return
-    load_draft(turn, consultation, draft)
-    turn.records.dialogs.clear(turn.person_id, turn.chat)
-
-
-def load_draft(turn: Turn, consultation: Consultation, draft: Document) -> None:
-    if turn.records.drafts.version(id_of(consultation)) is not None:
-        raise Refusal("draft.already_loaded")
-    version = turn.records.drafts.add_version(
-        id_of(consultation),
-        title=draft.title or consultation.title,
-        paragraphs=[(f"p{i}", text, []) for i, text in enumerate(draft.texts, start=1)],
-        parent_id=None,
-        created_by=turn.person_id,
-    )
-    turn.audit(
-        consultation, "draft.loaded", version=version.number, paragraphs=len(draft.texts)
-    )
-    preview = "\n".join(
-        f"{i}. {text[:80]}{'…' if len(text) > 80 else ''}"
-        for i, text in enumerate(draft.texts, start=1)
-    )
-    turn.say("draft.loaded", count=len(draft.texts), version=version.number, preview=preview)
+from storage.tables import Consultation, Round, Submission, id_of
 
 
 def _rounds_of(turn: Turn, consultation: Consultation) -> Round | None:
@@ -130,6 +65,7 @@ def open_round(turn: Turn, consultation: Consultation, round_: Round, closes_at:
     round_.opened_at = turn.now
     round_.closes_at = closes_at
     turn.records.save(round_)
+    turn.records.drafts.freeze(round_.version_id, turn.now)  # changes are amendments now
     turn.schedule_changed = True
     turn.audit(consultation, "round.opened", round=round_.number, closes_at=closes_at.isoformat())
     version = turn.records.drafts.version_by_id(round_.version_id)
@@ -303,6 +239,18 @@ def amendments(turn: Turn) -> None:
                     state=state,
                 )
             )
+            made = turn.records.submissions.get(a.id)
+            made_on = made.draft_language if made is not None else None
+            if made_on not in (None, consultation.language):
+                reader = i18n.supported(turn.language)
+                lines.append(
+                    turn.t(
+                        "amendments.language",
+                        id=a.id,
+                        name=i18n.language_name(made_on or "", reader),
+                        master=i18n.language_name(consultation.language, reader),
+                    )
+                )
             support = p.support(a.id)
             lines.append(
                 turn.t(
@@ -396,68 +344,6 @@ def merge(turn: Turn, n: int, text: str) -> None:
     turn.say("merge.done", number=n, ids=_ids(sources))
 
 
-def _amendment(
-    turn: Turn, consultation: Consultation, id_: SubmissionId
-) -> tuple[Round, PersonId | None]:
-    submission = turn.records.submissions.get(id_)
-    round_ = turn.records.rounds.get(submission.round_id) if submission else None
-    if (
-        submission is None
-        or round_ is None
-        or round_.consultation_id != id_of(consultation)
-        or submission.kind != Kind.AMENDMENT
-        or submission.withdrawn_at is not None
-    ):
-        raise Refusal("decide.unknown", id=id_)
-    if round_.state == RoundState.OPEN:
-        raise Refusal("decide.round_open", number=round_.number)
-    if turn.records.submissions.decision(id_) is not None:
-        raise Refusal("decide.already", id=id_)
-    return round_, submission.person_id
-
-
-def _decide(turn: Turn, id_: SubmissionId, decision: Decision, note: str | None) -> None:
-    consultation = turn.require_consultation()
-    _, author = _amendment(turn, consultation, id_)
-    note = check_text(Kind.COMMENT, note) if note else None
-    turn.records.save(
-        AmendmentDecision(
-            submission_id=id_,
-            decision=decision.value,
-            note=note,
-            decided_by=turn.person_id,
-            decided_at=turn.now,
-        )
-    )
-    turn.audit(consultation, f"amendment.{decision.value}", amendment=id_)
-    if author is not None:
-        turn.notify(
-            author,
-            f"decide.notice_{decision.value}",
-            id=id_,
-            title=consultation.title,
-            note=note or "-",
-        )
-    turn.say(f"decide.{decision.value}", id=id_)
-
-
-@registry.command(
-    "accept",
-    Arg("id", positive_int),
-    Arg("note", rest=True, optional=True),
-    access=Access.FACILITATOR,
-)
-def accept(turn: Turn, id: SubmissionId, note: str | None) -> None:
-    _decide(turn, id, Decision.ACCEPTED, note)
-
-
-@registry.command(
-    "reject", Arg("id", positive_int), Arg("reason", rest=True), access=Access.FACILITATOR
-)
-def reject(turn: Turn, id: SubmissionId, reason: str) -> None:
-    _decide(turn, id, Decision.REJECTED, reason)
-
-
 @registry.command("publish", access=Access.FACILITATOR)
 def publish(turn: Turn) -> None:
     """Cut the next version from the accepted amendments (and merges) not yet applied."""
@@ -475,22 +361,27 @@ def publish(turn: Turn) -> None:
     pending = [(s, decisions[id_of(s)]) for s in waiting]
     old = latest_paragraphs(turn, consultation)
     merges = _merges(turn, consultation)
+    master_wording_given(turn, consultation, pending, merges, old)
     try:
         new_paragraphs = next_version(
             old,
-            [Accepted(id_of(s), s.paragraph_uid, s.text or "") for s, _ in pending],
+            [Accepted(id_of(s), s.paragraph_uid, d.text or s.text or "") for s, d in pending],
             list(merges.values()),
         )
     except AmendmentConflict as conflict:
         raise Refusal("publish.conflict", **conflict.values) from None
     except ConsultationError as error:
         raise Refusal(error.key, **error.values) from None
-    version = turn.records.drafts.add_version(
+    document = with_texts(
+        turn.records.drafts.document(id_of(current)), {p.uid: p.text for p in new_paragraphs}
+    )
+    version = turn.records.drafts.cut(
         id_of(consultation),
+        document,
         title=current.title,
-        paragraphs=[(p.uid, p.text, p.sources) for p in new_paragraphs],
         parent_id=id_of(current),
         created_by=turn.person_id,
+        sources={p.uid: p.sources for p in new_paragraphs if p.sources},
     )
     for _, decision in pending:
         decision.applied_in_version_id = id_of(version)
@@ -523,3 +414,4 @@ def publish(turn: Turn) -> None:
             )
     turn.say("publish.done", version=version.number, changed=len(pending))
     turn.say_text(diff)
+    stale_translations(turn, id_of(version))

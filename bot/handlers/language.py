@@ -16,10 +16,12 @@ from typing import Any
 
 from bot import i18n
 from bot.commands import Access, Arg, registry
-from bot.handlers.facilitation import received_draft
+from bot.handlers.drafting import received_draft
 from bot.turn import Refusal, Turn
+from consultations.document import Document
 from consultations.errors import ConsultationError
 from consultations.ids import ConsultationId, VersionId
+from storage.drafts import TITLE
 from storage.tables import id_of
 
 AWAIT_TRANSLATION = "await_translation"
@@ -80,6 +82,8 @@ def translate(turn: Turn, language: str) -> None:
     version = turn.records.drafts.version(id_of(consultation))
     if version is None:
         raise Refusal("draft.none")
+    if code == consultation.language:
+        raise Refusal("translate.master", name=_name(turn, code))
     count = len(turn.records.drafts.paragraphs(id_of(version)))
     turn.records.dialogs.set(
         turn.person_id,
@@ -114,21 +118,18 @@ def take_translation(turn: Turn, data: dict[str, Any]) -> None:
         turn.say(error.key, **error.values)
         turn.say("translate.send_again", name=name)
         return
-    originals = turn.records.drafts.paragraphs(id_of(version))
-    if len(draft.texts) != len(originals):
+    master = turn.records.drafts.document(id_of(version))
+    originals = master.paragraphs
+    if len(draft.paragraphs) != len(originals):
         turn.say(
             "translate.count_mismatch",
             version=version.number,
             expected=len(originals),
-            count=len(draft.texts),
+            count=len(draft.paragraphs),
         )
         turn.say("translate.send_again", name=name)
         return
-    turn.records.drafts.set_translation(
-        id_of(version),
-        code,
-        {row.uid: text for row, text in zip(originals, draft.texts, strict=True)},
-    )
+    turn.records.drafts.set_translation(id_of(version), code, *_aligned(master, draft))
     turn.records.dialogs.clear(turn.person_id, turn.chat)
     turn.audit(
         consultation,
@@ -138,8 +139,8 @@ def take_translation(turn: Turn, data: dict[str, Any]) -> None:
         paragraphs=len(originals),
     )
     preview = "\n".join(
-        f"{row.position}. {text[:PREVIEW_CHARS]}{'…' if len(text) > PREVIEW_CHARS else ''}"
-        for row, text in zip(originals, draft.texts, strict=True)
+        f"{number}. {text[:PREVIEW_CHARS]}{'…' if len(text) > PREVIEW_CHARS else ''}"
+        for number, text in enumerate(draft.texts, start=1)
     )
     turn.say(
         "translate.loaded",
@@ -148,3 +149,25 @@ def take_translation(turn: Turn, data: dict[str, Any]) -> None:
         count=len(originals),
         preview=preview,
     )
+
+
+def _aligned(master: Document, translated: Document) -> tuple[dict[str, str], dict[str, str]]:
+    """The translation's parts by the master's uids (texts, and the master texts they
+    translate): paragraphs by position; headings, notes and the title where the two
+    documents have as many."""
+    pairs: list[tuple[str, str, str]] = [
+        (p.uid, t.text, p.text)
+        for p, t in zip(master.paragraphs, translated.paragraphs, strict=True)
+    ]
+    if len(master.headings) == len(translated.headings):
+        pairs += [
+            (p.uid, t.text, p.text)
+            for p, t in zip(master.headings, translated.headings, strict=True)
+        ]
+    if len(master.notes) == len(translated.notes):
+        pairs += [
+            (p.uid, t.text, p.text) for p, t in zip(master.notes, translated.notes, strict=True)
+        ]
+    if master.title and translated.title:
+        pairs.append((TITLE, translated.title, master.title))
+    return {uid: text for uid, text, _ in pairs}, {uid: original for uid, _, original in pairs}

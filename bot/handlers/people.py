@@ -125,9 +125,9 @@ def help_(turn: Turn) -> None:
 
 @registry.command("consultations", access=Access.ANYONE)
 def list_consultations(turn: Turn) -> None:
-    mine = turn.records.consultations.of(turn.person_id)
+    mine = turn.records.consultations.of(turn.person_id, archived=False)
     if turn.admin:
-        mine = turn.records.consultations.all()
+        mine = turn.records.consultations.all(archived=False)
     if not mine:
         raise Refusal("consultations.none")
     current = turn.consultation_id

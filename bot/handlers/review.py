@@ -12,7 +12,7 @@ person and chat, so the walk survives restarts and works with several workers.
 
 from __future__ import annotations
 
-from bot import buttons
+from bot import buttons, i18n
 from bot.buttons import ReviewAction
 from bot.commands import Access, Arg, positive_int, registry
 from bot.events import Choice
@@ -55,11 +55,15 @@ def show_paragraph(turn: Turn, round_: RoundFacts, index: int) -> None:
     turn.records.dialogs.set(
         turn.person_id, turn.chat, REVIEW, {"round": round_.id, "index": index}
     )
+    text = paragraph.text
+    if paragraph.stale:  # its translation is out of date: the original, and why
+        reader = i18n.supported(turn.language)
+        text += "\n\n" + turn.t("review.stale", name=i18n.language_name(reader, reader))
     turn.say(
         "review.paragraph",
         number=paragraph.number,
         count=len(paras),
-        text=paragraph.text,
+        text=text,
         choices=_choices(turn, round_.id, index),
     )
 

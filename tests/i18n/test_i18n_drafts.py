@@ -125,13 +125,19 @@ async def test_unchanged_paragraphs_keep_their_translation_in_the_next_version(
     await chat.say(FACILITATOR, "/round close")
     await chat.say(FACILITATOR, f"/accept {amendment}")
     await chat.say(FACILITATOR, "/publish")
-    assert "Version 2 published" in chat.messages(FACILITATOR)[-2]
+    published, _, stale = chat.messages(FACILITATOR)[-3:]
+    assert "Version 2 published" in published
+    assert stale == (
+        "The French version of paragraphs 2 is out of date: delegates see the original there "
+        "until you load it again with translate fr."
+    )
     await chat.say(FACILITATOR, "/round open 3d")
 
     await chat.say("ana", "/review", language="fr")
     assert "Paragraphe 1 sur 3\u00a0:\n\nNous sommes préoccupés" in chat.last("ana")
     await chat.press("ana", "Passer")
     assert "where there is any risk of misuse" in chat.last("ana")  # changed: the new original
+    assert "La version française de ce paragraphe est en cours de mise à jour" in chat.last("ana")
     await chat.press("ana", "Passer")
     assert "Nous appelons les entreprises" in chat.last("ana")
 
