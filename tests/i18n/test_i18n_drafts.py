@@ -137,7 +137,7 @@ async def test_unchanged_paragraphs_keep_their_translation_in_the_next_version(
     assert "Paragraphe 1 sur 3\u00a0:\n\nNous sommes préoccupés" in chat.last("ana")
     await chat.press("ana", "Passer")
     assert "where there is any risk of misuse" in chat.last("ana")  # changed: the new original
-    assert "La version française de ce paragraphe est en cours de mise à jour" in chat.last("ana")
+    assert "La version en français de ce paragraphe est en cours de mise à jour" in chat.last("ana")
     await chat.press("ana", "Passer")
     assert "Nous appelons les entreprises" in chat.last("ana")
 
