@@ -620,9 +620,69 @@ class Builder:
 
 # Words so common in each language that a page of text is full of them.
 _FUNCTION_WORDS = {
-    "en": frozenset("the and of to in that is for on with as by its are be this which".split()),
-    "fr": frozenset("le la les des et du que une est dans pour sur au aux qui ce par".split()),
-    "es": frozenset("el la los las y del que una es por para con se al lo como su".split()),
+    "en": frozenset(
+        [
+            "the",
+            "and",
+            "of",
+            "to",
+            "in",
+            "that",
+            "is",
+            "for",
+            "on",
+            "with",
+            "as",
+            "by",
+            "its",
+            "are",
+            "be",
+            "this",
+            "which",
+        ]
+    ),
+    "fr": frozenset(
+        [
+            "le",
+            "la",
+            "les",
+            "des",
+            "et",
+            "du",
+            "que",
+            "une",
+            "est",
+            "dans",
+            "pour",
+            "sur",
+            "au",
+            "aux",
+            "qui",
+            "ce",
+            "par",
+        ]
+    ),
+    "es": frozenset(
+        [
+            "el",
+            "la",
+            "los",
+            "las",
+            "y",
+            "del",
+            "que",
+            "una",
+            "es",
+            "por",
+            "para",
+            "con",
+            "se",
+            "al",
+            "lo",
+            "como",
+            "su",
+        ]
+    ),
 }
 
 
