@@ -619,71 +619,12 @@ class Builder:
 
 
 # Words so common in each language that a page of text is full of them.
-_FUNCTION_WORDS = {
-    "en": frozenset(
-        [
-            "the",
-            "and",
-            "of",
-            "to",
-            "in",
-            "that",
-            "is",
-            "for",
-            "on",
-            "with",
-            "as",
-            "by",
-            "its",
-            "are",
-            "be",
-            "this",
-            "which",
-        ]
-    ),
-    "fr": frozenset(
-        [
-            "le",
-            "la",
-            "les",
-            "des",
-            "et",
-            "du",
-            "que",
-            "une",
-            "est",
-            "dans",
-            "pour",
-            "sur",
-            "au",
-            "aux",
-            "qui",
-            "ce",
-            "par",
-        ]
-    ),
-    "es": frozenset(
-        [
-            "el",
-            "la",
-            "los",
-            "las",
-            "y",
-            "del",
-            "que",
-            "una",
-            "es",
-            "por",
-            "para",
-            "con",
-            "se",
-            "al",
-            "lo",
-            "como",
-            "su",
-        ]
-    ),
+_COMMON = {
+    "en": "the and of to in that is for on with as by its are be this which",
+    "fr": "le la les des et du que une est dans pour sur au aux qui ce par",
+    "es": "el la los las y del que una es por para con se al lo como su",
 }
+_FUNCTION_WORDS = {code: frozenset(words.split()) for code, words in _COMMON.items()}
 
 
 def guess_language(texts: Iterable[str]) -> str | None:
