@@ -17,6 +17,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from consultations.consensus import GroupVotes, common_ground, divergence, group_informed_consensus
+from consultations.document import Clause, Link
 from consultations.ids import SubmissionId
 from consultations.model import Kind, StakeholderGroup
 from consultations.themes import (
@@ -39,7 +40,9 @@ class Paragraph:
     uid: str
     number: int
     text: str
-    label: str | None = None  # the number its author typed, where it differs
+    label: str | None = None  # the number its author typed ("3.", "(a)"), if any
+    clause: Clause | None = None  # preambular or operative, where it reads as one
+    links: tuple[Link, ...] = ()  # the links in its text
 
 
 @dataclass(frozen=True)

@@ -22,7 +22,6 @@ from storage.tables import (
     Invite,
     Membership,
     Person,
-    Round,
     StakeholderGroupRow,
     id_of,
 )
@@ -94,16 +93,14 @@ class Consultations(Repository):
         return self.session.exec(query.order_by(col(Consultation.id))).all()
 
     def delete(self, consultation: Consultation) -> None:
-        """Remove a consultation that never had a round opened: its groups, members,
-        invites, scheduled rounds and drafts; nobody works on it any more. The audit
-        trail keeps its actions (by id)."""
+        """Remove a consultation whose rounds and drafts are gone (`Records.delete`): its
+        groups, members and invites; nobody works on it any more."""
         consultation_id = id_of(consultation)
         self.session.execute(
             update(Person)
             .where(col(Person.current_consultation_id) == consultation_id)
             .values(current_consultation_id=None)
         )
-        self.session.execute(delete(Round).where(col(Round.consultation_id) == consultation_id))
         for table in (Invite, Membership):
             self.session.execute(delete(table).where(col(table.consultation_id) == consultation_id))
         self.session.execute(

@@ -58,7 +58,7 @@ def _links(links: Sequence[Link]) -> list[dict[str, str]]:
     return [{"text": link.text, "url": link.url} for link in links]
 
 
-def _read_links(stored: Sequence[Mapping[str, str]]) -> tuple[Link, ...]:
+def read_links(stored: Sequence[Mapping[str, str]]) -> tuple[Link, ...]:
     return tuple(Link(str(x.get("text", "")), str(x.get("url", ""))) for x in stored)
 
 
@@ -182,13 +182,13 @@ class Drafts(Repository):
         placed: list[tuple[int, Part]] = []
         for row in self.paragraphs(version_id):
             clause = Clause(row.clause) if row.clause else None
-            paragraph = DraftParagraph(row.uid, row.text, row.label, clause, _read_links(row.links))
+            paragraph = DraftParagraph(row.uid, row.text, row.label, clause, read_links(row.links))
             placed.append((row.place or row.position, paragraph))
         for part in self.parts(version_id):
             if part.kind == HEADING:
                 placed.append((part.place, Heading(part.uid, part.text, part.level or 1)))
             else:
-                note = Note(part.uid, part.text, NoteKind(part.kind), _read_links(part.links))
+                note = Note(part.uid, part.text, NoteKind(part.kind), read_links(part.links))
                 placed.append((part.place, note))
         placed.sort(key=lambda item: item[0])
         return Document(version.title if version else None, tuple(p for _, p in placed))

@@ -28,7 +28,7 @@ from storage.outbox import Outbox
 from storage.people import People
 from storage.rounds import Rounds
 from storage.submissions import Submissions
-from storage.tables import ParagraphRow, Person, id_of
+from storage.tables import Consultation, ParagraphRow, Person, id_of
 from storage.unit_of_work import Duplicate, UnitOfWork
 from storage.values import Values
 
@@ -90,7 +90,7 @@ class Records:
         records.events          inbound events claimed
 
     and what spans them: a row changed by a handler is saved with `save`, a person
-    erased with `erase`; `savepoint`, `mark` and `wrote_since` let a turn undo what it
+    erased with `erase`, a consultation that never ran deleted with `delete`; `savepoint`, `mark` and `wrote_since` let a turn undo what it
     wrote before a refusal.
     """
 
@@ -146,6 +146,15 @@ class Records:
         for row in rows:
             self.session.add(row)
         self.session.flush()
+
+    def delete(self, consultation: Consultation) -> None:
+        """Remove a consultation no round ever opened on, with its scheduled rounds,
+        drafts (and their translations), groups, members and invites. The audit trail
+        keeps what was done in it (by id)."""
+        consultation_id = id_of(consultation)
+        self.rounds.delete_all(consultation_id)
+        self.drafts.delete_all([id_of(v) for v in self.drafts.versions(consultation_id)])
+        self.consultations.delete(consultation)
 
     def erase(self, person: Person, *, delete_submissions: bool) -> int:
         """Erase a person: their platform accounts and what waits for them there, their

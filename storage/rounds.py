@@ -14,7 +14,7 @@ from datetime import datetime
 from typing import Any, cast
 
 import sqlalchemy
-from sqlalchemy import Table, and_, bindparam, func
+from sqlalchemy import Table, and_, bindparam, delete, func
 from sqlalchemy.sql import ClauseElement
 from sqlalchemy.sql.elements import ColumnElement
 from sqlalchemy.sql.selectable import ScalarSelect
@@ -142,6 +142,10 @@ class Rounds(Repository):
             .with_for_update()
             .execution_options(populate_existing=True)  # the locked row, not one read before
         ).first()
+
+    def delete_all(self, consultation_id: ConsultationId) -> None:
+        """Remove a consultation's rounds (none ever opened: `Records.delete`)."""
+        self.session.execute(delete(Round).where(col(Round.consultation_id) == consultation_id))
 
     def live(self) -> Sequence[Round]:
         """Rounds that still have something to happen: scheduled or open."""

@@ -16,7 +16,7 @@ from bot.events import Choice
 from bot.turn import Refusal, Turn
 from consultations.ids import ConsultationId
 from consultations.model import Role, RoundState
-from storage.tables import Consultation, id_of
+from storage.tables import Consultation
 
 
 def _organised(turn: Turn, id: ConsultationId) -> Consultation:
@@ -78,10 +78,8 @@ def delete(turn: Turn, id: ConsultationId, confirm: str | None) -> None:
         )
         return
     title = consultation.title
-    versions = [id_of(v) for v in turn.records.drafts.versions(id)]
-    turn.audit(consultation, "consultation.deleted", versions=len(versions))
-    turn.records.drafts.delete_all(versions)
-    turn.records.consultations.delete(consultation)
+    turn.audit(consultation, "consultation.deleted")
+    turn.records.delete(consultation)
     turn.menu_changed = True
     turn.say("consultation.deleted", title=title, id=id)
 

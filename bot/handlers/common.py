@@ -12,20 +12,32 @@ from bot.messages import Catalog
 from bot.summary_options import DEFAULT_SUMMARY_OPTIONS, SummaryOptions
 from bot.turn import Refusal, Turn, attribution_label
 from consultations import rounds as round_rules
+from consultations.document import Clause
 from consultations.ids import ConsultationId, GroupId, PersonId, SubmissionId, VersionId
 from consultations.model import Attribution, Kind, Role, RoundState, StakeholderGroup
 from consultations.submissions import check_paragraph, check_text
 from consultations.summary import Input, Paragraph, Participation, Summary, summarise
 from consultations.themes import DEFAULT_THEMES, Embed
 from storage.records import Records
+from storage.drafts import read_links
 from storage.rounds import RoundFacts
 from storage.submissions import NewSubmission
 from storage.tables import Consultation, Round, id_of
 
 
 def paragraphs(records: Records, version_id: VersionId) -> list[Paragraph]:
+    """The version's reviewable paragraphs, numbered 1..N, with what the document says of
+    each (label, kind, links)."""
     return [
-        Paragraph(p.uid, p.position, p.text, p.label) for p in records.drafts.paragraphs(version_id)
+        Paragraph(
+            p.uid,
+            p.position,
+            p.text,
+            p.label,
+            Clause(p.clause) if p.clause else None,
+            read_links(p.links),
+        )
+        for p in records.drafts.paragraphs(version_id)
     ]
 
 
@@ -55,7 +67,7 @@ def paragraphs_in(records: Records, version_id: VersionId, language: str) -> lis
     rows = records.drafts.paragraphs(version_id)
     master = records.drafts.language(version_id)
     if language == master:  # the common case: nothing to look up
-        return [Shown(r.uid, r.position, r.text, r.label, master) for r in rows]
+        return [Shown(r.uid, r.position, r.text, r.label, language=master) for r in rows]
     chain = [version_id]  # this version, then its ancestors
     version = records.drafts.version_by_id(version_id)
     while version is not None and version.parent_id is not None:
@@ -66,7 +78,7 @@ def paragraphs_in(records: Records, version_id: VersionId, language: str) -> lis
     for row in rows:
         found = next(((v, loaded[v][row.uid]) for v in chain if row.uid in loaded.get(v, {})), None)
         if found is None:
-            shown.append(Shown(row.uid, row.position, row.text, row.label, master))
+            shown.append(Shown(row.uid, row.position, row.text, row.label, language=master))
             continue
         made_in, translation = found
         original = translation.original
@@ -75,9 +87,13 @@ def paragraphs_in(records: Records, version_id: VersionId, language: str) -> lis
                 (p.text for p in records.drafts.paragraphs(made_in) if p.uid == row.uid), None
             )
         if original == row.text:
-            shown.append(Shown(row.uid, row.position, translation.text, row.label, language))
+            shown.append(
+                Shown(row.uid, row.position, translation.text, row.label, language=language)
+            )
         else:
-            shown.append(Shown(row.uid, row.position, row.text, row.label, master, stale=True))
+            shown.append(
+                Shown(row.uid, row.position, row.text, row.label, language=master, stale=True)
+            )
     return shown
 
 

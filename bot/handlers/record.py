@@ -16,8 +16,10 @@ from bot.messages import Catalog
 from bot.turn import Refusal, attribution_label
 from consultations.exports import (
     DecisionRecord,
+    NoteRecord,
     Record,
     RoundRecord,
+    SectionRecord,
     Status,
     SubmissionRecord,
     VersionRecord,
@@ -51,6 +53,7 @@ def build_record(
     version_records = []
     for v in versions:
         rows = records.drafts.paragraphs(id_of(v))
+        document = records.drafts.document(id_of(v))
         version_records.append(
             VersionRecord(
                 number=v.number,
@@ -59,6 +62,17 @@ def build_record(
                 paragraphs=tuple(paragraphs(records, id_of(v))),
                 sources={p.uid: tuple(p.sources) for p in rows if p.sources},
                 parent=version_numbers.get(v.parent_id) if v.parent_id is not None else None,
+                sections=tuple(
+                    SectionRecord(
+                        s.uid,
+                        s.heading.text if s.heading else None,
+                        s.heading.level if s.heading else 0,
+                        tuple(p.uid for p in s.parts),
+                    )
+                    for s in document.sections()
+                ),
+                notes=tuple(NoteRecord(n.uid, n.kind, n.text, n.links) for n in document.notes),
+                language=consultation.language,
             )
         )
     shown = {id_of(v) for v in versions}

@@ -13,8 +13,10 @@ from dataclasses import dataclass
 
 from consultations.exports.record import (
     DecisionRecord,
+    NoteRecord,
     Record,
     RoundRecord,
+    SectionRecord,
     Status,
     SubmissionRecord,
     Text,
@@ -26,8 +28,10 @@ __all__ = [
     "EXPORTERS",
     "DecisionRecord",
     "Exporter",
+    "NoteRecord",
     "Record",
     "RoundRecord",
+    "SectionRecord",
     "Status",
     "SubmissionRecord",
     "Text",

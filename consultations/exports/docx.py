@@ -36,7 +36,15 @@ from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
 
 from consultations.diffing import DiffOp, word_diff
-from consultations.exports.record import Record, RoundRecord, Text, VersionRecord, when
+from consultations.document import NoteKind
+from consultations.exports.record import (
+    NoteRecord,
+    Record,
+    RoundRecord,
+    Text,
+    VersionRecord,
+    when,
+)
 from consultations.exports.text import QUOTES, revision_author, themes, utc, xml_safe
 from consultations.summary import Paragraph, ParagraphSummary, Summary
 
@@ -113,34 +121,98 @@ def _draft(
     parent: VersionRecord | None,
     t: Text,
 ) -> None:
+    """The draft as the delegations' own document: its title, its headings (Heading 2
+    and 3, under the export's Heading 1), its numbered paragraphs, and its notes where
+    they were; removed paragraphs where they used to be."""
     revisions = _Revisions(utc(version.created_at).strftime("%Y-%m-%dT%H:%M:%SZ"))
     before = {p.uid: p for p in parent.paragraphs} if parent else {}
-    for paragraph, state in _layout(parent.paragraphs if parent else (), version.paragraphs):
-        p = document.add_paragraph()._p
-        author = revision_author(record, version, paragraph.uid, t)
-        label = f"{paragraph.number}. "
-        if state == "kept":
-            p.append(_run(label))
-            ops = word_diff(before[paragraph.uid].text, paragraph.text) if parent else ()
-            if not ops:
-                p.append(_run(paragraph.text))
-            for op in ops:
-                _append_op(p, op, revisions, author)
+    states = _layout(parent.paragraphs if parent else (), version.paragraphs)
+    state_of = {p.uid: state for p, state in states if state != "removed"}
+    removed_after: dict[str | None, list[Paragraph]] = {}
+    previous: str | None = None
+    for p, state in states:
+        if state == "removed":
+            removed_after.setdefault(previous, []).append(p)
         else:
-            # A whole paragraph added or removed: its text and its paragraph mark.
-            tag = "w:ins" if state == "added" else "w:del"
-            if state == "removed":
-                author = t("export.revision_facilitator")
-            p_pr = p.get_or_add_pPr()
-            r_pr = OxmlElement("w:rPr")
-            r_pr.append(revisions.mark(tag, author))
-            p_pr.append(r_pr)
-            _append_op(
-                p,
-                DiffOp("insert" if state == "added" else "delete", label + paragraph.text),
-                revisions,
-                author,
-            )
+            previous = p.uid
+    if version.title and version.title != record.title:
+        _para(document, xml_safe(version.title), "Subtitle")
+    for removed in removed_after.get(None, []):
+        _paragraph_with_changes(document, record, version, removed, "removed", before, revisions, t)
+    for section, parts in version.layout():
+        if section.heading:
+            _heading(document, xml_safe(section.heading), 1 + version.heading_level(section))
+        for part in parts:
+            if isinstance(part, NoteRecord):
+                _note(document, part)
+                continue
+            state = state_of.get(part.uid, "kept")
+            _paragraph_with_changes(document, record, version, part, state, before, revisions, t)
+            for removed in removed_after.get(part.uid, []):
+                _paragraph_with_changes(
+                    document, record, version, removed, "removed", before, revisions, t
+                )
+
+
+def _paragraph_with_changes(
+    document: DocumentType,
+    record: Record,
+    version: VersionRecord,
+    paragraph: Paragraph,
+    state: str,
+    before: dict[str, Paragraph],
+    revisions: _Revisions,
+    t: Text,
+) -> None:
+    """One numbered paragraph, its changes from the parent tracked.
+
+    The number is the consultation's own, written out rather than Word's list numbering:
+    Word renumbers a list as soon as a recipient adds or removes a paragraph with Track
+    Changes on (and LibreOffice shows a list item with a tracked deletion as renumbered),
+    while every input and decision in the record cites these numbers.
+    """
+    p = _para(document, "", "Normal")._p
+    author = revision_author(record, version, paragraph.uid, t)
+    label = f"{paragraph.number}. "
+    if state == "kept":
+        p.append(_run(label))
+        ops = word_diff(before[paragraph.uid].text, paragraph.text) if before else ()
+        if not ops:
+            p.append(_run(paragraph.text))
+        for op in ops:
+            _append_op(p, op, revisions, author)
+        return
+    # A whole paragraph added or removed: its text and its paragraph mark.
+    tag = "w:ins" if state == "added" else "w:del"
+    if state == "removed":
+        author = t("export.revision_facilitator")
+    p_pr = p.get_or_add_pPr()
+    r_pr = OxmlElement("w:rPr")
+    r_pr.append(revisions.mark(tag, author))
+    p_pr.append(r_pr)
+    _append_op(
+        p,
+        DiffOp("insert" if state == "added" else "delete", label + paragraph.text),
+        revisions,
+        author,
+    )
+
+
+def _note(document: DocumentType, note: NoteRecord) -> None:
+    """A note where it was: a table as a table, any other as a plain paragraph."""
+    if note.kind is NoteKind.TABLE:
+        rows = [row.split("\t") for row in note.text.split("\n")]
+        table = document.add_table(rows=len(rows), cols=max(len(r) for r in rows))
+        table.style = "Table Grid"
+        for cells, values in zip(table.rows, rows, strict=True):
+            for cell, value in zip(cells.cells, values, strict=False):
+                cell.text = xml_safe(value)
+        return
+    paragraph = _para(document, "", "Normal")
+    paragraph._p.append(_run(note.text))
+    if note.kind in (NoteKind.FOOTNOTE, NoteKind.DATE, NoteKind.REFERENCE):
+        for run in paragraph.runs:
+            run.italic = True
 
 
 def _append_op(p: Any, op: DiffOp, revisions: _Revisions, author: str) -> None:

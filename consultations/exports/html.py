@@ -10,9 +10,11 @@ on A4 with one section per page. Every text that came from a person is escaped.
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Sequence
 from datetime import datetime
 
 from consultations.diffing import DiffOp
+from consultations.document import Link, NoteKind
 from consultations.exports.charts import (
     Stack,
     consensus_chart,
@@ -21,7 +23,7 @@ from consultations.exports.charts import (
     timeline_chart,
     votes_chart,
 )
-from consultations.exports.record import Record, RoundRecord, Status, Text, when
+from consultations.exports.record import NoteRecord, Record, RoundRecord, Status, Text, when
 from consultations.exports.text import QUOTES, revision_author, themes, utc
 from consultations.summary import ParagraphSummary, Summary
 from consultations.versions import compare
@@ -37,6 +39,7 @@ h2 { margin-top: 2.5rem; border-bottom: 2px solid var(--line); padding-bottom: .
 h3 { margin: 1.5rem 0 .5rem; }
 h4 { margin: 1rem 0 .25rem; font-size: 1rem; }
 .meta, .src, .by, .note { color: var(--muted); }
+.subtitle { font-size: 1.1rem; font-weight: 600; }
 .src, .note { font-size: .85rem; }
 nav ol { columns: 2; padding-left: 1.2rem; }
 ol.draft > li { margin: .7rem 0; }
@@ -118,21 +121,67 @@ def _contents(record: Record, t: Text) -> str:
 
 
 def _draft(record: Record, t: Text) -> str:
+    """The draft as a document: its headings, numbered paragraphs and notes in order."""
     version = record.version
     if version is None:
         return f'<section id="draft"><p>{esc(t("export.no_draft"))}</p></section>'
     out = [
         '<section id="draft">',
         f"<h2>{esc(t('export.current_version', number=version.number))}</h2>",
-        '<ol class="draft">',
     ]
-    for p in version.paragraphs:
-        source = ""
-        if version.sources.get(p.uid):
-            source = f'<div class="src">{esc(revision_author(record, version, p.uid, t))}</div>'
-        out.append(f'<li value="{p.number}"><p>{esc(p.text)}</p>{source}</li>')
-    out.append("</ol></section>")
+    if version.title and version.title != record.title:
+        out.append(f'<p class="subtitle">{esc(version.title)}</p>')
+    listing = False  # inside an <ol> of paragraphs
+    for section, parts in version.layout():
+        if section.heading:
+            if listing:
+                out.append("</ol>")
+                listing = False
+            level = 2 + version.heading_level(section)
+            out.append(f"<h{level}>{esc(section.heading)}</h{level}>")
+        for part in parts:
+            if isinstance(part, NoteRecord):
+                if listing:
+                    out.append("</ol>")
+                    listing = False
+                out.append(_note(part))
+                continue
+            if not listing:
+                out.append('<ol class="draft">')
+                listing = True
+            source = ""
+            if version.sources.get(part.uid):
+                author = esc(revision_author(record, version, part.uid, t))
+                source = f'<div class="src">{author}</div>'
+            out.append(
+                f'<li value="{part.number}"><p>{_linked(part.text, part.links)}</p>{source}</li>'
+            )
+    if listing:
+        out.append("</ol>")
+    out.append("</section>")
     return "".join(out)
+
+
+def _linked(text: str, links: Sequence[Link]) -> str:
+    """Escaped text, with the draft's own web links live (no other scheme)."""
+    out = esc(text)
+    for link in links:
+        shown = esc(link.text)
+        if link.url.startswith(("https://", "http://")) and shown in out:
+            out = out.replace(shown, f'<a href="{esc(link.url)}">{shown}</a>', 1)
+    return out
+
+
+def _note(note: NoteRecord) -> str:
+    """A note where it was: a table as a table, any other as a quiet paragraph."""
+    if note.kind is NoteKind.TABLE:
+        rows = [row.split("\t") for row in note.text.split("\n")]
+        head = "".join(f"<th>{esc(cell)}</th>" for cell in rows[0])
+        body = "".join(
+            "<tr>" + "".join(f"<td>{esc(cell)}</td>" for cell in row) + "</tr>" for row in rows[1:]
+        )
+        return f'<table class="note"><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>'
+    return f'<p class="note {note.kind.value}">{_linked(note.text, note.links)}</p>'
 
 
 def _round(record: Record, round_: RoundRecord, t: Text) -> str:

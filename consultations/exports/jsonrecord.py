@@ -1,4 +1,4 @@
-"""The record as JSON (schema `consultbot.record/1`), and back.
+"""The record as JSON (schema `consultbot.record/2`), and back.
 
 The JSON is the record's own shape: every field of every dataclass under `Record`, named
 as in the code, documented in docs/export-schema.md (with a JSON Schema beside it). The
@@ -6,9 +6,11 @@ codec walks the dataclasses' type hints both ways instead of listing fields by h
 field added to the record or its summary appears in the export and reads back without a
 second place to update; the round-trip test holds the two directions together.
 
-Within schema version 1 changes are additive: readers ignore fields they do not know,
+Within a schema version changes are additive: readers ignore fields they do not know,
 and a field that is missing takes its default. Renaming or removing a field is a new
-schema version.
+schema version. Version 2 added the draft's structure (a version's sections and notes,
+a paragraph's label, kind and links); a version 1 document still reads, each version as
+its paragraphs alone.
 """
 
 from __future__ import annotations
@@ -25,7 +27,8 @@ from typing import Any
 
 from consultations.exports.record import Record, Text
 
-SCHEMA = "consultbot.record/1"
+SCHEMA = "consultbot.record/2"
+READABLE = (SCHEMA, "consultbot.record/1")  # 2 only added fields: 1 reads as 2
 
 
 class RecordFormatError(ValueError):
@@ -44,7 +47,7 @@ def from_json(data: bytes | str) -> Record:
         document = json.loads(data)
     except ValueError as error:
         raise RecordFormatError(f"not JSON: {error}") from None
-    if not isinstance(document, dict) or document.get("schema") != SCHEMA:
+    if not isinstance(document, dict) or document.get("schema") not in READABLE:
         raise RecordFormatError(f"not a {SCHEMA} document")
     record = _decode(Record, {k: v for k, v in document.items() if k != "schema"}, "$")
     assert isinstance(record, Record)

@@ -6,8 +6,11 @@ to the record the secretariat hands on.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from consultations.diffing import render_plain
-from consultations.exports.record import Record, RoundRecord, Text, when
+from consultations.document import Link, NoteKind
+from consultations.exports.record import NoteRecord, Record, RoundRecord, Text, VersionRecord, when
 from consultations.exports.text import themes
 from consultations.versions import compare
 
@@ -31,16 +34,7 @@ def to_markdown(record: Record, t: Text) -> str:
     )
     lines.append("")
     if record.versions:
-        latest = record.versions[-1]
-        lines += [f"## {t('export.current_version', number=latest.number)}", ""]
-        for p in latest.paragraphs:
-            src = latest.sources.get(p.uid, ())
-            origin = (
-                f" _({t('export.from_amendments', ids=', '.join(f'#{i}' for i in src))})_"
-                if src
-                else ""
-            )
-            lines += [f"{p.number}. {_md(p.text)}{origin}", ""]
+        lines += _draft_markdown(record, record.versions[-1], t)
     for round_ in record.rounds:
         lines += _round_markdown(round_, t)
     if record.decisions:
@@ -65,6 +59,48 @@ def to_markdown(record: Record, t: Text) -> str:
                 lines.append(f"- {where}: {_md(render_plain(change.ops))}")
             lines.append("")
     return "\n".join(lines).rstrip() + "\n"
+
+
+def _draft_markdown(record: Record, version: VersionRecord, t: Text) -> list[str]:
+    """The draft as a document: its headings, numbered paragraphs and notes in order."""
+    lines = [f"## {t('export.current_version', number=version.number)}", ""]
+    if version.title and version.title != record.title:
+        lines += [f"**{_md(version.title)}**", ""]
+    for section, parts in version.layout():
+        if section.heading:
+            lines += [f"{'#' * (2 + version.heading_level(section))} {_md(section.heading)}", ""]
+        for part in parts:
+            if isinstance(part, NoteRecord):
+                lines += [*_note_markdown(part), ""]
+                continue
+            src = version.sources.get(part.uid, ())
+            origin = (
+                f" _({t('export.from_amendments', ids=', '.join(f'#{i}' for i in src))})_"
+                if src
+                else ""
+            )
+            lines += [f"{part.number}. {_linked(part.text, part.links)}{origin}", ""]
+    return lines
+
+
+def _linked(text: str, links: Sequence[Link]) -> str:
+    """Escaped text, with the draft's own web links live (no other scheme)."""
+    out = _md(text)
+    for link in links:
+        if link.url.startswith(("https://", "http://")) and _md(link.text) in out:
+            url = link.url.replace("(", "%28").replace(")", "%29").replace(" ", "%20")
+            out = out.replace(_md(link.text), f"[{_md(link.text)}]({url})", 1)
+    return out
+
+
+def _note_markdown(note: NoteRecord) -> list[str]:
+    if note.kind is NoteKind.TABLE:
+        rows = [[_md(cell) for cell in row.split("\t")] for row in note.text.split("\n")]
+        width = max(len(row) for row in rows)
+        rows = [row + [""] * (width - len(row)) for row in rows]
+        table = [f"| {' | '.join(rows[0])} |", "|" + "---|" * width]
+        return table + [f"| {' | '.join(row)} |" for row in rows[1:]]
+    return [f"_{_linked(note.text, note.links)}_"]
 
 
 def _round_markdown(round_: RoundRecord, t: Text) -> list[str]:

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
+from consultations.document import OPENING_SECTION, Link, NoteKind
 from consultations.ids import ConsultationId, SubmissionId
 from consultations.model import Kind, StakeholderGroup
 from consultations.summary import Paragraph, Summary
@@ -30,6 +31,28 @@ class Status(StrEnum):
 
 
 @dataclass(frozen=True)
+class NoteRecord:
+    """A part of the draft nobody votes on: a date, reference, signature, link, table
+    (rows on lines, cells apart by tabs), footnote, or a paragraph excluded from review."""
+
+    uid: str
+    kind: NoteKind
+    text: str
+    links: tuple[Link, ...] = ()
+
+
+@dataclass(frozen=True)
+class SectionRecord:
+    """A heading and the parts under it (paragraph and note uids, in document order).
+    The text before the first heading is the section "s0", without a heading."""
+
+    uid: str
+    heading: str | None
+    level: int  # as written (1 for "#" or Heading 1); 0 for the opening section
+    parts: tuple[str, ...]
+
+
+@dataclass(frozen=True)
 class VersionRecord:
     number: int
     title: str
@@ -37,6 +60,25 @@ class VersionRecord:
     paragraphs: tuple[Paragraph, ...]
     sources: dict[str, tuple[SubmissionId, ...]]  # paragraph uid -> amendments that made its text
     parent: int | None = None  # the version this one was cut from
+    # The document: its sections in order, and its notes. A version without them (one
+    # read from an older record) is its paragraphs alone, in one untitled section.
+    sections: tuple[SectionRecord, ...] = ()
+    notes: tuple[NoteRecord, ...] = ()
+    language: str | None = None  # of the master text
+
+    def layout(self) -> list[tuple[SectionRecord, list[Paragraph | NoteRecord]]]:
+        """The document in order: each section with its paragraphs and notes."""
+        sections = self.sections or (
+            SectionRecord(OPENING_SECTION, None, 0, tuple(p.uid for p in self.paragraphs)),
+        )
+        parts: dict[str, Paragraph | NoteRecord] = {p.uid: p for p in self.paragraphs}
+        parts.update((n.uid, n) for n in self.notes)
+        return [(s, [parts[uid] for uid in s.parts if uid in parts]) for s in sections]
+
+    def heading_level(self, section: SectionRecord) -> int:
+        """A section heading's level counted from the draft's highest (1), at most 3."""
+        levels = [s.level for s in self.sections if s.heading is not None]
+        return min(3, section.level - min(levels, default=1) + 1)
 
 
 @dataclass(frozen=True)

@@ -25,7 +25,7 @@ EXE = shutil.which("consultbot") or str(Path(sys.executable).with_name("consultb
         ("/export word 1", "-v1.docx", "wordprocessingml.document", b"PK"),
         ("/export html", "-v2.html", "text/html", b"<!DOCTYPE html>"),
         ("/export csv 2", "-v2.csv", "text/csv", b"\xef\xbb\xbfid,round"),
-        ("/export json", "-v2.json", "application/json", b'{\n "schema": "consultbot.record/1"'),
+        ("/export json", "-v2.json", "application/json", b'{\n "schema": "consultbot.record/2"'),
         ("/export md", "-v2.md", "text/markdown", b"# Spyware statement"),
     ],
 )

@@ -114,7 +114,7 @@ async def test_json_is_the_whole_record_and_reads_back_equal(played: Played) -> 
     filename, media_type, content = render(record, "json", t)
     assert filename.endswith(".json") and media_type == "application/json"
     document = json.loads(content)
-    assert document["schema"] == SCHEMA == "consultbot.record/1"
+    assert document["schema"] == SCHEMA == "consultbot.record/2"
     assert [v["number"] for v in document["versions"]] == [1, 2]
     assert len(document["submissions"]) == 19 and len(document["rounds"]) == 2
     assert from_json(content) == record
@@ -132,7 +132,7 @@ async def test_json_follows_the_documented_json_schema(played: Played) -> None:
 
 
 def test_json_that_is_not_a_record_is_refused_with_a_reason() -> None:
-    with pytest.raises(RecordFormatError, match=r"not a consultbot\.record/1"):
+    with pytest.raises(RecordFormatError, match=r"not a consultbot\.record/2"):
         from_json(b'{"schema": "something/2"}')
     with pytest.raises(RecordFormatError, match="not JSON"):
         from_json(b"<html>")
