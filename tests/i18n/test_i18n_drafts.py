@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from adapters.memory import MemoryAdapter
 from bot.events import Attachment
 from tests.conversation.scenario import FACILITATOR, consultation
@@ -161,3 +163,72 @@ async def test_exports_and_summaries_have_headings_in_the_readers_language(
     await chat.say(FACILITATOR, "/summary")
     assert chat.last(FACILITATOR).startswith("Resumen de «Spyware statement», ronda 1")
     assert "Han respondido: Government 1/1; Civil society 0/1" in chat.last(FACILITATOR)
+
+
+async def test_a_french_amendment_cannot_reach_the_english_master_text_unnoticed(
+    chat: MemoryAdapter,
+) -> None:
+    await consultation(chat, {**MEMBERS, "cho": "industry"})
+    await chat.say(FACILITATOR, "/translate fr")
+    await chat.say(FACILITATOR, FRENCH)
+    await chat.say(FACILITATOR, "/round open 3d")
+    # Ana reviews the French version and amends it in French.
+    await chat.say(
+        "ana", "/amend 2 La Coalition refusera toute licence d'exportation.", language="fr"
+    )
+    french = re.findall(r"#(\d+)", chat.last("ana"))[0]
+    # Cho's app speaks Spanish, but there is no Spanish version: he amends the English.
+    await chat.say(
+        "cho", "/amend 3 We call on companies to respect and promote human rights.", language="es"
+    )
+    english = re.findall(r"#(\d+)", chat.last("cho"))[0]
+    await chat.say(FACILITATOR, "/round close")
+
+    await chat.say(FACILITATOR, "/amendments")
+    listing = chat.last(FACILITATOR)
+    assert (
+        f"  Made on the French version: accepting it needs its English wording (accept {french} "
+        "TEXT)."
+    ) in listing
+    assert listing.count("Made on the") == 1  # Cho's was made on the English text
+
+    await chat.say(FACILITATOR, f"/accept {french}")
+    assert chat.last(FACILITATOR) == (
+        f"Amendment #{french} was made on the French version: “La Coalition refusera toute "
+        "licence d'exportation.”\nThe next version takes only English text. Send paragraph 2 "
+        "as it should read in English with this amendment (or cancel). It now reads:\n"
+        "We will refuse export licences where there is a clear risk of misuse."
+    )
+    await chat.say(FACILITATOR, "The Coalition will refuse every export licence.")
+    assert (
+        chat.messages(FACILITATOR)[-2]
+        == f"Amendment #{french} accepted. Send publish to cut the next version."
+    )
+    assert chat.last(FACILITATOR) == (
+        "Paragraph 2 will read: “The Coalition will refuse every export licence.”. Its French "
+        "version will be out of date once published, until you load it again with translate fr."
+    )
+    await chat.say(FACILITATOR, f"/accept {english} Agreed.")
+    assert (
+        chat.last(FACILITATOR)
+        == f"Amendment #{english} accepted. Send publish to cut the next version."
+    )
+    await chat.say(FACILITATOR, "/publish")
+    assert "The French version of paragraphs 2, 3 is out of date" in chat.last(FACILITATOR)
+    await chat.say(FACILITATOR, "/round open 3d")
+
+    # The English text is English throughout; the French readers are told, not misled.
+    await chat.say("ben", "/review")
+    await chat.press("ben", "Skip")
+    assert chat.last("ben") == (
+        "Paragraph 2 of 3:\n\nThe Coalition will refuse every export licence."
+    )
+    await chat.say("ana", "/review", language="fr")
+    await chat.press("ana", "Passer")
+    assert "The Coalition will refuse every export licence." in chat.last("ana")
+    assert "(La version en français de ce paragraphe est en cours de mise à jour" in chat.last(
+        "ana"
+    )
+    await chat.say(FACILITATOR, "/export json")
+    record = chat.files(FACILITATOR)[-1].data.decode()
+    assert "La Coalition refusera" not in record.split('"rounds"')[0]  # not in any version
