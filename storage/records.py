@@ -90,8 +90,8 @@ class Records:
         records.events          inbound events claimed
 
     and what spans them: a row changed by a handler is saved with `save`, a person
-    erased with `erase`, a consultation that never ran deleted with `delete`; `savepoint`, `mark` and `wrote_since` let a turn undo what it
-    wrote before a refusal.
+    erased with `erase`, a consultation that never ran deleted with `delete`;
+    `savepoint`, `mark` and `wrote_since` let a turn undo what it wrote before a refusal.
     """
 
     def __init__(

@@ -18,8 +18,8 @@ from consultations.model import Attribution, Kind, Role, RoundState, Stakeholder
 from consultations.submissions import check_paragraph, check_text
 from consultations.summary import Input, Paragraph, Participation, Summary, summarise
 from consultations.themes import DEFAULT_THEMES, Embed
-from storage.records import Records
 from storage.drafts import read_links
+from storage.records import Records
 from storage.rounds import RoundFacts
 from storage.submissions import NewSubmission
 from storage.tables import Consultation, Round, id_of

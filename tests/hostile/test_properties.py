@@ -29,7 +29,8 @@ from adapters.telegram.translate import utf16_len
 from bot import handlers  # noqa: F401  (declares the commands)
 from bot.commands import Command, UsageError, registry, split_bare, split_command
 from consultations.diffing import changed, new_text, old_text, render_plain
-from consultations.drafts import DraftText, parse_docx, parse_draft_file, parse_text
+from consultations.document import Document, NoteKind
+from consultations.drafts import parse_docx, parse_draft_file, parse_text
 from consultations.errors import (
     AmendmentConflict,
     ConsultationError,
@@ -66,10 +67,14 @@ def _normalised(paragraph: str) -> bool:
     )
 
 
-def _check_draft(draft: DraftText) -> None:
+def _check_draft(draft: Document) -> None:
     assert draft.paragraphs
-    for paragraph in draft.paragraphs:
+    for paragraph in draft.texts:
         assert paragraph and _normalised(paragraph), repr(paragraph)
+    for part in (*draft.headings, *draft.notes):  # a table keeps its rows and cells apart
+        assert part.text, part
+        if getattr(part, "kind", None) is not NoteKind.TABLE:
+            assert _normalised(part.text), repr(part.text)
     if draft.title is not None:
         assert draft.title and _normalised(draft.title), repr(draft.title)
 
@@ -165,7 +170,7 @@ def test_a_real_docx_gives_normalised_paragraphs(texts: list[str]) -> None:
 
 def test_parsed_paragraphs_can_be_stored_as_utf8() -> None:
     draft = parse_text("First \ud800 paragraph.\n\nSecond.")
-    for paragraph in draft.paragraphs:
+    for paragraph in draft.texts:
         paragraph.encode("utf-8")
 
 

@@ -205,7 +205,7 @@ async def test_a_french_amendment_cannot_reach_the_english_master_text_unnoticed
         == f"Amendment #{french} accepted. Send publish to cut the next version."
     )
     assert chat.last(FACILITATOR) == (
-        "Paragraph 2 will read: “The Coalition will refuse every export licence.”. Its French "
+        "Paragraph 2 will read:\nThe Coalition will refuse every export licence.\nIts French "
         "version will be out of date once published, until you load it again with translate fr."
     )
     await chat.say(FACILITATOR, f"/accept {english} Agreed.")
