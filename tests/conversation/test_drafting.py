@@ -4,7 +4,12 @@ the first round; archiving and deleting consultations."""
 
 from __future__ import annotations
 
+import io
+
+import docx
 import pytest
+from docx.oxml import parse_xml
+from docx.oxml.ns import nsdecls
 
 from adapters.memory import MemoryAdapter
 from bot.events import Attachment
@@ -233,3 +238,37 @@ async def test_archive_hides_a_consultation_and_delete_removes_one_that_never_ra
         "record.exported",
         "consultation.deleted",
     ]
+
+
+async def test_a_word_draft_with_tracked_changes_a_table_and_restarted_numbers_is_explained(
+    chat: MemoryAdapter,
+) -> None:
+    document = docx.Document()
+    document.add_paragraph("Statement on spyware", style="Title")
+    changed = document.add_paragraph("1. Calls upon states to refuse ")
+    changed._p.append(
+        parse_xml(
+            f'<w:ins {nsdecls("w")} w:id="1" w:author="Delegation" w:date="2026-01-01T00:00:00Z">'
+            "<w:r><w:t>all </w:t></w:r></w:ins>"
+        )
+    )
+    changed.add_run("licences;")
+    document.add_paragraph("2. Urges companies to comply.")
+    table = document.add_table(rows=1, cols=2)
+    table.rows[0].cells[0].text, table.rows[0].cells[1].text = "Regime", "Members"
+    document.add_paragraph("1. Decides to remain seized.")
+    out = io.BytesIO()
+    document.save(out)
+    await chat.say(FACILITATOR, "/new Spyware statement")
+    await chat.say(FACILITATOR, "", attachment=Attachment("statement.docx", out.getvalue()))
+    assert chat.last(FACILITATOR).split("\n")[:3] == [
+        "Draft version 1 loaded with 3 paragraphs to review, and 1 notes nobody votes on "
+        "(table). Master language: English.",
+        "The Word file has tracked changes: I took its text with every change accepted.",
+        "The typed numbers start again at paragraph 3 (1.). I number the paragraphs 1 to the "
+        "end and keep the typed numbers as labels.",
+    ]
+    await chat.say(FACILITATOR, "/draft")
+    assert "  1. Calls upon states to refuse all licences;" in chat.last(FACILITATOR)
+    assert "  · note 1 (table): Regime · Members" in chat.last(FACILITATOR)
+    assert "  3. 1. Decides to remain seized." in chat.last(FACILITATOR)  # its label shown
