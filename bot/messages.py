@@ -325,6 +325,7 @@ ENGLISH: dict[str, str] = {
     "publish.conflict": "Paragraph {number} has more than one accepted amendment ({ids}). Write the text that combines them with merge {number} TEXT, then publish.",
     "amendments.language": "  Made on the {name} version: accepting it needs its {master} wording (accept {id} TEXT).",
     "decide.ask_wording": "Amendment #{id} was made on the {name} version: “{text}”\nThe next version takes only {master} text. Send paragraph {number} as it should read in {master} with this amendment (or cancel). It now reads:\n{current}",
+    "decide.send_wording_again": "Send the wording again, or cancel.",
     "decide.wording_taken": "Paragraph {number} will read:\n{text}\nIts {name} version will be out of date once published, until you load it again with translate {code}.",
     "publish.needs_wording": "Amendment #{id} was made on the {name} version and has no wording in the master language yet. Write paragraph {number}'s next text with merge {number} TEXT, then publish.",
     "publish.translation_stale": "The {name} version of paragraphs {numbers} is out of date: delegates see the original there until you load it again with translate {code}.",

@@ -15,6 +15,7 @@ from bot import i18n
 from bot.commands import Access, Arg, positive_int, registry
 from bot.handlers.common import paragraphs, paragraphs_in
 from bot.turn import Refusal, Turn
+from consultations.errors import ConsultationError
 from consultations.ids import PersonId, SubmissionId, VersionId
 from consultations.model import Decision, Kind, RoundState
 from consultations.submissions import check_text
@@ -147,11 +148,25 @@ def accept(turn: Turn, id: SubmissionId, text: str | None) -> None:
 def take_wording(turn: Turn, data: dict[str, int]) -> None:
     """The master-language wording `accept ID` asked for."""
     consultation = turn.require_consultation()
-    turn.records.dialogs.clear(turn.person_id, turn.chat)
-    translated = _made_on_translation(turn, consultation, SubmissionId(int(data["amendment"])))
-    if translated is None:  # not possible for the amendment asked about: said, not kept
+    # Said, not raised: a refusal would also undo the end of the wait, and every message
+    # after would be taken for the wording again.
+    try:
+        translated = _made_on_translation(turn, consultation, SubmissionId(data["amendment"]))
+    except Refusal as refusal:  # decided meanwhile, or no longer this consultation's
+        turn.records.dialogs.clear(turn.person_id, turn.chat)
+        turn.say(refusal.key, **refusal.values)
+        return
+    if translated is None:  # cannot be, for the amendment asked about
+        turn.records.dialogs.clear(turn.person_id, turn.chat)
         turn.say("button.stale")
         return
+    try:
+        check_text(Kind.AMENDMENT, turn.event.text, translated[1].text)
+    except ConsultationError as error:  # the wait goes on: a corrected text can follow
+        turn.say(error.key, **error.values)
+        turn.say("decide.send_wording_again")
+        return
+    turn.records.dialogs.clear(turn.person_id, turn.chat)
     _accept_wording(turn, consultation, *translated, turn.event.text)
 
 

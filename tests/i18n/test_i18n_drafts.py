@@ -199,6 +199,13 @@ async def test_a_french_amendment_cannot_reach_the_english_master_text_unnoticed
         "as it should read in English with this amendment (or cancel). It now reads:\n"
         "We will refuse export licences where there is a clear risk of misuse."
     )
+    await chat.say(
+        FACILITATOR, "We will refuse export licences where there is a clear risk of misuse."
+    )
+    assert chat.messages(FACILITATOR)[-2:] == [
+        "The proposed text is the same as the paragraph. Send the text as you want it to read.",
+        "Send the wording again, or cancel.",
+    ]
     await chat.say(FACILITATOR, "The Coalition will refuse every export licence.")
     assert (
         chat.messages(FACILITATOR)[-2]
