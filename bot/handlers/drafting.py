@@ -40,7 +40,7 @@ from storage.drafts import VersionFrozen
 from storage.tables import Consultation, DraftVersion, id_of
 
 AWAIT_DRAFT = "await_draft"
-OUTLINE_CHARS = 60  # of a paragraph's or note's opening words, in the outline
+OUTLINE_CHARS = 80  # of a paragraph's or note's opening words, in the outline (as before)
 
 
 @registry.command("new", Arg("title", rest=True), access=Access.ORGANISER)

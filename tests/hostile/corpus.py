@@ -40,7 +40,8 @@ class Hostile:
 
 SCRIPT = "<script>alert(document.cookie)</script>"
 LINK_HTML = '<a href="https://evil.example/phish">official annex</a>'
-LINK_MARKDOWN = "[official annex](https://evil.example/phish)"
+LINK_URL = "https://evil.example/phish"
+LINK_MARKDOWN = f"[official annex]({LINK_URL})"
 
 
 def literal(name: str, text: str) -> Hostile:
@@ -320,7 +321,8 @@ LITERAL_DRAFT = (
     "=SUM(A1:A9) is not a policy; '; DROP TABLE paragraph; -- is not either.\n\n"
     "Zero\u200bwidth\x00 and \u202eoverride\u202c characters vanish.\n"
 )
+# A draft's Markdown link is read as its text (and its address, kept beside it).
 LITERAL_PARAGRAPHS = (
-    f"We condemn {SCRIPT} and {LINK_MARKDOWN}.",
+    f"We condemn {SCRIPT} and official annex.",
     "=SUM(A1:A9) is not a policy; '; DROP TABLE paragraph; -- is not either.",
 )

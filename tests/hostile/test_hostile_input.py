@@ -45,6 +45,7 @@ from tests.hostile.corpus import (
     HUGE,
     LINK_HTML,
     LINK_MARKDOWN,
+    LINK_URL,
     LITERAL_DRAFT,
     LITERAL_PARAGRAPHS,
     LONE_SURROGATE,
@@ -453,21 +454,24 @@ async def test_hostile_draft_file(awaiting_draft: MemoryAdapter, hostile: Any) -
     )
 
 
-async def test_a_draft_with_markup_is_loaded_literally(awaiting_draft: MemoryAdapter) -> None:
+async def test_a_draft_with_markup_is_loaded_as_text(awaiting_draft: MemoryAdapter) -> None:
     answer = "\n".join(await ask(awaiting_draft, FACILITATOR, LITERAL_DRAFT))
     assert "loaded with 3 paragraphs" in answer, answer
     with engine_of(awaiting_draft).connect() as connection:
         stored = [
-            row[0]
+            (row[0], row[1])
             for row in connection.execute(
                 text(
-                    "SELECT p.text FROM paragraph p JOIN draft_version v ON v.id = p.version_id "
+                    "SELECT p.text, p.links FROM paragraph p"
+                    " JOIN draft_version v ON v.id = p.version_id "
                     "WHERE v.consultation_id = 2 ORDER BY p.position"
                 )
             )
         ]
-    assert tuple(stored[:2]) == LITERAL_PARAGRAPHS
-    assert stored[2].startswith("Zerowidth and ") and "\x00" not in stored[2]
+    assert tuple(text for text, _ in stored[:2]) == LITERAL_PARAGRAPHS
+    assert stored[2][0].startswith("Zerowidth and ") and "\x00" not in stored[2][0]
+    # a Markdown link is its text in the paragraph, its address beside it, never raw
+    assert json.loads(stored[0][1]) == [{"text": "official annex", "url": LINK_URL}]
 
 
 async def test_a_draft_loses_bidi_overrides_like_a_comment_does(
