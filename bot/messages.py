@@ -324,6 +324,7 @@ ENGLISH: dict[str, str] = {
     "merge.done": "Paragraph {number} will read as your text, recorded as merging {ids}. Send publish to cut the next version.",
     "publish.conflict": "Paragraph {number} has more than one accepted amendment ({ids}). Write the text that combines them with merge {number} TEXT, then publish.",
     "amendments.language": "  Made on the {name} version: accepting it needs its {master} wording (accept {id} TEXT).",
+    "amendments.wording": "  To publish, in {master}: “{text}”",
     "decide.ask_wording": "Amendment #{id} was made on the {name} version: “{text}”\nThe next version takes only {master} text. Send paragraph {number} as it should read in {master} with this amendment (or cancel). It now reads:\n{current}",
     "decide.send_wording_again": "Send the wording again, or cancel.",
     "decide.wording_taken": "Paragraph {number} will read:\n{text}\nIts {name} version will be out of date once published, until you load it again with translate {code}.",

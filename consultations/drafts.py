@@ -20,17 +20,9 @@ from markdown_it import MarkdownIt
 from markdown_it.token import Token
 from mdit_py_plugins.footnote import footnote_plugin
 
-from consultations.document import (
-    FIRST_ORDINAL,
-    LIST_ITEM,
-    MAX_PARAGRAPHS,
-    Builder,
-    Document,
-    Link,
-    NoteKind,
-    clean_lines,
-)
+from consultations.document import Document, Link, NoteKind
 from consultations.errors import UnreadableDraftFile, UnsupportedDraftFile
+from consultations.reading import FIRST_ORDINAL, LIST_ITEM, MAX_PARAGRAPHS, Builder, clean_lines
 from consultations.word import parse_docx
 
 __all__ = ["MAX_DRAFT_BYTES", "MAX_PARAGRAPHS", "parse_docx", "parse_draft_file", "parse_text"]

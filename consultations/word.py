@@ -18,8 +18,9 @@ import zipfile
 from collections.abc import Iterator
 from typing import Any
 
-from consultations.document import Builder, Document, Link, NoteKind
+from consultations.document import Document, Link, NoteKind
 from consultations.errors import UnreadableDraftFile
+from consultations.reading import Builder
 
 MAX_DOCX_BYTES = 20_000_000
 """Largest .docx upload: larger than text because embedded pictures (logos) count."""

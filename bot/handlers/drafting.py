@@ -30,11 +30,11 @@ from consultations.document import (
     Note,
     NoteKind,
     first_words,
-    guess_language,
 )
 from consultations.drafts import parse_draft_file, parse_text
 from consultations.errors import ConsultationError
 from consultations.ids import ConsultationId
+from consultations.reading import guess_language
 from consultations.submissions import clean_text
 from storage.drafts import VersionFrozen
 from storage.tables import Consultation, DraftVersion, id_of

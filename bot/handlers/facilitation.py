@@ -241,16 +241,20 @@ def amendments(turn: Turn) -> None:
             )
             made = turn.records.submissions.get(a.id)
             made_on = made.draft_language if made is not None else None
-            if made_on not in (None, consultation.language):
+            if made_on not in (None, consultation.language):  # on a translation
                 reader = i18n.supported(turn.language)
-                lines.append(
-                    turn.t(
-                        "amendments.language",
-                        id=a.id,
-                        name=i18n.language_name(made_on or "", reader),
-                        master=i18n.language_name(consultation.language, reader),
+                master = i18n.language_name(consultation.language, reader)
+                if decision is not None and decision.text:
+                    lines.append(turn.t("amendments.wording", master=master, text=decision.text))
+                elif decision is None:
+                    lines.append(
+                        turn.t(
+                            "amendments.language",
+                            id=a.id,
+                            name=i18n.language_name(made_on or "", reader),
+                            master=master,
+                        )
                     )
-                )
             support = p.support(a.id)
             lines.append(
                 turn.t(

@@ -10,7 +10,7 @@ import pytest
 from hypothesis import assume, given
 from hypothesis import strategies as st
 
-from consultations.document import Document, heading_like, note_kind
+from consultations.document import Document
 from consultations.drafts import (
     MAX_DRAFT_BYTES,
     MAX_PARAGRAPHS,
@@ -24,6 +24,7 @@ from consultations.errors import (
     UnreadableDraftFile,
     UnsupportedDraftFile,
 )
+from consultations.reading import heading_like, note_kind
 
 
 def DraftText(title: str | None, paragraphs: tuple[str, ...]) -> tuple[str | None, tuple[str, ...]]:

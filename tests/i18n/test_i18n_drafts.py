@@ -215,6 +215,10 @@ async def test_a_french_amendment_cannot_reach_the_english_master_text_unnoticed
         "Paragraph 2 will read:\nThe Coalition will refuse every export licence.\nIts French "
         "version will be out of date once published, until you load it again with translate fr."
     )
+    await chat.say(FACILITATOR, "/amendments")
+    assert "  To publish, in English: “The Coalition will refuse every export licence.”" in (
+        chat.last(FACILITATOR)
+    )
     await chat.say(FACILITATOR, f"/accept {english} Agreed.")
     assert (
         chat.last(FACILITATOR)
