@@ -9,7 +9,7 @@ catch, never a crash in front of a delegate: English stands in for it.
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -19,7 +19,7 @@ from consultations.schedule import UnknownZone, show, zone
 
 log = logging.getLogger(__name__)
 
-ENGLISH: dict[str, str] = {
+ENGLISH: dict[str, i18n.English] = {
     # joining and getting around
     "start.welcome": (
         "Welcome to consultbot. It collects input on draft joint statements, paragraph by "
@@ -33,7 +33,10 @@ ENGLISH: dict[str, str] = {
         "You have joined “{title}” as {role} ({group}).\n"
         "Attribution: {attribution}\nSend help to see what you can do."
     ),
-    "start.throttled": "Too many wrong invite codes. Wait {minutes} minutes, then try again with the code you were given.",
+    "start.throttled": (
+        "Too many wrong invite codes. Wait {count} minute, then try again with the code you were given.",
+        "Too many wrong invite codes. Wait {count} minutes, then try again with the code you were given.",
+    ),
     "link.code": "To link another account (Telegram or Matrix) to this one, send this from it within 10 minutes:\nlink {code}",
     "link.done": "This account is now linked to your other one. Your consultations and input are the same on both.",
     "link.bad_code": "That link code is not valid or has expired. Send link on your other account for a new one.",
@@ -75,7 +78,10 @@ ENGLISH: dict[str, str] = {
         "policy says so. This cannot be undone."
     ),
     "forget.button_yes": "Erase my data",
-    "forget.done": "Your personal data has been erased ({deleted} submissions deleted). Goodbye.",
+    "forget.done": (
+        "Your personal data has been erased ({count} submission deleted). Goodbye.",
+        "Your personal data has been erased ({count} submissions deleted). Goodbye.",
+    ),
     "button.cancel": "Cancel",
     "role.stakeholder": "stakeholder",
     "role.facilitator": "facilitator",
@@ -145,7 +151,10 @@ ENGLISH: dict[str, str] = {
         "or paste its text in one message (paragraphs separated by blank lines)."
     ),
     "new.send_draft_again": "Send the draft again, or cancel.",
-    "draft.loaded": "Draft version {version} loaded with {count} paragraphs:\n{preview}",
+    "draft.loaded": (
+        "Draft version {version} loaded with {count} paragraph:\n{preview}",
+        "Draft version {version} loaded with {count} paragraphs:\n{preview}",
+    ),
     "draft.none": "This consultation has no draft yet. Send the draft as a file or pasted text after new.",
     "draft.already_loaded": "This consultation already has a draft; later versions come from publish.",
     "error.draft": "The draft could not be read.",
@@ -157,9 +166,15 @@ ENGLISH: dict[str, str] = {
     "error.round": "The round does not allow that now.",
     "error.round_transition": "A round that is {state} cannot be asked to {action}.",
     "error.submission": "That input could not be recorded.",
-    "error.unknown_paragraph": "There is no paragraph {number}: the draft has paragraphs 1 to {count}.",
+    "error.unknown_paragraph": (
+        "There is no paragraph {number}: the draft has {count} paragraph.",
+        "There is no paragraph {number}: the draft has paragraphs 1 to {count}.",
+    ),
     "error.empty_text": "The text is empty. Write your comment or proposed text after the paragraph number.",
-    "error.text_too_long": "That text has {length} characters; the limit is {limit}. Shorten it and send it again.",
+    "error.text_too_long": (
+        "That text has {count} character; the limit is {limit}. Shorten it and send it again.",
+        "That text has {count} characters; the limit is {limit}. Shorten it and send it again.",
+    ),
     "error.amendment_unchanged": "The proposed text is the same as the paragraph. Send the text as you want it to read.",
     "error.amendment_conflict": (
         "Paragraph {number} has more than one accepted amendment ({ids}). Reject all but one, then publish."
@@ -171,17 +186,25 @@ ENGLISH: dict[str, str] = {
     "round.closed_for_input": "Round {number} is closed, so input is no longer taken. Your earlier input is kept.",
     "round.already_open": "Round {number} is already open. Close it before opening another.",
     "round.no_open_round": "There is no open round. Open one with round open DURATION.",
-    "round.opened": "Round {number} is open on version {version} for {left}. {people} stakeholders have been told.",
+    "round.opened": (
+        "Round {number} is open on version {version} for {left}. {count} stakeholder has been told.",
+        "Round {number} is open on version {version} for {left}. {count} stakeholders have been told.",
+    ),
     "round.announce": (
+        "Round {number} of “{title}” is open: {count} paragraph of version {version} to review, "
+        "until {closes} ({left} left).\nSend review to begin.",
         "Round {number} of “{title}” is open: {count} paragraphs of version {version} to review, "
-        "until {closes} ({left} left).\nSend review to begin."
+        "until {closes} ({left} left).\nSend review to begin.",
     ),
     "round.extended": "Round {number} extended: {left} left.",
     "round.extended_notice": "Round {number} of “{title}” has been extended until {closes} ({left} left).",
     "round.closed": "Round {number} is closed.",
     "round.closed_notice": "Round {number} of “{title}” is closed. Thank you for your input.",
     "round.summary_notice": "Round {number} has closed. Summary:\n{summary}",
-    "remind.sent": "Reminder sent to {count} stakeholders who have not answered yet.",
+    "remind.sent": (
+        "Reminder sent to {count} stakeholder who has not answered yet.",
+        "Reminder sent to {count} stakeholders who have not answered yet.",
+    ),
     "round.scheduled": "Round {number} will open at {opens} and close at {closes}. Stakeholders will be told when it opens.",
     "round.scheduled_notice": "Round {number} of “{title}” will open at {opens} and close at {closes}.",
     "timezone.set": "Your time zone is now {zone}. Times are shown to you in it.",
@@ -207,17 +230,23 @@ ENGLISH: dict[str, str] = {
     "status.nobody_invited": "No stakeholder has joined yet. Create codes with invite GROUP.",
     # invites
     "invite.unknown_group": "“{group}” is not a stakeholder group here. Use one of: {groups} (or facilitator, secretariat).",
-    "invite.created": "Invite code for {who} ({uses} uses, until {expires}):\n{code}\n{links}",
+    "invite.created": (
+        "Invite code for {who} ({count} use, until {expires}):\n{code}\n{links}",
+        "Invite code for {who} ({count} uses, until {expires}):\n{code}\n{links}",
+    ),
     # review and input
     "review.intro": "Review of “{title}”. Attribution: {attribution}.",
-    "review.paragraph": "Paragraph {number} of {count}:\n\n{text}",
+    "review.paragraph": "Paragraph {number} of {total}:\n\n{text}",
     "review.chosen": "Paragraph {number}: {choice} (#{id})\n\n{text}",
     "review.ask_comment": "Your comment on paragraph {number}? Reply with its text (or cancel).",
     "review.ask_amend": (
         "Your proposed text for paragraph {number}? Reply with the whole paragraph as you want it "
         "to read (or cancel). It now reads:\n{text}"
     ),
-    "review.done": "You have been through all {count} paragraphs. Thank you! Send mine to see your input.",
+    "review.done": (
+        "You have been through the draft's {count} paragraph. Thank you! Send mine to see your input.",
+        "You have been through all {count} paragraphs. Thank you! Send mine to see your input.",
+    ),
     "button.support": "Support",
     "button.oppose": "Oppose",
     "button.comment": "Comment",
@@ -260,7 +289,10 @@ ENGLISH: dict[str, str] = {
     "amendments.paragraph": "¶{number}",
     "amendments.support": "  Endorsed by {groups}",
     "amendments.no_support": "  No endorsements",
-    "amendments.conflict": "  ⚠ {count} accepted amendments ({ids}): write the combined text with merge {number} TEXT (paste one of them to keep it as it is).",
+    "amendments.conflict": (
+        "  ⚠ {count} accepted amendment ({ids}): write the combined text with merge {number} TEXT (paste one of them to keep it as it is).",
+        "  ⚠ {count} accepted amendments ({ids}): write the combined text with merge {number} TEXT (paste one of them to keep it as it is).",
+    ),
     "amendments.merged": "  Merged text for publishing, from {ids}: “{text}”",
     "merge.round_open": "Round {number} is still open. Close it and decide the amendments first.",
     "merge.nothing": "Paragraph {number} has no accepted amendment waiting to be published. Accept amendments first.",
@@ -269,12 +301,26 @@ ENGLISH: dict[str, str] = {
     "decide.notice_accepted": "Your amendment #{id} to “{title}” was accepted. Note: {note}",
     "decide.notice_rejected": "Your amendment #{id} to “{title}” was rejected. Reason: {note}",
     "publish.round_open": "Round {number} is still open. Close it before publishing.",
-    "publish.done": "Version {version} published with {changed} accepted amendments.",
-    "publish.notice": "Version {version} of “{title}” has been published ({changed} amendments accepted).",
+    "publish.done": (
+        "Version {version} published with {count} accepted amendment.",
+        "Version {version} published with {count} accepted amendments.",
+    ),
+    "publish.notice": (
+        "Version {version} of “{title}” has been published ({count} amendment accepted).",
+        "Version {version} of “{title}” has been published ({count} amendments accepted).",
+    ),
     "versions.header": "Versions of “{title}”:",
-    "versions.line": "v{number} · {at} · {count} paragraphs · {changed} changed by amendments",
+    "versions.line": "v{number} · {at} · {paragraphs} · {changed}",
+    "versions.changed": (
+        "{count} changed by an amendment",
+        "{count} changed by amendments",
+    ),
+    "count.paragraphs": ("{count} paragraph", "{count} paragraphs"),
     "versions.paragraph": "  ¶{number} from {sources}",
-    "diff.header": "Changes from version {a} to version {b} ({count} paragraphs):",
+    "diff.header": (
+        "Changes from version {a} to version {b} ({count} paragraph):",
+        "Changes from version {a} to version {b} ({count} paragraphs):",
+    ),
     "diff.paragraph": "¶{number}: {diff}",
     "diff.none": "Versions {a} and {b} have the same text.",
     "diff.only_one": "There is only one version so far; nothing to compare.",
@@ -291,14 +337,20 @@ ENGLISH: dict[str, str] = {
     "summary.divergent": "groups diverge ({gap} points apart)",
     "summary.unheard": "  Not heard: {groups}",
     "summary.quote": "  #{id} {author}: “{text}”",
-    "summary.more_comments": "  … and {count} more comments",
+    "summary.more_comments": ("  … and {count} more comment", "  … and {count} more comments"),
     "summary.amendment": "  Amendment #{id} by {author}: “{text}”",
     "summary.amendment_support": "    Endorsed by {groups}",
     "summary.amendment_no_support": "    No endorsements yet",
-    "summary.theme": "  Theme “{label}”: {count} comments ({groups})",
+    "summary.theme": (
+        "  Theme “{label}”: {count} comment ({groups})",
+        "  Theme “{label}”: {count} comments ({groups})",
+    ),
     "summary.theme_quote": "    #{id} {author}: “{text}”",
-    "summary.themes_short": "  {count} comments; themes: {themes}",
-    "summary.comments_short": "  {count} comments",
+    "summary.themes_short": (
+        "  {count} comment; themes: {themes}",
+        "  {count} comments; themes: {themes}",
+    ),
+    "summary.comments_short": ("  {count} comment", "  {count} comments"),
     "summary.amendments_short": "  Amendments: {ids}",
     "summary.compact_votes": "  Support/oppose/abstain: {groups}",
     "summary.compact_group": "{group} {support}/{oppose}/{abstain}",
@@ -310,7 +362,10 @@ ENGLISH: dict[str, str] = {
     "summary.method.abstractive": "Method: abstractive, written by {model} from the extractive summary and checked to cite only submissions that exist. The extractive summary is attached.",
     "summary.embeddings_unavailable": "Sentence embeddings are configured but unavailable ({reason}); themes by TF-IDF instead.",
     "summary.abstractive_failed": "The abstractive summary was not used ({reason}); this is the extractive summary.",
-    "summary.md.definitions": "Consensus is Pol.is's group-informed consensus: the product over groups of (support + 1) / (votes + 2), abstentions counted as votes. Common ground: at least {threshold}% support in every group, each with at least {min_votes} votes. Divergence: the gap between the most and the least supportive group, among groups with at least {min_votes} votes.",
+    "summary.md.definitions": (
+        "Consensus is Pol.is's group-informed consensus: the product over groups of (support + 1) / (votes + 2), abstentions counted as votes. Common ground: at least {threshold}% support in every group, each with at least {count} vote. Divergence: the gap between the most and the least supportive group, among groups with at least {count} vote.",
+        "Consensus is Pol.is's group-informed consensus: the product over groups of (support + 1) / (votes + 2), abstentions counted as votes. Common ground: at least {threshold}% support in every group, each with at least {count} votes. Divergence: the gap between the most and the least supportive group, among groups with at least {count} votes.",
+    ),
     "summary.md.prose": "Summary in prose",
     "summary.md.participation": "Who answered",
     "summary.md.answered": "Answered / invited",
@@ -327,11 +382,19 @@ ENGLISH: dict[str, str] = {
     "language.unknown": "“{code}” is not a language I speak. Use one of: {available}.",
     "translate.send": (
         "Send version {version} of the draft in {name}: a .md, .txt or .docx file, or its "
-        "text in one message, with the same {count} paragraphs in the same order (or cancel)."
+        "text in one message, with the same {count} paragraph (or cancel).",
+        "Send version {version} of the draft in {name}: a .md, .txt or .docx file, or its "
+        "text in one message, with the same {count} paragraphs in the same order (or cancel).",
     ),
     "translate.send_again": "Send the {name} text again, or cancel.",
-    "translate.count_mismatch": "Version {version} has {expected} paragraphs and this text has {count}. Paragraphs are matched by position, so the text must have as many, in the same order.",
-    "translate.loaded": "Version {version} in {name} loaded ({count} paragraphs); stakeholders who read {name} now review this text:\n{preview}",
+    "translate.count_mismatch": (
+        "Version {version} has {expected} and this text has {count} paragraph. Paragraphs are matched by position, so the text must have as many, in the same order.",
+        "Version {version} has {expected} and this text has {count} paragraphs. Paragraphs are matched by position, so the text must have as many, in the same order.",
+    ),
+    "translate.loaded": (
+        "Version {version} in {name} loaded ({count} paragraph); stakeholders who read {name} now review this text:\n{preview}",
+        "Version {version} in {name} loaded ({count} paragraphs); stakeholders who read {name} now review this text:\n{preview}",
+    ),
     # exports
     "export.unknown_format": "“{format}” is not an export format. Use one of: {formats}.",
     "export.ready": "Here is {filename}.",
@@ -366,7 +429,7 @@ ENGLISH: dict[str, str] = {
     "export.divergence_label": "Divergence",
     "export.divergence": "divergence {value}",
     "export.themes": "Themes",
-    "export.theme_size": "{count} comments",
+    "export.theme_size": ("{count} comment", "{count} comments"),
     "export.comments": "Comments",
     "export.amendments": "Amendments",
     "export.participation": "Participation by group: answered, of those invited",
@@ -376,35 +439,61 @@ ENGLISH: dict[str, str] = {
 }
 
 
+# A language's texts by key, as a test may give them: a template, or a counted message's
+# forms in the order of the language's plural forms.
+Table = Mapping[str, i18n.English | Sequence[str]]
+
+
 class Catalog:
     """Texts by key and language; English is the reference every other language follows.
 
     Other languages come from the gettext catalogs in bot/locale (`bot.i18n`); a table
     given for a language here takes precedence (tests use it). Anything a language lacks,
     or a translation that does not fit its values, is said in English instead.
+
+    A counted message (a pair of English forms in `ENGLISH`) takes its form from the
+    `count` value, in each language by that language's plural rule.
     """
 
-    def __init__(self, languages: Mapping[str, Mapping[str, str]] | None = None) -> None:
-        self.languages: dict[str, Mapping[str, str]] = {"en": ENGLISH, **(languages or {})}
+    def __init__(self, languages: Mapping[str, Table] | None = None) -> None:
+        self.languages: dict[str, Table] = {"en": ENGLISH, **(languages or {})}
 
-    def template(self, key: str, language: str | None = None) -> str:
+    def template(self, key: str, language: str | None = None, count: int = 1) -> str:
         english = ENGLISH[key]
         table = self.languages.get(i18n.base(language) or "en")
-        if table is not None:
-            return table.get(key) or english
-        return i18n.template_for(key, english, language)
+        if table is None:
+            return i18n.template_for(key, english, language, count)
+        found = table.get(key) or english
+        if isinstance(found, str):
+            return found
+        if table is ENGLISH:
+            return i18n.template_for(key, english, None, count)
+        return found[min(i18n.plural_index(language, count), len(found) - 1)]
 
     def text(self, key: str, language: str | None = None, **values: Any) -> str:
-        template = self.template(key, language)
+        english = ENGLISH[key]
+        count = _count(key, english, values)
         code = i18n.supported(language)
+        template = i18n.typography(self.template(key, language, count), code)
         shown = {k: v.render(code) if isinstance(v, LocalTime) else v for k, v in values.items()}
         try:
             return template.format(**shown)
         except (KeyError, IndexError, ValueError):
-            if template == ENGLISH[key]:
+            fallback = i18n.template_for(key, english, None, count)
+            if template == fallback:
                 raise  # a bug in the caller, not in a translation
             log.warning("translation does not fit its values key=%s language=%s", key, code)
-            return ENGLISH[key].format(**shown)
+            return fallback.format(**shown)
+
+
+def _count(key: str, english: i18n.English, values: Mapping[str, Any]) -> int:
+    """The count that chooses a counted message's form (1 for any other message)."""
+    if isinstance(english, str):
+        return 1
+    count = values.get(i18n.COUNT)
+    if not isinstance(count, int):
+        raise TypeError(f"{key} is a counted message: give count=<int>, not {count!r}")
+    return count
 
 
 class LocalTime(str):

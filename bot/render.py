@@ -249,7 +249,7 @@ def summary_markdown(
         t(
             "summary.md.definitions",
             threshold=round(100 * summary.threshold),
-            min_votes=summary.min_votes,
+            count=summary.min_votes,
         ),
         "",
     ]

@@ -151,7 +151,7 @@ def open_round(turn: Turn, consultation: Consultation, round_: Round, closes_at:
         number=round_.number,
         version=version.number,
         left=left,
-        people=people,
+        count=people,
     )
 
 
@@ -518,7 +518,7 @@ def publish(turn: Turn) -> None:
                 "publish.notice",
                 title=consultation.title,
                 version=version.number,
-                changed=len(pending),
+                count=len(pending),
             )
-    turn.say("publish.done", version=version.number, changed=len(pending))
+    turn.say("publish.done", version=version.number, count=len(pending))
     turn.say_text(diff)

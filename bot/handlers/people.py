@@ -35,7 +35,7 @@ def start(turn: Turn, code: str | None) -> None:
         return
     wait = wrong_code_wait(turn)
     if wait is not None:
-        raise Refusal("start.throttled", minutes=max(1, round(wait.total_seconds() / 60)))
+        raise Refusal("start.throttled", count=max(1, round(wait.total_seconds() / 60)))
     invite = turn.records.invites.use(code, turn.now)
     if invite is None:
         # Said, not raised: a refusal would roll back the count of wrong codes.
@@ -179,7 +179,7 @@ def forget(turn: Turn, confirm: str | None) -> None:
         None, turn.pseudonym, "person.erased", {"deleted_submissions": deleted}
     )
     turn.menu_changed = True
-    turn.say("forget.done", deleted=deleted)
+    turn.say("forget.done", count=deleted)
 
 
 def issue_invite(
@@ -244,7 +244,7 @@ def invite(turn: Turn, group: str, uses: int | None, expiry: timedelta | None) -
         "invite.created",
         code=code,
         links=links,
-        uses=uses or 1,
+        count=uses or 1,
         expires=expires.strftime("%Y-%m-%d %H:%M UTC"),
         who=group if role is Role.STAKEHOLDER else turn.t(f"role.{role.value}"),
     )

@@ -48,14 +48,14 @@ def versions(turn: Turn) -> None:
     lines = [turn.t("versions.header", title=consultation.title)]
     for v in all_versions:
         version_id = id_of(v)
-        changed = sum(1 for p in turn.records.drafts.paragraphs(version_id) if p.sources)
+        rows = turn.records.drafts.paragraphs(version_id)
         lines.append(
             turn.t(
                 "versions.line",
                 number=v.number,
                 at=v.created_at.strftime("%Y-%m-%d %H:%M"),
-                count=len(turn.records.drafts.paragraphs(version_id)),
-                changed=changed,
+                paragraphs=turn.t("count.paragraphs", count=len(rows)),
+                changed=turn.t("versions.changed", count=sum(1 for p in rows if p.sources)),
             )
         )
         # which amendments, from which stakeholder groups, made each changed paragraph

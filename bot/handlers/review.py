@@ -58,7 +58,7 @@ def show_paragraph(turn: Turn, round_: RoundFacts, index: int) -> None:
     turn.say(
         "review.paragraph",
         number=paragraph.number,
-        count=len(paras),
+        total=len(paras),
         text=paragraph.text,
         choices=_choices(turn, round_.id, index),
     )

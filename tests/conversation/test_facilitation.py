@@ -65,7 +65,7 @@ async def test_status_remind_extend_and_close(chat: MemoryAdapter, clock) -> Non
     assert chat.messages("ana") == []  # she has answered: no nudge
     assert "Reminder" in chat.last("ben") and "Reminder" in chat.last("cho")
     await chat.say(FACILITATOR, "/remind industry")
-    assert "sent to 1 stakeholders" in chat.last(FACILITATOR)
+    assert "sent to 1 stakeholder who has" in chat.last(FACILITATOR)
     clock.advance(hours=1)
     await chat.say(FACILITATOR, "/round extend 1d")
     assert "3d 23h" in chat.last(FACILITATOR)

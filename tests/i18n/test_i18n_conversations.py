@@ -29,8 +29,8 @@ SAYS = {
         "joined": "Vous avez rejoint",
         "buttons": ("Soutenir", "S'opposer", "Commenter", "Amender", "Passer", "Retour"),
         "paragraph": "Paragraphe 1 sur 3",
-        "chosen": "Paragraphe 1\u00a0: Soutenir (#",
-        "ask_comment": "Votre commentaire sur le paragraphe 2\u00a0?",
+        "chosen": "Paragraphe 1\u202f: Soutenir (#",
+        "ask_comment": "Votre commentaire sur le paragraphe 2\u202f?",
         "recorded": "Enregistré #",
         "kind": "commentaire sur le paragraphe 2",
         "done": "Vous avez parcouru les 3 paragraphes",
@@ -101,7 +101,7 @@ async def test_notices_are_in_each_recipients_language(chat: MemoryAdapter) -> N
     await chat.say(FACILITATOR, "/round open 3d")
     assert "Round 1 of “Spyware statement” is open" in chat.last("ana")
     assert "until 2026-12-04 09:00 UTC (3d left)" in chat.last("ana")  # English keeps its form
-    assert "Le tour 1 de «\u00a0Spyware statement\u00a0» est ouvert" in chat.last("ben")
+    assert "Le tour 1 de «\u202fSpyware statement\u202f» est ouvert" in chat.last("ben")
     assert "jusqu'au 4 déc. 2026, 09:00 UTC" in chat.last("ben")
     assert "La ronda 1 de «Spyware statement» está abierta" in chat.last("cy")
     assert "hasta el 4 dic 2026, 09:00 UTC" in chat.last("cy")
@@ -141,7 +141,7 @@ async def test_the_language_command(chat: MemoryAdapter, sqlite_store: Store) ->
     assert "n'est pas une langue que je parle" in chat.last("ana")
     assert "en (English), fr (français), es (español)" in chat.last("ana")
     await chat.say("ana", "/language fr extra")
-    assert "Utilisation\u00a0: /language [CODE]" in chat.last("ana")
+    assert "Utilisation\u202f: /language [CODE]" in chat.last("ana")
     await chat.say("ana", "/language en")
     assert chat.last("ana") == "From now on I write to you in English."
     await chat.say("ana", "/help")

@@ -71,8 +71,8 @@ async def test_a_french_stakeholder_reviews_in_french_and_is_quoted_as_french(
     await chat.say(FACILITATOR, "/language fr")
     await chat.say(FACILITATOR, "/summary 2")
     summary = chat.last(FACILITATOR)
-    assert "«\u00a0Clear risk is too weak a test.\u00a0» (en)" in summary
-    assert "«\u00a0Le critère du risque manifeste est trop faible.\u00a0»\n" in summary + "\n"
+    assert "«\u202fClear risk is too weak a test.\u202f» (en)" in summary
+    assert "«\u202fLe critère du risque manifeste est trop faible.\u202f»\n" in summary + "\n"
 
 
 async def test_a_translation_must_have_the_same_paragraphs(chat: MemoryAdapter) -> None:
@@ -80,7 +80,8 @@ async def test_a_translation_must_have_the_same_paragraphs(chat: MemoryAdapter) 
     await chat.say(FACILITATOR, "/translate es")
     await chat.say(FACILITATOR, SPANISH_SHORT)
     assert chat.messages(FACILITATOR)[-2] == (
-        "Version 1 has 3 paragraphs and this text has 2. Paragraphs are matched by position, "
+        "Version 1 has 3 paragraphs and this text has 2 paragraphs. Paragraphs are matched by "
+        "position, "
         "so the text must have as many, in the same order."
     )
     assert chat.last(FACILITATOR) == "Send the Spanish text again, or cancel."
@@ -129,7 +130,7 @@ async def test_unchanged_paragraphs_keep_their_translation_in_the_next_version(
     await chat.say(FACILITATOR, "/round open 3d")
 
     await chat.say("ana", "/review", language="fr")
-    assert "Paragraphe 1 sur 3\u00a0:\n\nNous sommes préoccupés" in chat.last("ana")
+    assert "Paragraphe 1 sur 3\u202f:\n\nNous sommes préoccupés" in chat.last("ana")
     await chat.press("ana", "Passer")
     assert "where there is any risk of misuse" in chat.last("ana")  # changed: the new original
     await chat.press("ana", "Passer")
