@@ -9,12 +9,14 @@ catch, never a crash in front of a delegate: English stands in for it.
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from bot import i18n
+from bot.styled import Styled
 from consultations.schedule import UnknownZone, show, zone
 
 log = logging.getLogger(__name__)
@@ -471,6 +473,24 @@ class Catalog:
         return found[min(i18n.plural_index(language, count), len(found) - 1)]
 
     def text(self, key: str, language: str | None = None, **values: Any) -> str:
+        """The message in `language`; a styled value is written out plain."""
+        plain = {k: v.plain() if isinstance(v, Styled) else v for k, v in values.items()}
+        return self._format(key, language, plain)
+
+    def styled(self, key: str, language: str | None = None, **values: Any) -> Styled:
+        """The message in `language`, keeping the marks of its styled values (a diff)."""
+        pieces: dict[str, Styled] = {}
+        for name, value in values.items():
+            if isinstance(value, Styled):
+                token = f"\x00{len(pieces)}\x00"
+                pieces[token] = value
+                values[name] = token
+        text = self._format(key, language, values)
+        if not pieces:
+            return Styled.of(text)
+        return Styled.join("", (pieces.get(part, part) for part in _TOKENS.split(text)))
+
+    def _format(self, key: str, language: str | None, values: Mapping[str, Any]) -> str:
         english = ENGLISH[key]
         count = _count(key, english, values)
         code = i18n.supported(language)
@@ -484,6 +504,9 @@ class Catalog:
                 raise  # a bug in the caller, not in a translation
             log.warning("translation does not fit its values key=%s language=%s", key, code)
             return fallback.format(**shown)
+
+
+_TOKENS = re.compile(r"(\x00\d+\x00)")  # where `Catalog.styled` puts its styled values
 
 
 def _count(key: str, english: i18n.English, values: Mapping[str, Any]) -> int:

@@ -11,13 +11,13 @@ and how the figures are defined) goes in a Markdown file attached to the same me
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 
 from bot import i18n
 from bot.abstractive import Prose
-from bot.events import Attachment
+from bot.events import Attachment, Mark, Styled
 from bot.turn import Turn
-from consultations.diffing import render_plain
+from consultations.diffing import DiffOp
 from consultations.ids import SubmissionId
 from consultations.summary import Paragraph, ParagraphSummary, Summary
 from consultations.versions import compare
@@ -372,6 +372,12 @@ def sources_text(turn: Turn, sources: Sequence[tuple[SubmissionId, str | None]])
     return ", ".join(f"#{i} ({group or turn.t('group.unknown')})" for i, group in sources)
 
 
+def styled_diff(ops: Iterable[DiffOp]) -> Styled:
+    """A paragraph's changes as styled text: deletions struck through, insertions bold."""
+    marks = {"equal": None, "delete": Mark.DELETED, "insert": Mark.INSERTED}
+    return Styled.join("", (Styled.of(op.text, marks[op.kind]) for op in ops))
+
+
 def render_diff(
     turn: Turn,
     old: Sequence[Paragraph],
@@ -379,16 +385,18 @@ def render_diff(
     a: int,
     b: int,
     sources: Sources | None = None,
-) -> str:
+) -> Styled:
     """The word-level changes, each with the amendments (and their groups) that made it."""
     changes = compare(old, new)
     if not changes:
-        return turn.t("diff.none", a=a, b=b)
-    lines = [turn.t("diff.header", a=a, b=b, count=len(changes))]
+        return Styled.of(turn.t("diff.none", a=a, b=b))
+    lines: list[str | Styled] = [turn.t("diff.header", a=a, b=b, count=len(changes))]
     for change in changes:
         lines.append("")
-        lines.append(turn.t("diff.paragraph", number=change.number, diff=render_plain(change.ops)))
+        lines.append(
+            turn.styled("diff.paragraph", number=change.number, diff=styled_diff(change.ops))
+        )
         made_by = (sources or {}).get(change.uid)
         if made_by:
             lines.append(turn.t("diff.sources", sources=sources_text(turn, made_by)))
-    return "\n".join(lines)
+    return Styled.join("\n", lines)

@@ -150,10 +150,7 @@ def number_choices(turn: Turn, message: Outbound) -> Outbound:
     turn.records.dialogs.set(
         turn.person_id, message.chat, dialog.step if dialog else "choices", data
     )
-    return Outbound(
-        chat=message.chat,
-        text=f"{message.text}\n\n{turn.t('choice.prompt')}\n{numbered}",
-        choices=message.choices,  # kept so reactions can answer them too
-        attachment=message.attachment,
-        expects_reply=message.expects_reply,
+    # The choices are kept so that reactions can answer them too.
+    return message.with_text(
+        (message.styled or message.text) + f"\n\n{turn.t('choice.prompt')}\n{numbered}"
     )

@@ -14,7 +14,16 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from bot.events import Attachment, Capability, ChatId, Choice, Inbound, MessageId, Outbound
+from bot.events import (
+    Attachment,
+    Capability,
+    ChatId,
+    Choice,
+    Inbound,
+    MessageId,
+    Outbound,
+    Styled,
+)
 from bot.messages import Catalog, localise
 from bot.summary_options import SummaryOptions
 from consultations.ids import ConsultationId, GroupId, PersonId
@@ -107,6 +116,10 @@ class Turn:
     def t(self, key: str, **values: Any) -> str:
         return self.catalog.text(key, self.language, **localise(values, self.timezone))
 
+    def styled(self, key: str, **values: Any) -> Styled:
+        """`t`, keeping the marks of styled values (a diff) for platforms that show them."""
+        return self.catalog.styled(key, self.language, **localise(values, self.timezone))
+
     def consultation(self) -> Consultation | None:
         cid = self.consultation_id
         return self.records.consultations.get(cid) if cid is not None else None  # identity-mapped
@@ -163,8 +176,9 @@ class Turn:
         expects_reply: bool = False,
         **values: Any,
     ) -> None:
+        styled = any(isinstance(value, Styled) for value in values.values())
         self.say_text(
-            self.t(key, **values),
+            self.styled(key, **values) if styled else self.t(key, **values),
             choices=choices,
             attachment=attachment,
             edit_of=edit_of,
@@ -173,7 +187,7 @@ class Turn:
 
     def say_text(
         self,
-        text: str,
+        text: str | Styled,
         *,
         choices: tuple[tuple[Choice, ...], ...] = (),
         attachment: Attachment | None = None,
@@ -181,9 +195,9 @@ class Turn:
         expects_reply: bool = False,
     ) -> None:
         self.replies.append(
-            Outbound(
-                chat=self.chat,
-                text=text,
+            Outbound.of(
+                self.chat,
+                text,
                 choices=choices,
                 attachment=attachment,
                 edit_of=edit_of,

@@ -3,11 +3,13 @@ what the Bot API takes. Pure functions, no calls to Telegram.
 
     Update ── message ─────────> Inbound(text | attachment, reply_to, private, language)
            └─ callback_query ──> Inbound(button=data, reply_to=<message with the keyboard>)
-    Outbound text ──> parts under 4,096 UTF-16 units · choices ──> an inline keyboard
+    Outbound text ──> HTML parts under 4,096 UTF-16 units (styled: <s>deleted</s>,
+                      <b>inserted</b>) · choices ──> an inline keyboard
 """
 
 from __future__ import annotations
 
+import html
 import re
 from collections.abc import Sequence
 
@@ -27,8 +29,11 @@ from bot.events import (
     ChatId,
     Choice,
     Inbound,
+    Mark,
     MessageId,
+    Outbound,
     PlatformId,
+    Styled,
     local_part,
     platform_of,
 )
@@ -142,6 +147,26 @@ def utf16_len(text: str) -> int:
 def split_text(text: str, limit: int = MESSAGE_LIMIT) -> list[str]:
     """`text` in parts of at most `limit` UTF-16 units: at paragraphs, else lines, else words."""
     return kit.split_text(text, limit, utf16_len)
+
+
+TAGS = {Mark.DELETED: "s", Mark.INSERTED: "b"}  # struck through, bold
+
+
+def styled_html(styled: Styled) -> str:
+    """Styled text as the Bot API's HTML: each span escaped, marks as <s> and <b>."""
+    out = []
+    for span in styled.spans:
+        text = html.escape(span.text, quote=False)
+        out.append(f"<{TAGS[span.mark]}>{text}</{TAGS[span.mark]}>" if span.mark else text)
+    return "".join(out)
+
+
+def html_parts(message: Outbound, limit: int = MESSAGE_LIMIT) -> list[str]:
+    """The message's text as HTML, in parts under `limit` UTF-16 units as the reader sees
+    them (tags do not count: the limit applies after the entities are parsed)."""
+    if message.styled is None:
+        return [html.escape(part, quote=False) for part in split_text(message.text, limit)]
+    return [styled_html(part) for part in kit.split_styled(message.styled, limit, utf16_len)]
 
 
 def keyboard(choices: Sequence[Sequence[Choice]]) -> InlineKeyboardMarkup | None:

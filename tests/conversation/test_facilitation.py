@@ -8,7 +8,7 @@ import re
 import docx
 
 from adapters.memory import MemoryAdapter
-from bot.events import Attachment
+from bot.events import Attachment, Mark
 from tests.conversation.scenario import FACILITATOR, consultation, open_round
 
 MEMBERS = {"ana": "government", "ben": "civil-society", "cho": "industry", "sam": "secretariat"}
@@ -108,7 +108,7 @@ async def test_amendments_decided_published_and_diffed(chat: MemoryAdapter) -> N
     await chat.say(FACILITATOR, "/publish")
     published, diff = chat.messages(FACILITATOR)[-2:]
     assert "Version 2 published with 2 accepted amendments" in published
-    assert "[-clear-]{+substantial+}" in diff
+    assert "[clear → substantial]" in diff
     assert "Version 2 of “Spyware statement” has been published" in chat.last("ana")
     await chat.say(FACILITATOR, "/publish")
     assert "No accepted amendment is waiting" in chat.last(FACILITATOR)
@@ -119,7 +119,14 @@ async def test_amendments_decided_published_and_diffed(chat: MemoryAdapter) -> N
         and "2 changed by amendments" in chat.last("sam")
     )
     await chat.say("sam", "/diff 1 2")
-    assert "[-clear-]{+substantial+}" in chat.last("sam")
+    assert "[clear → substantial]" in chat.last("sam")  # the plain form
+    styled = chat.inbox[chat.chat_of("sam")][-1].message.styled
+    assert styled is not None  # where a platform shows styles: struck through, bold
+    assert [(s.mark, s.text) for s in styled.spans if s.mark] == [
+        (Mark.DELETED, "clear"),
+        (Mark.INSERTED, "substantial"),
+        (Mark.INSERTED, " and publish due diligence"),
+    ]
     await chat.say("sam", "/diff 1 7")
     assert "no version 1 or 7" in chat.last("sam")
 
