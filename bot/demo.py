@@ -191,6 +191,8 @@ class Demo:
         labels = {"S": "Support", "O": "Oppose", "A": "Skip", "-": "Skip"}
         for stance in d.stances:
             await self.chat.press(d.name, labels[stance])
+            if stance == "O":
+                await self.chat.press(d.name, "Skip")  # no reason given for opposing
 
     async def direct(self, d: Delegate) -> None:
         verbs = {"S": "support", "O": "oppose", "A": "abstain"}

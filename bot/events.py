@@ -151,7 +151,7 @@ class Refusal(Enum):
     FILE_TOO_LARGE = "error.file_too_large"  # values: megabytes
 
 
-def refusal_text(refusal: Refusal, language: str | None = None, **values: object) -> str:
+def refusal_text(refusal: Refusal, language: str | None = None, **values: Any) -> str:
     """The words of `refusal` in `language` (a platform's code, as `Inbound.language`)."""
     return Catalog().text(refusal.value, language, **values)
 

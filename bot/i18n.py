@@ -41,7 +41,7 @@ import re
 import string
 import sys
 from collections.abc import Iterator, Mapping, Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from functools import lru_cache
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any, TypeAlias, cast
@@ -196,6 +196,61 @@ def format_instant(when: datetime, language: str, zone: str) -> str:
     date = format_date(when, "medium", locale=language)
     clock = format_time(when, "HH:mm", locale=language)
     return f"{pattern.replace('{1}', date).replace('{0}', clock)} {zone}"
+
+
+def format_duration(delta: timedelta, language: str) -> str:
+    """A time left, rounded as a person counts it, in their language: '5 minutes',
+    '2 hours 35 minutes', '17 hours', '2 days 5 hours', '10 days'.
+
+    Rounded to the nearest unit shown, never down to nothing: a round of five minutes
+    opened a second ago has '5 minutes' left, not '4m'.
+    """
+    minutes = max(1, round(delta.total_seconds() / 60))
+    hours = round(minutes / 60)
+    if minutes < 60:
+        parts = [(minutes, "minute")]
+    elif minutes < 6 * 60:  # to five minutes
+        parts = list(zip(divmod(5 * round(minutes / 5), 60), ("hour", "minute"), strict=True))
+    elif hours < 48:
+        parts = [(hours, "hour")]
+    elif hours < 7 * 24:
+        parts = list(zip(divmod(hours, 24), ("day", "hour"), strict=True))
+    else:
+        parts = [(round(hours / 24), "day")]
+    return " ".join(_unit(value, unit, language) for value, unit in parts if value)
+
+
+def _unit(value: int, unit: str, language: str) -> str:
+    from babel.units import format_unit
+
+    return str(format_unit(value, f"duration-{unit}", length="long", locale=language))
+
+
+def zone_label(when: datetime) -> str:
+    """How a clock time's zone is written: its abbreviation where it has one ('CET',
+    'EST', 'UTC'), else its offset ('UTC−3', 'UTC+5:45')."""
+    name = when.tzname() or ""
+    if name.isalpha():
+        return name
+    offset = when.utcoffset() or timedelta()
+    minutes = int(offset.total_seconds() // 60)
+    hours, rest = divmod(abs(minutes), 60)
+    sign = "+" if minutes >= 0 else "−"
+    return f"UTC{sign}{hours}" + (f":{rest:02d}" if rest else "")
+
+
+def format_clock(when: datetime, language: str) -> str:
+    """'17:00 CET': a time of day (24-hour, as in every language here) and its zone."""
+    from babel.dates import format_time
+
+    return f"{format_time(when, 'HH:mm', locale=language)} {zone_label(when)}"
+
+
+def format_day(when: datetime, language: str, with_year: bool = False) -> str:
+    """'Fri, Dec 4', 'ven. 4 déc.', 'vie, 4 dic': a day near enough to need no year."""
+    from babel.dates import format_skeleton
+
+    return str(format_skeleton("yMMMEd" if with_year else "MMMEd", when, locale=language))
 
 
 # ---- extraction ------------------------------------------------------------------------------

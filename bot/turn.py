@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from bot.commands import Command
 from bot.events import (
     Attachment,
     Capability,
@@ -24,7 +25,7 @@ from bot.events import (
     Outbound,
     Styled,
 )
-from bot.messages import Catalog, localise
+from bot.messages import ENGLISH, Catalog, localise
 from bot.summary_options import SummaryOptions
 from consultations.ids import ConsultationId, GroupId, PersonId
 from consultations.model import Attribution, Role
@@ -114,11 +115,32 @@ class Turn:
         return self.event.chat
 
     def t(self, key: str, **values: Any) -> str:
-        return self.catalog.text(key, self.language, **localise(values, self.timezone))
+        """The catalog's text for this person: their language, time zone and platform."""
+        return self.catalog.text(
+            key,
+            self.language,
+            command_prefix=self.command_prefix,
+            **localise(values, self.timezone),
+        )
+
+    def usage(self, command: Command) -> str:
+        """The command's usage line as this person types it: '/comment N TEXTE...'."""
+        return self.command_prefix + command.usage(self.label)
+
+    def label(self, argument: str) -> str:
+        """An argument's name in this person's language ('TEXTE'), upper case if the
+        catalog has none for it."""
+        key = f"arg.{argument}"
+        return self.t(key) if key in ENGLISH else argument.upper()
 
     def styled(self, key: str, **values: Any) -> Styled:
         """`t`, keeping the marks of styled values (a diff) for platforms that show them."""
-        return self.catalog.styled(key, self.language, **localise(values, self.timezone))
+        return self.catalog.styled(
+            key,
+            self.language,
+            command_prefix=self.command_prefix,
+            **localise(values, self.timezone),
+        )
 
     def consultation(self) -> Consultation | None:
         cid = self.consultation_id

@@ -13,6 +13,7 @@ def test_every_dialog_step_the_handlers_wait_for_has_its_handler() -> None:
     steps = {step: found.handler for step, found in registry.dialogs.items()}
     assert steps == {
         review.AWAIT_TEXT: review.take_text,
+        review.AWAIT_REASON: review.take_reason,
         facilitation.AWAIT_DRAFT: facilitation.take_draft,
         language.AWAIT_TRANSLATION: language.take_translation,
         people.ORGANISATION: people.take_organisation,

@@ -28,12 +28,17 @@ async def test_a_scheduled_round_opens_reminds_the_silent_and_closes(
     await consultation(chat, MEMBERS)
     await chat.say("ana", "/timezone America/New_York")
     await chat.say(FACILITATOR, "/round schedule 2026-12-02 09:00 2026-12-05 17:00 Europe/Zurich")
-    answer = chat.last(FACILITATOR)
+    answer = chat.last(FACILITATOR)  # in the zone the schedule was given in
     assert (
-        "open at 2026-12-02 09:00 Europe/Zurich and close at 2026-12-05 17:00 Europe/Zurich"
-        in answer
+        "Round 1 will open tomorrow at 09:00 CET and close on Sat, Dec 5 at 17:00 CET"
+        " (3 days 8 hours)" in answer
     )
-    assert "2026-12-05 11:00 America/New_York" in chat.last("ana")  # shown in her zone
+    assert "Reminders to those who have not answered every paragraph of round 1:" in answer
+    assert "(24 hours before the close), on Sat, Dec 5 at 15:00 CET (2 hours before" in answer
+    # shown in her zone
+    assert "open tomorrow at 03:00 EST and close on Sat, Dec 5 at 11:00 EST" in chat.last("ana")
+    await chat.say(FACILITATOR, "/timezone")
+    assert "Your time zone is UTC" in chat.last(FACILITATOR)  # a schedule leaves it as it was
 
     await chat.say("ana", "/support 1")
     assert "not opened yet" in chat.last("ana")
@@ -42,16 +47,24 @@ async def test_a_scheduled_round_opens_reminds_the_silent_and_closes(
     clock.advance(days=1, hours=1)  # 2026-12-02 10:00 UTC: past the opening
     assert await scheduler.tick() == 1
     assert "Round 1 of “Spyware statement” is open" in chat.last("ben")
-    await chat.say("ana", "/support 1")
-    assert "Recorded" in chat.last("ana")
+    opened = chat.last(FACILITATOR)  # the facilitator is told too
+    assert "Round 1 of “Spyware statement” opened as scheduled on version 1" in opened
+    assert "2 stakeholders told. It closes on Sat, Dec 5 at 16:00 UTC (3 days 6 hours left)" in (
+        opened
+    )
+    for n in (1, 2, 3):
+        await chat.say("ana", f"/support {n}")
+        assert "Recorded" in chat.last("ana")
 
     chat.take("ana")
     chat.take("ben")
     clock.advance(days=2, hours=6)  # 2026-12-04 16:00 UTC: 24 h before the close
     assert await scheduler.tick() == 1
-    assert "Reminder" in chat.last("ben") and "1d left" not in chat.last("ben")
-    assert "closes in 1d" in chat.last("ben")
-    assert chat.messages("ana") == []  # she has answered
+    assert "Reminder: round 1 of “Spyware statement” closes tomorrow at 16:00 UTC" in (
+        chat.last("ben")
+    )
+    assert "(24 hours left)" in chat.last("ben")
+    assert chat.messages("ana") == []  # she has answered every paragraph
     assert await scheduler.tick() == 0  # the same reminder is not sent twice
 
     clock.advance(hours=25)  # past the close; the 2 h reminder is long stale: dropped

@@ -139,8 +139,8 @@ def test_a_translation_that_does_not_fit_falls_back_to_english() -> None:
         }
     )
     assert broken.text("round.closed", "fr", number=2) == "Round 2 is closed."
-    assert broken.text("review.done", "fr", count=1).startswith("You have been through the")
-    assert broken.text("review.done", "fr", count=3).startswith("You have been through all 3")
+    assert broken.text("review.done", "fr", count=1).startswith("You have answered the draft's")
+    assert broken.text("review.done", "fr", count=3).startswith("You have answered all 3")
     with pytest.raises(KeyError):
         broken.text("round.closed", "en")  # an English template that does not fit is a bug
 
