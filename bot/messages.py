@@ -63,8 +63,8 @@ ENGLISH: dict[str, i18n.English] = {
     "start.ask_organisation": "Which organisation do you represent? Reply with its name.",
     "start.organisation_saved": "Thank you. Your organisation is recorded as “{organisation}”.",
     "start.round_open": (
-        "Round {number} is open until {closes} ({left} left): {count} paragraph of version {version} to review. Send /review to begin.",
-        "Round {number} is open until {closes} ({left} left): {count} paragraphs of version {version} to review. Send /review to begin.",
+        "Round {number} is open: {count} paragraph of version {version} to review. It closes {closes} ({left} left). Send /review to begin.",
+        "Round {number} is open: {count} paragraphs of version {version} to review. It closes {closes} ({left} left). Send /review to begin.",
     ),
     "start.round_scheduled": "Round {number} opens {opens} and closes {closes}. You will be told when it opens.",
     "help.header": "Commands you can use:",
@@ -223,8 +223,8 @@ ENGLISH: dict[str, i18n.English] = {
     "round.already_open": "Round {number} is already open. Close it before opening another.",
     "round.no_open_round": "There is no open round. Open one with /round open DURATION.",
     "round.opened": (
-        "Round {number} is open on version {version} until {closes} ({left} left). {count} stakeholder has been told.",
-        "Round {number} is open on version {version} until {closes} ({left} left). {count} stakeholders have been told.",
+        "Round {number} is open on version {version}; it closes {closes} ({left} left). {count} stakeholder has been told.",
+        "Round {number} is open on version {version}; it closes {closes} ({left} left). {count} stakeholders have been told.",
     ),
     "round.announce": (
         "Round {number} of “{title}” is open: {count} paragraph of version {version} to review. It closes {closes} ({left} left).\nSend /review to begin.",
@@ -284,8 +284,8 @@ ENGLISH: dict[str, i18n.English] = {
     "status.none": "  none yet: {names}",
     "status.progress": "{name} ({answered}/{total})",
     "status.unnamed": (
-        "{count} not named",
-        "{count} not named",
+        "{count} person not named",
+        "{count} people not named",
     ),
     "status.nobody_invited": "No stakeholder has joined yet. Create codes with /invite GROUP.",
     # invites
@@ -322,8 +322,8 @@ ENGLISH: dict[str, i18n.English] = {
         "End of the review: you have answered {answered} of {count} paragraphs. Send /review to go back to the first you have not answered.",
     ),
     "review.done_changed": (
-        "That was the changed paragraph. You have answered {answered} of {count} paragraph; /review all goes through every one.",
-        "That was the last changed paragraph. You have answered {answered} of {count} paragraphs; /review all goes through every one.",
+        "End of the changed paragraphs. You have answered {answered} of {count} paragraph; /review all goes through every one.",
+        "End of the changed paragraphs. You have answered {answered} of {count} paragraphs; /review all goes through every one.",
     ),
     "button.support": "Support",
     "button.oppose": "Oppose",
@@ -429,7 +429,10 @@ ENGLISH: dict[str, i18n.English] = {
     "summary.votes": "  {group}: {support} support, {oppose} oppose, {abstain} abstain",
     "summary.consensus": "  Consensus {value}",
     "summary.common_ground": "common ground",
-    "summary.divergent": "groups diverge ({gap} points apart)",
+    "summary.divergent": (
+        "groups diverge ({count} point apart)",
+        "groups diverge ({count} points apart)",
+    ),
     "summary.unheard": "  Not heard: {groups}",
     "summary.quote": "  #{id} {author}: “{text}”",
     "summary.more_comments": ("  … and {count} more comment", "  … and {count} more comments"),
@@ -465,7 +468,10 @@ ENGLISH: dict[str, i18n.English] = {
     "summary.md.participation": "Who answered",
     "summary.md.answered": "Answered / invited",
     "summary.md.agreement": "Support share",
-    "summary.md.divergence": "Divergence: {gap} points between the most and the least supportive group.",
+    "summary.md.divergence": (
+        "Divergence: {count} point between the most and the least supportive group.",
+        "Divergence: {count} points between the most and the least supportive group.",
+    ),
     "summary.md.themes": "Themes",
     "summary.md.comments": "All comments",
     "summary.md.amendments": "Amendments",

@@ -51,7 +51,7 @@ def _verdict(turn: Turn, p: ParagraphSummary) -> str:
     if p.common_ground:
         return turn.t("summary.common_ground")
     if p.divergent and p.divergence is not None:
-        return turn.t("summary.divergent", gap=round(100 * p.divergence))
+        return turn.t("summary.divergent", count=round(100 * p.divergence))
     return ""
 
 
@@ -291,7 +291,7 @@ def _paragraph_markdown(turn: Turn, summary: Summary, p: ParagraphSummary) -> li
     lines.append(_md(_consensus_line(turn, p).strip()))
     if p.divergence is not None:
         lines.append("")
-        lines.append(_md(t("summary.md.divergence", gap=round(100 * p.divergence))))
+        lines.append(_md(t("summary.md.divergence", count=round(100 * p.divergence))))
     if p.unheard:
         lines.append("")
         groups = ", ".join(summary.group_name(k) for k in p.unheard)

@@ -8,6 +8,7 @@ once per process and kept by the `Store` for every transaction (`version_cache`)
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 
 from sqlalchemy import func
 from sqlmodel import col, select
@@ -33,8 +34,10 @@ class Drafts(Repository):
         paragraphs: Sequence[tuple[str, str, list[SubmissionId]]],
         parent_id: VersionId | None,
         created_by: PersonId | None,
+        created_at: datetime | None = None,
     ) -> DraftVersion:
-        """Cut a version from (uid, text, source submission ids) triples, in order."""
+        """Cut a version from (uid, text, source submission ids) triples, in order, at
+        `created_at` (the turn's time; now if not given)."""
         number = (
             self.session.exec(
                 select(func.max(DraftVersion.number)).where(
@@ -50,6 +53,8 @@ class Drafts(Repository):
             parent_id=parent_id,
             created_by=created_by,
         )
+        if created_at is not None:
+            version.created_at = created_at
         self.session.add(version)
         self.session.flush()
         version_id = id_of(version)

@@ -86,6 +86,7 @@ def load_draft(turn: Turn, consultation: Consultation, draft: DraftText) -> None
         paragraphs=[(f"p{i}", text, []) for i, text in enumerate(draft.paragraphs, start=1)],
         parent_id=None,
         created_by=turn.person_id,
+        created_at=turn.now,
     )
     turn.audit(
         consultation, "draft.loaded", version=version.number, paragraphs=len(draft.paragraphs)
@@ -438,6 +439,7 @@ def publish(turn: Turn) -> None:
         paragraphs=[(p.uid, p.text, p.sources) for p in new_paragraphs],
         parent_id=id_of(current),
         created_by=turn.person_id,
+        created_at=turn.now,
     )
     for _, decision in pending:
         decision.applied_in_version_id = id_of(version)

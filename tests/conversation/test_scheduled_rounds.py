@@ -127,3 +127,62 @@ async def test_extending_moves_the_close(sqlite_store: Store, clock) -> None:
     await scheduler.tick()
     await chat.say(FACILITATOR, "/status")
     assert "(closed)" in chat.last(FACILITATOR)
+
+
+async def test_a_short_round_still_reminds_at_half_time_and_near_the_end(
+    sqlite_store: Store, clock
+) -> None:
+    chat, scheduler = await scheduled(sqlite_store, clock)
+    await consultation(chat, MEMBERS)
+    await chat.say(FACILITATOR, "/round open 1h")
+    assert (
+        "Reminders to those who have not answered every paragraph of round 1: today at 09:30"
+        " UTC (30 minutes before the close), today at 09:50 UTC (10 minutes before the close)"
+    ) in chat.last(FACILITATOR)
+    await chat.say("ana", "/support 1")
+    chat.take("ana")
+    chat.take("ben")
+    clock.advance(minutes=30)
+    assert await scheduler.tick() == 1
+    assert "You have answered 1 of its 3 paragraphs" in chat.last("ana")
+    assert "closes today at 10:00 UTC (30 minutes left)" in chat.last("ben")
+    clock.advance(minutes=20)
+    assert await scheduler.tick() == 1
+    assert "(10 minutes left)" in chat.last("ben")
+
+
+async def test_the_facilitator_sets_a_rounds_reminders(sqlite_store: Store, clock) -> None:
+    chat, scheduler = await scheduled(sqlite_store, clock)
+    await consultation(chat, MEMBERS)
+    await chat.say(FACILITATOR, "/round reminders")
+    assert "There is no open or scheduled round to remind for" in chat.last(FACILITATOR)
+    await chat.say(FACILITATOR, "/round open 3d")
+    for wrong in ("soon", "4d", "0h"):
+        await chat.say(FACILITATOR, f"/round reminders {wrong}")
+        assert f"“{wrong}” is not a time before the close" in chat.last(FACILITATOR), wrong
+    await chat.say(FACILITATOR, "/round reminders 2h 48h")
+    assert (
+        "of round 1: tomorrow at 09:00 UTC (2 days before the close), on Fri, Dec 4 at"
+        " 07:00 UTC (2 hours before the close)."
+    ) in chat.last(FACILITATOR)
+    chat.take("ben")
+    clock.advance(days=1)
+    assert await scheduler.tick() == 1
+    assert "Reminder: round 1" in chat.last("ben")
+    await chat.say(FACILITATOR, "/round reminders off")
+    assert chat.last(FACILITATOR).startswith("Round 1 sends no reminders; /remind nudges by hand.")
+    clock.advance(days=1, hours=22)
+    chat.take("ben")
+    assert await scheduler.tick() == 0
+    assert chat.messages("ben") == []
+
+
+async def test_a_round_opened_a_little_late_still_says_the_time_it_has(
+    sqlite_store: Store, clock
+) -> None:
+    chat, scheduler = await scheduled(sqlite_store, clock)
+    await consultation(chat, MEMBERS)
+    await chat.say(FACILITATOR, "/round schedule 2026-12-01 09:30 5m")
+    clock.advance(minutes=30, seconds=2)  # the tick comes two seconds after the opening
+    assert await scheduler.tick() == 1
+    assert "It closes today at 09:35 UTC (5 minutes left)." in chat.last("ben")
