@@ -55,7 +55,7 @@ async def test_after_publishing_each_reader_sees_what_changed_and_who_changed_it
     text = chat.last("ana")
     assert "1 paragraph changed since version 1, which you reviewed: ¶2." in text
     assert "¶2 We will refuse export licences where there is a [clear → substantial] risk" in text
-    assert f"(changed by #{amendment} (Civil society))" in text
+    assert f"(changed by amendment #{amendment} (Civil society))" in text
     assert "¶1 We are concerned about the misuse of intrusion software." in text
     styled = chat.inbox[chat.chat_of("ana")][-1].message.styled
     assert styled is not None
@@ -93,7 +93,7 @@ async def test_a_new_round_offers_only_the_changed_paragraphs_first(chat: Memory
     await chat.press("ana", "Only the changed paragraphs")
     shown = chat.last("ana")
     assert shown.startswith("Paragraph 2 of 3:")
-    assert f"Changed since version 1 by #{amendment} (Civil society):" in shown
+    assert f"Changed since version 1 by amendment #{amendment} (Civil society):" in shown
     assert "where there is a [clear → substantial] risk" in shown
     await chat.press("ana", "Support")
     done = chat.last("ana")
