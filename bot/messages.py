@@ -306,7 +306,7 @@ ENGLISH: dict[str, i18n.English] = {
         "Since version {old}, which you reviewed, {count} paragraph has changed: {numbers}. Review only that one, or all of them?",
         "Since version {old}, which you reviewed, {count} paragraphs have changed: {numbers}. Review only those, or all of them?",
     ),
-    'review.changed': 'Changed since version {version} by amendment {sources}:',
+    "review.changed": "Changed since version {version} by amendment {sources}:",
     "review.changed_by_facilitator": "Changed since version {version}:",
     "review.ask_reason": "Why do you oppose paragraph {number}? A reason helps the drafters: reply with it, or skip.",
     "review.paragraph": "Paragraph {number} of {total}:\n\n{text}",
@@ -419,7 +419,7 @@ ENGLISH: dict[str, i18n.English] = {
         "{count} paragraphs changed since version {version}: {numbers}.",
     ),
     "read.paragraph": "¶{number} {text}",
-    'read.changed_by': '  (changed by amendment {sources})',
+    "read.changed_by": "  (changed by amendment {sources})",
     "read.changed_by_facilitator": "  (changed by the facilitator)",
     # summaries
     "summary.header": "Summary of “{title}”, round {number}",

@@ -176,7 +176,8 @@ def keyboard(choices: Sequence[Sequence[Choice]]) -> InlineKeyboardMarkup | None
 
 
 def menu_commands(commands: Sequence[tuple[str, str]]) -> list[BotCommand]:
-    """Telegram's menu: one entry per first word (`round open` and `round close` -> `round`)."""
+    """Telegram's menu: one entry per first word (`round open` and `round close` -> `round`;
+    `review` and `review all` -> `review`, with the help of `review`)."""
     families: dict[str, list[tuple[str, str]]] = {}
     for name, help_text in commands:
         first, _, rest = name.strip().lower().partition(" ")
@@ -184,9 +185,8 @@ def menu_commands(commands: Sequence[tuple[str, str]]) -> list[BotCommand]:
             families.setdefault(first, []).append((rest.strip(), help_text))
     menu = []
     for name, members in families.items():
-        if len(members) == 1 and not members[0][0]:
-            description = members[0][1]
-        else:  # a family: name its subcommands
-            description = ", ".join(sub or name for sub, _ in members)
+        bare = [help_text for sub, help_text in members if not sub]
+        # a family without a command of its own: name its subcommands
+        description = bare[0] if bare else ", ".join(sub for sub, _ in members)
         menu.append(BotCommand(name, (description.strip() or name)[:256]))
     return menu[:100]

@@ -58,6 +58,7 @@ def test_menu_has_one_entry_per_command_family_with_telegram_names() -> None:
     menu = menu_commands(
         [
             ("review", "walk the paragraphs"),
+            ("review all", "walk them all again"),
             ("round open", "open a round"),
             ("round extend", "extend it"),
             ("round close", "close it"),
