@@ -13,6 +13,7 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
+from functools import lru_cache
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -600,9 +601,7 @@ class Catalog:
         english = ENGLISH[key]
         count = _count(key, english, values)
         code = i18n.supported(language)
-        template = i18n.typography(self.template(key, language, count), code)
-        if prefix != "/":
-            template = _COMMAND.sub(prefix, template)
+        template = _for_reader(self.template(key, language, count), code, prefix)
         shown = {k: self._shown(v, code) for k, v in values.items()}
         try:
             return template.format(**shown)
@@ -639,6 +638,13 @@ _TOKENS = re.compile(r"(\x00\d+\x00)")  # where `Catalog.styled` puts its styled
 # A command in a template: '/' before a lower-case word, at the start or after a space or
 # an opening mark (not in 'and/or', '{answered}/{invited}' or https://).
 _COMMAND = re.compile(r"(?<![^\s(“«\"'‘¿¡\u00a0\u202f])/(?=[a-z])")
+
+
+@lru_cache(maxsize=4096)  # a few hundred templates, each in a few languages and prefixes
+def _for_reader(template: str, language: str, prefix: str) -> str:
+    """A template with its language's typography, and commands in the platform's form."""
+    template = i18n.typography(template, language)
+    return template if prefix == "/" else _COMMAND.sub(prefix, template)
 
 
 def _count(key: str, english: i18n.English, values: Mapping[str, Any]) -> int:
