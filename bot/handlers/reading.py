@@ -18,7 +18,7 @@ from bot.handlers.common import (
     summary_options,
 )
 from bot.handlers.record import build_record
-from bot.messages import Deadline, LocalTime
+from bot.messages import Deadline
 from bot.render import render_diff, render_summary, sources_text, summary_file
 from bot.styled import Styled
 from bot.turn import Refusal, Turn
@@ -73,12 +73,14 @@ def current_text(turn: Turn, only: int | None = None) -> Styled:
         raise Refusal("error.unknown_paragraph", number=only, count=len(shown))
     originals = paragraphs(turn.records, id_of(version))
     changes = changes_since(turn, id_of(consultation), id_of(version), reviewed_only=False)
-    at = LocalTime(version.created_at, turn.timezone)
     lines: list[str | Styled] = [
-        turn.t("read.header", title=consultation.title, version=version.number, at=at)
+        turn.t(
+            "read.header", title=consultation.title, version=version.number, at=version.created_at
+        )
     ]
     round_ = turn.records.rounds.facts(id_of(consultation))
-    if round_ is not None and round_.closes_at is not None and round_.state == RoundState.OPEN:
+    stakeholder = turn.group_id(id_of(consultation)) is not None  # invited to give input
+    if stakeholder and round_ and round_.closes_at and round_.state == RoundState.OPEN:
         closes = Deadline(round_.closes_at, turn.now)
         left = round_.closes_at - turn.now
         lines.append(turn.t("read.round_open", number=round_.number, closes=closes, left=left))

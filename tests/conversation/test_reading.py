@@ -41,6 +41,8 @@ async def test_a_stakeholder_reads_the_current_text_during_a_round(chat: MemoryA
     assert "¶1" not in chat.last("ana")
     await chat.say("ana", "/read 7")
     assert "There is no paragraph 7: the draft has paragraphs 1 to 3." in chat.last("ana")
+    await chat.say("sam", "/read")  # the secretariat reads it too; it gives no input
+    assert "¶1 We are concerned" in chat.last("sam") and "/review" not in chat.last("sam")
 
 
 async def test_after_publishing_each_reader_sees_what_changed_and_who_changed_it(
