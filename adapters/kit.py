@@ -3,6 +3,7 @@
 * `split_text`: a long text in parts that each fit one platform message, cut where a
   reader would (paragraphs, else lines, else words, else characters). Each platform
   brings its own measure and limit: Telegram counts UTF-16 units, Matrix bytes of the event.
+  `split_styled` cuts styled text at the same places, each part keeping its marks.
 * `handle_with_retry`: an event handed to the dispatcher, tried again when handling
   fails (a database that blinked). Adapters confirm an event to their platform only
   once this returned (handled, or given up and logged after `HANDLE_ATTEMPTS`), never
@@ -26,7 +27,7 @@ from collections import deque
 from collections.abc import Awaitable, Callable, Hashable, Sequence
 from typing import Generic, TypeVar
 
-from bot.events import Adapter, ChatId, DeliveryError, Outbound, Refusal, refusal_text
+from bot.events import Adapter, ChatId, DeliveryError, Outbound, Refusal, Styled, refusal_text
 from bot.settings import NoSettings, Settings
 
 log = logging.getLogger(__name__)
@@ -55,6 +56,18 @@ def split_text(text: str, limit: int, measure: Measure) -> list[str]:
         if len(pieces) > 1:
             return _pack(pieces, separator, limit, measure)
     return _cut(text, limit, measure)
+
+
+def split_styled(styled: Styled, limit: int, measure: Measure) -> list[Styled]:
+    """`styled` in parts cut where `split_text` cuts its characters, marks kept."""
+    text = styled.text
+    parts = []
+    position = 0
+    for part in split_text(text, limit, measure):
+        start = text.index(part, position)  # each part is a stretch of the text, stripped
+        position = start + len(part)
+        parts.append(styled.slice(start, position))
+    return parts
 
 
 def _pack(pieces: Sequence[str], separator: str, limit: int, measure: Measure) -> list[str]:

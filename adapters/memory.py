@@ -15,7 +15,7 @@ from __future__ import annotations
 import itertools
 import secrets
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 from adapters.kit import ChosenByCommand
@@ -40,7 +40,8 @@ PLATFORM = "memory"
 
 @dataclass
 class Sent:
-    """A message as the person sees it, after any edits."""
+    """A message as the person sees it, after any edits: `text` is the plain text, as
+    where nothing is styled; `message.styled` keeps the marks."""
 
     id: MessageId
     message: Outbound
@@ -83,7 +84,7 @@ class MemoryAdapter:
                     sent.message, sent.text = message, message.text
                     return sent.id
         if Capability.BUTTONS not in self.capabilities:
-            message = Outbound(message.chat, message.text, attachment=message.attachment)
+            message = replace(message, choices=())
         sent = Sent(MessageId(str(next(self._ids))), message, message.text)
         self.inbox[message.chat].append(sent)
         return sent.id

@@ -48,7 +48,7 @@ from tests.telegram_api import BotAPIServer, User  # noqa: E402
 
 CONSULTBOT = str(Path(sys.executable).with_name("consultbot"))
 WARM_UP = 20
-ECHO_TEXT = "Recorded #{n}: comment on paragraph 1. Send withdraw {n} to take it back."
+ECHO_TEXT = "Recorded #{n}: comment on paragraph 1. Send /withdraw {n} to take it back."
 
 
 def echo_bot(api_url: str, token: str) -> None:

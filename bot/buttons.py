@@ -126,6 +126,16 @@ class Review:
     action: ReviewAction
 
 
+@kind("rs")
+@dataclasses.dataclass(frozen=True)
+class ReviewScope:
+    """At the start of a new round's review: walk only the paragraphs that changed since
+    the person's last review, or all of them."""
+
+    round_id: RoundId
+    scope: Literal["changed", "all"]
+
+
 @kind("forget")
 @dataclasses.dataclass(frozen=True)
 class Forget:
@@ -148,7 +158,7 @@ class Cancel:
     """Leave whatever the bot was waiting for: `cancel`."""
 
 
-Button = Review | Forget | DeleteConsultation | Cancel
+Button = Review | ReviewScope | Forget | DeleteConsultation | Cancel
 
 
 def offered_key(chat: ChatId, message_id: MessageId) -> str:

@@ -1,8 +1,10 @@
 """Commands, declared once: name, arguments, who may use them, help text; and beside them
 the handlers of buttons and of dialog steps.
 
-Every platform shows the same commands (`/cmd` on Telegram, `!cmd` or `/cmd` on Matrix,
-bare words in the console). Arguments are parsed and converted here, so handlers get
+Every platform takes the same commands (`/cmd` on Telegram, `!cmd` or `/cmd` on Matrix),
+and in a private chat their bare names too (`help`, `review`, `comment 3 ...`: the router
+takes plain text whose first word names a command for that command). Arguments are
+parsed and converted here, so handlers get
 typed values; anything that does not fit raises `UsageError` and the person sees the
 command's usage line.
 
@@ -34,12 +36,14 @@ class Access(StrEnum):
 
 
 class UsageError(Exception):
-    """The arguments do not fit `command`; `detail` is a catalog key saying why, or None."""
+    """The arguments do not fit `command`; `detail` is a catalog key saying why, or None;
+    `arg` names the argument whose value did not fit, if one did not."""
 
-    def __init__(self, detail: str | None = None, **values: Any) -> None:
+    def __init__(self, detail: str | None = None, *, arg: str | None = None, **values: Any):
         super().__init__(detail or "usage")
         self.detail = detail
         self.values = values
+        self.arg = arg
         self.command: Command | None = None
 
 
@@ -57,6 +61,11 @@ def duration(text: str) -> Any:
     return parse_duration(text)
 
 
+# An argument's name as a person reads it in a usage line: 'TEXT', or 'TEXTE' in French
+# (`Turn.usage` gives the catalog's `arg.<name>`).
+Label = Callable[[str], str]
+
+
 @dataclass(frozen=True)
 class Arg:
     name: str
@@ -64,9 +73,9 @@ class Arg:
     optional: bool = False
     rest: bool = False  # takes the remainder of the line, spaces included
 
-    def usage(self) -> str:
-        label = self.name.upper() + ("..." if self.rest else "")
-        return f"[{label}]" if self.optional else label
+    def usage(self, label: Label = str.upper) -> str:
+        shown = label(self.name) + ("..." if self.rest else "")
+        return f"[{shown}]" if self.optional else shown
 
 
 Handler = Callable[..., None]
@@ -81,8 +90,9 @@ class Command:
     help_key: str
     handler: Handler
 
-    def usage(self) -> str:
-        return " ".join([self.name, *(a.usage() for a in self.args)])
+    def usage(self, label: Label = str.upper) -> str:
+        """'comment N TEXT...': the name, then each argument's `label`."""
+        return " ".join([self.name, *(a.usage(label) for a in self.args)])
 
     def parse(self, text: str) -> dict[str, Any]:
         """Convert the text after the command name into keyword arguments."""
@@ -121,7 +131,7 @@ def _convert(arg: Arg, text: str) -> Any:
     try:
         return arg.convert(text)
     except (ValueError, TypeError):
-        raise UsageError("usage.bad_value", name=arg.name.upper(), value=text) from None
+        raise UsageError("usage.bad_value", arg=arg.name, value=text) from None
 
 
 @dataclass(frozen=True)
@@ -201,7 +211,7 @@ COMMAND_PREFIXES = ("/", "!")
 def split_command(text: str) -> tuple[str, str] | None:
     """('comment', '3 text...') for '/comment 3 text...', '!comment@bot 3 ...' or 'comment 3'.
 
-    Returns None for text without a command prefix; the console passes bare words
+    Returns None for text without a command prefix; bare words (in a private chat) go
     through `split_bare`.
     """
     stripped = text.strip()

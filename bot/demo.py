@@ -18,6 +18,7 @@ from typing import Any, Protocol, cast
 
 from rich.console import Console
 from rich.panel import Panel
+from rich.text import Text
 
 from bot.app import create_adapter
 from bot.dispatcher import Dispatcher
@@ -131,7 +132,8 @@ class Demo:
 
     def show(self, who: str, text: str, *, always: bool = False) -> None:
         if always or not self.quiet:
-            self.console.print(Panel(text, title=who, title_align="left", expand=False))
+            # Text, not markup: what the bot says (a change in [brackets]) is shown as said.
+            self.console.print(Panel(Text(text), title=who, title_align="left", expand=False))
 
     async def say(self, name: str, text: str, **kwargs: object) -> str:
         """`name` says `text`; returns what the bot answered them."""
@@ -189,6 +191,8 @@ class Demo:
         labels = {"S": "Support", "O": "Oppose", "A": "Skip", "-": "Skip"}
         for stance in d.stances:
             await self.chat.press(d.name, labels[stance])
+            if stance == "O":
+                await self.chat.press(d.name, "Skip")  # no reason given for opposing
 
     async def direct(self, d: Delegate) -> None:
         verbs = {"S": "support", "O": "oppose", "A": "abstain"}

@@ -5,16 +5,43 @@ a platform call, pacing and retrying as its platform requires, and nothing else:
 policy, no database. The one thing it says on its own is a `Refusal`, in the catalog's
 words (`refusal_text`). Ids carry their platform (`telegram:12345`,
 `matrix:@ana:example.org`) so one dispatcher can serve all adapters.
+
+A message may come `styled` (bot/styled.py: spans of text marked deleted or inserted, as
+in a diff); an adapter that can show styles writes the marks in its platform's terms,
+escaping every span, and any other shows `text`, the same words with the marks written
+out.
 """
 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from enum import Enum, Flag, auto
-from typing import NewType, Protocol
+from typing import Any, NewType, Protocol
 
 from bot.messages import Catalog
+from bot.styled import Mark, Span, Styled
+
+__all__ = [
+    "Adapter",
+    "Attachment",
+    "Capability",
+    "ChatId",
+    "Choice",
+    "DeliveryError",
+    "Inbound",
+    "InboundHandler",
+    "Mark",
+    "MessageId",
+    "Outbound",
+    "PlatformId",
+    "Refusal",
+    "Span",
+    "Styled",
+    "local_part",
+    "platform_of",
+    "refusal_text",
+]
 
 PlatformId = NewType("PlatformId", str)  # "telegram:12345", "matrix:@ana:example.org"
 ChatId = NewType("ChatId", str)  # "telegram:-100123", "matrix:!room:example.org"
@@ -77,7 +104,11 @@ class Choice:
 
 @dataclass(frozen=True)
 class Outbound:
-    """What the bot says. `choices` become buttons, or numbered lines where there are none."""
+    """What the bot says. `choices` become buttons, or numbered lines where there are none.
+
+    `text` is always what to show; with `styled`, it is the plain form of that styled text
+    (`Outbound.of` keeps the two together), which a platform with styles shows instead.
+    """
 
     chat: ChatId
     text: str
@@ -85,6 +116,19 @@ class Outbound:
     attachment: Attachment | None = None
     edit_of: MessageId | None = None  # replace the text of this earlier message, where possible
     expects_reply: bool = False  # the next plain message answers this one (force-reply)
+    styled: Styled | None = None  # the same text with its marks, where a platform shows them
+
+    @classmethod
+    def of(cls, chat: ChatId, text: str | Styled, **fields: Any) -> Outbound:
+        """A message of plain or styled text (styled only where it has marks)."""
+        if isinstance(text, str):
+            return cls(chat, text, **fields)
+        return cls(chat, text.plain(), styled=text if text.marked else None, **fields)
+
+    def with_text(self, text: str | Styled) -> Outbound:
+        """The same message, saying `text` instead."""
+        other = Outbound.of(self.chat, text)
+        return replace(self, text=other.text, styled=other.styled)
 
 
 InboundHandler = Callable[[Inbound], Awaitable[None]]
@@ -107,7 +151,7 @@ class Refusal(Enum):
     FILE_TOO_LARGE = "error.file_too_large"  # values: megabytes
 
 
-def refusal_text(refusal: Refusal, language: str | None = None, **values: object) -> str:
+def refusal_text(refusal: Refusal, language: str | None = None, **values: Any) -> str:
     """The words of `refusal` in `language` (a platform's code, as `Inbound.language`)."""
     return Catalog().text(refusal.value, language, **values)
 

@@ -3,9 +3,17 @@
 `bot.messages.ENGLISH` stays the source of truth. Each key becomes one gettext message
 whose msgctxt is the key and whose msgid is the English text, so a translator sees both:
 
-    msgctxt "review.done"
-    msgid "You have been through all {count} paragraphs. Thank you! ..."
-    msgstr "Vous avez parcouru les {count} paragraphes. Merci ! ..."
+    msgctxt "publish.notice"
+    msgid "Version {version} of “{title}” has been published ({count} amendment accepted)."
+    msgid_plural "Version {version} of “{title}” has been published ({count} amendments accepted)."
+    msgstr[0] "La version {version} de « {title} » a été publiée ({count} amendement accepté)."
+    msgstr[1] "La version {version} de « {title} » a été publiée ({count} d'amendements acceptés)."
+    msgstr[2] "La version {version} de « {title} » a été publiée ({count} amendements acceptés)."
+
+A counted message is declared in the English catalog as a pair of English forms, one
+and many, whose count is the `{count}` placeholder; it becomes a gettext plural message
+(msgid / msgid_plural, one msgstr per plural form of the language, as its Plural-Forms
+header says), and `template_for` picks the form for the count with npgettext.
 
     python -m bot.i18n extract   writes bot/locale/messages.pot and updates
                                  bot/locale/{fr,es}/LC_MESSAGES/messages.po, keeping
@@ -26,15 +34,17 @@ English catalog from its source, as `pybabel extract` does, and never imports it
 from __future__ import annotations
 
 import ast
+import copy
 import gettext
 import io
+import re
 import string
 import sys
-from collections.abc import Iterator, Mapping
-from datetime import datetime
+from collections.abc import Iterator, Mapping, Sequence
+from datetime import datetime, timedelta
 from functools import lru_cache
 from pathlib import Path
-from typing import IO, TYPE_CHECKING, Any
+from typing import IO, TYPE_CHECKING, Any, TypeAlias, cast
 
 if TYPE_CHECKING:
     from babel.messages.catalog import Catalog as PoCatalog
@@ -50,6 +60,11 @@ SOURCE = "en"
 # The languages the bot speaks, English first; each other one has a catalog in LOCALE_DIR.
 LANGUAGES: tuple[str, ...] = ("en", "fr", "es")
 TRANSLATED: tuple[str, ...] = tuple(code for code in LANGUAGES if code != SOURCE)
+COUNT = "count"  # the placeholder that chooses a counted message's plural form
+
+# An English text: a template, or a counted message's two English forms (one, many).
+Counted: TypeAlias = tuple[str, str]
+English: TypeAlias = str | Counted
 
 
 # ---- which language -----------------------------------------------------------------------
@@ -118,17 +133,56 @@ def translations(language: str, locale_dir: Path = LOCALE_DIR) -> gettext.NullTr
     return gettext.NullTranslations()
 
 
-def template_for(key: str, english: str, language: str | None) -> str:
-    """The template of `key` in `language`, or `english` where it has no translation."""
+def template_for(key: str, english: English, language: str | None, count: int = 1) -> str:
+    """The template of `key` in `language`, or the English where it has no translation;
+    for a counted message, the form that goes with `count`."""
     code = supported(language)
+    if isinstance(english, str):
+        return english if code == SOURCE else translations(code).pgettext(key, english)
+    one, many = english
     if code == SOURCE:
-        return english
-    return translations(code).pgettext(key, english)
+        return one if count == 1 else many
+    return translations(code).npgettext(key, one, many, count)
 
 
-def placeholders(template: str) -> set[str]:
-    """The `{named}` fields of a template (what a translation must keep, no more, no less)."""
-    return {name for _, name, _, _ in string.Formatter().parse(template) if name}
+def plural_index(language: str | None, count: int) -> int:
+    """Which of a language's plural forms goes with `count` (its Plural-Forms rule)."""
+    found = translations(supported(language))
+    if isinstance(found, gettext.GNUTranslations):
+        return int(cast(Any, found).plural(count))  # set from the catalog's Plural-Forms
+    return 0 if count == 1 else 1
+
+
+def forms(english: English) -> tuple[str, ...]:
+    """Every form of an English text: one template, or a counted message's two."""
+    return (english,) if isinstance(english, str) else english
+
+
+def placeholders(template: English) -> set[str]:
+    """The `{named}` fields of a template, or of every form of a counted message (what a
+    translation must keep, no more, no less)."""
+    return {
+        name for form in forms(template) for _, name, _, _ in string.Formatter().parse(form) if name
+    }
+
+
+# ---- typography ------------------------------------------------------------------------------
+
+NARROW_NBSP = "\u202f"
+# French puts a narrow no-break space before : ; ! ? (where they end a clause, not in
+# 17:00 or https://) and inside « » (the templates only: what people wrote stays theirs).
+_FRENCH_PUNCTUATION = re.compile(r"(\S)[ \u00a0\u202f]?([;:!?])(?=\s|$|[»”\"')\]])")
+_FRENCH_OPENING = re.compile(r"«[ \u00a0\u202f]?")
+_FRENCH_CLOSING = re.compile(r"[ \u00a0\u202f]?»")
+
+
+def typography(template: str, language: str) -> str:
+    """`template` with the spacing its language's typography asks for (French)."""
+    if language != "fr":
+        return template
+    spaced = _FRENCH_PUNCTUATION.sub(rf"\1{NARROW_NBSP}\2", template)
+    spaced = _FRENCH_OPENING.sub("«" + NARROW_NBSP, spaced)
+    return _FRENCH_CLOSING.sub(NARROW_NBSP + "»", spaced)
 
 
 # ---- dates and times ------------------------------------------------------------------------
@@ -144,11 +198,67 @@ def format_instant(when: datetime, language: str, zone: str) -> str:
     return f"{pattern.replace('{1}', date).replace('{0}', clock)} {zone}"
 
 
+def format_duration(delta: timedelta, language: str) -> str:
+    """A time left, rounded as a person counts it, in their language: '5 minutes',
+    '2 hours 35 minutes', '17 hours', '2 days 5 hours', '10 days'.
+
+    Rounded to the nearest unit shown, never down to nothing: a round of five minutes
+    opened a second ago has '5 minutes' left, not '4m'.
+    """
+    minutes = max(1, round(delta.total_seconds() / 60))
+    hours = round(minutes / 60)
+    if minutes < 60:
+        parts = [(minutes, "minute")]
+    elif minutes < 6 * 60:  # to five minutes
+        parts = list(zip(divmod(5 * round(minutes / 5), 60), ("hour", "minute"), strict=True))
+    elif hours < 48:
+        parts = [(hours, "hour")]
+    elif hours < 7 * 24:
+        parts = list(zip(divmod(hours, 24), ("day", "hour"), strict=True))
+    else:
+        parts = [(round(hours / 24), "day")]
+    return " ".join(_unit(value, unit, language) for value, unit in parts if value)
+
+
+def _unit(value: int, unit: str, language: str) -> str:
+    from babel.units import format_unit
+
+    return str(format_unit(value, f"duration-{unit}", length="long", locale=language))
+
+
+def zone_label(when: datetime) -> str:
+    """How a clock time's zone is written: its abbreviation where it has one ('CET',
+    'EST', 'UTC'), else its offset ('UTC−3', 'UTC+5:45')."""
+    name = when.tzname() or ""
+    if name.isalpha():
+        return name
+    offset = when.utcoffset() or timedelta()
+    minutes = int(offset.total_seconds() // 60)
+    hours, rest = divmod(abs(minutes), 60)
+    sign = "+" if minutes >= 0 else "−"
+    return f"UTC{sign}{hours}" + (f":{rest:02d}" if rest else "")
+
+
+def format_clock(when: datetime, language: str) -> str:
+    """'17:00 CET': a time of day (24-hour, as in every language here) and its zone."""
+    from babel.dates import format_time
+
+    return f"{format_time(when, 'HH:mm', locale=language)} {zone_label(when)}"
+
+
+def format_day(when: datetime, language: str, with_year: bool = False) -> str:
+    """'Fri, Dec 4', 'ven. 4 déc.', 'vie, 4 dic': a day near enough to need no year."""
+    from babel.dates import format_skeleton
+
+    return str(format_skeleton("yMMMEd" if with_year else "MMMEd", when, locale=language))
+
+
 # ---- extraction ------------------------------------------------------------------------------
 
 
-def english_entries(source: str) -> Iterator[tuple[int, str, str]]:
-    """(line, key, English) for each entry of the `ENGLISH = {...}` literal in `source`."""
+def english_entries(source: str) -> Iterator[tuple[int, str, English]]:
+    """(line, key, English) for each entry of the `ENGLISH = {...}` literal in `source`: a
+    template, or a counted message's pair of English forms."""
     for node in ast.walk(ast.parse(source)):
         target: ast.expr | None = None
         if isinstance(node, ast.AnnAssign):
@@ -163,11 +273,17 @@ def english_entries(source: str) -> Iterator[tuple[int, str, str]]:
             if key is None:
                 continue  # a ** expansion: nothing to extract from
             found_key, found_text = ast.literal_eval(key), ast.literal_eval(text)
-            if isinstance(found_key, str) and isinstance(found_text, str):
+            if isinstance(found_key, str) and _is_english(found_text):
                 yield key.lineno, found_key, found_text
 
 
-def english() -> dict[str, str]:
+def _is_english(value: object) -> bool:
+    if isinstance(value, str):
+        return True
+    return isinstance(value, tuple) and len(value) == 2 and all(isinstance(v, str) for v in value)
+
+
+def english() -> dict[str, English]:
     """The English catalog, `ENGLISH` in bot/messages.py, read from its source as
     `pybabel extract` reads it: the catalog imports this module, not the reverse."""
     return {key: text for _, key, text in english_entries(MESSAGES.read_text(encoding="utf-8"))}
@@ -178,8 +294,9 @@ def extract_messages(
     keywords: Mapping[str, Any],
     comment_tags: Any,
     options: Mapping[str, Any],
-) -> Iterator[tuple[int, str, tuple[str, str], list[str]]]:
-    """A Babel extractor for bot/messages.py: each ENGLISH entry as pgettext(key, English).
+) -> Iterator[tuple[int, str, tuple[str, ...], list[str]]]:
+    """A Babel extractor for bot/messages.py: each ENGLISH entry as pgettext(key, English),
+    a counted one as npgettext(key, one, many).
 
     Registered as the `consultbot_catalog` extraction method; with a mapping file that
     says `[consultbot_catalog: bot/messages.py]`, `pybabel extract` finds the same
@@ -187,7 +304,10 @@ def extract_messages(
     """
     encoding = str(options.get("encoding", "utf-8"))
     for line, key, english in english_entries(fileobj.read().decode(encoding)):
-        yield line, "pgettext", (key, english), []
+        if isinstance(english, str):
+            yield line, "pgettext", (key, english), []
+        else:
+            yield line, "npgettext", (key, *english), []
 
 
 def _new_catalog(language: str | None) -> PoCatalog:
@@ -212,7 +332,7 @@ def _new_catalog(language: str | None) -> PoCatalog:
     )
 
 
-def _message(key: str, english: str) -> Message:
+def _message(key: str, english: English) -> Message:
     from babel.messages.catalog import Message
 
     message = Message(english, context=key)
@@ -222,10 +342,14 @@ def _message(key: str, english: str) -> Message:
     if names:
         message.flags.add("python-brace-format")
         message.auto_comments = ["Keep: " + " ".join("{" + n + "}" for n in names)]
+    if not isinstance(english, str):
+        message.auto_comments.append(
+            "Counted: one text per plural form of the language, chosen by {count}."
+        )
     return message
 
 
-def template(entries: Mapping[str, str] | None = None) -> PoCatalog:
+def template(entries: Mapping[str, English] | None = None) -> PoCatalog:
     """The POT: one message per key of the English catalog, in its order."""
     if entries is None:
         entries = english()
@@ -235,26 +359,42 @@ def template(entries: Mapping[str, str] | None = None) -> PoCatalog:
     return catalog
 
 
+def translated(message: Message) -> bool:
+    """Whether every form of `message` has a translation (reviewed or not)."""
+    strings = message.string if isinstance(message.string, (list, tuple)) else [message.string]
+    return bool(strings) and all(strings)
+
+
 def updated(existing: PoCatalog | None, pot: PoCatalog, language: str) -> PoCatalog:
     """`existing` brought in line with `pot`, keeping every translation.
 
     Matched by key (msgctxt): a key whose English changed keeps its old translation,
     marked fuzzy (left out of the compiled catalog) until a translator reviews it; a key
     no longer in the catalog is dropped. Unlike Babel's own fuzzy matching, a new
-    key never borrows the translation of some other key whose English looks alike.
+    key never borrows the translation of some other key whose English looks alike. A
+    message that became counted keeps its old translation in each of its forms.
     """
     catalog = existing or _new_catalog(language)
     previous = {m.context: m for m in catalog if m.id and m.context}
-    catalog.update(pot, no_fuzzy_matching=True)
+    # Babel adds the template's own message objects: a copy keeps languages apart.
+    catalog.update(copy.deepcopy(pot), no_fuzzy_matching=True)
     for message in catalog:
-        if not message.id or not message.context or message.string:
+        if not message.id or not message.context or translated(message):
             continue
         old = previous.get(message.context)
-        if old is not None and old.string and old.id != message.id:
-            message.string = old.string
+        if old is not None and old.string and translated(old) and old.id != message.id:
+            message.string = _reshaped(old.string, message, catalog.num_plurals)
             message.flags.add("fuzzy")
     catalog.obsolete.clear()
     return catalog
+
+
+def _reshaped(string: str | Sequence[str], message: Message, plurals: int) -> str | tuple[str, ...]:
+    """An old translation in the shape of `message`: one string, or one per plural form."""
+    old = [string] if isinstance(string, str) else list(string)
+    if not message.pluralizable:
+        return old[0]
+    return tuple(old[min(i, len(old) - 1)] for i in range(plurals))
 
 
 def _po_text(catalog: PoCatalog) -> str:
@@ -282,7 +422,9 @@ def _write_if_changed(path: Path, text: str) -> bool:
     return True
 
 
-def extract(locale_dir: Path = LOCALE_DIR, entries: Mapping[str, str] | None = None) -> list[Path]:
+def extract(
+    locale_dir: Path = LOCALE_DIR, entries: Mapping[str, English] | None = None
+) -> list[Path]:
     """Write the POT and update each language's `.po`; returns the files that changed."""
     from babel.messages.pofile import read_po
 
@@ -309,7 +451,7 @@ def missing(language: str, locale_dir: Path = LOCALE_DIR) -> list[str]:
 
     with po_path(language, locale_dir).open("rb") as source:
         catalog = read_po(source, locale=language)
-    done = {m.context for m in catalog if m.id and m.string and not m.fuzzy}
+    done = {m.context for m in catalog if m.id and translated(m) and not m.fuzzy}
     return [key for key in english() if key not in done]
 
 

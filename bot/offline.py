@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from bot.app import SetupError
 from bot.handlers.people import issue_invite
@@ -48,7 +49,7 @@ def export_record(
         except Refusal as refusal:
             raise SetupError(catalog.text(refusal.key, language, **refusal.values)) from None
 
-    def t(key: str, **values: object) -> str:
+    def t(key: str, **values: Any) -> str:
         return catalog.text(key, language, **values)
 
     step(f"writing {name}")

@@ -96,7 +96,12 @@ class Courier:
                 if chat is None:
                     continue
                 values = localise(notice.values, person.timezone)
-                text = self.catalog.text(notice.key, person.language, **values)
+                text = self.catalog.text(
+                    notice.key,
+                    person.language,
+                    command_prefix=adapter.command_prefix,
+                    **values,
+                )
                 out.append((adapter, Outbound(chat=ChatId(chat), text=text)))
                 break
         ids = records.outbox.queue([(m.chat, m.text) for _, m in out], at=turn.now)

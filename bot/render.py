@@ -11,13 +11,13 @@ and how the figures are defined) goes in a Markdown file attached to the same me
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 
 from bot import i18n
 from bot.abstractive import Prose
-from bot.events import Attachment
+from bot.events import Attachment, Mark, Styled
 from bot.turn import Turn
-from consultations.diffing import render_plain
+from consultations.diffing import DiffOp
 from consultations.ids import SubmissionId
 from consultations.summary import Paragraph, ParagraphSummary, Summary
 from consultations.versions import compare
@@ -51,7 +51,7 @@ def _verdict(turn: Turn, p: ParagraphSummary) -> str:
     if p.common_ground:
         return turn.t("summary.common_ground")
     if p.divergent and p.divergence is not None:
-        return turn.t("summary.divergent", gap=round(100 * p.divergence))
+        return turn.t("summary.divergent", count=round(100 * p.divergence))
     return ""
 
 
@@ -249,7 +249,7 @@ def summary_markdown(
         t(
             "summary.md.definitions",
             threshold=round(100 * summary.threshold),
-            min_votes=summary.min_votes,
+            count=summary.min_votes,
         ),
         "",
     ]
@@ -291,7 +291,7 @@ def _paragraph_markdown(turn: Turn, summary: Summary, p: ParagraphSummary) -> li
     lines.append(_md(_consensus_line(turn, p).strip()))
     if p.divergence is not None:
         lines.append("")
-        lines.append(_md(t("summary.md.divergence", gap=round(100 * p.divergence))))
+        lines.append(_md(t("summary.md.divergence", count=round(100 * p.divergence))))
     if p.unheard:
         lines.append("")
         groups = ", ".join(summary.group_name(k) for k in p.unheard)
@@ -372,6 +372,12 @@ def sources_text(turn: Turn, sources: Sequence[tuple[SubmissionId, str | None]])
     return ", ".join(f"#{i} ({group or turn.t('group.unknown')})" for i, group in sources)
 
 
+def styled_diff(ops: Iterable[DiffOp]) -> Styled:
+    """A paragraph's changes as styled text: deletions struck through, insertions bold."""
+    marks = {"equal": None, "delete": Mark.DELETED, "insert": Mark.INSERTED}
+    return Styled.join("", (Styled.of(op.text, marks[op.kind]) for op in ops))
+
+
 def render_diff(
     turn: Turn,
     old: Sequence[Paragraph],
@@ -379,16 +385,18 @@ def render_diff(
     a: int,
     b: int,
     sources: Sources | None = None,
-) -> str:
+) -> Styled:
     """The word-level changes, each with the amendments (and their groups) that made it."""
     changes = compare(old, new)
     if not changes:
-        return turn.t("diff.none", a=a, b=b)
-    lines = [turn.t("diff.header", a=a, b=b, count=len(changes))]
+        return Styled.of(turn.t("diff.none", a=a, b=b))
+    lines: list[str | Styled] = [turn.t("diff.header", a=a, b=b, count=len(changes))]
     for change in changes:
         lines.append("")
-        lines.append(turn.t("diff.paragraph", number=change.number, diff=render_plain(change.ops)))
+        lines.append(
+            turn.styled("diff.paragraph", number=change.number, diff=styled_diff(change.ops))
+        )
         made_by = (sources or {}).get(change.uid)
         if made_by:
             lines.append(turn.t("diff.sources", sources=sources_text(turn, made_by)))
-    return "\n".join(lines)
+    return Styled.join("\n", lines)

@@ -5,8 +5,11 @@
            ├─ command ──registry.find──> permissions ──> handler(turn, **typed arguments)
            └─ plain text, in a private chat:
                 a number ──> the numbered choice, where the platform has no buttons
-                otherwise ──> the handler of the dialog step the person is in
-                              (`@registry.dialog(step)`), or "not understood"
+                             (out of range: "reply with a number from 1 to 6")
+                awaited text ──> the handler of the dialog step the person is in
+                              (`@registry.dialog(step)`); a bare `cancel` cancels it
+                a command's name ──> that command, without its / or ! (`help`, `review 2`)
+                otherwise ──> "not understood"
 
 Policy lives here and in `bot/permissions.py` (who may use what, and where); handlers
 only do what they were asked. A person's mistake is raised as one of `REFUSALS` and
@@ -23,7 +26,7 @@ from bot import (
     handlers,  # noqa: F401  (declares the commands, buttons and dialog steps)
 )
 from bot.buttons import ReviewAction
-from bot.commands import UsageError, registry, split_command
+from bot.commands import UsageError, registry, split_bare, split_command
 from bot.events import Capability, Choice, MessageId, Outbound
 from bot.permissions import allowed, check_button, check_command
 from bot.turn import Refusal, Turn
@@ -59,17 +62,25 @@ def route(turn: Turn) -> None:
         _command(turn, *parsed)
         return
     if not event.private:
-        return  # plain talk in a group is not for the bot
+        return  # plain talk in a group is not for the bot, nor are bare words
     dialog = turn.records.dialogs.get(turn.person_id, turn.chat)
     text = event.text.strip()
     if dialog is not None and text.isdigit() and CHOICES in dialog.data:
         options = dialog.data[CHOICES]
-        if 1 <= int(text) <= len(options):
-            _press(turn, buttons.decode(options[int(text) - 1]))
-            return
+        if not 1 <= int(text) <= len(options):
+            raise Refusal("choice.out_of_range", count=len(options))
+        _press(turn, buttons.decode(options[int(text) - 1]))
+        return
     step = registry.dialog_step(dialog.step) if dialog is not None else None
     if dialog is not None and step is not None and (text or not step.needs_text):
-        step.handler(turn, dialog.data)
+        if text.lower() == "cancel":  # the way out the prompt names
+            _command(turn, "cancel", "")
+        else:
+            step.handler(turn, dialog.data)
+        return
+    bare = split_bare(text)
+    if bare is not None and registry.family(bare[0]):
+        _command(turn, *bare)
     else:
         turn.say("not_understood")
 
@@ -107,7 +118,7 @@ def _command(turn: Turn, name: str, rest: str) -> None:
     if found is None:
         family = registry.family(name)
         if family:  # "round" alone, or "round foo": show the family's usages
-            usages = "\n".join(turn.command_prefix + c.usage() for c in family)
+            usages = "\n".join(turn.usage(c) for c in family)
             raise Refusal("usage", usage=usages)
         raise Refusal("unknown_command", name=name)
     command, used = found
@@ -122,10 +133,12 @@ def explain(turn: Turn, error: Exception) -> None:
     if isinstance(error, (Refusal, ConsultationError)):
         turn.say(error.key, **error.values)
     elif isinstance(error, UsageError):
-        if error.detail:
+        if error.detail and error.arg:
+            turn.say(error.detail, name=turn.label(error.arg), **error.values)
+        elif error.detail:
             turn.say(error.detail, **error.values)
         if error.command is not None:
-            turn.say("usage", usage=turn.command_prefix + error.command.usage())
+            turn.say("usage", usage=turn.usage(error.command))
 
 
 def menu(turn: Turn) -> list[tuple[str, str]]:
@@ -150,10 +163,7 @@ def number_choices(turn: Turn, message: Outbound) -> Outbound:
     turn.records.dialogs.set(
         turn.person_id, message.chat, dialog.step if dialog else "choices", data
     )
-    return Outbound(
-        chat=message.chat,
-        text=f"{message.text}\n\n{turn.t('choice.prompt')}\n{numbered}",
-        choices=message.choices,  # kept so reactions can answer them too
-        attachment=message.attachment,
-        expects_reply=message.expects_reply,
+    # The choices are kept so that reactions can answer them too.
+    return message.with_text(
+        (message.styled or message.text) + f"\n\n{turn.t('choice.prompt')}\n{numbered}"
     )

@@ -24,6 +24,7 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.date import DateTrigger
 
 from bot.dispatcher import Dispatcher
+from bot.handlers.common import chosen_reminders
 from bot.handlers.schedule import close_due, open_due, remind_due
 from consultations.model import RoundState
 from consultations.schedule import DEFAULT_REMINDERS, Action, RoundTimes, due, plan
@@ -68,7 +69,13 @@ class RoundScheduler:
     def _plan(self) -> list[Action]:
         with self.dispatcher.store.transaction() as records:
             rounds = [
-                RoundTimes(id_of(r), RoundState(r.state), r.opens_at, r.closes_at)
+                RoundTimes(
+                    id_of(r),
+                    RoundState(r.state),
+                    r.opens_at or r.opened_at,
+                    r.closes_at,
+                    chosen_reminders(r),
+                )
                 for r in records.rounds.live()
             ]
             done = frozenset(

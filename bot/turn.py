@@ -14,8 +14,18 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from bot.events import Attachment, Capability, ChatId, Choice, Inbound, MessageId, Outbound
-from bot.messages import Catalog, localise
+from bot.commands import Command
+from bot.events import (
+    Attachment,
+    Capability,
+    ChatId,
+    Choice,
+    Inbound,
+    MessageId,
+    Outbound,
+    Styled,
+)
+from bot.messages import ENGLISH, Catalog, localise
 from bot.summary_options import SummaryOptions
 from consultations.ids import ConsultationId, GroupId, PersonId
 from consultations.model import Attribution, Role
@@ -105,7 +115,32 @@ class Turn:
         return self.event.chat
 
     def t(self, key: str, **values: Any) -> str:
-        return self.catalog.text(key, self.language, **localise(values, self.timezone))
+        """The catalog's text for this person: their language, time zone and platform."""
+        return self.catalog.text(
+            key,
+            self.language,
+            command_prefix=self.command_prefix,
+            **localise(values, self.timezone),
+        )
+
+    def usage(self, command: Command) -> str:
+        """The command's usage line as this person types it: '/comment N TEXTE...'."""
+        return self.command_prefix + command.usage(self.label)
+
+    def label(self, argument: str) -> str:
+        """An argument's name in this person's language ('TEXTE'), upper case if the
+        catalog has none for it."""
+        key = f"arg.{argument}"
+        return self.t(key) if key in ENGLISH else argument.upper()
+
+    def styled(self, key: str, **values: Any) -> Styled:
+        """`t`, keeping the marks of styled values (a diff) for platforms that show them."""
+        return self.catalog.styled(
+            key,
+            self.language,
+            command_prefix=self.command_prefix,
+            **localise(values, self.timezone),
+        )
 
     def consultation(self) -> Consultation | None:
         cid = self.consultation_id
@@ -163,8 +198,9 @@ class Turn:
         expects_reply: bool = False,
         **values: Any,
     ) -> None:
+        styled = any(isinstance(value, Styled) for value in values.values())
         self.say_text(
-            self.t(key, **values),
+            self.styled(key, **values) if styled else self.t(key, **values),
             choices=choices,
             attachment=attachment,
             edit_of=edit_of,
@@ -173,7 +209,7 @@ class Turn:
 
     def say_text(
         self,
-        text: str,
+        text: str | Styled,
         *,
         choices: tuple[tuple[Choice, ...], ...] = (),
         attachment: Attachment | None = None,
@@ -181,9 +217,9 @@ class Turn:
         expects_reply: bool = False,
     ) -> None:
         self.replies.append(
-            Outbound(
-                chat=self.chat,
-                text=text,
+            Outbound.of(
+                self.chat,
+                text,
                 choices=choices,
                 attachment=attachment,
                 edit_of=edit_of,

@@ -212,7 +212,7 @@ class DraftEditError(ConsultationError):
 
 
 class UnknownNote(DraftEditError):
-    """values: number, count."""
+    """values: number, last."""
 
     key = "draft.unknown_note"
 
@@ -287,7 +287,7 @@ def include(document: Document, number: int) -> Document:
     """Note `number` becomes a paragraph to review (an excluded one gets its id back)."""
     notes = document.notes
     if not 1 <= number <= len(notes):
-        raise UnknownNote(number=number, count=len(notes))
+        raise UnknownNote(number=number, last=len(notes))
     note = notes[number - 1]
     if note.kind is NoteKind.TABLE:
         raise TableNote(number=number)

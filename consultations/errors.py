@@ -89,7 +89,7 @@ class EmptyText(SubmissionError):
 
 
 class TextTooLong(SubmissionError):
-    """values: length, limit."""
+    """values: count (characters), limit."""
 
     key = "error.text_too_long"
 

@@ -62,16 +62,3 @@ def parse_duration(text: str) -> timedelta:
     if number or seconds <= 0 or seconds > 366 * 86400:
         raise ValueError(f"not a duration: {text!r}")
     return timedelta(seconds=seconds)
-
-
-def format_duration(delta: timedelta) -> str:
-    """A short human form: '2d 3h', '45m'."""
-    minutes = max(0, int(delta.total_seconds()) // 60)
-    days, rest = divmod(minutes, 1440)
-    hours, minutes = divmod(rest, 60)
-    parts = [
-        f"{days}d" if days else "",
-        f"{hours}h" if hours else "",
-        f"{minutes}m" if minutes else "",
-    ]
-    return " ".join(p for p in parts if p) or "0m"

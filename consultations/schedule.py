@@ -23,7 +23,11 @@ from consultations.rounds import parse_duration
 
 # Places people name that IANA files under another city.
 ZONE_ALIASES = {"europe/geneva": "Europe/Zurich", "geneva": "Europe/Zurich", "utc": "UTC"}
+# Before the close of a round of two days or more; a shorter one reminds at half time and
+# near the end (`reminders_for`), so that even a round of an hour nudges the silent.
 DEFAULT_REMINDERS = (timedelta(hours=24), timedelta(hours=2))
+LONG_ROUND = timedelta(days=2)
+SHORTEST_REMINDED = timedelta(minutes=10)  # a round shorter than this reminds nobody
 REMINDER_GRACE = timedelta(minutes=30)  # a reminder later than this is dropped, not sent
 
 
@@ -177,8 +181,33 @@ def show(when: datetime, zone_name: str | None) -> str:
 class RoundTimes:
     round_id: RoundId
     state: RoundState
-    opens_at: datetime | None
+    opens_at: datetime | None  # when it opens (or opened)
     closes_at: datetime | None
+    reminders: tuple[timedelta, ...] | None = None  # as the facilitator set them, if they did
+
+
+def reminders_for(
+    opens_at: datetime | None,
+    closes_at: datetime | None,
+    chosen: Sequence[timedelta] | None = None,
+    default: Sequence[timedelta] = DEFAULT_REMINDERS,
+) -> tuple[timedelta, ...]:
+    """When a round reminds, as times before its close, latest first: those the
+    facilitator chose, else by its length: `default` for a round of two days or more, at
+    half time and a sixth before the end (at most 2 h) for a shorter one."""
+    if chosen is not None:
+        return tuple(sorted(chosen, reverse=True))
+    if opens_at is None or closes_at is None or closes_at - opens_at >= LONG_ROUND:
+        return tuple(default)
+    length = closes_at - opens_at
+    if length < SHORTEST_REMINDED:
+        return ()
+    near_end = min(timedelta(hours=2), length / 6)
+    return (_minutes(length / 2), _minutes(near_end))
+
+
+def _minutes(delta: timedelta) -> timedelta:
+    return timedelta(minutes=round(delta.total_seconds() / 60))
 
 
 @dataclass(frozen=True)
@@ -200,7 +229,8 @@ def plan(
     reminders: Sequence[timedelta] = DEFAULT_REMINDERS,
     done: frozenset[str] = frozenset(),
 ) -> list[Action]:
-    """Every action the rounds still call for, in time order (past ones included)."""
+    """Every action the rounds still call for, in time order (past ones included);
+    `reminders` are those of a long round where its facilitator chose none."""
     actions = []
     for r in rounds:
         if r.state is RoundState.SCHEDULED and r.opens_at is not None:
@@ -208,7 +238,7 @@ def plan(
         if r.state in (RoundState.SCHEDULED, RoundState.OPEN) and r.closes_at is not None:
             actions.append(Action("close", r.round_id, r.closes_at))
             start = r.opens_at
-            for offset in reminders:
+            for offset in reminders_for(start, r.closes_at, r.reminders, reminders):
                 at = r.closes_at - offset
                 if start is not None and at <= start:
                     continue  # a reminder before the round even opens makes no sense

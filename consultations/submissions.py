@@ -71,7 +71,7 @@ def check_text(kind: Kind, text: str, paragraph_text: str | None = None) -> str:
         raise EmptyText()
     limit = MAX_AMENDMENT_CHARS if kind is Kind.AMENDMENT else MAX_COMMENT_CHARS
     if len(cleaned) > limit:
-        raise TextTooLong(length=len(cleaned), limit=limit)
+        raise TextTooLong(count=len(cleaned), limit=limit)
     if (
         kind is Kind.AMENDMENT
         and paragraph_text is not None

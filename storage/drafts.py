@@ -83,9 +83,11 @@ class Drafts(Repository):
         parent_id: VersionId | None,
         created_by: PersonId | None,
         sources: Mapping[str, Sequence[SubmissionId]] | None = None,
+        created_at: datetime | None = None,
     ) -> DraftVersion:
         """A new version of the draft: `document`, its paragraphs' texts made by the
-        accepted amendments in `sources` (paragraph uid -> submission ids)."""
+        accepted amendments in `sources` (paragraph uid -> submission ids), at `created_at`
+        (the turn's time; now if not given)."""
         number = (
             self.session.exec(
                 select(func.max(DraftVersion.number)).where(
@@ -101,6 +103,8 @@ class Drafts(Repository):
             parent_id=parent_id,
             created_by=created_by,
         )
+        if created_at is not None:
+            version.created_at = created_at
         self.session.add(version)
         self.session.flush()
         version_id = id_of(version)
@@ -116,6 +120,7 @@ class Drafts(Repository):
         paragraphs: Sequence[tuple[str, str, list[SubmissionId]]],
         parent_id: VersionId | None,
         created_by: PersonId | None,
+        created_at: datetime | None = None,
     ) -> DraftVersion:
         """Cut a version of plain paragraphs from (uid, text, source submission ids)."""
         document = Document(title, tuple(DraftParagraph(uid, text) for uid, text, _ in paragraphs))
@@ -126,6 +131,7 @@ class Drafts(Repository):
             parent_id=parent_id,
             created_by=created_by,
             sources={uid: sources for uid, _, sources in paragraphs if sources},
+            created_at=created_at,
         )
 
     def _write_parts(

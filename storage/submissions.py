@@ -128,6 +128,24 @@ class Submissions(Repository):
         ).all()
         return {person_id for person_id in rows if person_id is not None}
 
+    def answered(
+        self, round_id: RoundId, person_id: PersonId | None = None
+    ) -> dict[PersonId, set[str]]:
+        """The paragraphs (uids) each stakeholder has answered in the round, of one person
+        if given: any input of theirs on a paragraph that they have not withdrawn."""
+        query = select(col(Submission.person_id), col(Submission.paragraph_uid)).where(
+            Submission.round_id == round_id,
+            col(Submission.withdrawn_at).is_(None),
+            col(Submission.person_id).is_not(None),
+        )
+        if person_id is not None:
+            query = query.where(Submission.person_id == person_id)
+        found: dict[PersonId, set[str]] = {}
+        for who, uid in self.session.exec(query.distinct()).all():
+            if who is not None:
+                found.setdefault(who, set()).add(uid)
+        return found
+
     def add_flag(self, flag: Flag) -> bool:
         """Record a flag; False if this person had already flagged that submission."""
         seen = self.session.exec(

@@ -202,6 +202,9 @@ class Round(SQLModel, table=True):
     closes_at: datetime | None = None
     opened_at: datetime | None = None
     closed_at: datetime | None = None
+    # When the round reminds those who have not answered, in minutes before its close, as
+    # the facilitator set it (`round reminders`); None: the default, by the round's length.
+    reminders: list[int] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
 
 
 class Submission(SQLModel, table=True):

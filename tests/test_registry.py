@@ -15,6 +15,7 @@ def test_every_dialog_step_the_handlers_wait_for_has_its_handler() -> None:
         review.AWAIT_TEXT: review.take_text,
         drafting.AWAIT_DRAFT: drafting.take_draft,
         decisions.AWAIT_WORDING: decisions.take_wording,
+        review.AWAIT_REASON: review.take_reason,
         language.AWAIT_TRANSLATION: language.take_translation,
         people.ORGANISATION: people.take_organisation,
     }

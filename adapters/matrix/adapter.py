@@ -9,7 +9,8 @@ message does not stop the rest of a turn.
 
     event ──> m.file, in a DM ──> media.download ──> Inbound(attachment)
           └─> text, reaction ───> Inbound (reply_to kept only for the bot's own messages)
-    Outbound ──> m.text (plain body + escaped HTML) · m.replace (edit_of) · upload + m.file
+    Outbound ──> m.text (plain body + escaped HTML, styled text with <del> and <ins>)
+             · m.replace (edit_of) · upload + m.file
 """
 
 from __future__ import annotations
@@ -33,8 +34,8 @@ from adapters.matrix.translate import (
     edit_content,
     is_private,
     message_event,
+    message_parts,
     person_ref,
-    split_text,
     text_content,
 )
 from bot.app import SetupError
@@ -197,7 +198,7 @@ class MatrixAdapter:
                 if message.edit_of is not None:
                     return await self._edit(room_id, message)
                 sent: MessageId | None = None
-                for part in split_text(message.text):
+                for part in message_parts(message):
                     sent = await self._room_send(room_id, text_content(part))
                 if message.attachment is not None:
                     content = await media.upload(client, room_id, message.attachment)
@@ -235,7 +236,7 @@ class MatrixAdapter:
 
     async def _edit(self, room_id: str, message: Outbound) -> MessageId:
         assert message.edit_of is not None
-        parts = split_text(message.text) or ["…"]
+        parts = message_parts(message) or ["…"]
         await self._room_send(room_id, edit_content(parts[0], message.edit_of))
         for part in parts[1:]:
             await self._room_send(room_id, text_content(part))

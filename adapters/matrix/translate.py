@@ -5,6 +5,8 @@ message contents. Pure functions over nio's objects, no calls to the homeserver.
     m.reaction (annotation) ─> Inbound(reaction, reply_to=the annotated event)
     m.notice, edits, own ────> nothing
     Outbound text ──> m.text (plain body + escaped HTML), parts under EVENT_BYTES
+                 │    (styled: <del>deleted</del>, <ins><b>inserted</b></ins> in the
+                 │     HTML; the body writes the changes out: [old → new])
                  └──> m.replace (edit_of)
 """
 
@@ -16,11 +18,12 @@ from typing import Any
 
 from adapters import kit
 from adapters.matrix.client import nio
-from bot.events import ChatId, Inbound, MessageId, PlatformId
+from bot.events import ChatId, Inbound, Mark, MessageId, Outbound, PlatformId, Styled
 
 PLATFORM = "matrix"
 HTML_FORMAT = "org.matrix.custom.html"
 EVENT_BYTES = 24_000  # text per event: body and HTML stay well below the 64 KiB event limit
+MARKS_BYTES = 64  # at most what one change's marks add: tags in the HTML, brackets in the body
 
 
 # ---- platform thing in, our thing out ---------------------------------------------------
@@ -136,23 +139,44 @@ def message_event(room: nio.MatrixRoom, event: nio.Event, *, own_user: str) -> I
 # ---- our thing in, platform thing out ---------------------------------------------------
 
 
-def html_body(text: str) -> str:
-    return html.escape(text, quote=False).replace("\n", "<br>")
+# <ins> is not among the tags the spec suggests clients render (Element drops it and keeps
+# its text), so the bold inside is what shows an insertion there.
+TAGS = {Mark.DELETED: ("<del>", "</del>"), Mark.INSERTED: ("<ins><b>", "</b></ins>")}
+Part = str | Styled  # what one event says
 
 
-def text_content(text: str, msgtype: str = "m.text") -> dict[str, Any]:
+def html_body(text: str | Styled) -> str:
+    """The text as HTML: escaped, line breaks as <br>, marks as <del> and <ins>."""
+    if isinstance(text, str):
+        return html.escape(text, quote=False).replace("\n", "<br>")
+    out = []
+    for span in text.spans:
+        escaped = html_body(span.text)
+        if span.mark is None:
+            out.append(escaped)
+        else:
+            opening, closing = TAGS[span.mark]
+            out.append(f"{opening}{escaped}{closing}")
+    return "".join(out)
+
+
+def body(text: Part) -> str:
+    return text if isinstance(text, str) else text.plain()
+
+
+def text_content(text: Part, msgtype: str = "m.text") -> dict[str, Any]:
     """A message with a plain-text body and the same text as (escaped) HTML."""
     return {
         "msgtype": msgtype,
-        "body": text,
+        "body": body(text),
         "format": HTML_FORMAT,
         "formatted_body": html_body(text),
     }
 
 
-def edit_content(text: str, original: str) -> dict[str, Any]:
+def edit_content(text: Part, original: str) -> dict[str, Any]:
     """An m.replace edit of `original`; clients without edits show the '* '-prefixed fallback."""
-    fallback = text_content(f"* {text}")
+    fallback = text_content("* " + text)
     return {
         **fallback,
         "m.new_content": text_content(text),
@@ -160,11 +184,31 @@ def edit_content(text: str, original: str) -> dict[str, Any]:
     }
 
 
-def event_size(text: str) -> int:
-    return len(text.encode()) + len(html_body(text).encode())
+def event_size(text: Part) -> int:
+    return len(body(text).encode()) + len(html_body(text).encode())
 
 
 def split_text(text: str, limit: int = EVENT_BYTES) -> list[str]:
     """`text` in parts whose body and HTML together stay under `limit` bytes: at
     paragraphs, else lines, else words, else characters."""
     return kit.split_text(text, limit, event_size)
+
+
+def split_styled(styled: Styled, limit: int = EVENT_BYTES) -> list[Styled]:
+    """`styled` in parts under `limit` bytes, as `split_text` cuts. A part is cut by
+    what it shows, then cut finer if its marks (written out in the body, tags in the
+    HTML) took it over the limit."""
+    parts = []
+    for part in kit.split_styled(styled, limit, event_size):
+        if event_size(part) <= EVENT_BYTES or limit < 2 * MARKS_BYTES:
+            parts.append(part)
+        else:
+            parts.extend(split_styled(part, limit // 2))
+    return parts
+
+
+def message_parts(message: Outbound) -> list[Part]:
+    """The events a message takes: its styled text, or else its text, in parts."""
+    if message.styled is not None:
+        return list(split_styled(message.styled))
+    return list(split_text(message.text))

@@ -9,14 +9,14 @@ A refusal for good raises `DeliveryError` (`blocked=True` for Forbidden: blocked
 kicked, never started) and nothing else, so one failed message does not stop the rest
 of a turn.
 
-    Outbound ──> sendMessage (HTML, escaped, split < 4096, keyboard / ForceReply on the last)
+    Outbound ──> sendMessage (HTML, escaped, split < 4096, keyboard / ForceReply on the last;
+                              styled text as <s> and <b>)
              ├─> editMessageText (edit_of)     └─> sendDocument (attachment)
 """
 
 from __future__ import annotations
 
 import asyncio
-import html
 import logging
 from collections import Counter
 from dataclasses import replace
@@ -45,13 +45,12 @@ from adapters.telegram.translate import (
     button_event,
     chat_number,
     chat_ref,
+    html_parts,
     keyboard,
     menu_commands,
     message_event,
     message_ref,
-    split_text,
     update_chat,
-    utf16_len,
 )
 from bot.app import SetupError
 from bot.events import (
@@ -241,7 +240,7 @@ class TelegramAdapter:
                 return await self._edit(chat_id, message, lane)
             if message.attachment is not None:
                 return await self._send_document(chat_id, message, lane)
-            return await self._send_texts(chat_id, split_text(message.text), message, lane)
+            return await self._send_texts(chat_id, html_parts(message), message, lane)
         except Forbidden as error:
             raise DeliveryError(message.chat, str(error), blocked=True) from None
         except TelegramError as error:
@@ -262,13 +261,14 @@ class TelegramAdapter:
         *,
         markup_last: bool = True,
     ) -> MessageId | None:
+        """Send `parts` (HTML, each under the length limit) as messages, in order."""
         sent_id: MessageId | None = None
         for index, part in enumerate(parts):
             last = index == len(parts) - 1
             sent = await call(
                 self.bot.send_message,
                 chat_id=chat_id,
-                text=html.escape(part, quote=False),
+                text=part,
                 parse_mode=ParseMode.HTML,
                 link_preview_options=NO_PREVIEW,
                 reply_markup=self._markup(message) if last and markup_last else None,
@@ -279,12 +279,12 @@ class TelegramAdapter:
 
     async def _edit(self, chat_id: int, message: Outbound, lane: Lane) -> MessageId | None:
         assert message.edit_of is not None
-        parts = split_text(message.text) or ["…"]
+        parts = html_parts(message) or ["…"]
         markup = keyboard(message.choices) if len(parts) == 1 else None
         try:
             await call(
                 self.bot.edit_message_text,
-                text=html.escape(parts[0], quote=False),
+                text=parts[0],
                 chat_id=chat_id,
                 message_id=int(message.edit_of),
                 parse_mode=ParseMode.HTML,
@@ -303,16 +303,16 @@ class TelegramAdapter:
 
     async def _send_document(self, chat_id: int, message: Outbound, lane: Lane) -> MessageId | None:
         assert message.attachment is not None
-        text = message.text.strip()
-        caption = text if text and utf16_len(text) <= CAPTION_LIMIT else None
-        if text and caption is None:  # too long for a caption: the text goes first
-            await self._send_texts(chat_id, split_text(text), message, lane, markup_last=False)
+        short = html_parts(message, CAPTION_LIMIT)
+        caption = short[0] if len(short) == 1 else None
+        if len(short) > 1:  # too long for a caption: the text goes first
+            await self._send_texts(chat_id, html_parts(message), message, lane, markup_last=False)
         sent = await call(
             self.bot.send_document,
             chat_id=chat_id,
             document=message.attachment.data,
             filename=message.attachment.filename,
-            caption=html.escape(caption, quote=False) if caption else None,
+            caption=caption,
             parse_mode=ParseMode.HTML if caption else None,
             reply_markup=self._markup(message),
             rate_limit_args=lane,

@@ -3,11 +3,13 @@ what the Bot API takes. Pure functions, no calls to Telegram.
 
     Update ── message ─────────> Inbound(text | attachment, reply_to, private, language)
            └─ callback_query ──> Inbound(button=data, reply_to=<message with the keyboard>)
-    Outbound text ──> parts under 4,096 UTF-16 units · choices ──> an inline keyboard
+    Outbound text ──> HTML parts under 4,096 UTF-16 units (styled: <s>deleted</s>,
+                      <b>inserted</b>) · choices ──> an inline keyboard
 """
 
 from __future__ import annotations
 
+import html
 import re
 from collections.abc import Sequence
 
@@ -27,8 +29,11 @@ from bot.events import (
     ChatId,
     Choice,
     Inbound,
+    Mark,
     MessageId,
+    Outbound,
     PlatformId,
+    Styled,
     local_part,
     platform_of,
 )
@@ -144,6 +149,26 @@ def split_text(text: str, limit: int = MESSAGE_LIMIT) -> list[str]:
     return kit.split_text(text, limit, utf16_len)
 
 
+TAGS = {Mark.DELETED: "s", Mark.INSERTED: "b"}  # struck through, bold
+
+
+def styled_html(styled: Styled) -> str:
+    """Styled text as the Bot API's HTML: each span escaped, marks as <s> and <b>."""
+    out = []
+    for span in styled.spans:
+        text = html.escape(span.text, quote=False)
+        out.append(f"<{TAGS[span.mark]}>{text}</{TAGS[span.mark]}>" if span.mark else text)
+    return "".join(out)
+
+
+def html_parts(message: Outbound, limit: int = MESSAGE_LIMIT) -> list[str]:
+    """The message's text as HTML, in parts under `limit` UTF-16 units as the reader sees
+    them (tags do not count: the limit applies after the entities are parsed)."""
+    if message.styled is None:
+        return [html.escape(part, quote=False) for part in split_text(message.text, limit)]
+    return [styled_html(part) for part in kit.split_styled(message.styled, limit, utf16_len)]
+
+
 def keyboard(choices: Sequence[Sequence[Choice]]) -> InlineKeyboardMarkup | None:
     rows = [[InlineKeyboardButton(c.label, callback_data=c.data) for c in row] for row in choices]
     rows = [row for row in rows if row]
@@ -151,7 +176,8 @@ def keyboard(choices: Sequence[Sequence[Choice]]) -> InlineKeyboardMarkup | None
 
 
 def menu_commands(commands: Sequence[tuple[str, str]]) -> list[BotCommand]:
-    """Telegram's menu: one entry per first word (`round open` and `round close` -> `round`)."""
+    """Telegram's menu: one entry per first word (`round open` and `round close` -> `round`;
+    `review` and `review all` -> `review`, with the help of `review`)."""
     families: dict[str, list[tuple[str, str]]] = {}
     for name, help_text in commands:
         first, _, rest = name.strip().lower().partition(" ")
@@ -159,9 +185,8 @@ def menu_commands(commands: Sequence[tuple[str, str]]) -> list[BotCommand]:
             families.setdefault(first, []).append((rest.strip(), help_text))
     menu = []
     for name, members in families.items():
-        if len(members) == 1 and not members[0][0]:
-            description = members[0][1]
-        else:  # a family: name its subcommands
-            description = ", ".join(sub or name for sub, _ in members)
+        bare = [help_text for sub, help_text in members if not sub]
+        # a family without a command of its own: name its subcommands
+        description = bare[0] if bare else ", ".join(sub for sub, _ in members)
         menu.append(BotCommand(name, (description.strip() or name)[:256]))
     return menu[:100]

@@ -5,16 +5,18 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 from bot import i18n
-from bot.messages import Catalog
+from bot.messages import Catalog, Deadline
 from bot.summary_options import DEFAULT_SUMMARY_OPTIONS, SummaryOptions
 from bot.turn import Refusal, Turn, attribution_label
 from consultations import rounds as round_rules
 from consultations.document import Clause
 from consultations.ids import ConsultationId, GroupId, PersonId, SubmissionId, VersionId
 from consultations.model import Attribution, Kind, Role, RoundState, StakeholderGroup
+from consultations.schedule import reminders_for
 from consultations.submissions import check_paragraph, check_text
 from consultations.summary import Input, Paragraph, Participation, Summary, summarise
 from consultations.themes import DEFAULT_THEMES, Embed
@@ -188,18 +190,79 @@ def participation(
     return {key: Participation(answered[key], invited[key]) for key in invited}
 
 
-def silent_stakeholders(
+@dataclass(frozen=True)
+class Progress:
+    """How far one stakeholder has got in a round: paragraphs answered, of `total`."""
+
+    person_id: PersonId
+    group_key: str
+    answered: int
+    total: int
+
+    @property
+    def done(self) -> bool:
+        return self.answered >= self.total
+
+
+def progress(
     records: Records, consultation: Consultation, round_: Round, group_key: str | None = None
-) -> list[PersonId]:
-    """Person ids of stakeholders (of one group, if given) with no input in the round."""
+) -> list[Progress]:
+    """Each stakeholder's progress in the round (of one group, if given): `status` shows
+    it and `remind` nudges those who have not answered every paragraph."""
     keys = group_keys(records, consultation)
-    responders = records.submissions.responders(id_of(round_))
+    uids = {row.uid for row in records.drafts.paragraphs(round_.version_id)}
+    answered = records.submissions.answered(id_of(round_))
     return [
-        m.person_id
+        Progress(m.person_id, key, len(answered.get(m.person_id, set()) & uids), len(uids))
         for m in records.consultations.members(id_of(consultation), Role.STAKEHOLDER)
-        if m.person_id not in responders
-        and (group_key is None or keys.get(m.group_id) == group_key)
+        if (key := keys.get(m.group_id)) is not None and group_key in (None, key)
     ]
+
+
+def remind_unfinished(
+    turn: Turn, consultation: Consultation, round_: Round, group_key: str | None = None
+) -> int:
+    """Nudge the stakeholders who have not answered every paragraph of the open round,
+    each told how far they got; returns how many."""
+    assert round_.closes_at is not None
+    waiting = [p for p in progress(turn.records, consultation, round_, group_key) if not p.done]
+    closes = Deadline(round_.closes_at, turn.now)
+    left = round_.closes_at - turn.now
+    for person in waiting:
+        values = dict(title=consultation.title, number=round_.number, closes=closes, left=left)
+        if person.answered:
+            turn.notify(
+                person.person_id,
+                "remind.notice_some",
+                answered=person.answered,
+                count=person.total,
+                **values,
+            )
+        else:
+            turn.notify(person.person_id, "remind.notice", **values)
+    return len(waiting)
+
+
+def tell_round(turn: Turn, consultation_id: ConsultationId) -> None:
+    """Tell someone who just joined about the round under way: open (until when, how to
+    begin) or scheduled (when it opens)."""
+    round_ = turn.records.rounds.latest(consultation_id)
+    if round_ is None or round_.closes_at is None:
+        return
+    closes = Deadline(round_.closes_at, turn.now)
+    if round_rules.accepts_input(RoundState(round_.state), round_.closes_at, turn.now):
+        version = turn.records.drafts.version_by_id(round_.version_id)
+        turn.say(
+            "start.round_open",
+            number=round_.number,
+            closes=closes,
+            left=round_.closes_at - turn.now,
+            count=len(turn.records.drafts.paragraphs(round_.version_id)),
+            version=version.number if version is not None else "?",
+        )
+    elif round_.state == RoundState.SCHEDULED and round_.opens_at is not None:
+        opens = Deadline(round_.opens_at, turn.now)
+        turn.say("start.round_scheduled", number=round_.number, opens=opens, closes=closes)
 
 
 def summary_options(turn: Turn) -> SummaryOptions:
@@ -308,12 +371,33 @@ def stakeholders(records: Records, consultation: Consultation) -> list[PersonId]
     )
 
 
-def organisers(records: Records, consultation: Consultation) -> list[PersonId]:
-    """Facilitators and secretariat: they receive summaries and flags."""
+def organisers(
+    records: Records,
+    consultation: Consultation,
+    roles: tuple[Role, ...] = (Role.FACILITATOR, Role.SECRETARIAT),
+) -> list[PersonId]:
+    """Facilitators and secretariat (or those of `roles`): they receive summaries and flags."""
     return sorted(
-        {
-            m.person_id
-            for m in records.consultations.members(id_of(consultation))
-            if m.role in (Role.FACILITATOR, Role.SECRETARIAT)
-        }
+        {m.person_id for m in records.consultations.members(id_of(consultation)) if m.role in roles}
     )
+
+
+def chosen_reminders(round_: Round) -> tuple[timedelta, ...] | None:
+    """The reminders the facilitator set for the round, if they did."""
+    if round_.reminders is None:
+        return None
+    return tuple(timedelta(minutes=minutes) for minutes in round_.reminders)
+
+
+def reminders_text(turn: Turn, round_: Round, zone: str | None = None) -> str:
+    """When the round reminds those who have not answered, in the reader's words (and
+    time zone, or `zone`)."""
+    closes = round_.closes_at
+    offsets = reminders_for(round_.opens_at or round_.opened_at, closes, chosen_reminders(round_))
+    if not offsets or closes is None:
+        return turn.t("reminders.off", number=round_.number)
+    times = ", ".join(
+        turn.t("reminders.at", at=Deadline(closes - before, turn.now, zone), left=before)
+        for before in offsets
+    )
+    return turn.t("reminders.list", number=round_.number, times=times)

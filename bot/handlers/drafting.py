@@ -121,7 +121,12 @@ def load_draft(turn: Turn, consultation: Consultation, document: Document) -> No
     title = document.title or consultation.title
     if current is None:
         version = records.drafts.cut(
-            id_of(consultation), document, title=title, parent_id=None, created_by=turn.person_id
+            id_of(consultation),
+            document,
+            title=title,
+            parent_id=None,
+            created_by=turn.person_id,
+            created_at=turn.now,
         )
     else:
         version = current
@@ -230,8 +235,8 @@ def show_draft(turn: Turn) -> None:
             header,
             title=version.title,
             version=version.number,
-            count=len(document.paragraphs),
-            notes=len(document.notes),
+            paragraphs=turn.t("count.paragraphs", count=len(document.paragraphs)),
+            notes=turn.t("count.notes", count=len(document.notes)),
         ),
         outline(turn, document),
     ]
@@ -283,7 +288,11 @@ def _replace(turn: Turn, version: DraftVersion, document: Document, title: str) 
 
 
 def _count(turn: Turn, document: Document) -> str:
-    return turn.t("draft.now", count=len(document.paragraphs), notes=len(document.notes))
+    return turn.t(
+        "draft.now",
+        paragraphs=turn.t("count.paragraphs", count=len(document.paragraphs)),
+        notes=turn.t("count.notes", count=len(document.notes)),
+    )
 
 
 @registry.command("draft exclude", Arg("n", positive_int), access=Access.FACILITATOR)

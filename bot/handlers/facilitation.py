@@ -1,34 +1,33 @@
-"""The facilitator's side: consultations, drafts, rounds, reminders, amendment decisions."""
+"""The facilitator's side: consultations, drafts, rounds, amendment decisions."""
 
 from __future__ import annotations
 
 import json
 from collections.abc import Sequence
 from datetime import datetime, timedelta
+from typing import Any
 
 from bot import i18n
 from bot.commands import Access, Arg, duration, positive_int, registry
 from bot.handlers.common import (
-    groups_of,
     latest_paragraphs,
     organisers,
     paragraphs,
-    participation,
     provenance,
-    silent_stakeholders,
+    reminders_text,
     stakeholders,
     summary_for,
     tell_stakeholders,
 )
 from bot.handlers.decisions import master_wording_given, stale_translations
+from bot.messages import Deadline
 from bot.render import render_summary
 from bot.turn import Refusal, Turn
 from consultations import rounds as round_rules
 from consultations.document import with_texts
 from consultations.errors import AmendmentConflict, ConsultationError
 from consultations.ids import VersionId
-from consultations.model import Decision, Kind, RoundState, find_group
-from consultations.rounds import format_duration
+from consultations.model import Decision, Kind, RoundState
 from consultations.submissions import check_paragraph, check_text
 from consultations.versions import Accepted, Merge, next_version
 from storage.tables import Consultation, Round, Submission, id_of
@@ -59,8 +58,9 @@ def next_round(turn: Turn, consultation: Consultation) -> Round:
     return turn.records.rounds.add(id_of(consultation), id_of(version))
 
 
-def open_round(turn: Turn, consultation: Consultation, round_: Round, closes_at: datetime) -> None:
-    """Open `round_` now and tell every stakeholder, with the close in their time zone."""
+def open_round(turn: Turn, consultation: Consultation, round_: Round, closes_at: datetime) -> int:
+    """Open `round_` now and tell every stakeholder, with the close in their time zone;
+    returns how many were told."""
     round_.state = round_rules.transition(RoundState(round_.state), "open")
     round_.opened_at = turn.now
     round_.closes_at = closes_at
@@ -70,29 +70,25 @@ def open_round(turn: Turn, consultation: Consultation, round_: Round, closes_at:
     turn.audit(consultation, "round.opened", round=round_.number, closes_at=closes_at.isoformat())
     version = turn.records.drafts.version_by_id(round_.version_id)
     assert version is not None
-    count = len(paragraphs(turn.records, round_.version_id))
-    left = format_duration(closes_at - turn.now)
+    when: dict[str, Any] = {"closes": Deadline(closes_at, turn.now), "left": closes_at - turn.now}
     people = tell_stakeholders(
         turn,
         consultation,
         "round.announce",
         title=consultation.title,
         number=round_.number,
-        count=count,
+        count=len(paragraphs(turn.records, round_.version_id)),
         version=version.number,
-        left=left,
-        closes=closes_at,
+        **when,
     )
-    turn.say(
-        "round.opened",
-        number=round_.number,
-        version=version.number,
-        left=left,
-        people=people,
+    opened = turn.t(
+        "round.opened", number=round_.number, version=version.number, count=people, **when
     )
+    turn.say_text(f"{opened}\n{reminders_text(turn, round_)}")
+    return people
 
 
-def _current_open(turn: Turn, consultation: Consultation) -> Round:
+def current_open(turn: Turn, consultation: Consultation) -> Round:
     round_ = _rounds_of(turn, consultation)
     if round_ is None or round_.state != RoundState.OPEN:
         raise Refusal("round.no_open_round")
@@ -102,7 +98,7 @@ def _current_open(turn: Turn, consultation: Consultation) -> Round:
 @registry.command("round extend", Arg("duration", duration), access=Access.FACILITATOR)
 def round_extend(turn: Turn, duration: timedelta) -> None:
     consultation = turn.require_consultation()
-    round_ = _current_open(turn, consultation)
+    round_ = current_open(turn, consultation)
     round_.state = round_rules.transition(RoundState(round_.state), "extend")
     round_.closes_at = round_rules.extended(round_.closes_at, turn.now, duration)
     turn.records.save(round_)
@@ -110,24 +106,24 @@ def round_extend(turn: Turn, duration: timedelta) -> None:
     turn.audit(
         consultation, "round.extended", round=round_.number, closes_at=round_.closes_at.isoformat()
     )
-    left = format_duration(round_.closes_at - turn.now)
+    closes = round_.closes_at
+    when: dict[str, Any] = {"closes": Deadline(closes, turn.now), "left": closes - turn.now}
     tell_stakeholders(
         turn,
         consultation,
         "round.extended_notice",
         title=consultation.title,
         number=round_.number,
-        left=left,
-        closes=round_.closes_at,
+        **when,
     )
-    turn.say("round.extended", number=round_.number, left=left)
+    turn.say("round.extended", number=round_.number, **when)
 
 
 @registry.command("round close", access=Access.FACILITATOR)
 def round_close(turn: Turn) -> None:
     """Close the open round now; the summary goes to facilitators and the secretariat."""
     consultation = turn.require_consultation()
-    round_ = _current_open(turn, consultation)
+    round_ = current_open(turn, consultation)
     close_round(turn, consultation, round_)
 
 
@@ -146,62 +142,14 @@ def close_round(turn: Turn, consultation: Consultation, round_: Round) -> None:
     for person_id in organisers(turn.records, consultation):
         if person_id != turn.person_id:
             turn.notify(
-                person_id, "round.summary_notice", number=round_.number, summary=summary_text
+                person_id,
+                "round.summary_notice",
+                number=round_.number,
+                title=consultation.title,
+                summary=summary_text,
             )
     turn.say("round.closed", number=round_.number)
     turn.say_text(summary_text)
-
-
-@registry.command("remind", Arg("group", optional=True), access=Access.FACILITATOR)
-def remind(turn: Turn, group: str | None) -> None:
-    """Nudge stakeholders (of GROUP, if given) who have not answered in the open round."""
-    consultation = turn.require_consultation()
-    round_ = _current_open(turn, consultation)
-    key = None
-    if group is not None:
-        found = find_group(tuple(groups_of(turn.records, consultation)), group)
-        if found is None:
-            raise Refusal(
-                "invite.unknown_group",
-                group=group,
-                groups=", ".join(g.key for g in groups_of(turn.records, consultation)),
-            )
-        key = found.key
-    silent = silent_stakeholders(turn.records, consultation, round_, key)
-    left = format_duration(round_.closes_at - turn.now) if round_.closes_at else "-"
-    for person_id in silent:
-        turn.notify(
-            person_id, "remind.notice", title=consultation.title, number=round_.number, left=left
-        )
-    turn.audit(consultation, "round.reminded", round=round_.number, group=key, count=len(silent))
-    turn.say("remind.sent", count=len(silent))
-
-
-@registry.command("status", access=Access.SECRETARIAT)
-def status(turn: Turn) -> None:
-    """Who has answered in the latest round, per stakeholder group."""
-    consultation = turn.require_consultation()
-    round_ = _rounds_of(turn, consultation)
-    if round_ is None:
-        raise Refusal("round.none_yet")
-    lines = [
-        turn.t(
-            "status.header",
-            title=consultation.title,
-            number=round_.number,
-            state=turn.t(f"state.{round_.state}"),
-        )
-    ]
-    if round_.closes_at is not None and round_.state == RoundState.OPEN:
-        lines.append(turn.t("status.closes", left=format_duration(round_.closes_at - turn.now)))
-    names = {g.key: g.name for g in groups_of(turn.records, consultation)}
-    for key, part in participation(turn.records, consultation, round_).items():
-        lines.append(
-            turn.t("status.group", group=names[key], answered=part.answered, invited=part.invited)
-        )
-    if len(lines) == 1 + (round_.closes_at is not None and round_.state == RoundState.OPEN):
-        lines.append(turn.t("status.nobody_invited"))
-    turn.say_text("\n".join(lines))
 
 
 def _closed_or_open_round(turn: Turn, consultation: Consultation) -> Round:
@@ -386,6 +334,7 @@ def publish(turn: Turn) -> None:
         parent_id=id_of(current),
         created_by=turn.person_id,
         sources={p.uid: p.sources for p in new_paragraphs if p.sources},
+        created_at=turn.now,
     )
     for _, decision in pending:
         decision.applied_in_version_id = id_of(version)
@@ -414,8 +363,8 @@ def publish(turn: Turn) -> None:
                 "publish.notice",
                 title=consultation.title,
                 version=version.number,
-                changed=len(pending),
+                count=len(pending),
             )
-    turn.say("publish.done", version=version.number, changed=len(pending))
+    turn.say("publish.done", version=version.number, count=len(pending))
     turn.say_text(diff)
     stale_translations(turn, id_of(version))

@@ -124,7 +124,7 @@ def take_translation(turn: Turn, data: dict[str, Any]) -> None:
         turn.say(
             "translate.count_mismatch",
             version=version.number,
-            expected=len(originals),
+            expected=turn.t("count.paragraphs", count=len(originals)),
             count=len(draft.paragraphs),
         )
         turn.say("translate.send_again", name=name)

@@ -10,10 +10,11 @@ from typing import Any
 from bot import buttons
 from bot.commands import Access, Arg, positive_int, registry
 from bot.events import Choice
-from bot.handlers.common import groups_of
+from bot.handlers import review
+from bot.handlers.common import groups_of, tell_round
 from bot.turn import Refusal, Turn
 from consultations.ids import ConsultationId, PersonId
-from consultations.model import Attribution, ErasurePolicy, Role, find_group
+from consultations.model import Attribution, ErasurePolicy, Role, RoundState, find_group
 from consultations.rounds import parse_duration
 from storage.invites import hash_code
 from storage.records import Records
@@ -35,7 +36,7 @@ def start(turn: Turn, code: str | None) -> None:
         return
     wait = wrong_code_wait(turn)
     if wait is not None:
-        raise Refusal("start.throttled", minutes=max(1, round(wait.total_seconds() / 60)))
+        raise Refusal("start.throttled", count=max(1, round(wait.total_seconds() / 60)))
     invite = turn.records.invites.use(code, turn.now)
     if invite is None:
         # Said, not raised: a refusal would roll back the count of wrong codes.
@@ -59,9 +60,13 @@ def start(turn: Turn, code: str | None) -> None:
         group=group.name if group else "-",
         attribution=turn.t(f"attribution.policy.{consultation.attribution}"),
     )
-    if role is Role.STAKEHOLDER and consultation.attribution != Attribution.GROUP:
+    if role is not Role.STAKEHOLDER:
+        return
+    if consultation.attribution != Attribution.GROUP:
         turn.say("start.ask_consent")
-    if role is Role.STAKEHOLDER and not turn.person.organisation:
+    if turn.person.organisation:
+        tell_round(turn, invite.consultation_id)
+    else:  # the round comes after: what they type next is their organisation's name
         turn.records.dialogs.set(turn.person_id, turn.chat, ORGANISATION, {})
         turn.say("start.ask_organisation", expects_reply=True)
 
@@ -102,6 +107,8 @@ def take_organisation(turn: Turn, data: dict[str, Any]) -> None:
     turn.records.save(turn.person)
     turn.records.dialogs.clear(turn.person_id, turn.chat)
     turn.say("start.organisation_saved", organisation=name)
+    if turn.consultation_id is not None:
+        tell_round(turn, turn.consultation_id)
 
 
 @registry.command("help", access=Access.ANYONE)
@@ -116,7 +123,7 @@ def help_(turn: Turn) -> None:
         if command.access not in permitted:
             permitted[command.access] = allowed(turn, command.access)
         if permitted[command.access]:
-            lines.append(f"{command.usage()} — {turn.t(command.help_key)}")
+            lines.append(f"{turn.usage(command)} — {turn.t(command.help_key)}")
     consultation = turn.consultation()
     if consultation is not None:
         lines.append(turn.t("help.current", title=consultation.title, id=consultation.id))
@@ -151,9 +158,34 @@ def use(turn: Turn, id: ConsultationId) -> None:
 
 @registry.command("cancel", access=Access.ANYONE)
 def cancel(turn: Turn) -> None:
-    """Leave whatever the bot was waiting for (a comment's text, a draft)."""
+    """Leave whatever the bot was waiting for (a comment's text, a draft, the review), and
+    say what stops and what stays recorded."""
+    dialog = turn.records.dialogs.get(turn.person_id, turn.chat)
     turn.records.dialogs.clear(turn.person_id, turn.chat)
-    turn.say("cancelled")
+    lines = [
+        (review.stopped(turn, dialog) or turn.t("cancelled"))
+        if dialog is not None
+        else turn.t("cancel.nothing")
+    ]
+    kept = _kept(turn)
+    if kept is not None:
+        lines.append(kept)
+    turn.say_text("\n".join(lines))
+
+
+def _kept(turn: Turn) -> str | None:
+    """'Your 4 answers in round 1 stay recorded', for a stakeholder in an open round."""
+    if turn.consultation_id is None or turn.group_id(turn.consultation_id) is None:
+        return None
+    round_ = turn.records.rounds.facts(turn.consultation_id)
+    if round_ is None or round_.state != RoundState.OPEN:
+        return None
+    live = [
+        s
+        for s in turn.records.submissions.by_person(turn.person_id, [round_.id])
+        if s.withdrawn_at is None and s.superseded_at is None
+    ]
+    return turn.t("cancel.kept", count=len(live), round=round_.number) if live else None
 
 
 @registry.command("forget", Arg("confirm", optional=True), access=Access.ANYONE)
@@ -179,7 +211,7 @@ def forget(turn: Turn, confirm: str | None) -> None:
         None, turn.pseudonym, "person.erased", {"deleted_submissions": deleted}
     )
     turn.menu_changed = True
-    turn.say("forget.done", deleted=deleted)
+    turn.say("forget.done", count=deleted)
 
 
 def issue_invite(
@@ -244,8 +276,8 @@ def invite(turn: Turn, group: str, uses: int | None, expiry: timedelta | None) -
         "invite.created",
         code=code,
         links=links,
-        uses=uses or 1,
-        expires=expires.strftime("%Y-%m-%d %H:%M UTC"),
+        count=uses or 1,
+        expires=expires,
         who=group if role is Role.STAKEHOLDER else turn.t(f"role.{role.value}"),
     )
 

@@ -1,14 +1,29 @@
-"""Reading the consultation: summaries, versions, diffs, exports."""
+"""Reading the consultation: the current text, summaries, versions, diffs, exports.
+
+The draft is not secret to those who negotiate it: everyone in the consultation may
+`read` it, list its `versions` and `diff` them. Summaries and exports are the
+organisers'.
+"""
 
 from __future__ import annotations
 
 from bot.commands import Access, Arg, positive_int, registry
 from bot.events import Attachment
-from bot.handlers.common import paragraphs, provenance, summary_for, summary_options
+from bot.handlers.changes import changes_since, shown_change
+from bot.handlers.common import (
+    paragraphs,
+    paragraphs_for,
+    provenance,
+    summary_for,
+    summary_options,
+)
 from bot.handlers.record import build_record
+from bot.messages import Deadline
 from bot.render import render_diff, render_summary, sources_text, summary_file
+from bot.styled import Styled
 from bot.turn import Refusal, Turn
 from consultations import exports
+from consultations.model import RoundState
 from storage.tables import id_of
 
 
@@ -39,7 +54,57 @@ def summary(turn: Turn, n: int | None) -> None:
     )
 
 
-@registry.command("versions", access=Access.SECRETARIAT)
+@registry.command("read", Arg("n", positive_int, optional=True), access=Access.MEMBER)
+def read(turn: Turn, n: int | None) -> None:
+    """The current version, paragraph by paragraph (or paragraph N), with the paragraphs
+    changed since the version the person last reviewed marked, and who changed them."""
+    turn.say_text(current_text(turn, n))
+
+
+def current_text(turn: Turn, only: int | None = None) -> Styled:
+    """The reading view of the current consultation's latest version: what `read` shows,
+    for anyone who may read it (a stakeholder's bare `draft` too)."""
+    consultation = turn.require_consultation()
+    version = turn.records.drafts.version(id_of(consultation))
+    if version is None:
+        raise Refusal("draft.none")
+    shown = paragraphs_for(turn, id_of(version))
+    if only is not None and not 1 <= only <= len(shown):
+        raise Refusal("error.unknown_paragraph", number=only, count=len(shown))
+    originals = paragraphs(turn.records, id_of(version))
+    changes = changes_since(turn, id_of(consultation), id_of(version), reviewed_only=False)
+    lines: list[str | Styled] = [
+        turn.t(
+            "read.header", title=consultation.title, version=version.number, at=version.created_at
+        )
+    ]
+    round_ = turn.records.rounds.facts(id_of(consultation))
+    stakeholder = turn.group_id(id_of(consultation)) is not None  # invited to give input
+    if stakeholder and round_ and round_.closes_at and round_.state == RoundState.OPEN:
+        closes = Deadline(round_.closes_at, turn.now)
+        left = round_.closes_at - turn.now
+        lines.append(turn.t("read.round_open", number=round_.number, closes=closes, left=left))
+    if changes is not None and changes.uids and only is None:
+        key = "read.changes_reviewed" if changes.reviewed else "read.changes"
+        numbers = changes.numbers(shown)
+        lines.append(turn.t(key, count=len(changes.uids), version=changes.since, numbers=numbers))
+    for original, paragraph in zip(originals, shown, strict=True):
+        if only is not None and paragraph.number != only:
+            continue
+        lines.append("")
+        if changes is None or original.uid not in changes.uids:
+            lines.append(turn.t("read.paragraph", number=paragraph.number, text=paragraph.text))
+            continue
+        text, sources = shown_change(turn, changes, original, paragraph)
+        lines.append(turn.styled("read.paragraph", number=paragraph.number, text=text))
+        if sources:
+            lines.append(turn.t("read.changed_by", sources=sources))
+        else:
+            lines.append(turn.t("read.changed_by_facilitator"))
+    return Styled.join("\n", lines)
+
+
+@registry.command("versions", access=Access.MEMBER)
 def versions(turn: Turn) -> None:
     consultation = turn.require_consultation()
     all_versions = turn.records.drafts.versions(id_of(consultation))
@@ -48,14 +113,14 @@ def versions(turn: Turn) -> None:
     lines = [turn.t("versions.header", title=consultation.title)]
     for v in all_versions:
         version_id = id_of(v)
-        changed = sum(1 for p in turn.records.drafts.paragraphs(version_id) if p.sources)
+        rows = turn.records.drafts.paragraphs(version_id)
         lines.append(
             turn.t(
                 "versions.line",
                 number=v.number,
-                at=v.created_at.strftime("%Y-%m-%d %H:%M"),
-                count=len(turn.records.drafts.paragraphs(version_id)),
-                changed=changed,
+                at=v.created_at,
+                paragraphs=turn.t("count.paragraphs", count=len(rows)),
+                changed=turn.t("versions.changed", count=sum(1 for p in rows if p.sources)),
             )
         )
         # which amendments, from which stakeholder groups, made each changed paragraph
@@ -76,7 +141,7 @@ def versions(turn: Turn) -> None:
     "diff",
     Arg("a", positive_int, optional=True),
     Arg("b", positive_int, optional=True),
-    access=Access.SECRETARIAT,
+    access=Access.MEMBER,
 )
 def diff(turn: Turn, a: int | None, b: int | None) -> None:
     """Word-level changes between versions A and B (default: the last two)."""

@@ -285,7 +285,7 @@ def _paragraph(round_number: int, s: Summary, p: ParagraphSummary, t: Text) -> s
         verdict += f' <span class="badge">{esc(t("summary.common_ground"))}</span>'
     elif p.divergence is not None and p.divergence >= 0.3:
         gap = round(100 * p.divergence)
-        verdict += f' <span class="badge diverge">{esc(t("summary.divergent", gap=gap))}</span>'
+        verdict += f' <span class="badge diverge">{esc(t("summary.divergent", count=gap))}</span>'
     out.append(f"<p>{verdict}</p>")
     if p.unheard:
         unheard = t("summary.unheard", groups=", ".join(s.group_name(k) for k in p.unheard))

@@ -40,7 +40,7 @@ def test_demo_runs_a_whole_consultation_and_leaves_the_record(tmp_path: Path) ->
     result = consultbot("demo", "--quiet", "--out", str(tmp_path / "record"), tmp_path=tmp_path)
     assert result.returncode == 0, result.stderr
     assert "Version 2 published with 3 accepted amendments" in result.stdout
-    assert "[-clear-]{+substantial+}" in result.stdout
+    assert "[clear → substantial]" in result.stdout
     assert str(tmp_path / "record") in result.stdout
     exported = list((tmp_path / "record").glob("*-v2.md"))
     assert len(exported) == 1

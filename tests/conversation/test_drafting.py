@@ -60,7 +60,7 @@ async def test_the_foc_statement_loads_as_eight_paragraphs_and_is_reviewed_witho
     loaded = chat.last(FACILITATOR).split("\n")
     assert loaded[0] == FOC_LOADED
     assert "\n".join(loaded[1:-1]) == FOC_OUTLINE
-    assert loaded[-1].startswith("To fix the split: draft exclude N, draft include N")
+    assert loaded[-1].startswith("To fix the split: /draft exclude N, /draft include N")
 
     code = await invite(chat, "civil-society")
     await chat.say("ana", f"/start {code}")
@@ -73,7 +73,7 @@ async def test_the_foc_statement_loads_as_eight_paragraphs_and_is_reviewed_witho
         await chat.press("ana", "Skip")
         shown.append(chat.last("ana"))
     assert [s.split(":", 1)[0] for s in shown[:-1]] == [f"Paragraph {n} of 8" for n in range(1, 9)]
-    assert "all 8 paragraphs" in shown[-1]
+    assert "answered 0 of 8 paragraphs" in shown[-1]
     for text in shown:
         assert not any(note in text for note in NOTES)
         assert not any(mark in text for mark in ("](", "\\", "##", "<http"))
@@ -95,7 +95,7 @@ async def test_the_split_is_fixed_before_the_first_round_and_refused_after(
     assert chat.last(FACILITATOR).startswith("Paragraphs 2 to 3 are now one: paragraph 2.")
     await chat.say(FACILITATOR, "/draft split 2 Curbing such use")
     assert chat.last(FACILITATOR).startswith(
-        "Paragraph 2 is now two: paragraph 3 starts at “Curbing such use”."
+        "Paragraph 2 is now two; the second, paragraph 3, starts at “Curbing such use”."
     )
     await chat.say(FACILITATOR, "/draft edit 1 The Coalition is concerned about surveillance.")
     assert chat.last(FACILITATOR) == (
@@ -107,7 +107,7 @@ async def test_the_split_is_fixed_before_the_first_round_and_refused_after(
     )
     await chat.say(FACILITATOR, "/draft include 7")
     assert chat.last(FACILITATOR) == (
-        "There is no note 7: the draft has notes 1 to 3. Send draft to see them."
+        "There is no note 7: the draft has notes 1 to 3. Send /draft to see them."
     )
     await chat.say(FACILITATOR, "/draft split 3 not in this paragraph")
     assert "Paragraph 3 has no “not in this paragraph” after its first words" in chat.last(
@@ -150,14 +150,14 @@ async def test_a_consultation_without_a_draft_takes_one_later_and_replaces_it_be
     await chat.say(FACILITATOR, "/cancel")
     await chat.say(FACILITATOR, "/round open 1d")
     assert chat.last(FACILITATOR) == (
-        "This consultation has no draft yet. Send draft load, then the draft as a file or "
+        "This consultation has no draft yet. Send /draft load, then the draft as a file or "
         "pasted text."
     )
     await chat.say(FACILITATOR, "/draft load")
     assert chat.last(FACILITATOR).startswith("Send the draft: a .md, .txt or .docx file")
     await chat.say(FACILITATOR, "# Statement\n\n## Preamble\n\n## Operative part")
     assert chat.messages(FACILITATOR)[-2] == (
-        "That draft has 3 headings and 0 notes (dates, references, links) but no paragraph to "
+        "That draft has headings and notes (dates, references, links) but no paragraph to "
         "review. Send the statement's text, paragraphs separated by blank lines."
     )
     await chat.say(FACILITATOR, "First paragraph.\n\nSecond paragraph.")
@@ -180,8 +180,8 @@ async def test_a_consultation_without_a_draft_takes_one_later_and_replaces_it_be
     assert "Premier paragraphe." in chat.last("ana")  # its text did not change
     await chat.press("ana", "Passer")
     assert chat.last("ana") == (
-        "Paragraphe 2 sur 2\u00a0:\n\nSecond, better.\n\n(La version en français de ce "
-        "paragraphe est en cours de mise à jour\u00a0; voici le texte original.)"
+        "Paragraphe 2 sur 2\u202f:\n\nSecond, better.\n\n(La version en français de ce "
+        "paragraphe est en cours de mise à jour\u202f; voici le texte original.)"
     )
     assert audited(chat)[:3] == ["consultation.created", "draft.loaded", "draft.translated"]
     assert "draft.replaced" in audited(chat)
@@ -208,13 +208,13 @@ async def test_archive_hides_a_consultation_and_delete_removes_one_that_never_ra
     await chat.say(FACILITATOR, "/consultation delete 1")
     assert chat.last(FACILITATOR) == (
         "Consultation 1 has had rounds (the last, round 1), so its record stays. Archive it "
-        "instead: consultation archive 1."
+        "instead: /consultation archive 1."
     )
     await chat.say(FACILITATOR, "/consultation archive 1")
     assert chat.last(FACILITATOR).startswith("“First statement” (id 1) is archived")
     await chat.say("ana", "/consultations")
     assert chat.last("ana") == (
-        "You are not part of any consultation yet. Join one with start CODE."
+        "You are not part of any consultation yet. Join one with /start CODE."
     )
     await chat.say(FACILITATOR, "/consultations")
     assert "First statement" not in chat.last(FACILITATOR)
@@ -262,7 +262,7 @@ async def test_a_word_draft_with_tracked_changes_a_table_and_restarted_numbers_i
     await chat.say(FACILITATOR, "/new Spyware statement")
     await chat.say(FACILITATOR, "", attachment=Attachment("statement.docx", out.getvalue()))
     assert chat.last(FACILITATOR).split("\n")[:3] == [
-        "Draft version 1 loaded with 3 paragraphs to review, and 1 notes nobody votes on "
+        "Draft version 1 loaded with 3 paragraphs to review, and 1 note nobody votes on "
         "(table). Master language: English.",
         "The Word file has tracked changes: I took its text with every change accepted.",
         "The typed numbers start again at paragraph 3 (1.). I number the paragraphs 1 to the "

@@ -8,7 +8,7 @@ import re
 import docx
 
 from adapters.memory import MemoryAdapter
-from bot.events import Attachment
+from bot.events import Attachment, Mark
 from tests.conversation.scenario import FACILITATOR, consultation, open_round
 
 MEMBERS = {"ana": "government", "ben": "civil-society", "cho": "industry", "sam": "secretariat"}
@@ -26,7 +26,7 @@ async def test_opening_a_round_tells_every_stakeholder(chat: MemoryAdapter) -> N
     assert "3 stakeholders have been told" in chat.last(FACILITATOR)
     for name in ("ana", "ben", "cho"):
         assert "Round 1 of “Spyware statement” is open" in chat.last(name)
-        assert "3 paragraphs" in chat.last(name) and "3d left" in chat.last(name)
+        assert "3 paragraphs" in chat.last(name) and "(3 days left)" in chat.last(name)
     assert chat.messages("sam") == []
     await chat.say(FACILITATOR, "/round open 1d")
     assert "already open" in chat.last(FACILITATOR)
@@ -55,20 +55,29 @@ async def test_a_bad_draft_gets_a_clear_answer_and_a_good_one_follows(chat: Memo
 
 async def test_status_remind_extend_and_close(chat: MemoryAdapter, clock) -> None:
     await open_round(chat, MEMBERS)
-    await chat.say("ana", "/support 1")
+    for n in (1, 2, 3):
+        await chat.say("ana", f"/support {n}")
+    await chat.say("ben", "/oppose 2")
     await chat.say(FACILITATOR, "/status")
     status = chat.last(FACILITATOR)
-    assert "Government: 1 of 1 answered" in status and "Civil society: 0 of 1 answered" in status
+    assert "It closes on Fri, Dec 4 at 09:00 UTC (3 days left)." in status
+    assert "Government: every paragraph 1, some 0, none 0 (of 1)" in status
+    assert "Civil society: every paragraph 0, some 1, none 0 (of 1)" in status
+    assert "Private sector: every paragraph 0, some 0, none 1 (of 1)" in status
+    assert "Org" not in status  # attribution by group: counted, never named
     chat.take("ana")
     await chat.say(FACILITATOR, "/remind")
-    assert "sent to 2 stakeholders" in chat.last(FACILITATOR)
-    assert chat.messages("ana") == []  # she has answered: no nudge
-    assert "Reminder" in chat.last("ben") and "Reminder" in chat.last("cho")
+    assert "sent to 2 stakeholders who have not answered every paragraph" in chat.last(FACILITATOR)
+    assert chat.messages("ana") == []  # she has answered every paragraph: no nudge
+    assert "You have answered 1 of its 3 paragraphs" in chat.last("ben")
+    assert "we have not heard from you yet" in chat.last("cho")
     await chat.say(FACILITATOR, "/remind industry")
-    assert "sent to 1 stakeholders" in chat.last(FACILITATOR)
+    assert "sent to 1 stakeholder who has" in chat.last(FACILITATOR)
     clock.advance(hours=1)
     await chat.say(FACILITATOR, "/round extend 1d")
-    assert "3d 23h" in chat.last(FACILITATOR)
+    assert "it now closes on Sat, Dec 5 at 09:00 UTC (3 days 23 hours left)" in chat.last(
+        FACILITATOR
+    )
     assert "has been extended" in chat.last("ben")
     await chat.say(FACILITATOR, "/round close")
     assert "Round 1 is closed" in chat.messages(FACILITATOR)[-2]
@@ -108,7 +117,7 @@ async def test_amendments_decided_published_and_diffed(chat: MemoryAdapter) -> N
     await chat.say(FACILITATOR, "/publish")
     published, diff = chat.messages(FACILITATOR)[-2:]
     assert "Version 2 published with 2 accepted amendments" in published
-    assert "[-clear-]{+substantial+}" in diff
+    assert "[clear → substantial]" in diff
     assert "Version 2 of “Spyware statement” has been published" in chat.last("ana")
     await chat.say(FACILITATOR, "/publish")
     assert "No accepted amendment is waiting" in chat.last(FACILITATOR)
@@ -119,7 +128,14 @@ async def test_amendments_decided_published_and_diffed(chat: MemoryAdapter) -> N
         and "2 changed by amendments" in chat.last("sam")
     )
     await chat.say("sam", "/diff 1 2")
-    assert "[-clear-]{+substantial+}" in chat.last("sam")
+    assert "[clear → substantial]" in chat.last("sam")  # the plain form
+    styled = chat.inbox[chat.chat_of("sam")][-1].message.styled
+    assert styled is not None  # where a platform shows styles: struck through, bold
+    assert [(s.mark, s.text) for s in styled.spans if s.mark] == [
+        (Mark.DELETED, "clear"),
+        (Mark.INSERTED, "substantial"),
+        (Mark.INSERTED, " and publish due diligence"),
+    ]
     await chat.say("sam", "/diff 1 7")
     assert "no version 1 or 7" in chat.last("sam")
 

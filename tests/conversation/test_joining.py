@@ -79,7 +79,7 @@ async def test_stakeholder_cannot_use_facilitator_commands_and_nothing_changes(
 async def test_secretariat_reads_but_does_not_run_rounds(chat: MemoryAdapter) -> None:
     await open_round(chat, {"sam": "secretariat", "ana": "government"})
     await chat.say("sam", "/status")
-    assert "Government: 0 of 1 answered" in chat.last("sam")
+    assert "Government: every paragraph 0, some 0, none 1 (of 1)" in chat.last("sam")
     await chat.say("sam", "/round close")
     assert "not allowed" in chat.last("sam")
     await chat.say("sam", "/support 1")

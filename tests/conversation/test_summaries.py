@@ -161,7 +161,7 @@ async def test_conflicting_amendments_are_merged_and_versions_say_who_made_them(
     await chat.say("sam", "/versions")
     assert f"¶2 from {made_by}" in chat.last("sam")
     await chat.say("sam", "/diff 1 2")
-    assert "{+is substantial+}" in chat.last("sam")
+    assert "[of misuse → is substantial]" in chat.last("sam")
     assert f"From amendment {made_by}" in chat.last("sam")
     await chat.say("sam", "/export markdown")
     assert merged in chat.files("sam")[-1].data.decode()

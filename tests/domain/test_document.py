@@ -265,7 +265,7 @@ def test_excluding_a_paragraph_keeps_it_in_place_as_a_note_and_including_it_rest
     assert date.paragraphs[0] == DraftParagraph("p9", "October 2014")
     with pytest.raises(draft.UnknownNote) as caught:
         draft.include(FOC, 4)
-    assert caught.value.values == {"number": 4, "count": 3}
+    assert caught.value.values == {"number": 4, "last": 3}
     with pytest.raises(draft.LastParagraph):
         draft.exclude(parse_text("Only one paragraph."), 1)
 

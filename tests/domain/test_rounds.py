@@ -5,15 +5,12 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from hypothesis import given
-from hypothesis import strategies as st
 
 from consultations.errors import IllegalTransition, RoundError
 from consultations.model import RoundState
 from consultations.rounds import (
     accepts_input,
     extended,
-    format_duration,
     parse_duration,
     transition,
 )
@@ -149,35 +146,3 @@ def test_parse_duration_accepts(text: str, expected: timedelta) -> None:
 def test_parse_duration_rejects(text: str) -> None:
     with pytest.raises(ValueError):
         parse_duration(text)
-
-
-@pytest.mark.parametrize(
-    ("delta", "expected"),
-    [
-        (timedelta(minutes=45), "45m"),
-        (timedelta(hours=1), "1h"),
-        (timedelta(days=2, hours=3), "2d 3h"),
-        (timedelta(days=1, minutes=5), "1d 5m"),
-        (timedelta(days=1, hours=2, minutes=3), "1d 2h 3m"),
-        (timedelta(weeks=1), "7d"),
-        (timedelta(seconds=90), "1m"),  # seconds are dropped, not rounded up
-        (timedelta(seconds=59), "0m"),
-        (timedelta(0), "0m"),
-        (timedelta(hours=-3), "0m"),  # a closing time already past reads as nothing left
-    ],
-)
-def test_format_duration(delta: timedelta, expected: str) -> None:
-    assert format_duration(delta) == expected
-
-
-@given(st.integers(min_value=1, max_value=366 * 24))
-def test_a_formatted_number_of_hours_parses_back(hours: int) -> None:
-    # format_duration separates its parts with spaces; parse_duration takes one token
-    shown = format_duration(timedelta(hours=hours))
-    assert parse_duration(shown.replace(" ", "")) == timedelta(hours=hours)
-
-
-@given(st.integers(min_value=1, max_value=366 * 24 * 60))
-def test_a_formatted_number_of_minutes_parses_back(minutes: int) -> None:
-    shown = format_duration(timedelta(minutes=minutes))
-    assert parse_duration(shown.replace(" ", "")) == timedelta(minutes=minutes)

@@ -137,7 +137,7 @@ def test_the_length_limit_is_checked_on_the_cleaned_text(kind: Kind, limit: int)
     assert check_text(kind, "  " + "a\u200b" * limit + "  ") == "a" * limit
     with pytest.raises(TextTooLong) as caught:
         check_text(kind, "a" * (limit + 1))
-    assert caught.value.values == {"length": limit + 1, "limit": limit}
+    assert caught.value.values == {"count": limit + 1, "limit": limit}
 
 
 def test_the_limits_are_what_the_module_says() -> None:

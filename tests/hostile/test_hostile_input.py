@@ -250,7 +250,7 @@ async def send_text(chat: MemoryAdapter, mode: str, body: str) -> list[str]:
 
 async def start_review_comment(chat: MemoryAdapter) -> None:
     chat.take("ana")
-    await chat.say("ana", "/review")
+    await chat.say("ana", "/review all")  # she has answered every paragraph already
     await chat.press("ana", "Comment")
     assert "Your comment on paragraph 1" in chat.last("ana")
 
@@ -399,7 +399,7 @@ async def test_round_schedule_dates(room: MemoryAdapter, line: str) -> None:
     assert_unchanged(before, await snapshot(room))
     # and the facilitator can still schedule a round right after
     answer = "\n".join(await ask(room, FACILITATOR, "/round schedule 2026-12-02 09:00 3d"))
-    assert "Round 2 will open at 2026-12-02 09:00" in answer, answer
+    assert "Round 2 will open tomorrow at 09:00 UTC" in answer, answer
 
 
 async def test_round_schedule_while_a_round_is_open(room: MemoryAdapter) -> None:
@@ -432,7 +432,7 @@ async def awaiting_draft(room: MemoryAdapter) -> MemoryAdapter:
 async def assert_draft_refused(chat: MemoryAdapter, message: str, **kwargs: Any) -> None:
     before = tables(engine_of(chat))
     answer = assert_clear(await ask(chat, FACILITATOR, message, **kwargs), message)
-    assert "Send the draft again, or cancel" in answer, answer
+    assert "Send the draft again, or /cancel" in answer, answer
     assert tables(engine_of(chat)) == before
     # still waiting for the draft: a good one is taken straight away
     answer = "\n".join(await ask(chat, FACILITATOR, DRAFT))

@@ -20,9 +20,18 @@ from bot.messages import ENGLISH, Catalog
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def fields(template: str) -> list[str]:
-    """Every replacement field, with repeats (a translation keeps each as often)."""
+def fields(template: str | tuple[str, ...]) -> list[str]:
+    """Every replacement field, with repeats (a translation keeps each as often); of a
+    counted message, those of each form, without repeats (a form may say a count twice)."""
+    if isinstance(template, tuple):
+        return [str(sorted(set(fields(form)))) for form in template]
     return sorted(name for _, name, _, _ in string.Formatter().parse(template) if name is not None)
+
+
+def same_fields(translation: str | tuple[str, ...], english: i18n.English) -> bool:
+    if isinstance(english, str):
+        return fields(translation) == fields(english)
+    return set(fields(translation)) == set(fields(english)) and len(set(fields(english))) == 1
 
 
 def po(language: str):
@@ -36,13 +45,13 @@ def test_every_key_has_a_reviewed_translation_with_the_same_placeholders(languag
     missing, stale, fuzzy, placeholders = [], [], [], []
     for key, english in ENGLISH.items():
         message = messages.get(key)
-        if message is None or not message.string:
+        if message is None or not i18n.translated(message):
             missing.append(key)
         elif message.id != english:
             stale.append(key)  # English changed and `python -m bot.i18n extract` was not run
         elif message.fuzzy:
             fuzzy.append(key)
-        elif fields(message.string) != fields(english):
+        elif not same_fields(message.string, english):
             placeholders.append((key, fields(english), fields(message.string)))
     assert not missing, f"{language}: no translation for {missing}"
     assert not stale, f"{language}: run `python -m bot.i18n extract`; stale: {stale}"
@@ -62,11 +71,51 @@ def test_every_message_renders_in_every_language(language: str) -> None:
     catalog = Catalog()
     different = 0
     for key, english in ENGLISH.items():
-        values = {name: f"<{name}>" for name in fields(english)}
+        values: dict[str, object] = {name: f"<{name}>" for name in i18n.placeholders(english)}
+        if isinstance(english, tuple):
+            values["count"] = 3
         text = catalog.text(key, language, **values)
-        assert all(f"<{name}>" in text for name in values), (key, text)
-        different += text != english.format(**values)
+        assert all(str(value) in text for value in values.values()), (key, text)
+        different += text != catalog.text(key, "en", **values)
     assert different > 0.8 * len(ENGLISH)  # most texts really are in the other language
+
+
+def test_a_message_with_a_count_is_counted_and_its_forms_keep_the_count() -> None:
+    """A `{count}` chooses the plural form: a message that has one must be declared with
+    its English forms (one, many), and each form keeps it."""
+    not_counted = [k for k, e in ENGLISH.items() if isinstance(e, str) and "count" in fields(e)]
+    assert not not_counted, f"declare these as (one, many) English forms: {not_counted}"
+    countless = [
+        key
+        for key, english in ENGLISH.items()
+        if isinstance(english, tuple) and not all("count" in fields(form) for form in english)
+    ]
+    assert not countless, f"each form of a counted message says {{count}}: {countless}"
+
+
+@pytest.mark.parametrize(
+    ("language", "count", "expected"),
+    [
+        ("en", 1, "Version 2 published with 1 accepted amendment."),
+        ("en", 0, "Version 2 published with 0 accepted amendments."),
+        ("en", 3, "Version 2 published with 3 accepted amendments."),
+        ("fr", 0, "Version 2 publiée avec 0 amendement accepté."),  # French: 0 and 1 are one
+        ("fr", 1, "Version 2 publiée avec 1 amendement accepté."),
+        ("fr", 2, "Version 2 publiée avec 2 amendements acceptés."),
+        ("es", 1, "Versión 2 publicada con 1 enmienda aceptada."),
+        ("es", 0, "Versión 2 publicada con 0 enmiendas aceptadas."),
+        ("es", 21, "Versión 2 publicada con 21 enmiendas aceptadas."),
+    ],
+)
+def test_counted_messages_take_the_form_of_their_count(
+    language: str, count: int, expected: str
+) -> None:
+    assert Catalog().text("publish.done", language, version=2, count=count) == expected
+
+
+def test_a_counted_message_needs_its_count() -> None:
+    with pytest.raises(TypeError):
+        Catalog().text("publish.done", "fr", version=2)
 
 
 def test_language_codes_and_fallbacks() -> None:
@@ -81,10 +130,19 @@ def test_language_codes_and_fallbacks() -> None:
 
 
 def test_a_translation_that_does_not_fit_falls_back_to_english() -> None:
-    broken = Catalog({"fr": {"review.done": "Merci pour les {missing} paragraphes"}})
-    assert broken.text("review.done", "fr", count=3).startswith("You have been through all 3")
+    broken = Catalog(
+        {
+            "fr": {
+                "round.closed": "Le tour {missing} est clos.",
+                "review.done": ("Un {missing}", "Merci pour les {missing} paragraphes"),
+            }
+        }
+    )
+    assert broken.text("round.closed", "fr", number=2) == "Round 2 is closed."
+    assert broken.text("review.done", "fr", count=1).startswith("You have answered the draft's")
+    assert broken.text("review.done", "fr", count=3).startswith("You have answered all 3")
     with pytest.raises(KeyError):
-        broken.text("review.done", "en")  # an English template that does not fit is a bug
+        broken.text("round.closed", "en")  # an English template that does not fit is a bug
 
 
 def test_the_extractor_finds_every_key_as_pgettext() -> None:
@@ -100,7 +158,7 @@ def test_the_extractor_finds_every_key_as_pgettext() -> None:
 
 
 def test_extraction_keeps_translations_and_marks_reworded_ones_fuzzy(tmp_path: Path) -> None:
-    first = {"a.hello": "Hello {name}", "a.bye": "Goodbye"}
+    first: dict[str, i18n.English] = {"a.hello": "Hello {name}", "a.bye": "Goodbye"}
     i18n.extract(tmp_path, first)
     path = i18n.po_path("fr", tmp_path)
     catalog = read_po(path.open("rb"), locale="fr")
@@ -108,13 +166,20 @@ def test_extraction_keeps_translations_and_marks_reworded_ones_fuzzy(tmp_path: P
     catalog.get("Goodbye", context="a.bye").string = "Au revoir"
     path.write_bytes(i18n._po_text(catalog).encode())
 
-    second = {"a.hello": "Hello {name}", "a.bye": "Goodbye, and thank you", "a.new": "Goodbye!"}
+    second: dict[str, i18n.English] = {
+        "a.hello": ("Hello {count} person", "Hello {count} people"),  # now counted
+        "a.bye": "Goodbye, and thank you",
+        "a.new": "Goodbye!",
+    }
     assert path in i18n.extract(tmp_path, second)
     catalog = read_po(path.open("rb"), locale="fr")
-    assert catalog.get("Hello {name}", context="a.hello").string == "Bonjour {name}"
+    counted = catalog.get("Hello {count} person", context="a.hello")
+    assert counted.string == ("Bonjour {name}",) * 3 and counted.fuzzy  # in each form
     reworded = catalog.get("Goodbye, and thank you", context="a.bye")
     assert reworded.string == "Au revoir" and reworded.fuzzy
     assert catalog.get("Goodbye!", context="a.new").string == ""  # no borrowed look-alike
+    spanish = read_po(i18n.po_path("es", tmp_path).open("rb"), locale="es")
+    assert not any(i18n.translated(m) for m in spanish if m.id)  # French stays in French
     assert i18n.extract(tmp_path, second) == []  # nothing new: files untouched
 
 

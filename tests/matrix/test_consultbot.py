@@ -151,17 +151,22 @@ async def test_a_whole_round_in_direct_messages(
 
         await fac.ask("!round open 1d", "Round 1 is open")
         for someone in (ana, ben, cho):
-            await someone.expect("Round 1 of")
+            announced = await someone.expect("Round 1 of")
+            assert "Send !review to begin." in announced.body  # the form Matrix takes
 
-        # ana walks the review with numbers: support, a comment, oppose.
-        await ana.say("!review")
+        # ana walks the review with numbers, and bare words: every answer acknowledged.
+        await ana.say("review")
         first = await ana.expect("Paragraph 1 of 3")
         assert "Reply with a number" in first.body and "1. Support" in first.body
-        await ana.ask("1", "Paragraph 2 of 3")
+        await ana.ask("9", "Reply with a number from 1 to 6.")
+        supported = await ana.ask("1", "Paragraph 2 of 3")
+        assert supported.body.startswith("Recorded #1: support on paragraph 1.")
         await ana.ask("3", "Your comment on paragraph 2")
-        await ana.ask("Clear risk is too weak a test.", "Recorded #")
-        await ana.expect("Paragraph 3 of 3")
-        await ana.ask("2", "all 3 paragraphs")
+        commented = await ana.ask("Clear risk is too weak a test.", "Paragraph 3 of 3")
+        assert commented.body.startswith("Recorded #2: comment on paragraph 2.")
+        why = await ana.ask("2", "Why do you oppose paragraph 3?")
+        assert why.body.startswith("Recorded #3: oppose on paragraph 3.") and "1. Skip" in why.body
+        await ana.ask("1", "You have answered all 3 paragraphs")
 
         # ben supports paragraph 1 with a reaction, then amends paragraph 2 directly.
         await ben.say("!review")
@@ -171,7 +176,8 @@ async def test_a_whole_round_in_direct_messages(
         relates = edit.source["content"]["m.relates_to"]
         assert relates == {"rel_type": "m.replace", "event_id": paragraph.event_id}
         assert edit.source["content"]["m.new_content"]["body"].startswith("Paragraph 1: Support")
-        await ben.expect("Paragraph 2 of 3")
+        after_reaction = await ben.expect("Paragraph 2 of 3")
+        assert after_reaction.body.startswith("Recorded #4: support on paragraph 1.")
         amendment = submission_id(await ben.ask(f"!amend 2 {AMENDED}", "Recorded #"))
 
         # cho comments directly.
@@ -185,6 +191,13 @@ async def test_a_whole_round_in_direct_messages(
         await fac.ask(f"!accept {amendment}", f"Amendment #{amendment} accepted")
         await ben.expect(f"Your amendment #{amendment}")
         await fac.ask("!publish", "Version 2 published")
+        diff = await fac.expect("Changes from version 1 to version 2")
+        changed = "<del>clear</del><ins><b>substantial</b></ins>"
+        assert changed in diff.source["content"]["formatted_body"]
+        assert "[clear → substantial]" in diff.body  # for clients without HTML
+        await ben.expect("Send !read to read it")
+        read = await ben.ask("read", "changed since version 1, which you reviewed")
+        assert changed in read.source["content"]["formatted_body"]
         await fac.ask("!export markdown", "Here is")
         exported = await fac.expect_file()
         assert isinstance(exported, nio.RoomEncryptedFile)  # the DM is encrypted

@@ -19,8 +19,25 @@ import pytest
 from adapters.matrix.adapter import MatrixAdapter
 from adapters.matrix.state import StateFile
 from adapters.matrix.sync import Position
-from adapters.matrix.translate import edit_content, split_text, strip_reply_fallback, text_content
-from bot.events import Attachment, ChatId, DeliveryError, Inbound, Outbound, PlatformId
+from adapters.matrix.translate import (
+    EVENT_BYTES,
+    edit_content,
+    event_size,
+    split_styled,
+    split_text,
+    strip_reply_fallback,
+    text_content,
+)
+from bot.events import (
+    Attachment,
+    ChatId,
+    DeliveryError,
+    Inbound,
+    Mark,
+    Outbound,
+    PlatformId,
+    Styled,
+)
 from tests.matrix.matrix_chat import TIMEOUT, Person
 from tests.waits import eventually
 
@@ -45,6 +62,35 @@ def test_text_is_escaped_html_with_line_breaks() -> None:
     edit = edit_content("new", "$original")
     assert edit["body"] == "* new" and edit["m.new_content"]["body"] == "new"
     assert edit["m.relates_to"] == {"rel_type": "m.replace", "event_id": "$original"}
+
+
+CHANGE = (
+    "¶2: where there is a "
+    + Styled.of("clear", Mark.DELETED)
+    + Styled.of("<b>substantial</b> &", Mark.INSERTED)
+    + "\nrisk"
+)
+
+
+def test_styled_text_is_del_and_ins_in_the_html_and_written_out_in_the_body() -> None:
+    content = text_content(CHANGE)
+    assert content["body"] == "¶2: where there is a [clear → <b>substantial</b> &]\nrisk"
+    assert content["formatted_body"] == (
+        "¶2: where there is a <del>clear</del>"
+        "<ins><b>&lt;b&gt;substantial&lt;/b&gt; &amp;</b></ins><br>risk"
+    )
+    edit = edit_content(CHANGE, "$original")
+    assert edit["m.new_content"]["formatted_body"] == content["formatted_body"]
+    assert edit["formatted_body"].startswith("* ¶2")
+
+
+def test_styled_text_is_split_into_events_under_the_limit_marks_counted() -> None:
+    # Every other word changed: the marks weigh more than the words they mark.
+    words = Styled.join(" ", [Styled.of(f"w{i}", Mark.DELETED) + " kept" for i in range(4000)])
+    parts = split_styled(words)
+    assert len(parts) > 1
+    assert all(event_size(part) <= EVENT_BYTES for part in parts)
+    assert " ".join(part.text for part in parts) == words.text
 
 
 def test_long_text_is_split_at_paragraphs() -> None:
@@ -213,6 +259,11 @@ async def test_messages_replies_reactions_and_what_is_ignored(
     assert await bot.send(Outbound(chat, "Paragraph 1: Support (#1)", edit_of=sent)) == sent
     edit = await ana.expect("Paragraph 1: Support")
     assert edit.source["content"]["m.relates_to"]["rel_type"] == "m.replace"
+
+    # Styled text arrives with its marks in the HTML and written out in the body.
+    await bot.send(Outbound.of(chat, CHANGE))
+    diff = await ana.expect("[clear → <b>substantial</b> &]")
+    assert diff.source["content"]["formatted_body"] == text_content(CHANGE)["formatted_body"]
 
 
 async def test_group_room_is_not_private(

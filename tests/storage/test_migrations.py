@@ -9,8 +9,10 @@ from pathlib import Path
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
+from sqlalchemy import text
 from sqlmodel import SQLModel
 
+from consultations.ids import RoundId
 from storage.engine import (
     HEAD_REVISION,
     alembic_config,
@@ -88,3 +90,37 @@ def test_the_schema_is_at_head_and_upgrading_again_is_harmless(store: Store) -> 
     assert current_revision(store.engine) == head
     with store.transaction() as records:
         assert records.values.get("sync") == "s-42"
+
+
+def test_rounds_from_before_per_round_reminders_keep_the_default(store: Store) -> None:
+    """0008_reminders: a round held before it reminds as rounds did (the default for its
+    length), and the facilitator can now set its reminders."""
+    with store.engine.begin() as connection:
+        command.downgrade(alembic_config(connection), "0006_outbox")
+        connection.execute(
+            text(
+                "INSERT INTO consultation (id, title, attribution, erasure, timezone, created_at)"
+                " VALUES (1, 'Spyware', 'group', 'pseudonymise', 'UTC', '2026-12-01 09:00:00')"
+            )
+        )
+        connection.execute(
+            text(
+                "INSERT INTO draft_version (id, consultation_id, number, title, created_at)"
+                " VALUES (1, 1, 1, 'Spyware', '2026-12-01 09:00:00')"
+            )
+        )
+        connection.execute(
+            text(
+                "INSERT INTO round (id, consultation_id, version_id, number, state, closes_at)"
+                " VALUES (1, 1, 1, 1, 'open', '2026-12-04 09:00:00')"
+            )
+        )
+    upgrade(store.engine)
+    with store.transaction() as records:
+        round_ = records.rounds.get(RoundId(1))
+        assert round_ is not None and round_.reminders is None
+        round_.reminders = [1440, 120]
+        records.save(round_)
+    with store.transaction() as records:
+        round_ = records.rounds.get(RoundId(1))
+        assert round_ is not None and round_.reminders == [1440, 120]

@@ -16,7 +16,7 @@ from adapters.telegram.adapter import TelegramAdapter, build_application
 from adapters.telegram.pacing import FloodControl, Lane
 from adapters.telegram.settings import TelegramSettings
 from adapters.telegram.translate import menu_commands, split_text
-from bot.events import Attachment, Choice, DeliveryError, Inbound, Outbound
+from bot.events import Attachment, Choice, DeliveryError, Inbound, Mark, Outbound, Styled
 from bot.settings import Settings
 from tests.telegram.loopback import Recorder
 from tests.telegram_api import BadGateway, BotAPIServer, TooManyRequests
@@ -58,6 +58,7 @@ def test_menu_has_one_entry_per_command_family_with_telegram_names() -> None:
     menu = menu_commands(
         [
             ("review", "walk the paragraphs"),
+            ("review all", "walk them all again"),
             ("round open", "open a round"),
             ("round extend", "extend it"),
             ("round close", "close it"),
@@ -351,6 +352,44 @@ async def test_text_is_escaped_html_and_long_text_split_with_buttons_last(
     assert sent[0].text.startswith("<b>0</b> & text")  # shown as typed, not as bold
     assert [bool(m.buttons) for m in sent] == [False, False, True]
     assert last_id == str(sent[-1].message_id)
+
+
+def shown(message: object) -> list[tuple[str, str]]:
+    """(entity type, the text it covers) for each formatted stretch of a sent message."""
+    text = getattr(message, "text", "") or ""
+    units = text.encode("utf-16-le")
+    return [
+        (
+            entity["type"],
+            units[2 * entity["offset"] : 2 * (entity["offset"] + entity["length"])].decode(
+                "utf-16-le"
+            ),
+        )
+        for entity in getattr(message, "entities", [])
+    ]
+
+
+async def test_styled_text_is_struck_through_and_bold_and_split_with_its_marks(
+    bot_api_server: BotAPIServer, adapter: TelegramAdapter
+) -> None:
+    ana = bot_api_server.create_user("Ana")
+    bot_api_server.private_chat(ana)
+    change = (
+        "¶2: where there is a "
+        + Styled.of("clear", Mark.DELETED)
+        + Styled.of("substantial <b>&</b> 🙂", Mark.INSERTED)
+        + " risk"
+    )
+    await adapter.send(Outbound.of(f"telegram:{ana.id}", change))
+    [message] = bot_api_server.sent_messages(ana)
+    assert message.text == "¶2: where there is a clearsubstantial <b>&</b> 🙂 risk"
+    assert shown(message) == [("strikethrough", "clear"), ("bold", "substantial <b>&</b> 🙂")]
+
+    long = Styled.join("\n\n", [f"¶{i}: " + Styled.of("x " * 900, Mark.DELETED) for i in range(5)])
+    await adapter.send(Outbound.of(f"telegram:{ana.id}", long))
+    parts = bot_api_server.sent_messages(ana)[1:]
+    assert [len(shown(part)) for part in parts] == [2, 2, 1]  # 1,805 characters a paragraph
+    assert [kind for part in parts for kind, _ in shown(part)] == ["strikethrough"] * 5
 
 
 async def test_an_edit_replaces_text_and_keyboard(

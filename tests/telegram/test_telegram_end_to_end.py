@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from tests.telegram.loopback import INVITE_LINK, RECORDED, BotProcess, Participant
-from tests.telegram_api import BadGateway, BotAPIServer, TooManyRequests
+from tests.telegram_api import BadGateway, BotAPIServer, ChatMessage, TooManyRequests
 
 pytestmark = pytest.mark.filterwarnings(
     "ignore:Deprecated since version v22.2:telegram.warnings.PTBDeprecationWarning"
@@ -65,10 +65,20 @@ class Consultation:
     async def open_round(self) -> None:
         await self.fatima.say("/round open 3d", expect="Round 1 is open")
         for delegate in self.delegates:
-            await delegate.receive("Send review to begin")
+            await delegate.receive("Send /review to begin")
 
 
 Launch = Callable[[Consultation], Awaitable[BotProcess]]
+
+
+def marked(message: ChatMessage) -> list[tuple[str, str]]:
+    """(type, text) of each formatted stretch the person sees, other than commands."""
+    units = (message.text or "").encode("utf-16-le")
+    return [
+        (e["type"], units[2 * e["offset"] : 2 * (e["offset"] + e["length"])].decode("utf-16-le"))
+        for e in message.entities
+        if e["type"] not in ("bot_command", "url", "mention", "hashtag")
+    ]
 
 
 @pytest.fixture
@@ -124,15 +134,20 @@ async def test_a_whole_round_in_telegram(bot_api_server: BotAPIServer, launch: L
     await ana.press("Back", expect="Paragraph 2 of 3")
     await ana.press("Amend", expect="Your proposed text for paragraph 2")
     await ana.answer(AMENDED, expect="Paragraph 3 of 3")
-    await ana.press("Oppose", expect="all 3 paragraphs")
+    why = await ana.press("Oppose", expect="Why do you oppose paragraph 3?")
+    assert [label for label, _ in why.buttons] == ["Skip"]
+    await ana.press("Skip", expect="You have answered all 3 paragraphs")
 
-    # Ben and Cho use buttons and the direct commands.
-    await people.ben.say("/review", expect="Paragraph 1 of 3")
-    await people.ben.press("Oppose", expect="Paragraph 2 of 3")
+    # Ben and Cho use buttons, bare words and the direct commands.
+    await people.ben.say("review", expect="Paragraph 1 of 3")  # no / needed in private
+    await people.ben.press("Oppose", expect="Why do you oppose paragraph 1?")
+    await people.ben.say("Nobody is named responsible.", expect="Paragraph 2 of 3")
     await people.cho.say("/support 2", expect="Recorded #")
     server.user_blocks_bot(people.cho.user)  # Cho has had enough of it
-    mine = await ana.say("/mine", expect="Your input")
+    mine = await ana.say("mine", expect="Your input")
     assert "paragraph 2 · comment: Clear risk is too weak a test." in (mine.text or "")
+    helped = await ana.say("help", expect="Commands you can use")
+    assert "\n/review — " in (helped.text or "")  # the form that works on Telegram
 
     # Close, decide, publish, export.
     fatima = people.fatima
@@ -143,7 +158,11 @@ async def test_a_whole_round_in_telegram(bot_api_server: BotAPIServer, launch: L
     await fatima.say(f"/accept {amendment_id} Stronger test", expect="accepted")
     await ana.receive(f"Your amendment #{amendment_id}")
     await fatima.say("/publish", expect="Version 2 published with 1 accepted")
+    diff = await fatima.receive("Changes from version 1 to version 2")
+    assert marked(diff) == [("strikethrough", "clear"), ("bold", "substantial")]
     await people.ben.receive("Version 2 of")
+    read = await people.ben.say("read", expect="changed since version 1, which you reviewed")
+    assert marked(read) == [("strikethrough", "clear"), ("bold", "substantial")]
     export = await fatima.say("/export markdown", expect="Here is")
     assert export.document is not None and export.document.file_name.endswith(".md")
     record = export.document.data.decode()
