@@ -250,7 +250,8 @@ def _themes(
         words_of_label = tuple(terms_of.as_written(t) for t in keywords.get(cluster, ()))
         if len(members) < options.min_size or not words_of_label:
             continue
-        nearest, closeness = _nearest_to_centre(space, members)
+        counts = np.asarray([points[i].count for i in members], dtype=np.float64)
+        nearest, closeness = _nearest_to_centre(space, members, counts)
         chosen = [points[i] for i in nearest]
         groups: Counter[str] = Counter()
         for p in chosen:
@@ -357,14 +358,17 @@ def _label(terms: Sequence[str], scores: Vectors, options: ThemeOptions) -> tupl
     return tuple(chosen)
 
 
-def _nearest_to_centre(space: Any, members: Any) -> tuple[list[int], list[float]]:
-    """Member indices, nearest to the members' centre first, and their closeness to it."""
+def _nearest_to_centre(space: Any, members: Any, counts: Any) -> tuple[list[int], list[float]]:
+    """Member indices, nearest to the members' centre first, and their closeness to it.
+
+    The centre weighs each point by the comments that make it, as if each had been a row.
+    """
     import numpy as np
 
     # Rows are unit vectors (TF-IDF rows are l2-normalised, embeddings normalised above),
     # so the dot product with the centre orders them as the cosine does.
     rows = space[members]
-    centre = np.asarray(rows.mean(axis=0)).ravel()
+    centre = np.asarray((rows.T @ counts) / counts.sum()).ravel()
     similarity = np.asarray(rows @ centre).ravel()
     order = np.argsort(-similarity, kind="stable")
     return [int(members[i]) for i in order], [float(similarity[i]) for i in order]

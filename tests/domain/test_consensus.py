@@ -105,7 +105,7 @@ def test_divergence_refuses_a_minimum_below_one_vote() -> None:
 
 # --- positions: small groups first -----------------------------------------------------
 
-S, O, SPLIT, FEW, UNHEARD = (
+S, OPP, SPLIT, FEW, UNHEARD = (
     Position.SUPPORT,
     Position.OPPOSE,
     Position.SPLIT,
@@ -119,7 +119,7 @@ S, O, SPLIT, FEW, UNHEARD = (
     [
         (GroupVotes(1, 0), S),  # 1 of 1
         (GroupVotes(2, 0), S),  # 2 of 2
-        (GroupVotes(0, 2), O),
+        (GroupVotes(0, 2), OPP),
         (GroupVotes(1, 1), SPLIT),
         (GroupVotes(1, 0, 1), SPLIT),  # an abstention is a vote that does not support
         (GroupVotes(2, 1), S),  # 2 of 3
@@ -261,10 +261,10 @@ def test_the_standing_says_what_the_positions_say(
         assert taken and all(p is S for p in taken)
         assert all(votes[k].agree >= 0.6 * votes[k].seen for k, p in where.items() if p.taken)
     if found is Standing.DIVIDED:
-        assert S in taken and O in taken
+        assert S in taken and OPP in taken
     if found is Standing.OPPOSED:
-        assert taken and all(p is O for p in taken)
-    assert found.in_dispute == (O in taken or SPLIT in taken)
+        assert taken and all(p is OPP for p in taken)
+    assert found.in_dispute == (OPP in taken or SPLIT in taken)
 
 
 # --- Pol.is's own numbers -----------------------------------------------------------------

@@ -7,9 +7,9 @@ from collections.abc import Sequence
 import numpy as np
 import pytest
 
+from consultations.languages import Words
 from consultations.model import DEFAULT_GROUPS, Kind
 from consultations.summary import Input, Paragraph, Participation, summarise
-from consultations.languages import Words
 from consultations.themes import (
     Comment,
     Method,
