@@ -37,7 +37,8 @@ class Comment:
     group_key: str | None = None
     author: str = ""
     support: int = 0  # endorsements (in Pol.is data: agree votes)
-    person: int | None = None  # who wrote it, to count delegates; never shown
+    # who wrote it, to count delegates: never shown, never exported
+    person: int | None = field(default=None, compare=False, metadata={"private": True})
     language: str | None = None  # the language its author works in, where known
 
 
@@ -54,6 +55,8 @@ class Point:
     ids: tuple[SubmissionId, ...] = ()  # every comment making it, the quoted one first
     groups: Mapping[str, int] = field(default_factory=dict)  # comments per group key
     delegates: int = 1  # people who made it
+    # the comments making it in other words than the quoted one's: (id, text), verbatim
+    variants: tuple[tuple[SubmissionId, str], ...] = ()
 
     @property
     def count(self) -> int:
@@ -124,6 +127,10 @@ def _point(comments: Sequence[Comment], language: str) -> Point:
     people = {c.person for c in comments if c.person is not None}
     anonymous = sum(1 for c in comments if c.person is None)
     groups = Counter(c.group_key for c in comments if c.group_key is not None)
+    variants: dict[str, SubmissionId] = {}
+    for c in comments:
+        if c.text != speaker.text:
+            variants.setdefault(c.text, c.id)
     return Point(
         id=speaker.id,
         text=speaker.text,
@@ -134,4 +141,5 @@ def _point(comments: Sequence[Comment], language: str) -> Point:
         ids=(speaker.id, *(c.id for c in comments if c.id != speaker.id)),
         groups=dict(sorted(groups.items(), key=lambda kv: (-kv[1], kv[0]))),
         delegates=len(people) + anonymous,
+        variants=tuple((i, text) for text, i in variants.items()),
     )

@@ -64,7 +64,9 @@ class Input:
     text: str | None
     author: str  # the attribution label the policy allows, e.g. "a member of Government"
     target_id: SubmissionId | None = None  # an endorsement: the submission it supports
-    person: int | None = None  # who gave it, to count delegates; never shown
+    # who gave it, to count delegates; never shown, never exported (it would link
+    # everything one person said)
+    person: int | None = field(default=None, compare=False, metadata={"private": True})
     language: str | None = None  # the language its author worked in, where known
 
 

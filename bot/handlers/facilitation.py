@@ -19,7 +19,7 @@ from bot.handlers.common import (
     summary_for,
     tell_stakeholders,
 )
-from bot.render import render_summary
+from bot.summary_text import render_summary
 from bot.turn import Refusal, Turn
 from consultations import rounds as round_rules
 from consultations.drafts import DraftText, parse_draft_file, parse_text

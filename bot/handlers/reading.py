@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from bot import i18n
 from bot.commands import Access, Arg, positive_int, registry
 from bot.events import Attachment
 from bot.handlers.common import paragraphs, provenance, summary_for, summary_options
 from bot.handlers.record import build_record
-from bot.render import render_diff, render_summary, sources_text, summary_file
+from bot.render import render_diff, sources_text
+from bot.summary_file import summary_file
+from bot.summary_text import render_summary
 from bot.turn import Refusal, Turn
 from consultations import exports
 from storage.tables import id_of
@@ -26,7 +29,13 @@ def summary(turn: Turn, n: int | None) -> None:
     embed, failure = options.embed()
     result = summary_for(turn, consultation, round_, embed=embed)
     prose = (
-        options.writer.write(result, consultation.title, round_.number, n)
+        options.writer.write(
+            result,
+            consultation.title,
+            round_.number,
+            n,
+            i18n.language_name(i18n.supported(turn.language), "en"),
+        )
         if options.writer is not None
         else None
     )
