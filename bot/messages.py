@@ -352,6 +352,26 @@ ENGLISH: dict[str, str] = {
     "summary.md.same_point": "the same point, also made in {ids}",
     "summary.md.variant": "#{id} in other words: “{text}”",
     "summary.md.amendments": "Amendments",
+    # Delphi feedback: delegates see what the groups said and what was decided
+    "help.feedback": "whether delegates receive what the groups said after a round (Delphi feedback), and what they would read",
+    "help.feedback_on": "send delegates what the groups said, with your decisions, when you publish",
+    "help.feedback_off": "stop sending delegates the digest of each round",
+    "help.feedback_send": "send delegates the latest closed round's digest now",
+    "feedback.on": "Delphi feedback is on: when you publish the next version, every delegate receives what the groups said in the round, with your decisions and reasons (or send it now with feedback send). Turn it off with feedback off.",
+    "feedback.off": "Delphi feedback is off: delegates do not receive what the groups said. Turn it on with feedback on.",
+    "feedback.is_off": "Delphi feedback is off for this consultation. Turn it on with feedback on, then send it.",
+    "feedback.round_not_closed": "Round {number} is not closed yet. Close it and decide its amendments, then send the feedback.",
+    "feedback.already_sent": "Delegates already received the digest of round {number}.",
+    "feedback.sent": "The digest of round {number} has been sent to {count} delegates.",
+    "feedback.reminder": "Delphi feedback is on: delegates will receive this round's digest, with your decisions, when you publish (or now with feedback send).",
+    "feedback.digest": "{digest}",
+    "feedback.header": "What the groups said in round {number} of “{title}”, and what the facilitator decided:",
+    "feedback.standing": "  {standing}: {positions}",
+    "feedback.no_votes": "  Nobody voted on it.",
+    "feedback.amendment.accepted": "  Amendment #{id} by {author}, “{text}”: accepted. {note}",
+    "feedback.amendment.rejected": "  Amendment #{id} by {author}, “{text}”: rejected. Reason: {note}",
+    "feedback.amendment.open": "  Amendment #{id} by {author}, “{text}”: not decided yet.",
+    "feedback.footer": "Attribution: {attribution}. You can react in the next round: send review when it opens.",
     # languages and language versions of the draft
     "help.language": "show or change the language I write to you in",
     "help.translate": "load the draft in another language (en, fr or es); send it next",
@@ -431,7 +451,7 @@ class Catalog:
     def text(self, key: str, language: str | None = None, **values: Any) -> str:
         template = self.template(key, language)
         code = i18n.supported(language)
-        shown = {k: v.render(code) if isinstance(v, LocalTime) else v for k, v in values.items()}
+        shown = {k: v.render(code) if isinstance(v, Localised) else v for k, v in values.items()}
         try:
             return template.format(**shown)
         except (KeyError, IndexError, ValueError):
@@ -441,7 +461,15 @@ class Catalog:
             return ENGLISH[key].format(**shown)
 
 
-class LocalTime(str):
+class Localised(str):
+    """A value written for each reader's language: as a string its English form, and
+    `render(language)` for the reader's, which `Catalog.text` calls."""
+
+    def render(self, language: str) -> str:
+        return str(self)
+
+
+class LocalTime(Localised):
     """An instant as one person reads it, in their time zone.
 
     As a string it is the English form, '2026-12-04 17:00 Europe/Zurich'; `Catalog.text`

@@ -11,6 +11,7 @@ from __future__ import annotations
 from bot.abstractive import Prose
 from bot.events import Attachment
 from bot.summary_text import (
+    Reader,
     consensus_rule,
     digest_lines,
     group_counts,
@@ -22,7 +23,6 @@ from bot.summary_text import (
     said_lines,
     standing_text,
 )
-from bot.turn import Turn
 from consultations.points import Point
 from consultations.summary import ParagraphSummary, Summary
 
@@ -37,7 +37,7 @@ def _percent(share: float | None) -> str:
 
 
 def summary_markdown(
-    turn: Turn,
+    reader: Reader,
     summary: Summary,
     title: str,
     round_number: int,
@@ -47,17 +47,17 @@ def summary_markdown(
     embeddings_failure: str | None = None,
 ) -> str:
     """Everything the summary holds, for the secretariat to read and keep."""
-    t = turn.t
+    t = reader.t
     lines = [f"# {_md(t('summary.header', title=title, number=round_number))}", ""]
-    lines += [_md(method_line(turn, summary, prose)), ""]
+    lines += [_md(method_line(reader, summary, prose)), ""]
     if embeddings_failure:
         lines += [_md(t("summary.embeddings_unavailable", reason=embeddings_failure)), ""]
     if prose is not None and prose.failure:
         lines += [_md(t("summary.abstractive_failed", reason=prose.failure)), ""]
     lines += [
-        _md(positions_rule(turn, summary)),
+        _md(positions_rule(reader, summary)),
         "",
-        _md(consensus_rule(turn, summary)),
+        _md(consensus_rule(reader, summary)),
         "",
         _md(t("summary.md.divergence_rule")),
         "",
@@ -66,8 +66,8 @@ def summary_markdown(
         lines += [f"## {t('summary.md.prose')}", "", _md(prose.text), ""]
     if only is None:
         lines += [f"## {t('summary.md.digest')}", ""]
-        lines += _as_list(digest_lines(turn, summary))
-        said = said_lines(turn, summary)
+        lines += _as_list(digest_lines(reader, summary))
+        said = said_lines(reader, summary)
         if said:
             lines += ["", f"### {_md(said[0].rstrip(':'))}", "", *_as_list(said[1:])]
         lines.append("")
@@ -82,7 +82,7 @@ def summary_markdown(
             lines += [_md(t("summary.not_heard_groups", groups=names)), ""]
     for p in summary.paragraphs:
         if only is None or p.paragraph.number == only:
-            lines += _paragraph_markdown(turn, summary, p)
+            lines += _paragraph_markdown(reader, summary, p)
     return "\n".join(lines).rstrip() + "\n"
 
 
@@ -91,10 +91,10 @@ def _as_list(lines: list[str]) -> list[str]:
     return [f"  - {_md(line)}" if line.startswith("  ") else f"- {_md(line)}" for line in lines]
 
 
-def _paragraph_markdown(turn: Turn, summary: Summary, p: ParagraphSummary) -> list[str]:
-    t = turn.t
+def _paragraph_markdown(reader: Reader, summary: Summary, p: ParagraphSummary) -> list[str]:
+    t = reader.t
     lines = [f"## {t('export.paragraph', number=p.paragraph.number)}", ""]
-    lines += [f"> {_md(p.paragraph.text)}", "", f"**{_md(standing_text(turn, p, True))}**", ""]
+    lines += [f"> {_md(p.paragraph.text)}", "", f"**{_md(standing_text(reader, p, True))}**", ""]
     if summary.groups:
         header = [
             t("export.group"),
@@ -129,21 +129,21 @@ def _paragraph_markdown(turn: Turn, summary: Summary, p: ParagraphSummary) -> li
                 count=theme.size,
                 groups=group_counts(summary, theme.groups),
             )
-            lines.append(f"- {_md(label.strip())}" + language_mark(turn, theme.language))
-            lines += [f"  - {_md(quote(turn, summary, q).strip())}" for q in theme.quotes]
+            lines.append(f"- {_md(label.strip())}" + language_mark(reader, theme.language))
+            lines += [f"  - {_md(quote(reader, summary, q).strip())}" for q in theme.quotes]
         lines.append("")
     elif p.comments:
         lines += [_md(t("summary.too_few_for_themes", count=len(p.comments)).strip()), ""]
     if p.points:
         lines += [f"### {t('summary.md.comments')}", ""]
         for point in p.points:
-            lines += _point_markdown(turn, summary, point)
+            lines += _point_markdown(reader, summary, point)
         lines.append("")
     if p.amendments:
         lines += [f"### {t('summary.md.amendments')}", ""]
         for a in p.amendments:
             line = t("summary.amendment", id=a.id, author=a.author, text=a.text or "").strip()
-            line += language_mark(turn, a.language)
+            line += language_mark(reader, a.language)
             support = p.support(a.id)
             backing = (
                 t("summary.amendment_support", groups=group_counts(summary, support))
@@ -155,22 +155,22 @@ def _paragraph_markdown(turn: Turn, summary: Summary, p: ParagraphSummary) -> li
     return lines
 
 
-def _point_markdown(turn: Turn, summary: Summary, point: Point) -> list[str]:
+def _point_markdown(reader: Reader, summary: Summary, point: Point) -> list[str]:
     """A point once, the ids of every comment making it, and the words of those that differ."""
-    said = turn.t("summary.quote", id=point.id, author=point.author, text=point.text).strip()
-    said += language_mark(turn, point.language) + raised(turn, summary, point)
+    said = reader.t("summary.quote", id=point.id, author=point.author, text=point.text).strip()
+    said += language_mark(reader, point.language) + raised(reader, summary, point)
     lines = [f"- {_md(said)}"]
     if point.count > 1:
         others = ", ".join(f"#{i}" for i in point.ids[1:])
-        lines.append(f"  - {_md(turn.t('summary.md.same_point', ids=others))}")
+        lines.append(f"  - {_md(reader.t('summary.md.same_point', ids=others))}")
     lines += [
-        f"  - {_md(turn.t('summary.md.variant', id=i, text=text))}" for i, text in point.variants
+        f"  - {_md(reader.t('summary.md.variant', id=i, text=text))}" for i, text in point.variants
     ]
     return lines
 
 
 def summary_file(
-    turn: Turn,
+    reader: Reader,
     summary: Summary,
     title: str,
     round_number: int,
@@ -183,7 +183,7 @@ def summary_file(
     part = f"-p{only}" if only is not None else ""
     filename = f"summary-{slug or 'consultation'}-round-{round_number}{part}.md"
     text = summary_markdown(
-        turn,
+        reader,
         summary,
         title,
         round_number,

@@ -67,6 +67,8 @@ class Consultation(SQLModel, table=True):
     created_by: PersonId | None = Field(default=None, sa_type=Integer)
     # Days raw submission text is kept after the last round closed; None keeps it.
     retention_days: int | None = None
+    # Delphi feedback: delegates receive the digest of each closed round (`feedback on`).
+    feedback: bool = False
 
 
 class StakeholderGroupRow(SQLModel, table=True):

@@ -2,6 +2,24 @@
 for exports and the CLI). Importing this package declares every command, button and dialog
 step in `bot.commands.registry`."""
 
-from bot.handlers import facilitation, language, moderation, people, reading, review, schedule
+from bot.handlers import (
+    facilitation,
+    feedback,
+    language,
+    moderation,
+    people,
+    reading,
+    review,
+    schedule,
+)
 
-__all__ = ["facilitation", "language", "moderation", "people", "reading", "review", "schedule"]
+__all__ = [
+    "facilitation",
+    "feedback",
+    "language",
+    "moderation",
+    "people",
+    "reading",
+    "review",
+    "schedule",
+]

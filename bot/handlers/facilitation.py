@@ -19,6 +19,7 @@ from bot.handlers.common import (
     summary_for,
     tell_stakeholders,
 )
+from bot.handlers.feedback import feedback_after_publish
 from bot.summary_text import render_summary
 from bot.turn import Refusal, Turn
 from consultations import rounds as round_rules
@@ -213,6 +214,8 @@ def close_round(turn: Turn, consultation: Consultation, round_: Round) -> None:
             )
     turn.say("round.closed", number=round_.number)
     turn.say_text(summary_text)
+    if consultation.feedback:
+        turn.say("feedback.reminder")
 
 
 @registry.command("remind", Arg("group", optional=True), access=Access.FACILITATOR)
@@ -522,3 +525,4 @@ def publish(turn: Turn) -> None:
             )
     turn.say("publish.done", version=version.number, changed=len(pending))
     turn.say_text(diff)
+    feedback_after_publish(turn, consultation)

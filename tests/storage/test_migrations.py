@@ -88,3 +88,16 @@ def test_the_schema_is_at_head_and_upgrading_again_is_harmless(store: Store) -> 
     assert current_revision(store.engine) == head
     with store.transaction() as records:
         assert records.values.get("sync") == "s-42"
+
+
+def test_upgrading_to_feedback_keeps_consultations_with_feedback_off(sqlite_store: Store) -> None:
+    with sqlite_store.engine.begin() as connection:
+        command.downgrade(alembic_config(connection), "0006_outbox")
+        connection.exec_driver_sql(
+            "INSERT INTO consultation (title, attribution, erasure, timezone, created_at)"
+            " VALUES ('Spyware statement', 'group', 'pseudonymise', 'UTC', '2026-12-01 09:00')"
+        )
+    upgrade(sqlite_store.engine)
+    with sqlite_store.transaction() as records:
+        (consultation,) = records.consultations.all()
+        assert consultation.title == "Spyware statement" and consultation.feedback is False
