@@ -119,8 +119,10 @@ def _run_default(data: dict[str, Any]) -> dict[str, Any]:
     import sklearn.decomposition  # what the first summary imports
     import sklearn.feature_extraction.text  # noqa: F401
 
+    from consultations import languages
     from consultations.summary import summarise
 
+    languages.load()  # the language model, loaded once per process as the bot does
     imported = time.perf_counter() - started
     before = _rss_mib()
     started = time.perf_counter()

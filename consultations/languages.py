@@ -45,6 +45,7 @@ STEMMERS = {
 }
 SURE = 0.75  # below this probability the detector is guessing: take the person's language
 SHORT = 16  # letters; a text this short is the person's language whatever the detector says
+LONG = 120  # characters: the detector reads this much of a text, enough to tell the language
 
 # A word: letters, joined by hyphens or apostrophes ("decision-making", "don't", "l'État").
 WORD = re.compile(r"[^\W\d_]+(?:[-'’][^\W\d_]+)*")
@@ -125,12 +126,16 @@ def detect(texts: Sequence[str], hints: Sequence[str | None]) -> list[str]:
     """
     identifier = _identifier()
     guesses: list[tuple[str, bool]] = []  # (language, sure)
+    classified: dict[str, tuple[str, float]] = {}  # the same text is classified once
     for text, hint in zip(texts, hints, strict=True):
         hint = hint if hint in LANGUAGES else None
         if hint is not None and sum(ch.isalpha() for ch in text) < SHORT:
             guesses.append((hint, True))
             continue
-        language, probability = identifier.classify(text)
+        sample = text[:LONG]
+        if sample not in classified:
+            classified[sample] = identifier.classify(sample)
+        language, probability = classified[sample]
         if probability >= SURE:
             guesses.append((str(language), True))
         else:
@@ -138,6 +143,12 @@ def detect(texts: Sequence[str], hints: Sequence[str | None]) -> list[str]:
     usual = Counter(language for language, sure in guesses if sure).most_common(1)
     fallback = usual[0][0] if usual else "en"
     return [language or fallback for language, _ in guesses]
+
+
+def load() -> None:
+    """Load the language model and the stemmers' library now rather than on first use."""
+    _identifier()
+    import Stemmer  # noqa: F401  # PyStemmer
 
 
 @cache
@@ -182,6 +193,7 @@ class Words:
         own = CONSULTATION_STOP_WORDS.get(language, frozenset())
         self._stop_stems = frozenset(self.stem(w) for w in own)
         self.negations = NEGATIONS.get(language, frozenset())
+        self._known: dict[str, tuple[str, str] | None] = {}  # word -> (word, stem), None: stop
 
     def stem(self, word: str) -> str:
         return str(self._stemmer.stemWord(word)) if self._stemmer is not None else word
@@ -190,6 +202,9 @@ class Words:
         """The text's words, lower-cased, elided articles and contractions taken off."""
         words = []
         for found in WORD.findall(unicodedata.normalize("NFC", text).casefold()):
+            if "'" not in found and "’" not in found:
+                words.append(found)
+                continue
             word = found.replace("’", "'")
             if "'" in word:
                 if self.language in ELIDING:
@@ -201,13 +216,15 @@ class Words:
             words.append(word)
         return words
 
-    def content(self, text: str) -> list[str | None]:
-        """The text's words, with None standing where a stop word was (never bridged over)."""
-        kept: list[str | None] = []
+    def content(self, text: str) -> list[tuple[str, str] | None]:
+        """The text's words as (word, stem), None standing where a stop word was (so that
+        a pair of words is never made across one)."""
+        known = self._known
+        found: list[tuple[str, str] | None] = []
         for word in self.split(text):
-            if len(word) < 2 or word in self.stop:
-                kept.append(None)
-                continue
-            stem = self.stem(word)
-            kept.append(None if stem in self._stop_stems else word)
-        return kept
+            if word not in known:
+                stem = self.stem(word)
+                stop = len(word) < 2 or word in self.stop or stem in self._stop_stems
+                known[word] = None if stop else (word, stem)
+            found.append(known[word])
+        return found

@@ -25,7 +25,9 @@ from consultations.ids import SubmissionId
 NEAR = 90  # similarity (0-100) from which two comments are the same point
 NEAR_LIMIT = 4000  # distinct texts past which only identical ones are gathered (time, memory)
 
+SHARED = 0.5  # texts sharing fewer of their words than this are never near-identical
 _TOKEN = re.compile(r"\w+")
+_NUMBER = re.compile(r"\w*\d\w*")
 
 
 @dataclass(frozen=True)
@@ -93,7 +95,7 @@ def _signature(key: str, negations: frozenset[str]) -> tuple[tuple[str, ...], tu
     words = key.split()
     return (
         tuple(sorted(w for w in words if w in negations)),
-        tuple(sorted(w for w in words if any(ch.isdigit() for ch in w))),
+        tuple(sorted(_NUMBER.findall(key))),
     )
 
 
@@ -101,22 +103,41 @@ def _near_leaders(keys: Sequence[str], negations: frozenset[str], near: int) -> 
     """For each text, the index of the text whose point it joins (itself if it leads one).
 
     Texts are taken most frequent first; each joins the first leader it is near, so a
-    point never drifts along a chain of small differences.
+    point never drifts along a chain of small differences. Only texts that share most of
+    their words are compared letter by letter: a sparse product finds them at once.
     """
     leaders = list(range(len(keys)))
     if len(keys) < 2 or len(keys) > NEAR_LIMIT:
         return leaders
     import numpy as np
-    from rapidfuzz import fuzz, process
+    from rapidfuzz import fuzz
+    from sklearn.feature_extraction.text import CountVectorizer  # type: ignore[import-untyped,unused-ignore]
 
-    scores = process.cdist(keys, keys, scorer=fuzz.ratio, score_cutoff=near, dtype=np.uint8)
-    signatures = [_signature(k, negations) for k in keys]
+    incidence = CountVectorizer(binary=True, analyzer=str.split).fit_transform(keys)
+    sizes = np.asarray(incidence.sum(axis=1)).ravel()
+    shared = (incidence @ incidence.T).tocoo()
+    close = shared.data >= SHARED * np.maximum(sizes[shared.row], sizes[shared.col])
+    candidates: dict[int, list[int]] = {}
+    for i, j in zip(shared.row[close].tolist(), shared.col[close].tolist(), strict=True):
+        if j > i:
+            candidates.setdefault(i, []).append(j)
+    signatures: dict[int, tuple[tuple[str, ...], tuple[str, ...]]] = {}
+
+    def signature(index: int) -> tuple[tuple[str, ...], tuple[str, ...]]:
+        if index not in signatures:
+            signatures[index] = _signature(keys[index], negations)
+        return signatures[index]
+
     taken = [False] * len(keys)
     for i in range(len(keys)):
         if taken[i]:
             continue
-        for j in np.flatnonzero(scores[i]).tolist():
-            if j > i and not taken[j] and signatures[j] == signatures[i]:
+        for j in sorted(candidates.get(i, ())):
+            if (
+                not taken[j]
+                and fuzz.ratio(keys[i], keys[j], score_cutoff=near)
+                and signature(j) == signature(i)
+            ):
                 taken[j] = True
                 leaders[j] = i
     return leaders

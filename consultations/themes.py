@@ -191,26 +191,32 @@ class Terms:
 
     def __init__(self, words: Words) -> None:
         self.words = words
-        self.written: dict[str, Counter[str]] = defaultdict(Counter)
+        self.written: dict[str, dict[str, int]] = {}  # term -> how often each form was written
 
     def __call__(self, text: str) -> list[str]:
         content = self.words.content(text)
-        stems = [self.words.stem(w) if w is not None else None for w in content]
-        terms = []
-        for word, stem in zip(content, stems, strict=True):
-            if word is not None and stem is not None:
-                terms.append(stem)
-                self.written[stem][word] += 1
-        for (a, sa), (b, sb) in itertools.pairwise(zip(content, stems, strict=True)):
-            if a is not None and b is not None and sa is not None and sb is not None:
-                terms.append(f"{sa} {sb}")
-                self.written[f"{sa} {sb}"][f"{a} {b}"] += 1
+        terms = [found[1] for found in content if found is not None]
+        for found in content:
+            if found is not None:
+                self._saw(found[1], found[0])
+        for a, b in itertools.pairwise(content):
+            if a is not None and b is not None:
+                term = f"{a[1]} {b[1]}"
+                terms.append(term)
+                self._saw(term, f"{a[0]} {b[0]}")
         return terms
+
+    def _saw(self, term: str, form: str) -> None:
+        forms = self.written.get(term)
+        if forms is None:
+            self.written[term] = {form: 1}
+        else:
+            forms[form] = forms.get(form, 0) + 1
 
     def as_written(self, term: str) -> str:
         """The term as delegates most often wrote it."""
-        written = self.written.get(term)
-        return written.most_common(1)[0][0] if written else term
+        forms = self.written.get(term)
+        return max(forms, key=lambda form: forms[form]) if forms else term
 
 
 def theme_count(n: int, options: ThemeOptions) -> int:
