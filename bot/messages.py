@@ -288,7 +288,6 @@ ENGLISH: dict[str, str] = {
     "summary.votes": "  {group}: {support} support, {oppose} oppose, {abstain} abstain",
     "summary.too_few_to_count": "(too few votes to count)",
     "summary.consensus": "  Consensus {value}",
-    "summary.common_ground": "common ground",
     "summary.unheard": "  Not heard: {groups}",
     "summary.quote": "  #{id} {author}: “{text}”",
     "summary.raised_by": "(raised by {delegates} delegates from {groups} groups)",

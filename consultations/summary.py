@@ -155,7 +155,7 @@ class Summary:
     def disputed(self) -> tuple[ParagraphSummary, ...]:
         """Paragraphs in dispute: divided first, then opposed, then contested."""
         order = (Standing.DIVIDED, Standing.OPPOSED, Standing.CONTESTED)
-        return tuple(p for standing in order for p in self.paragraphs if p.standing is standing)
+        return tuple(p for kind in order for p in self.paragraphs if p.standing is kind)
 
     @property
     def unheard(self) -> tuple[str, ...]:
