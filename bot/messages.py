@@ -318,6 +318,7 @@ ENGLISH: dict[str, str] = {
     "summary.digest.dispute": "¶{number} {standing}: {positions}",
     "summary.digest.no_dispute": "In dispute: none.",
     "summary.digest.open": "Too few groups heard to tell: {paragraphs}",
+    "summary.digest.silent": "Nobody said anything on: {paragraphs}",
     "summary.digest.amendments": "Amendments, most backed across groups first:",
     "summary.digest.amendment": "#{id} ¶{number} by {author}; {backing}: “{text}”",
     "summary.digest.backing": "endorsed by {groups}; groups behind it: {count}",

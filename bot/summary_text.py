@@ -23,7 +23,7 @@ from bot import i18n
 from bot.abstractive import Prose
 from bot.messages import Catalog
 from consultations.consensus import Position, Standing
-from consultations.digest import dissent, ranked_amendments, unheard_on
+from consultations.digest import dissent, ranked_amendments, silent, unheard_on
 from consultations.points import Point
 from consultations.summary import Input, ParagraphSummary, Summary
 
@@ -211,15 +211,22 @@ def digest_lines(reader: Reader, summary: Summary) -> list[str]:
     else:
         lines.append(reader.t("summary.digest.no_dispute"))
     lines += amendment_lines(reader, summary)
-    open_ = [p.paragraph.number for p in summary.paragraphs if p.standing is Standing.OPEN]
+    nobody = set(silent(summary))
+    open_ = [
+        p.paragraph.number
+        for p in summary.paragraphs
+        if p.standing is Standing.OPEN and p.paragraph.number not in nobody
+    ]
     if open_:
         lines.append(reader.t("summary.digest.open", paragraphs=numbers(open_)))
-    silent = [
+    if nobody:
+        lines.append(reader.t("summary.digest.silent", paragraphs=numbers(sorted(nobody))))
+    quiet = [
         reader.t("summary.digest.unheard_on", group=summary.group_name(key), paragraphs=numbers(ns))
         for key, ns in unheard_on(summary).items()
     ]
-    if silent:
-        lines.append(reader.t("summary.digest.unheard", groups="; ".join(silent)))
+    if quiet:
+        lines.append(reader.t("summary.digest.unheard", groups="; ".join(quiet)))
     return lines
 
 

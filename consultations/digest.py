@@ -11,8 +11,8 @@ paragraph by paragraph; this module lines them up for a reader:
 - amendments ranked by backing across groups: the groups behind each (its proposer's and
   those whose members endorsed it), then endorsements, so a proposal that carries several
   groups comes before one that carries many members of one;
-- who has not been heard: groups silent on the whole round, and on which paragraphs the
-  others were.
+- who has not been heard: groups silent on the whole round, paragraphs nobody spoke on,
+  and on which paragraphs the other groups were silent.
 """
 
 from __future__ import annotations
@@ -66,12 +66,23 @@ def dissent(p: ParagraphSummary) -> Point | Input | None:
     return next((a for a in p.amendments if a.group_key in against), None)
 
 
+def silent(summary: Summary) -> tuple[int, ...]:
+    """Paragraphs on which no declared group said anything."""
+    return tuple(
+        p.paragraph.number
+        for p in summary.paragraphs
+        if summary.groups and len(p.unheard) == len(summary.groups)
+    )
+
+
 def unheard_on(summary: Summary) -> dict[str, tuple[int, ...]]:
-    """Groups that answered the round, and the paragraphs on which they were not heard."""
-    silent = set(summary.unheard)
+    """Groups that answered the round, and the paragraphs others spoke on but they did not."""
+    quiet, nobody = set(summary.unheard), set(silent(summary))
     found: dict[str, list[int]] = {}
     for p in summary.paragraphs:
+        if p.paragraph.number in nobody:
+            continue
         for key in p.unheard:
-            if key not in silent:
+            if key not in quiet:
                 found.setdefault(key, []).append(p.paragraph.number)
     return {key: tuple(numbers) for key, numbers in found.items()}

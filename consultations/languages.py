@@ -201,7 +201,8 @@ class Words:
     def split(self, text: str) -> list[str]:
         """The text's words, lower-cased, elided articles and contractions taken off."""
         words = []
-        for found in WORD.findall(unicodedata.normalize("NFC", text).casefold()):
+        text = text.lower() if text.isascii() else unicodedata.normalize("NFC", text).casefold()
+        for found in WORD.findall(text):
             if "'" not in found and "’" not in found:
                 words.append(found)
                 continue

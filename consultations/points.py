@@ -113,7 +113,10 @@ def _near_leaders(keys: Sequence[str], negations: frozenset[str], near: int) -> 
     from rapidfuzz import fuzz
     from sklearn.feature_extraction.text import CountVectorizer  # type: ignore[import-untyped,unused-ignore]
 
-    incidence = CountVectorizer(binary=True, analyzer=str.split).fit_transform(keys)
+    # Words in most texts ("the", "de") make every pair share something: left out, they
+    # leave the product sparse; texts that share most of their other words remain.
+    common = 0.4 if len(keys) >= 20 else 1.0
+    incidence = CountVectorizer(binary=True, analyzer=str.split, max_df=common).fit_transform(keys)
     sizes = np.asarray(incidence.sum(axis=1)).ravel()
     shared = (incidence @ incidence.T).tocoo()
     close = shared.data >= SHARED * np.maximum(sizes[shared.row], sizes[shared.col])

@@ -34,7 +34,6 @@ first computed, not when the module is imported, so the command line starts fast
 
 from __future__ import annotations
 
-import itertools
 import math
 from collections import Counter, defaultdict
 from collections.abc import Callable, Mapping, Sequence
@@ -195,23 +194,23 @@ class Terms:
 
     def __call__(self, text: str) -> list[str]:
         content = self.words.content(text)
-        terms = [found[1] for found in content if found is not None]
+        written = self.written
+        terms = []
+        previous = None
         for found in content:
             if found is not None:
-                self._saw(found[1], found[0])
-        for a, b in itertools.pairwise(content):
-            if a is not None and b is not None:
-                term = f"{a[1]} {b[1]}"
-                terms.append(term)
-                self._saw(term, f"{a[0]} {b[0]}")
+                word, stem = found
+                terms.append(stem)
+                forms = written.setdefault(stem, {})
+                forms[word] = forms.get(word, 0) + 1
+                if previous is not None:
+                    pair = f"{previous[1]} {stem}"
+                    terms.append(pair)
+                    forms = written.setdefault(pair, {})
+                    form = f"{previous[0]} {word}"
+                    forms[form] = forms.get(form, 0) + 1
+            previous = found
         return terms
-
-    def _saw(self, term: str, form: str) -> None:
-        forms = self.written.get(term)
-        if forms is None:
-            self.written[term] = {form: 1}
-        else:
-            forms[form] = forms.get(form, 0) + 1
 
     def as_written(self, term: str) -> str:
         """The term as delegates most often wrote it."""
