@@ -26,12 +26,14 @@ from bot.summary_text import (
     DIGEST_QUOTE_CHARS,
     Reader,
     ReaderIn,
+    numbers,
     positions_text,
     quote,
     short,
     standing_text,
 )
 from bot.turn import Refusal, Turn
+from consultations.digest import silent
 from consultations.ids import SubmissionId
 from consultations.model import RoundState
 from consultations.summary import Summary
@@ -63,7 +65,10 @@ def digest(
 ) -> str:
     """What the groups said and what was decided, paragraph by paragraph, for one reader."""
     lines = [reader.t("feedback.header", title=title, number=round_number)]
+    nobody = set(silent(summary))
     for p in summary.paragraphs:
+        if p.paragraph.number in nobody:
+            continue
         lines += [
             "",
             reader.t(
@@ -92,6 +97,8 @@ def digest(
                     note=(decided.note if decided is not None else None) or "-",
                 )
             )
+    if nobody:
+        lines += ["", reader.t("summary.digest.silent", paragraphs=numbers(sorted(nobody)))]
     lines += ["", reader.t("feedback.footer", attribution=attribution)]
     return "\n".join(lines)
 

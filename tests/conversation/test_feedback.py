@@ -79,6 +79,7 @@ async def test_delegates_receive_the_digest_with_the_decisions_when_the_version_
     assert f"Amendment #{accepted} by a member of Civil society" in digest
     assert "accepted. Agreed in the drafting group." in digest
     assert "rejected. Reason: Weaker than the UN Guiding Principles." in digest
+    assert "Nobody said anything on: ¶1, ¶3" in digest and "¶1 “" not in digest
     assert "send review when it opens" in digest
     # each delegate in their own language
     french = next(m for m in chat.take("bea") if "Ce que les groupes ont dit" in m)
