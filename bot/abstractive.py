@@ -23,21 +23,28 @@ from typing import Any
 import httpx
 
 from bot.settings import Settings
+from consultations.digest import ranked_amendments
+from consultations.points import Point
 from consultations.summary import Summary
 
 log = logging.getLogger(__name__)
 
 INSTRUCTIONS = (
-    "You write the summary of one round of a stakeholder consultation on a draft joint "
+    "You write the digest of one round of a stakeholder consultation on a draft joint "
     "statement, for the facilitators who must revise the draft. You are given the round's "
-    "structured summary as JSON: per paragraph, each stakeholder group's support, oppose "
-    "and abstain counts, consensus, common ground and divergence, themes of the comments "
-    "with verbatim quotes, and proposed amendments with their endorsements. Write plain "
-    "prose, at most 250 words, saying where the groups agree, where they diverge and what "
-    "they ask to change, paragraph by paragraph. After each claim that rests on what "
+    "structured summary as JSON: which paragraphs are common ground and which are in "
+    "dispute; per paragraph, each stakeholder group's position (a group supports or opposes "
+    "when at least 60% of its votes do) and counts, the points delegates made (with how "
+    "many made each) and themes of the comments with verbatim quotes; the amendments ranked "
+    "by the groups behind them; and the groups not heard. Write plain prose, at most 250 "
+    "words, in {language}, in this order: the paragraphs to keep as they are; the paragraphs "
+    "in dispute, with each group's position and what it asks to change; the amendments that "
+    "could carry several groups; who has not been heard. After each claim that rests on what "
     "stakeholders wrote, cite the submissions it rests on by their id in square brackets, "
     "like [#12] or [#12, #15]. Cite only ids that appear in the JSON. Use only what the "
-    "JSON says; name stakeholder groups, never people or organisations."
+    "JSON says; quote delegates in the language they wrote in; name stakeholder groups, "
+    "never people or organisations. Do not call a paragraph agreed or disputed unless the "
+    "JSON does."
 )
 
 CITATION = re.compile(r"#(\d+)")
@@ -80,8 +87,16 @@ class Writer:
             settings.llm_base_url, settings.llm_model, api_key=key, timeout=settings.llm_timeout
         )
 
-    def write(self, summary: Summary, title: str, round_number: int, only: int | None) -> Prose:
-        """Prose for the summary (or its paragraph `only`), checked, or the reason it is not."""
+    def write(
+        self,
+        summary: Summary,
+        title: str,
+        round_number: int,
+        only: int | None,
+        language: str = "English",
+    ) -> Prose:
+        """Prose for the summary (or its paragraph `only`) in `language` (its English name),
+        checked, or the reason it is not."""
         payload = summary_payload(summary, title, round_number, only)
         known = {
             i.id
@@ -90,7 +105,7 @@ class Writer:
             for i in (*p.comments, *p.amendments)
         }
         try:
-            text = self._complete(json.dumps(payload, ensure_ascii=False))
+            text = self._complete(json.dumps(payload, ensure_ascii=False), language)
         except httpx.TimeoutException:
             return self._failed("timeout", f"no answer within {self.timeout:g}s")
         except (httpx.HTTPError, ValueError, KeyError, IndexError, TypeError) as error:
@@ -104,12 +119,12 @@ class Writer:
             return self._failed("uncited", "it cites no submission")
         return Prose(text.strip(), self.model)
 
-    def _complete(self, content: str) -> str:
+    def _complete(self, content: str, language: str) -> str:
         headers = {"Authorization": f"Bearer {self.api_key}"} if self.api_key else {}
         body = {
             "model": self.model,
             "messages": [
-                {"role": "system", "content": INSTRUCTIONS},
+                {"role": "system", "content": INSTRUCTIONS.format(language=language)},
                 {"role": "user", "content": content},
             ],
             "temperature": 0,
@@ -134,36 +149,43 @@ def summary_payload(
 ) -> dict[str, Any]:
     """The structured summary as the model reads it: everything cited carries its id."""
     name = summary.group_name
+    shown = [p for p in summary.paragraphs if only is None or p.paragraph.number == only]
+
+    def point(p: Point) -> dict[str, Any]:
+        return {
+            "id": p.id,
+            "author": p.author,
+            "text": p.text,
+            "language": p.language,
+            "made_by_delegates": p.delegates,
+            "groups": {name(k): n for k, n in p.groups.items()},
+        }
+
     paragraphs = []
-    for p in summary.paragraphs:
-        if only is not None and p.paragraph.number != only:
-            continue
+    for p in shown:
         paragraphs.append(
             {
                 "number": p.paragraph.number,
                 "text": p.paragraph.text,
+                "standing": p.standing.value,
+                "positions": {name(key): where.value for key, where in p.positions.items()},
                 "votes": {
                     name(key): {"support": v.agree, "oppose": v.disagree, "abstain": v.abstain}
                     for key, v in p.votes.items()
                 },
-                "consensus": round(p.consensus, 3),
-                "common_ground": p.common_ground,
-                "divergence": None if p.divergence is None else round(p.divergence, 3),
+                **({"consensus": round(p.consensus, 3)} if p.consensus_defined else {}),
                 "groups_not_heard": [name(k) for k in p.unheard],
                 "themes": [
                     {
                         "label": theme.label,
+                        "language": theme.language,
                         "comments": theme.size,
                         "groups": {name(k): n for k, n in theme.groups.items()},
-                        "quotes": [
-                            {"id": q.id, "author": q.author, "text": q.text} for q in theme.quotes
-                        ],
+                        "quotes": [point(q) for q in theme.quotes],
                     }
                     for theme in p.themes
                 ],
-                "other_comments": [
-                    {"id": c.id, "author": c.author, "text": c.text} for c in p.unthemed[:10]
-                ],
+                "other_points": [point(q) for q in p.unthemed[:10]],
                 "amendments": [
                     {
                         "id": a.id,
@@ -175,6 +197,7 @@ def summary_payload(
                 ],
             }
         )
+    numbers = {p.paragraph.number for p in shown}
     return {
         "consultation": title,
         "round": round_number,
@@ -182,5 +205,22 @@ def summary_payload(
             name(key): f"{part.answered} of {part.invited}"
             for key, part in summary.participation.items()
         },
+        "groups_not_heard_at_all": [name(k) for k in summary.unheard],
+        "common_ground": [
+            p.paragraph.number for p in summary.common_ground if p.paragraph.number in numbers
+        ],
+        "in_dispute": [
+            p.paragraph.number for p in summary.disputed if p.paragraph.number in numbers
+        ],
+        "amendments_ranked": [
+            {
+                "id": b.amendment.id,
+                "paragraph": b.paragraph,
+                "groups_behind": [name(k) for k in b.groups],
+                "endorsements": b.total,
+            }
+            for b in ranked_amendments(summary)
+            if b.paragraph in numbers
+        ],
         "paragraphs": paragraphs,
     }

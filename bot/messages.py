@@ -220,6 +220,7 @@ ENGLISH: dict[str, i18n.English] = {
     "note.footnote": "footnote",
     "note.text": "excluded text",
     "count.notes": ("{count} note", "{count} notes"),
+    "count.groups": ("{count} group", "{count} groups"),
     "draft.remark.tracked_changes": "The Word file has tracked changes: I took its text with every change accepted.",
     "draft.remark.comments": "Comments in the Word file were left out.",
     "draft.remark.images": (
@@ -503,15 +504,26 @@ ENGLISH: dict[str, i18n.English] = {
     "summary.participation_group": "{group} {answered}/{invited}",
     "summary.paragraph": "¶{number} “{text}”",
     "summary.votes": "  {group}: {support} support, {oppose} oppose, {abstain} abstain",
+    "summary.too_few_to_count": "(too few votes to count)",
     "summary.consensus": "  Consensus {value}",
-    "summary.common_ground": "common ground",
-    "summary.divergent": (
-        "groups diverge ({count} point apart)",
-        "groups diverge ({count} points apart)",
-    ),
     "summary.unheard": "  Not heard: {groups}",
     "summary.quote": "  #{id} {author}: “{text}”",
-    "summary.more_comments": ("  … and {count} more comment", "  … and {count} more comments"),
+    "summary.raised_by": (
+        "(raised by {count} delegate from {groups})",
+        "(raised by {count} delegates from {groups})",
+    ),
+    "summary.raised_by_group": (
+        "(raised by {count} delegate of {group})",
+        "(raised by {count} delegates of {group})",
+    ),
+    "summary.more_comments": (
+        "  … and {count} more comment",
+        "  … and {count} more comments",
+    ),
+    "summary.too_few_for_themes": (
+        "  {count} comment, too few for themes; as it was written:",
+        "  {count} comments, too few for themes; as they were written:",
+    ),
     "summary.amendment": "  Amendment #{id} by {author}: “{text}”",
     "summary.amendment_support": "    Endorsed by {groups}",
     "summary.amendment_no_support": "    No endorsements yet",
@@ -519,38 +531,113 @@ ENGLISH: dict[str, i18n.English] = {
         "  Theme “{label}”: {count} comment ({groups})",
         "  Theme “{label}”: {count} comments ({groups})",
     ),
-    "summary.theme_quote": "    #{id} {author}: “{text}”",
-    "summary.themes_short": (
-        "  {count} comment; themes: {themes}",
-        "  {count} comments; themes: {themes}",
-    ),
-    "summary.comments_short": ("  {count} comment", "  {count} comments"),
-    "summary.amendments_short": "  Amendments: {ids}",
-    "summary.compact_votes": "  Support/oppose/abstain: {groups}",
-    "summary.compact_group": "{group} {support}/{oppose}/{abstain}",
     "summary.not_heard_groups": "No answer yet from: {groups}",
-    "summary.overview_common_ground": "Common ground: {paragraphs}",
-    "summary.overview_divergent": "Groups diverge on: {paragraphs}",
-    "summary.method.tfidf": "Method: extractive; themes by TF-IDF keywords, quotes verbatim with their ids.",
-    "summary.method.embeddings": "Method: extractive; themes by sentence embeddings (all-MiniLM-L6-v2), quotes verbatim with their ids.",
+    "summary.position.support": (
+        "{group} {count} of {votes} support",
+        "{group} {count} of {votes} support",
+    ),
+    "summary.position.oppose": (
+        "{group} {count} of {votes} oppose",
+        "{group} {count} of {votes} oppose",
+    ),
+    "summary.position.split": "{group} split ({support} support, {oppose} oppose, {abstain} abstain)",
+    "summary.position.too_few": "{group} too few votes to tell ({votes} of {members})",
+    "summary.position.unheard": "{group} not heard",
+    "summary.standing.common_ground": "common ground",
+    "summary.standing.divided": "groups divided",
+    "summary.standing.opposed": "opposed by every group heard",
+    "summary.standing.contested": "contested",
+    "summary.standing.open": "too few groups heard to tell",
+    "summary.positions_rule": "How to read it: a group supports (or opposes) a paragraph when at least {threshold}% of its votes do, abstentions counted; a large group needs votes from half its members, {min_votes} at most, to count. Common ground: every group heard supports. Groups divided: some support while others oppose.",
+    "summary.consensus_rule": (
+        "Consensus (Pol.is's group-informed consensus, from 0 to 1, near 1 when every group supports) is shown only where every group cast at least {count} vote: with fewer it would measure little.",
+        "Consensus (Pol.is's group-informed consensus, from 0 to 1, near 1 when every group supports) is shown only where every group cast at least {count} votes: with fewer it would measure little.",
+    ),
+    "summary.digest.common_ground": (
+        "Common ground, keep as it is ({count}): {paragraphs}",
+        "Common ground, keep as it is ({count}): {paragraphs}",
+    ),
+    "summary.digest.groups_unheard": "(not heard: {groups})",
+    "summary.digest.no_common_ground": "Common ground: none yet.",
+    "summary.digest.disputed": (
+        "In dispute ({count}):",
+        "In dispute ({count}):",
+    ),
+    "summary.digest.dispute": "¶{number} {standing}: {positions}",
+    "summary.digest.no_dispute": "In dispute: none.",
+    "summary.digest.open": "Too few groups heard to tell: {paragraphs}",
+    "summary.digest.silent": "Nobody said anything on: {paragraphs}",
+    "summary.digest.amendments": "Amendments, most backed across groups first:",
+    "summary.digest.amendment": "#{id} ¶{number} by {author}; {backing}: “{text}”",
+    "summary.digest.backing": (
+        "endorsed by {groups}; groups behind it: {count}",
+        "endorsed by {groups}; groups behind it: {count}",
+    ),
+    "summary.digest.no_backing": "no endorsements yet",
+    "summary.digest.more": (
+        "… and {count} more in the attached file",
+        "… and {count} more in the attached file",
+    ),
+    "summary.digest.unheard": "Not heard on some paragraphs: {groups}",
+    "summary.digest.unheard_on": "{group} on {paragraphs}",
+    "summary.digest.said": "What delegates wrote:",
+    "summary.digest.themes": (
+        "¶{number} · {count} comment; themes: {themes}",
+        "¶{number} · {count} comments; themes: {themes}",
+    ),
+    "summary.digest.few": (
+        "¶{number} · {count} comment, too few for themes",
+        "¶{number} · {count} comments, too few for themes",
+    ),
+    "summary.method.tfidf": "Method: extractive; themes by TF-IDF keywords within each language, quotes verbatim with their ids.",
+    "summary.method.embeddings": "Method: extractive; themes by sentence embeddings (all-MiniLM-L6-v2) within each language, quotes verbatim with their ids.",
     "summary.method.abstractive": "Method: abstractive, written by {model} from the extractive summary and checked to cite only submissions that exist. The extractive summary is attached.",
     "summary.embeddings_unavailable": "Sentence embeddings are configured but unavailable ({reason}); themes by TF-IDF instead.",
     "summary.abstractive_failed": "The abstractive summary was not used ({reason}); this is the extractive summary.",
-    "summary.md.definitions": (
-        "Consensus is Pol.is's group-informed consensus: the product over groups of (support + 1) / (votes + 2), abstentions counted as votes. Common ground: at least {threshold}% support in every group, each with at least {count} vote. Divergence: the gap between the most and the least supportive group, among groups with at least {count} vote.",
-        "Consensus is Pol.is's group-informed consensus: the product over groups of (support + 1) / (votes + 2), abstentions counted as votes. Common ground: at least {threshold}% support in every group, each with at least {count} votes. Divergence: the gap between the most and the least supportive group, among groups with at least {count} votes.",
-    ),
+    "summary.md.digest": "What to act on",
     "summary.md.prose": "Summary in prose",
     "summary.md.participation": "Who answered",
     "summary.md.answered": "Answered / invited",
     "summary.md.agreement": "Support share",
+    "summary.md.position": "Position",
+    "summary.md.position.support": "supports",
+    "summary.md.position.oppose": "opposes",
+    "summary.md.position.split": "split",
+    "summary.md.position.too_few": "too few votes to tell",
+    "summary.md.position.unheard": "not heard",
     "summary.md.divergence": (
         "Divergence: {count} point between the most and the least supportive group.",
         "Divergence: {count} points between the most and the least supportive group.",
     ),
+    "summary.md.divergence_rule": "Divergence: the gap in support share between the most and the least supportive group, among the groups that have a position.",
     "summary.md.themes": "Themes",
     "summary.md.comments": "All comments",
+    "summary.md.same_point": "the same point, also made in {ids}",
+    "summary.md.variant": "#{id} in other words: “{text}”",
     "summary.md.amendments": "Amendments",
+    # Delphi feedback: delegates see what the groups said and what was decided
+    "help.feedback": "whether delegates receive what the groups said after a round (Delphi feedback), and what they would read",
+    "help.feedback_on": "send delegates what the groups said, with your decisions, when you publish",
+    "help.feedback_off": "stop sending delegates the digest of each round",
+    "help.feedback_send": "send delegates the latest closed round's digest now",
+    "feedback.on": "Delphi feedback is on: when you publish the next version, every delegate receives what the groups said in the round, with your decisions and reasons (or send it now with /feedback send). Turn it off with /feedback off.",
+    "feedback.off": "Delphi feedback is off: delegates do not receive what the groups said. Turn it on with /feedback on.",
+    "feedback.is_off": "Delphi feedback is off for this consultation. Turn it on with /feedback on, then send it.",
+    "feedback.round_not_closed": "Round {number} is not closed yet. Close it and decide its amendments, then send the feedback.",
+    "feedback.already_sent": "Delegates already received the digest of round {number}.",
+    "feedback.sent": (
+        "The digest of round {number} has been sent to {count} delegate.",
+        "The digest of round {number} has been sent to {count} delegates.",
+    ),
+    "feedback.reminder": "Delphi feedback is on: delegates will receive this round's digest, with your decisions, when you publish (or now with /feedback send).",
+    "feedback.digest": "{digest}",
+    "feedback.header": "What the groups said in round {number} of “{title}”, and what the facilitator decided:",
+    "feedback.standing": "  {standing}: {positions}",
+    "feedback.no_votes": "  Nobody voted on it.",
+    "feedback.amendment.accepted": "  Amendment #{id} by {author}, “{text}”: accepted. {note}",
+    "feedback.amendment.rejected": "  Amendment #{id} by {author}, “{text}”: rejected. Reason: {note}",
+    "feedback.amendment.open": "  Amendment #{id} by {author}, “{text}”: not decided yet.",
+    "feedback.footer": "Attribution: {attribution}. You can react in the next round: send /review when it opens.",
     # languages and language versions of the draft
     "help.language": "show or change the language I write to you in",
     "help.translate": "load the draft in another language (en, fr or es); send it next",
@@ -600,6 +687,7 @@ ENGLISH: dict[str, i18n.English] = {
     "export.total": "Total",
     "export.abstain": "Abstain",
     "export.common_ground": "Common ground",
+    "export.standing": "Where the groups stand",
     "export.consensus": "Consensus",
     "export.divergence_label": "Divergence",
     "export.divergence": "divergence {value}",
@@ -689,7 +777,7 @@ class Catalog:
 
     def _shown(self, value: Any, language: str) -> Any:
         """A value as the reader reads it."""
-        if isinstance(value, LocalTime):
+        if isinstance(value, Localised):
             return value.render(language)
         if isinstance(value, timedelta):
             return i18n.format_duration(value, language)
@@ -750,7 +838,15 @@ class Deadline:
     zone: str | None = None
 
 
-class LocalTime(str):
+class Localised(str):
+    """A value written for each reader's language: as a string its English form, and
+    `render(language)` for the reader's, which `Catalog.text` calls."""
+
+    def render(self, language: str) -> str:
+        return str(self)
+
+
+class LocalTime(Localised):
     """An instant as one person reads it, in their time zone.
 
     As a string it is the English form, '2026-12-04 17:00 Europe/Zurich'; `Catalog.text`

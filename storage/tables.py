@@ -72,6 +72,8 @@ class Consultation(SQLModel, table=True):
     language: str = Field(default="en", max_length=16, sa_column_kwargs={"server_default": "en"})
     # Hidden from every list of consultations (`consultation archive`); kept whole.
     archived_at: datetime | None = None
+    # Delphi feedback: delegates receive the digest of each closed round (`feedback on`).
+    feedback: bool = False
 
 
 class StakeholderGroupRow(SQLModel, table=True):

@@ -116,6 +116,14 @@ async def test_prose_that_cites_existing_submissions_is_used(model: tuple[FakeMo
     assert first["votes"]["Government"] == {"support": 1, "oppose": 0, "abstain": 0}
     assert {q["id"] for t in first["themes"] for q in t["quotes"]} <= set(range(1, 8))
     assert payload["paragraphs"][1]["amendments"][0]["id"] == 20
+    # the digest's structure, and no figure that one vote a group cannot define
+    assert first["standing"] == "open" and first["positions"]["Government"] == "support"
+    assert "consensus" not in first
+    assert payload["amendments_ranked"] == [
+        {"id": 20, "paragraph": 2, "groups_behind": ["Government"], "endorsements": 0}
+    ]
+    assert set(payload) >= {"common_ground", "in_dispute", "groups_not_heard_at_all"}
+    assert "in English" in request["messages"][0]["content"]
 
 
 async def test_a_citation_of_a_submission_that_does_not_exist_falls_back(
@@ -193,7 +201,12 @@ async def test_in_chat_the_summary_says_which_method_wrote_it(
     markdown = chat.files("sam")[0].data.decode()
     assert "## Summary in prose" in markdown and "### Themes" in markdown
 
+    await chat.say("sam", "/language fr")
+    await chat.say("sam", "/summary")
+    assert "in French" in fake.requests[-1]["messages"][0]["content"]  # the reader's language
+
     fake.content = "It is all settled [#404]."
+    await chat.say("sam", "/language en")
     await chat.say("sam", "/summary")
     text = chat.last("sam")
     assert "The abstractive summary was not used (it cites #404" in text

@@ -326,6 +326,8 @@ def build_summary(
                     consented=s.person_id in consenting,
                 ),
                 target_id=s.target_id,
+                person=s.person_id,
+                language=s.language,
             )
         )
     return summarise(

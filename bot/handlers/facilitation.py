@@ -20,8 +20,9 @@ from bot.handlers.common import (
     tell_stakeholders,
 )
 from bot.handlers.decisions import master_wording_given, stale_translations
+from bot.handlers.feedback import feedback_after_publish
 from bot.messages import Deadline
-from bot.render import render_summary
+from bot.summary_text import render_summary
 from bot.turn import Refusal, Turn
 from consultations import rounds as round_rules
 from consultations.document import with_texts
@@ -150,6 +151,8 @@ def close_round(turn: Turn, consultation: Consultation, round_: Round) -> None:
             )
     turn.say("round.closed", number=round_.number)
     turn.say_text(summary_text)
+    if consultation.feedback:
+        turn.say("feedback.reminder")
 
 
 def _closed_or_open_round(turn: Turn, consultation: Consultation) -> Round:
@@ -368,3 +371,4 @@ def publish(turn: Turn) -> None:
     turn.say("publish.done", version=version.number, count=len(pending))
     turn.say_text(diff)
     stale_translations(turn, id_of(version))
+    feedback_after_publish(turn, consultation)

@@ -7,6 +7,7 @@ organisers'.
 
 from __future__ import annotations
 
+from bot import i18n
 from bot.commands import Access, Arg, positive_int, registry
 from bot.events import Attachment
 from bot.handlers.changes import changes_since, shown_change
@@ -19,8 +20,10 @@ from bot.handlers.common import (
 )
 from bot.handlers.record import build_record
 from bot.messages import Deadline
-from bot.render import render_diff, render_summary, sources_text, summary_file
+from bot.render import render_diff, sources_text
 from bot.styled import Styled
+from bot.summary_file import summary_file
+from bot.summary_text import render_summary
 from bot.turn import Refusal, Turn
 from consultations import exports
 from consultations.model import RoundState
@@ -41,7 +44,13 @@ def summary(turn: Turn, n: int | None) -> None:
     embed, failure = options.embed()
     result = summary_for(turn, consultation, round_, embed=embed)
     prose = (
-        options.writer.write(result, consultation.title, round_.number, n)
+        options.writer.write(
+            result,
+            consultation.title,
+            round_.number,
+            n,
+            i18n.language_name(i18n.supported(turn.language), "en"),
+        )
         if options.writer is not None
         else None
     )

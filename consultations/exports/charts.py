@@ -163,10 +163,11 @@ def timeline_chart(
 
 def consensus_chart(
     title: str,
-    rows: Sequence[tuple[str, float, float | None, bool]],
+    rows: Sequence[tuple[str, float | None, float | None, bool]],
     legend: tuple[str, str, str],
 ) -> str:
-    """Per paragraph: consensus (0 to 1) and, where known, divergence between groups.
+    """Per paragraph: consensus (0 to 1) where enough votes define it, and divergence
+    between groups where two have a position.
 
     `legend` names the three colours: consensus, consensus on common ground, divergence.
     """
@@ -180,9 +181,10 @@ def consensus_chart(
     ]
     for index, (label, consensus, divergence, common) in enumerate(rows):
         x = left + slot * index + slot / 2
-        h = (bottom - top) * consensus
-        colour = SUPPORT if common else "#0072b2"
-        body.append(_rect(x - bar, bottom - h, bar, h, colour, f"{label}: {consensus:.2f}"))
+        if consensus is not None:
+            h = (bottom - top) * consensus
+            colour = SUPPORT if common else "#0072b2"
+            body.append(_rect(x - bar, bottom - h, bar, h, colour, f"{label}: {consensus:.2f}"))
         if divergence is not None:
             d = (bottom - top) * divergence
             body.append(_rect(x, bottom - d, bar, d, "#e69f00", f"{label}: {divergence:.2f}"))

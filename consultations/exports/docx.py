@@ -45,7 +45,15 @@ from consultations.exports.record import (
     VersionRecord,
     when,
 )
-from consultations.exports.text import QUOTES, revision_author, themes, utc, xml_safe
+from consultations.exports.text import (
+    QUOTES,
+    definitions,
+    revision_author,
+    themes,
+    utc,
+    verdict,
+    xml_safe,
+)
 from consultations.summary import Paragraph, ParagraphSummary, Summary
 
 DocumentType = Any  # python-docx's Document object
@@ -349,6 +357,8 @@ def _round(document: DocumentType, round_: RoundRecord, t: Text) -> None:
     )
     if s.participation:
         document.add_paragraph(xml_safe(_participation(s, t)))
+    for line in definitions(s, t):
+        _italic(document, line)
     for p in s.paragraphs:
         _paragraph(document, s, p, t)
 
@@ -391,12 +401,10 @@ def _paragraph(document: DocumentType, s: Summary, p: ParagraphSummary, t: Text)
             strict=True,
         ):
             cell.paragraphs[0].add_run(str(value)).bold = True
-    verdict = [t("summary.consensus", value=f"{p.consensus:.2f}").strip()]
-    if p.common_ground:
-        verdict.append(t("summary.common_ground"))
-    elif p.divergence is not None:
-        verdict.append(t("export.divergence", value=f"{p.divergence:.2f}"))
-    document.add_paragraph(" · ".join(verdict))
+    standing = [verdict(p, t)]
+    if p.divergence is not None:
+        standing.append(t("export.divergence", value=f"{p.divergence:.2f}"))
+    document.add_paragraph(xml_safe(" · ".join(standing)))
     if p.unheard:
         groups = ", ".join(s.group_name(k) for k in p.unheard)
         document.add_paragraph(xml_safe(t("summary.unheard", groups=groups).strip()))

@@ -24,7 +24,7 @@ from consultations.exports.charts import (
     votes_chart,
 )
 from consultations.exports.record import NoteRecord, Record, RoundRecord, Status, Text, when
-from consultations.exports.text import QUOTES, revision_author, themes, utc
+from consultations.exports.text import QUOTES, definitions, revision_author, themes, utc, verdict
 from consultations.summary import ParagraphSummary, Summary
 from consultations.versions import compare
 
@@ -199,6 +199,7 @@ def _round(record: Record, round_: RoundRecord, t: Text) -> str:
             )
         )
         + "</p>",
+        *(f'<p class="note">{esc(line)}</p>' for line in definitions(s, t)),
     ]
     if s.participation:
         out.append(f"<h3>{esc(t('export.participation'))}</h3>")
@@ -243,24 +244,30 @@ def _timeline(record: Record, round_: RoundRecord, t: Text) -> str:
 def _consensus(round_number: int, s: Summary, t: Text) -> str:
     title = t("export.consensus_divergence")
     rows = [
-        (f"¶{p.paragraph.number}", p.consensus, p.divergence, p.common_ground) for p in s.paragraphs
+        (
+            f"¶{p.paragraph.number}",
+            p.consensus if p.consensus_defined else None,
+            p.divergence,
+            p.common_ground,
+        )
+        for p in s.paragraphs
     ]
     legend = (t("export.consensus"), t("export.common_ground"), t("export.divergence_label"))
     table = [
         "<table><thead><tr>",
         f"<th>{esc(t('export.paragraph_short'))}</th>",
+        f"<th>{esc(t('export.standing'))}</th>",
         f'<th class="n">{esc(t("export.consensus"))}</th>',
-        f'<th class="n">{esc(t("export.divergence_label"))}</th>',
-        f"<th>{esc(t('export.common_ground'))}</th></tr></thead><tbody>",
+        f'<th class="n">{esc(t("export.divergence_label"))}</th></tr></thead><tbody>',
     ]
     for p in s.paragraphs:
         divergence = "—" if p.divergence is None else f"{p.divergence:.2f}"
-        common = "✓" if p.common_ground else ""
+        consensus = f"{p.consensus:.2f}" if p.consensus_defined else "—"
         number = p.paragraph.number
         table.append(
             f'<tr><td><a href="#r{round_number}-p{number}">¶{number}</a></td>'
-            f'<td class="n">{p.consensus:.2f}</td><td class="n">{divergence}</td>'
-            f"<td>{common}</td></tr>"
+            f"<td>{esc(t(f'summary.standing.{p.standing.value}'))}</td>"
+            f'<td class="n">{consensus}</td><td class="n">{divergence}</td></tr>'
         )
     table.append("</tbody></table>")
     return f"<h3>{esc(title)}</h3>" + consensus_chart(title, rows, legend) + "".join(table)
@@ -280,13 +287,8 @@ def _paragraph(round_number: int, s: Summary, p: ParagraphSummary, t: Text) -> s
             for g in s.groups
         ]
         out.append(votes_chart(t("export.votes_chart", number=number), rows, legend))
-    verdict = esc(t("summary.consensus", value=f"{p.consensus:.2f}").strip())
-    if p.common_ground:
-        verdict += f' <span class="badge">{esc(t("summary.common_ground"))}</span>'
-    elif p.divergence is not None and p.divergence >= 0.3:
-        gap = round(100 * p.divergence)
-        verdict += f' <span class="badge diverge">{esc(t("summary.divergent", count=gap))}</span>'
-    out.append(f"<p>{verdict}</p>")
+    badge = "badge" if p.common_ground else "badge diverge" if p.standing.in_dispute else "note"
+    out.append(f'<p><span class="{badge}">{esc(verdict(p, t))}</span></p>')
     if p.unheard:
         unheard = t("summary.unheard", groups=", ".join(s.group_name(k) for k in p.unheard))
         out.append(f'<p class="note">{esc(unheard.strip())}</p>')

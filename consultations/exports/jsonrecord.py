@@ -6,6 +6,9 @@ codec walks the dataclasses' type hints both ways instead of listing fields by h
 field added to the record or its summary appears in the export and reads back without a
 second place to update; the round-trip test holds the two directions together.
 
+A field marked private (`field(metadata={"private": True})`, such as who gave an input,
+which would link everything one person said) is never written.
+
 Within a schema version changes are additive: readers ignore fields they do not know,
 and a field that is missing takes its default. Renaming or removing a field is a new
 schema version. Version 2 added the draft's structure (a version's sections and notes,
@@ -56,7 +59,11 @@ def from_json(data: bytes | str) -> Record:
 
 def _encode(value: Any) -> Any:
     if is_dataclass(value) and not isinstance(value, type):
-        return {f.name: _encode(getattr(value, f.name)) for f in fields(value)}
+        return {
+            f.name: _encode(getattr(value, f.name))
+            for f in fields(value)
+            if not f.metadata.get("private")
+        }
     if isinstance(value, Enum):
         return value.value
     if isinstance(value, datetime):

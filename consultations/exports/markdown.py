@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from consultations.diffing import render_plain
 from consultations.document import Link, NoteKind
 from consultations.exports.record import NoteRecord, Record, RoundRecord, Text, VersionRecord, when
-from consultations.exports.text import themes
+from consultations.exports.text import definitions, themes, verdict
 from consultations.versions import compare
 
 
@@ -132,6 +132,7 @@ def _round_markdown(round_: RoundRecord, t: Text) -> list[str]:
             )
         )
         lines.append("")
+    lines += [f"_{_md(line)}_" for line in definitions(s, t)] + [""]
     header = [t("export.group"), t("button.support"), t("button.oppose"), t("export.abstain")]
     for p in s.paragraphs:
         lines += [
@@ -147,11 +148,7 @@ def _round_markdown(round_: RoundRecord, t: Text) -> list[str]:
                 v = p.votes[g.key]
                 lines.append(f"| {_md(g.name)} | {v.agree} | {v.disagree} | {v.abstain} |")
             lines.append("")
-        lines += [
-            t("summary.consensus", value=f"{p.consensus:.2f}").strip()
-            + (f" · {t('summary.common_ground')}" if p.common_ground else ""),
-            "",
-        ]
+        lines += [_md(verdict(p, t)), ""]
         if p.unheard:
             unheard = t("summary.unheard", groups=", ".join(s.group_name(k) for k in p.unheard))
             lines += [unheard.strip(), ""]

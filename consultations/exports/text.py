@@ -1,7 +1,10 @@
-"""Small pieces the document formats share: who made a change, themes, safe text, times.
+"""Small pieces the document formats share: who made a change, themes, where the groups
+stand and how that is defined, safe text, times.
 
 Themes come from the summary (`ParagraphSummary.themes`); the formats show each as a
-label and a few verbatim quotes (`themes`).
+label and a few verbatim quotes (`themes`). Where the groups stand is said in words
+(`verdict`); the consensus figure joins it only where enough votes define it, and every
+format says once per round what the words and the figure mean (`definitions`).
 """
 
 from __future__ import annotations
@@ -12,7 +15,7 @@ from datetime import UTC, datetime
 
 from consultations.exports.record import Record, Text, VersionRecord
 from consultations.ids import SubmissionId
-from consultations.summary import ParagraphSummary
+from consultations.summary import ParagraphSummary, Summary
 
 QUOTES = 25  # verbatim comments shown per paragraph and round; CSV and JSON have them all
 
@@ -48,6 +51,28 @@ def themes(p: ParagraphSummary) -> tuple[Theme, ...]:
             theme.size,
         )
         for theme in p.themes
+    )
+
+
+def verdict(p: ParagraphSummary, t: Text) -> str:
+    """'Groups divided', or 'Common ground · Consensus 0.81' where the figure is defined."""
+    words = t(f"summary.standing.{p.standing.value}")
+    words = words[:1].upper() + words[1:]
+    if p.consensus_defined:
+        return f"{words} · {t('summary.consensus', value=f'{p.consensus:.2f}').strip()}"
+    return words
+
+
+def definitions(s: Summary, t: Text) -> tuple[str, ...]:
+    """What positions, standings, consensus and divergence mean, one line each."""
+    return (
+        t(
+            "summary.positions_rule",
+            threshold=round(100 * s.threshold),
+            min_votes=s.min_votes,
+        ),
+        t("summary.consensus_rule", count=s.consensus_votes),
+        t("summary.md.divergence_rule"),
     )
 
 

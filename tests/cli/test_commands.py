@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -41,6 +42,12 @@ def test_demo_runs_a_whole_consultation_and_leaves_the_record(tmp_path: Path) ->
     assert result.returncode == 0, result.stderr
     assert "Version 2 published with 3 accepted amendments" in result.stdout
     assert "[clear → substantial]" in result.stdout
+    # the facilitator's digest: common ground and disputes, never the same paragraph in both
+    summary = " ".join(result.stdout.replace("│", " ").split())
+    common = re.search(r"Common ground, keep as it is \(\d\): ((?:¶\d(?:, )?)+)", summary)
+    assert common, summary
+    disputed = set(re.findall(r"(¶\d) (?:groups divided|contested|opposed by every)", summary))
+    assert disputed and not set(common.group(1).split(", ")) & disputed
     assert str(tmp_path / "record") in result.stdout
     exported = list((tmp_path / "record").glob("*-v2.md"))
     assert len(exported) == 1

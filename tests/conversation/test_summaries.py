@@ -94,26 +94,32 @@ async def test_the_summary_fits_a_phone_and_the_whole_of_it_comes_as_a_file(
     assert "Answered: Government 1/1; Civil society 1/1; Private sector 1/1" in text
     assert "Method: extractive; themes by TF-IDF keywords" in text
     assert (
-        "Support/oppose/abstain: Government 1/0/0 · Civil society 1/0/0 · Private sector 0/1/0"
-        in text
+        "¶1 groups divided: Government 1 of 1 support · Civil society 1 of 1 support"
+        " · Private sector 1 of 1 oppose" in text
     )
-    assert "7 comments; themes:" in text
-    assert "Amendments: #" in text
-    assert len(text.splitlines()) <= 25 and max(len(line) for line in text.splitlines()) < 200
+    # what the group that opposes said, verbatim with its id, under the dispute
+    dissent = text.split("¶1 groups divided")[1].splitlines()[1]
+    assert re.fullmatch(r"  #\d+ a member of Private sector: “.+”", dissent)
+    assert "¶1 · 7 comments; themes:" in text
+    assert "#" in text.split("What delegates wrote:")[1].splitlines()[2]  # a quote, not a count
+    assert f"by a member of Civil society; no endorsements yet: “{AMEND_2}”" in text
+    assert "Consensus 0." not in text  # one vote a group measures nothing
+    assert "shown only where every group cast at least 10 votes" in text
+    assert len(text.splitlines()) <= 25 and max(len(line) for line in text.splitlines()) < 400
     (summary_file,) = chat.files("sam")
     assert summary_file.filename == "summary-spyware-statement-round-1.md"
     assert summary_file.media_type == "text/markdown"
     markdown = summary_file.data.decode()
     assert "## Paragraph 1" in markdown and "### Themes" in markdown
     assert "### All comments" in markdown and "### Amendments" in markdown
-    assert "group-informed consensus" in markdown
+    assert "group-informed consensus" in markdown and "## What to act on" in markdown
     for comment in LICENCES + DILIGENCE:  # every comment, verbatim, in the file
         assert comment.replace(".", "") in markdown.replace(".", "")
 
     chat.take("sam")
     await chat.say("sam", "/summary 1")
     one = chat.last("sam")
-    assert "Government: 1 support, 0 oppose, 0 abstain" in one
+    assert "Groups divided\n  Government: 1 support, 0 oppose, 0 abstain" in one
     themes = re.findall(r"Theme “(.+?)”: (\d+) comments", one)
     assert len(themes) == 2 and sorted(int(n) for _, n in themes) == [3, 4]
     assert any("licence" in label for label, _ in themes)

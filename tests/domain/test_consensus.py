@@ -1,4 +1,5 @@
-"""Consensus, divergence and common ground, by hand and against Pol.is's own numbers."""
+"""Positions, standing, consensus and divergence, by hand, over random tallies, and
+against Pol.is's own numbers."""
 
 from __future__ import annotations
 
@@ -10,9 +11,15 @@ from hypothesis import strategies as st
 
 from consultations.consensus import (
     GroupVotes,
-    common_ground,
+    Position,
+    Standing,
+    consensus_defined,
     divergence,
     group_informed_consensus,
+    position,
+    positions,
+    quorum,
+    standing,
 )
 from tests import polis
 
@@ -96,36 +103,89 @@ def test_divergence_refuses_a_minimum_below_one_vote() -> None:
         divergence({"a": GroupVotes(0, 0), "b": GroupVotes(1, 0)}, min_votes=0)
 
 
-# --- common_ground ----------------------------------------------------------------------
+# --- positions: small groups first -----------------------------------------------------
+
+S, OPP, SPLIT, FEW, UNHEARD = (
+    Position.SUPPORT,
+    Position.OPPOSE,
+    Position.SPLIT,
+    Position.TOO_FEW,
+    Position.UNHEARD,
+)
 
 
-def test_common_ground_when_every_group_supports_enough() -> None:
-    votes = {"government": GroupVotes(3, 2), "industry": GroupVotes(9, 1, 2)}
-    assert common_ground(votes)  # 3/5 is exactly the 0.6 threshold
+@pytest.mark.parametrize(
+    ("votes", "expected"),
+    [
+        (GroupVotes(1, 0), S),  # 1 of 1
+        (GroupVotes(2, 0), S),  # 2 of 2
+        (GroupVotes(0, 2), OPP),
+        (GroupVotes(1, 1), SPLIT),
+        (GroupVotes(1, 0, 1), SPLIT),  # an abstention is a vote that does not support
+        (GroupVotes(2, 1), S),  # 2 of 3
+        (GroupVotes(3, 1), S),  # 3 of 4
+        (GroupVotes(2, 2), SPLIT),
+        (GroupVotes(3, 2), S),  # 3 of 5: a majority is 60% with five votes
+        (GroupVotes(55, 45), SPLIT),  # with a hundred, 55% is no clear position
+        (GroupVotes(0, 0), UNHEARD),
+    ],
+)
+def test_a_groups_position_is_a_clear_majority_of_its_votes(
+    votes: GroupVotes, expected: Position
+) -> None:
+    assert position(votes) is expected
 
 
-def test_no_common_ground_when_one_group_falls_short() -> None:
-    assert not common_ground({"a": GroupVotes(9, 1), "b": GroupVotes(2, 2)})
+def test_a_large_group_needs_its_quorum_before_it_has_a_position() -> None:
+    assert [quorum(n) for n in (0, 1, 2, 3, 4, 5, 6, 300)] == [1, 1, 1, 2, 2, 3, 3, 3]
+    assert position(GroupVotes(2, 0), needed=quorum(300)) is FEW
+    assert position(GroupVotes(3, 0), needed=quorum(300)) is S
+    assert position(GroupVotes(1, 0), needed=quorum(2)) is S  # one of two delegates answered
 
 
-def test_abstentions_count_against_common_ground() -> None:
-    assert not common_ground({"a": GroupVotes(9, 1), "b": GroupVotes(3, 0, 3)})
+def test_the_threshold_must_mean_a_majority() -> None:
+    with pytest.raises(ValueError, match="threshold"):
+        position(GroupVotes(1, 1), threshold=0.5)
+    with pytest.raises(ValueError, match="min_votes"):
+        quorum(10, min_votes=0)
 
 
-def test_no_common_ground_while_a_group_has_voted_too_little() -> None:
-    assert not common_ground({"a": GroupVotes(9, 1), "b": GroupVotes(2, 0)})
-    assert not common_ground({"a": GroupVotes(9, 1), "b": GroupVotes(0, 0)})
-    assert common_ground({"a": GroupVotes(9, 1), "b": GroupVotes(2, 0)}, min_votes=2)
+def _standing(**votes: tuple[int, int, int]) -> Standing:
+    return standing(positions({k: GroupVotes(*v) for k, v in votes.items()}))
 
 
-def test_custom_threshold() -> None:
-    votes = {"a": GroupVotes(7, 3), "b": GroupVotes(8, 2)}
-    assert common_ground(votes, threshold=0.7)
-    assert not common_ground(votes, threshold=0.75)
+def test_three_groups_of_two_delegates() -> None:
+    assert _standing(gov=(2, 0, 0), cso=(2, 0, 0), industry=(2, 0, 0)) is Standing.COMMON_GROUND
+    assert _standing(gov=(2, 0, 0), cso=(2, 0, 0), industry=(0, 2, 0)) is Standing.DIVIDED
+    assert _standing(gov=(0, 2, 0), cso=(0, 1, 0), industry=(0, 2, 0)) is Standing.OPPOSED
+    assert _standing(gov=(2, 0, 0), cso=(2, 0, 0), industry=(1, 1, 0)) is Standing.CONTESTED
+    assert _standing(gov=(2, 0, 0), cso=(0, 0, 0), industry=(0, 0, 0)) is Standing.OPEN
+    assert _standing(gov=(0, 0, 0), cso=(0, 0, 0), industry=(0, 0, 0)) is Standing.OPEN
 
 
-def test_no_declared_group_is_no_common_ground() -> None:
-    assert not common_ground({})
+def test_common_ground_among_the_groups_that_answered() -> None:
+    # a group not heard does not stop common ground (readers say how many were not)
+    assert _standing(gov=(2, 0, 0), cso=(1, 0, 0), industry=(0, 0, 0)) is Standing.COMMON_GROUND
+    # one group of several is not common ground, nor is one opposing group a consensus
+    assert _standing(gov=(0, 2, 0), cso=(0, 0, 0)) is Standing.CONTESTED
+    # a consultation of one declared group: its position is the consultation's
+    assert _standing(gov=(3, 0, 0)) is Standing.COMMON_GROUND
+    assert standing({}) is Standing.OPEN
+
+
+def test_groups_short_of_their_quorum_do_not_count() -> None:
+    votes = {"a": GroupVotes(90, 10), "b": GroupVotes(2, 0), "c": GroupVotes(0, 2)}
+    where = positions(votes, quorums={"a": 3, "b": 3, "c": 3})
+    assert where == {"a": S, "b": FEW, "c": FEW}
+    assert standing(where) is Standing.OPEN
+    assert standing(positions(votes)) is Standing.DIVIDED  # every vote counts
+
+
+def test_the_consensus_figure_is_defined_by_enough_votes_in_every_group() -> None:
+    assert consensus_defined({"a": GroupVotes(8, 2), "b": GroupVotes(5, 5)})
+    assert not consensus_defined({"a": GroupVotes(8, 2), "b": GroupVotes(2, 0)})
+    assert not consensus_defined({"a": GroupVotes(2, 0), "b": GroupVotes(2, 0)}, needed=3)
+    assert not consensus_defined({})
 
 
 # --- properties -------------------------------------------------------------------------
@@ -182,6 +242,29 @@ def test_divergence_is_zero_when_all_groups_agree_equally(
 def test_divergence_lies_in_zero_one(votes: dict[str, GroupVotes]) -> None:
     gap = divergence(votes)
     assert gap is None or 0.0 <= gap <= 1.0
+
+
+small = st.integers(min_value=0, max_value=6)
+small_groups = st.dictionaries(
+    group_names, st.builds(GroupVotes, small, small, small), min_size=1, max_size=8
+)
+
+
+@given(st.one_of(small_groups, declared_groups), st.dictionaries(group_names, small))
+def test_the_standing_says_what_the_positions_say(
+    votes: dict[str, GroupVotes], quorums: dict[str, int]
+) -> None:
+    where = positions(votes, quorums={k: max(1, n) for k, n in quorums.items()})
+    taken = [p for p in where.values() if p.taken]
+    found = standing(where)
+    if found is Standing.COMMON_GROUND:
+        assert taken and all(p is S for p in taken)
+        assert all(votes[k].agree >= 0.6 * votes[k].seen for k, p in where.items() if p.taken)
+    if found is Standing.DIVIDED:
+        assert S in taken and OPP in taken
+    if found is Standing.OPPOSED:
+        assert taken and all(p is OPP for p in taken)
+    assert found.in_dispute == (OPP in taken or SPLIT in taken)
 
 
 # --- Pol.is's own numbers -----------------------------------------------------------------

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from consultations.consensus import GroupVotes
+from consultations.consensus import GroupVotes, Position, Standing
 from consultations.diffing import new_text, old_text
 from consultations.errors import AmendmentConflict, NothingToPublish
 from consultations.model import DEFAULT_GROUPS, Kind
@@ -60,8 +60,12 @@ def test_per_group_counts_and_consensus_by_hand() -> None:
     assert first.totals == GroupVotes(2, 1, 0)  # the uninvited private-sector vote is left out
     # (2+1)/(2+2) * (0+1)/(1+2) = 3/4 * 1/3
     assert first.consensus == pytest.approx(0.25)
-    assert first.divergence is None  # neither group has 3 votes
+    # small groups: every vote counts (government 2 of 2 support, civil society 1 of 1 opposes)
+    assert first.positions == {"government": Position.SUPPORT, "civil-society": Position.OPPOSE}
+    assert first.standing is Standing.DIVIDED and first.divergent
+    assert first.divergence == 1.0
     assert first.common_ground is False
+    assert first.consensus_defined is False  # two votes are not enough for the figure
     assert [c.id for c in first.comments] == [3]
     assert first.amendments == ()
     assert first.unheard == ()
@@ -80,7 +84,7 @@ def test_per_group_counts_and_consensus_by_hand() -> None:
     assert third.totals == GroupVotes(0, 0, 0)
 
 
-def test_common_ground_and_divergence_with_enough_votes() -> None:
+def test_common_ground_and_divergence() -> None:
     inputs = [_input(i, "u-pre", "government", Kind.SUPPORT) for i in range(3)] + [
         _input(10 + i, "u-pre", "civil-society", kind)
         for i, kind in enumerate([Kind.SUPPORT, Kind.SUPPORT, Kind.OPPOSE])

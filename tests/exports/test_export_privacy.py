@@ -65,3 +65,17 @@ async def test_organisations_only_where_the_policy_says_so(played: Played, polic
         assert (PEOPLE["quinta"][1] in text) is (policy == "organisation"), fmt
         assert "Quinta " not in text and "Rurikov" not in text, fmt
         assert PEOPLE["xiomara"][1] not in text, fmt
+
+
+async def test_the_json_never_says_who_gave_which_input(played: Played) -> None:
+    """Delegates are counted (a point "raised by 3 delegates"), never identified: a person's
+    id on each input would link everything one person said."""
+    record = played.record()
+    assert any(
+        i.person is not None
+        for r in record.rounds
+        for p in r.summary.paragraphs
+        for i in p.comments
+    )
+    text = readable("json", render(record, "json", t)[2])
+    assert '"person"' not in text

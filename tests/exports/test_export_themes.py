@@ -10,7 +10,8 @@ import docx
 from bot.messages import Catalog
 from consultations.exports import Record, render
 from consultations.exports.jsonrecord import from_json, to_json
-from consultations.themes import Quote, Theme
+from consultations.points import Point
+from consultations.themes import Theme
 from tests.exports.played import Played
 
 
@@ -23,7 +24,8 @@ def with_a_theme(record: Record) -> Record:
     round_ = record.rounds[0]
     paragraph = round_.summary.paragraphs[2]
     quotes = tuple(
-        Quote(c.id, c.text or "", c.author, c.group_key, 1) for c in paragraph.comments[:2]
+        Point(c.id, c.text or "", c.author, c.group_key, 1, "en", (c.id,), {"civil-society": 1})
+        for c in paragraph.comments[:2]
     )
     theme = Theme(
         label="reporting · duty",

@@ -68,8 +68,8 @@ def test_commands_in_texts_take_the_readers_platform_prefix() -> None:
     matrix = catalog.text("consent.current", "en", command_prefix="!", policy="p", consent="c")
     assert "Change it with !consent yes or !consent no." in matrix
     # Slashes that are no command stay as they are.
-    votes = catalog.text("summary.compact_votes", "en", command_prefix="!", groups="g")
-    assert votes == "  Support/oppose/abstain: g"
+    zone = catalog.text("timezone.current", "en", command_prefix="!", zone="UTC")
+    assert zone.endswith("e.g. !timezone Europe/Zurich.")
 
 
 def test_french_texts_get_narrow_no_break_spaces_and_what_people_wrote_does_not() -> None:

@@ -124,3 +124,16 @@ def test_rounds_from_before_per_round_reminders_keep_the_default(store: Store) -
     with store.transaction() as records:
         round_ = records.rounds.get(RoundId(1))
         assert round_ is not None and round_.reminders == [1440, 120]
+
+
+def test_upgrading_to_feedback_keeps_consultations_with_feedback_off(sqlite_store: Store) -> None:
+    with sqlite_store.engine.begin() as connection:
+        command.downgrade(alembic_config(connection), "0006_outbox")
+        connection.exec_driver_sql(
+            "INSERT INTO consultation (title, attribution, erasure, timezone, created_at)"
+            " VALUES ('Spyware statement', 'group', 'pseudonymise', 'UTC', '2026-12-01 09:00')"
+        )
+    upgrade(sqlite_store.engine)
+    with sqlite_store.transaction() as records:
+        (consultation,) = records.consultations.all()
+        assert consultation.title == "Spyware statement" and consultation.feedback is False
