@@ -17,9 +17,7 @@ depends_on: str | Sequence[str] | None = None
 
 def upgrade() -> None:
     with op.batch_alter_table("consultation", schema=None) as batch_op:
-        batch_op.add_column(
-            sa.Column("feedback", sa.Boolean(), nullable=False, server_default="0")
-        )
+        batch_op.add_column(sa.Column("feedback", sa.Boolean(), nullable=False, server_default="0"))
 
 
 def downgrade() -> None:
