@@ -26,8 +26,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from bot.catalog import Catalog
 from bot.handlers.record import build_record
-from bot.messages import Catalog
 from consultations import exports
 from consultations.model import Kind, Role
 from storage.engine import make_engine, upgrade

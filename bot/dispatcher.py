@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 from bot import router
+from bot.catalog import Catalog
 from bot.commit import GroupCommit
 from bot.events import (
     Adapter,
@@ -39,7 +40,6 @@ from bot.events import (
     platform_of,
 )
 from bot.handlers import language
-from bot.messages import Catalog
 from bot.outbox import Courier, Delivery
 from bot.summary_options import SummaryOptions
 from bot.turn import Refusal, Turn

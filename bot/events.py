@@ -19,7 +19,7 @@ from dataclasses import dataclass, replace
 from enum import Enum, Flag, auto
 from typing import Any, NewType, Protocol
 
-from bot.messages import Catalog
+from bot.catalog import Catalog
 from bot.styled import Mark, Span, Styled
 
 __all__ = [

@@ -27,7 +27,7 @@ them when the package is built, so an install needs no extra step); where there 
 the fallback for anything missing. `extract_messages` is the same extraction as a Babel
 extractor (entry point `consultbot_catalog`) for `pybabel extract`.
 
-`bot.messages` (the English texts and `Catalog`) builds on this module; this one reads the
+`bot.messages` (the English texts) and `bot.catalog` build on this module; this one reads the
 English catalog from its source, as `pybabel extract` does, and never imports it.
 """
 

@@ -7,9 +7,9 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from bot.app import SetupError
+from bot.catalog import Catalog
 from bot.handlers.people import issue_invite
 from bot.handlers.record import build_record
-from bot.messages import Catalog
 from bot.turn import Refusal
 from consultations import exports
 from consultations.ids import ConsultationId

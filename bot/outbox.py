@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from bot.buttons import offered_key
+from bot.catalog import Catalog, localise
 from bot.events import (
     Adapter,
     Capability,
@@ -34,7 +35,6 @@ from bot.events import (
     PlatformId,
     platform_of,
 )
-from bot.messages import Catalog, localise
 from bot.turn import Turn
 from storage.records import Records, Store
 

@@ -21,7 +21,7 @@ from typing import Any, Protocol
 
 from bot import i18n
 from bot.abstractive import Prose
-from bot.messages import Catalog
+from bot.catalog import Catalog
 from consultations.consensus import Position, Standing
 from consultations.digest import dissent, ranked_amendments, silent, unheard_on
 from consultations.points import Point

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from bot.catalog import Catalog, localise
 from bot.commands import Command
 from bot.events import (
     Attachment,
@@ -25,7 +26,7 @@ from bot.events import (
     Outbound,
     Styled,
 )
-from bot.messages import ENGLISH, Catalog, localise
+from bot.messages import ENGLISH
 from bot.summary_options import SummaryOptions
 from consultations.ids import ConsultationId, GroupId, PersonId
 from consultations.model import Attribution, Role

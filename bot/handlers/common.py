@@ -9,7 +9,7 @@ from datetime import timedelta
 from typing import Any
 
 from bot import i18n
-from bot.messages import Catalog, Deadline
+from bot.catalog import Catalog, Deadline
 from bot.summary_options import DEFAULT_SUMMARY_OPTIONS, SummaryOptions
 from bot.turn import Refusal, Turn, attribution_label
 from consultations import rounds as round_rules

@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from bot import i18n
+from bot.catalog import Deadline
 from bot.commands import Access, Arg, duration, positive_int, registry
 from bot.handlers.common import (
     latest_paragraphs,
@@ -21,7 +22,6 @@ from bot.handlers.common import (
 )
 from bot.handlers.decisions import master_wording_given, stale_translations
 from bot.handlers.feedback import feedback_after_publish
-from bot.messages import Deadline
 from bot.summary_text import render_summary
 from bot.turn import Refusal, Turn
 from consultations import rounds as round_rules

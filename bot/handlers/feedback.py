@@ -19,9 +19,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from bot import i18n
+from bot.catalog import Localised
 from bot.commands import Access, registry
 from bot.handlers.common import build_summary, stakeholders
-from bot.messages import Localised
 from bot.summary_text import (
     DIGEST_QUOTE_CHARS,
     Reader,

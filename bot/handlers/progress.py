@@ -10,10 +10,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from bot.catalog import Deadline
 from bot.commands import Access, Arg, registry
 from bot.handlers.common import Progress, groups_of, progress, remind_unfinished
 from bot.handlers.facilitation import current_open
-from bot.messages import Deadline
 from bot.turn import Refusal, Turn
 from consultations.ids import PersonId
 from consultations.model import Attribution, RoundState, find_group

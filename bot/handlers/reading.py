@@ -8,6 +8,7 @@ organisers'.
 from __future__ import annotations
 
 from bot import i18n
+from bot.catalog import Deadline
 from bot.commands import Access, Arg, positive_int, registry
 from bot.events import Attachment
 from bot.handlers.changes import changes_since, shown_change
@@ -19,7 +20,6 @@ from bot.handlers.common import (
     summary_options,
 )
 from bot.handlers.record import build_record
-from bot.messages import Deadline
 from bot.render import render_diff, sources_text
 from bot.styled import Styled
 from bot.summary_file import summary_file

@@ -11,8 +11,8 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from bot.catalog import Catalog
 from bot.handlers.common import build_summary, groups_of, paragraphs
-from bot.messages import Catalog
 from bot.turn import Refusal, attribution_label
 from consultations.exports import (
     DecisionRecord,

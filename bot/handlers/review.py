@@ -26,6 +26,7 @@ from typing import Any
 
 from bot import buttons, i18n
 from bot.buttons import ReviewAction
+from bot.catalog import Deadline
 from bot.commands import Access, Arg, positive_int, registry
 from bot.events import Choice, Styled
 from bot.handlers.changes import changes_since, shown_change
@@ -36,7 +37,6 @@ from bot.handlers.common import (
     record_input,
     stakeholder_group,
 )
-from bot.messages import Deadline
 from bot.turn import Refusal, Turn
 from consultations.ids import RoundId, SubmissionId, VersionId
 from consultations.model import Kind, RoundState

@@ -11,10 +11,10 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
+from bot.catalog import Deadline
 from bot.commands import Access, Arg, registry
 from bot.handlers.common import organisers, remind_unfinished, reminders_text, tell_stakeholders
 from bot.handlers.facilitation import close_round, next_round, open_round
-from bot.messages import Deadline
 from bot.turn import Refusal, Turn
 from consultations import rounds as round_rules
 from consultations.ids import RoundId

@@ -16,8 +16,8 @@ from datetime import UTC, datetime
 from typing import Protocol
 
 from adapters.memory import MemoryAdapter
+from bot.catalog import Catalog
 from bot.handlers.record import build_record
-from bot.messages import Catalog
 from consultations.exports import Record
 from storage.records import Store
 

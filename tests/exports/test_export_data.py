@@ -13,7 +13,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bot.messages import Catalog
+from bot.catalog import Catalog
 from consultations.exports import Status, SubmissionRecord, render
 from consultations.exports.jsonrecord import SCHEMA, RecordFormatError, from_json, to_json
 from consultations.exports.tabular import COLUMNS, from_csv, neutralise, to_csv

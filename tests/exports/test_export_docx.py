@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 import docx
 from docx.oxml.ns import qn
 
-from bot.messages import Catalog
+from bot.catalog import Catalog
 from consultations.diffing import word_diff
 from consultations.exports import render
 from tests.exports.played import DRAFT, V2_P2, V2_P3, Played

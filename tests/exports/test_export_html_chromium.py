@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.messages import Catalog
+from bot.catalog import Catalog
 from consultations.exports import render
 from tests.exports.played import MARKUP, Played
 

@@ -8,7 +8,7 @@ import zipfile
 
 import pytest
 
-from bot.messages import Catalog
+from bot.catalog import Catalog
 from consultations.exports import EXPORTERS, Record, render
 from tests.exports.played import HIDDEN, IDENTIFYING, PEOPLE, Played
 

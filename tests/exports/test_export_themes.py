@@ -7,7 +7,7 @@ from dataclasses import replace
 
 import docx
 
-from bot.messages import Catalog
+from bot.catalog import Catalog
 from consultations.exports import Record, render
 from consultations.exports.jsonrecord import from_json, to_json
 from consultations.points import Point

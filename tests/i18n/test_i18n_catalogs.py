@@ -15,7 +15,8 @@ from babel.messages.extract import extract
 from babel.messages.pofile import read_po
 
 from bot import i18n
-from bot.messages import ENGLISH, Catalog
+from bot.catalog import Catalog
+from bot.messages import ENGLISH
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -8,8 +8,9 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from bot import i18n
+from bot.catalog import Catalog, Deadline, localise
 from bot.commands import registry
-from bot.messages import ENGLISH, Catalog, Deadline, localise
+from bot.messages import ENGLISH
 
 NOW = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
 

@@ -10,8 +10,8 @@ from datetime import UTC, datetime
 from alembic import command
 from sqlalchemy import text
 
+from bot.catalog import Catalog
 from bot.handlers.record import build_record
-from bot.messages import Catalog
 from consultations.document import DraftParagraph
 from consultations.exports import render
 from consultations.ids import ConsultationId, VersionId
