@@ -21,6 +21,7 @@ from typing import Any
 
 from bot import i18n
 from bot.commands import Access, Arg, positive_int, registry
+from bot.handlers.reading import current_text
 from bot.turn import Refusal, Turn
 from consultations import document as draft
 from consultations.document import (
@@ -34,6 +35,7 @@ from consultations.document import (
 from consultations.drafts import parse_draft_file, parse_text
 from consultations.errors import ConsultationError
 from consultations.ids import ConsultationId
+from consultations.model import Role
 from consultations.reading import guess_language
 from consultations.submissions import clean_text
 from storage.drafts import VersionFrozen
@@ -221,9 +223,13 @@ def _one_line(note: Note) -> str:
     return note.text
 
 
-@registry.command("draft", access=Access.SECRETARIAT)
+@registry.command("draft", access=Access.MEMBER)
 def show_draft(turn: Turn) -> None:
-    """The latest version's structure: sections, numbered paragraphs, notes."""
+    """The latest version's structure (sections, numbered paragraphs, notes) for its
+    organisers; for a stakeholder, the current text as `read` shows it."""
+    if not turn.roles() & {Role.FACILITATOR, Role.SECRETARIAT}:
+        turn.say_text(current_text(turn))
+        return
     consultation = turn.require_consultation()
     version = turn.records.drafts.version(id_of(consultation))
     if version is None:

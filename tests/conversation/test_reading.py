@@ -45,6 +45,19 @@ async def test_a_stakeholder_reads_the_current_text_during_a_round(chat: MemoryA
     assert "¶1 We are concerned" in chat.last("sam") and "/review" not in chat.last("sam")
 
 
+async def test_a_stakeholder_asking_for_the_draft_gets_its_text(chat: MemoryAdapter) -> None:
+    """The opening message says "the draft"; a delegate who sends `draft` reads it, while
+    the secretariat gets the document's outline."""
+    await open_round(chat, MEMBERS)
+    await chat.say("ben", "draft")
+    text = chat.last("ben")
+    assert text.startswith("“Spyware statement”, version 1 of 2026-12-01 09:00 UTC:"), text
+    assert "¶3 We call on companies to respect human rights." in text
+    await chat.say("sam", "/draft")
+    assert "¶3 We call on companies" not in chat.last("sam")
+    assert "3 paragraphs" in chat.last("sam"), chat.last("sam")
+
+
 async def test_after_publishing_each_reader_sees_what_changed_and_who_changed_it(
     chat: MemoryAdapter,
 ) -> None:
