@@ -18,6 +18,7 @@ ENGLISH: dict[str, i18n.English] = {
         "Ask the facilitator for a new one."
     ),
     "start.joined": "You have joined “{title}” as {role} ({group}).\nAttribution: {attribution}\nSend /help to see what you can do.",
+    "start.joined_organiser": "You have joined “{title}” as {role}.\nSend /help to see what you can do.",
     "start.throttled": (
         "Too many wrong invite codes. Wait {count} minute, then try again with the code you were given.",
         "Too many wrong invite codes. Wait {count} minutes, then try again with the code you were given.",
@@ -181,7 +182,7 @@ ENGLISH: dict[str, i18n.English] = {
     "new.send_draft_again": "Send the draft again, or /cancel.",
     "draft.none": "This consultation has no draft yet. Send /draft load, then the draft as a file or pasted text.",
     # the draft as a document: loading, its outline, fixing its split (bot/handlers/drafting.py)
-    "help.draft": "the draft's structure: sections, numbered paragraphs, notes",
+    "help.draft": "the draft: its text, as /read; for organisers, its structure (sections, numbered paragraphs, notes)",
     "help.draft_load": "load the draft, or replace it before the first round; send it next",
     "help.draft_exclude": "paragraph N is not reviewed: it stays as a note",
     "help.draft_include": "note N becomes a paragraph to review",

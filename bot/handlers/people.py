@@ -53,6 +53,11 @@ def start(turn: Turn, code: str | None) -> None:
     turn.records.save(turn.person)
     turn.menu_changed = True
     group = turn.records.consultations.group(invite.group_id) if invite.group_id else None
+    if role is not Role.STAKEHOLDER:
+        turn.say(
+            "start.joined_organiser", title=consultation.title, role=turn.t(f"role.{role.value}")
+        )
+        return
     turn.say(
         "start.joined",
         title=consultation.title,
@@ -60,8 +65,6 @@ def start(turn: Turn, code: str | None) -> None:
         group=group.name if group else "-",
         attribution=turn.t(f"attribution.policy.{consultation.attribution}"),
     )
-    if role is not Role.STAKEHOLDER:
-        return
     if consultation.attribution != Attribution.GROUP:
         turn.say("start.ask_consent")
     if turn.person.organisation:

@@ -76,6 +76,17 @@ async def test_stakeholder_cannot_use_facilitator_commands_and_nothing_changes(
     assert "(open)" in chat.last(FACILITATOR)
 
 
+async def test_the_secretariat_is_welcomed_without_a_group_or_attribution(
+    chat: MemoryAdapter,
+) -> None:
+    await chat.say(FACILITATOR, "/new Spyware statement")
+    code = await invite(chat, "secretariat")
+    await chat.say("sam", f"/start {code}")
+    assert chat.last("sam") == (
+        "You have joined “Spyware statement” as secretariat.\nSend /help to see what you can do."
+    )
+
+
 async def test_secretariat_reads_but_does_not_run_rounds(chat: MemoryAdapter) -> None:
     await open_round(chat, {"sam": "secretariat", "ana": "government"})
     await chat.say("sam", "/status")
