@@ -447,6 +447,7 @@ ENGLISH: dict[str, i18n.English] = {
     "translate.master": "The draft is written in {name}: that is its master text, not a translation.",
     "decide.notice_accepted": "Your amendment #{id} to “{title}” was accepted. Note: {note}",
     "decide.notice_rejected": "Your amendment #{id} to “{title}” was rejected. Reason: {note}",
+    "decide.notice_accepted_plain": "Your amendment #{id} to “{title}” was accepted.",
     "publish.round_open": "Round {number} is still open. Close it before publishing.",
     "publish.done": (
         "Version {version} published with {count} accepted amendment.",

@@ -66,13 +66,16 @@ def _decide(
     )
     turn.audit(consultation, f"amendment.{decision.value}", amendment=id_)
     if author is not None:
-        turn.notify(
-            author,
-            f"decide.notice_{decision.value}",
-            id=id_,
-            title=consultation.title,
-            note=note or "-",
-        )
+        if note:  # a rejection always gives its reason
+            turn.notify(
+                author,
+                f"decide.notice_{decision.value}",
+                id=id_,
+                title=consultation.title,
+                note=note,
+            )
+        else:
+            turn.notify(author, "decide.notice_accepted_plain", id=id_, title=consultation.title)
     turn.say(f"decide.{decision.value}", id=id_)
 
 

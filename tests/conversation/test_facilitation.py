@@ -114,6 +114,7 @@ async def test_amendments_decided_published_and_diffed(chat: MemoryAdapter) -> N
     await chat.say(FACILITATOR, f"/reject {other} Too vague")
     assert "rejected. Reason: Too vague" in chat.last("cho")
     await chat.say(FACILITATOR, f"/accept {third}")
+    assert chat.last("cho") == f"Your amendment #{third} to “Spyware statement” was accepted."
     await chat.say(FACILITATOR, "/publish")
     published, diff = chat.messages(FACILITATOR)[-2:]
     assert "Version 2 published with 2 accepted amendments" in published
