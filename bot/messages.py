@@ -168,6 +168,10 @@ ENGLISH: dict[str, i18n.English] = {
     ),
     "button.stale": "That button belongs to an earlier step. Send /review to continue where you are.",
     "choice.prompt": "Reply with a number:",
+    "choice.not_a_number": (
+        "I did not understand that. Reply with {count} to take the only choice, or send a command (/help lists them).",
+        "I did not understand that. Reply with a number from 1 to {count}, or send a command (/help lists them).",
+    ),
     "choice.out_of_range": (
         "There is only one choice: reply with {count} to take it.",
         "Reply with a number from 1 to {count}.",

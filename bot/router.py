@@ -81,6 +81,8 @@ def route(turn: Turn) -> None:
     bare = split_bare(text)
     if bare is not None and registry.family(bare[0]):
         _command(turn, *bare)
+    elif dialog is not None and CHOICES in dialog.data:  # a number was asked for
+        turn.say("choice.not_a_number", count=len(dialog.data[CHOICES]))
     else:
         turn.say("not_understood")
 

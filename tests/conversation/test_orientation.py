@@ -90,6 +90,11 @@ async def test_every_path_acknowledges_input_the_same_way(
     assert "6. Back" in numbers.last("ana")
     await numbers.say("ana", "9")
     assert numbers.last("ana") == "Reply with a number from 1 to 6."
+    await numbers.say("ana", "I agree with this one")  # words where a number was asked for
+    assert numbers.last("ana") == (
+        "I did not understand that. Reply with a number from 1 to 6, or send a command"
+        " (/help lists them)."
+    )
     await numbers.say("ana", "1")
     assert numbers.last("ana").startswith("Recorded #1: support on paragraph 1. Send /withdraw 1")
     assert "Paragraph 2 of 3" in numbers.last("ana")
