@@ -483,19 +483,18 @@ def mine(turn: Turn) -> None:
     decisions = turn.records.submissions.decisions([id_of(s) for s in own])
     lines = [turn.t("mine.header", title=consultation.title)]
     for s in own:
-        text = f": {s.text}" if s.text else ""
         status = _status(turn, s, decisions)
-        lines.append(
-            turn.t(
-                "mine.line",
-                id=s.id,
-                round=rounds[s.round_id].number,
-                number=numbers.get((s.round_id, s.paragraph_uid), "?"),
-                kind=turn.t(f"kind.{s.kind}"),
-                text=text,
-                status=f" ({status})" if status else "",
-            )
-        )
+        values = {
+            "id": s.id,
+            "round": rounds[s.round_id].number,
+            "number": numbers.get((s.round_id, s.paragraph_uid), "?"),
+            "kind": turn.t(f"kind.{s.kind}"),
+            "status": f" ({status})" if status else "",
+        }
+        if s.text:
+            lines.append(turn.t("mine.line_text", text=s.text, **values))
+        else:
+            lines.append(turn.t("mine.line", **values))
     turn.say_text("\n".join(lines))
 
 
