@@ -404,6 +404,7 @@ ENGLISH: dict[str, i18n.English] = {
     "input.reason_hint": "To say why, send /comment {number} followed by your reason.",
     "mine.header": "Your input on “{title}”:",
     "mine.line": "#{id} · round {round} · paragraph {number} · {kind}{status}",
+    "mine.endorsement": "endorsement of #{target}",
     "mine.line_text": "#{id} · round {round} · paragraph {number} · {kind}{status}: {text}",
     "mine.none": "You have not given any input in this consultation yet. Send /review to begin.",
     "mine.withdrawn": "withdrawn",

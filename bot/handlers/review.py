@@ -488,7 +488,9 @@ def mine(turn: Turn) -> None:
             "id": s.id,
             "round": rounds[s.round_id].number,
             "number": numbers.get((s.round_id, s.paragraph_uid), "?"),
-            "kind": turn.t(f"kind.{s.kind}"),
+            "kind": turn.t("mine.endorsement", target=s.target_id)
+            if s.target_id is not None
+            else turn.t(f"kind.{s.kind}"),
             "status": f" ({status})" if status else "",
         }
         if s.text:

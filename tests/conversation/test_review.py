@@ -213,3 +213,12 @@ async def test_the_command_menu_follows_the_role(chat: MemoryAdapter) -> None:
     assert "review" in chat.menus[chat.chat_of("ana")]
     assert "round close" not in chat.menus[chat.chat_of("ana")]
     assert "round close" in chat.menus[chat.chat_of(FACILITATOR)]
+
+
+async def test_mine_says_what_an_endorsement_backs(chat: MemoryAdapter) -> None:
+    await open_round(chat, MEMBERS)
+    await chat.say("ana", "/amend 2 We will refuse export licences where misuse is likely.")
+    assert chat.last("ana").startswith("Recorded #1: amendment on paragraph 2.")
+    await chat.say("ben", "/endorse 1")
+    await chat.say("ben", "/mine")
+    assert "#2 · round 1 · paragraph 2 · endorsement of #1" in chat.last("ben")
