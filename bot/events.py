@@ -98,8 +98,13 @@ class Inbound:
 
 @dataclass(frozen=True)
 class Choice:
+    """A button: `data` comes back when it is pressed. With `prefill`, pressing it puts
+    that text in the person's input field instead, where the platform can (Telegram's
+    inline mode, up to its limit); elsewhere such a button is left out."""
+
     label: str
     data: str
+    prefill: str | None = None
 
 
 @dataclass(frozen=True)

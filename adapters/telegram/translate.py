@@ -149,7 +149,7 @@ def split_text(text: str, limit: int = MESSAGE_LIMIT) -> list[str]:
     return kit.split_text(text, limit, utf16_len)
 
 
-TAGS = {Mark.DELETED: "s", Mark.INSERTED: "b"}  # struck through, bold
+TAGS = {Mark.DELETED: "s", Mark.INSERTED: "b", Mark.CODE: "code"}  # struck, bold, tap to copy
 
 
 def styled_html(styled: Styled) -> str:
