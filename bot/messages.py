@@ -371,6 +371,7 @@ ENGLISH: dict[str, i18n.English] = {
     "review.ask_amend": "Your proposed text for paragraph {number}: copy the paragraph below (one tap copies it), change what should change and send it back whole, or /cancel.",
     "review.ask_amend_again": "Your proposal for paragraph {number}, to change further: copy it, edit it and send it back whole, or /cancel.",
     "button.edit_here": "Edit it here",
+    "label.send_edited": "Send this text",
     "amend.preview": "Your proposal for paragraph {number}, as a change to its text:\n\n{diff}",
     "amend.on_translation": "You edited the {name} version: it is recorded as an amendment made on that version, and the facilitator will need its {master} wording to accept it.",
     "amend.confirm_question": "Record this amendment?",
