@@ -116,8 +116,10 @@ class MemoryAdapter:
         message_id: str | None = None,
         group: str | None = None,
         language: str | None = None,
+        reply_to: str | None = None,
     ) -> None:
-        """`name` writes `text` in their private chat (or in `group`, a shared chat)."""
+        """`name` writes `text` in their private chat (or in `group`, a shared chat), in
+        reply to the bot's message `reply_to` if given."""
         chat = ChatId(f"{self.platform}:{group}") if group else self.chat_of(name)
         await self.deliver(
             Inbound(
@@ -129,8 +131,16 @@ class MemoryAdapter:
                 private=group is None,
                 display_name=name.capitalize(),
                 language=language,
+                reply_to=MessageId(reply_to) if reply_to else None,
             )
         )
+
+    def last_id(self, name: str, containing: str = "") -> str:
+        """The id of the latest message to `name` that contains `containing`."""
+        for sent in reversed(self.inbox[self.chat_of(name)]):
+            if containing in sent.text:
+                return sent.id
+        raise AssertionError(f"no message with {containing!r} in {name}'s chat")
 
     async def press(self, name: str, label: str) -> None:
         """`name` taps the button labelled `label` on the latest message that has one."""

@@ -136,6 +136,26 @@ class ReviewScope:
     scope: Literal["changed", "all"]
 
 
+class ProposalAction(StrEnum):
+    CONFIRM = "confirm"  # record the proposal previewed as a diff
+    EDIT = "edit"  # edit it again
+    CANCEL = "cancel"  # leave it unsent
+    AS_COMMENT = "comment"  # the text is a comment on the paragraph
+    AS_AMENDMENT = "amend"  # the text is the paragraph's new wording
+
+
+@kind("pp")
+@dataclasses.dataclass(frozen=True)
+class Proposal:
+    """Under a proposed text for paragraph `index` (from 0) of a round: its diff shown
+    before it is recorded, or the question whether it is a comment or an amendment. The
+    text itself waits in the person's dialog."""
+
+    round_id: RoundId
+    index: int
+    action: ProposalAction
+
+
 @kind("forget")
 @dataclasses.dataclass(frozen=True)
 class Forget:
@@ -158,7 +178,7 @@ class Cancel:
     """Leave whatever the bot was waiting for: `cancel`."""
 
 
-Button = Review | ReviewScope | Forget | DeleteConsultation | Cancel
+Button = Review | ReviewScope | Proposal | Forget | DeleteConsultation | Cancel
 
 
 def offered_key(chat: ChatId, message_id: MessageId) -> str:

@@ -123,6 +123,7 @@ class Demo:
     def __init__(self, folder: Path, console: Console, quiet: bool) -> None:
         self.folder = folder
         self.console = console
+        self.amendments: dict[str, int] = {}  # delegate -> the id their amendment got
         self.quiet = quiet
         store = Store(make_engine(f"sqlite:///{folder / 'demo.db'}"))
         upgrade(store.engine)
@@ -179,7 +180,8 @@ class Demo:
                 await self.direct(d)
             if d.name in AMENDMENTS:
                 number, text = AMENDMENTS[d.name]
-                await self.say(d.name, f"/amend {number} {text}")
+                answer = await self.say(d.name, f"/amend {number} {text}")
+                self.amendments[d.name] = int(answer.split("#", 1)[1].split(":", 1)[0])
             if d.name in COMMENTS:
                 number, text = COMMENTS[d.name]
                 await self.say(d.name, f"/comment {number} {text}")
@@ -206,7 +208,7 @@ class Demo:
         )
         listing = await self.say(FACILITATOR, "/amendments")
         self.show("facilitator: /amendments", listing)
-        ids = self.amendment_ids(listing)
+        ids = self.amendment_ids(listing, self.amendments)
         for name, note in ACCEPT.items():
             self.show(
                 "facilitator", await self.say(FACILITATOR, f"/accept {ids[name]} {note}".strip())
@@ -216,14 +218,11 @@ class Demo:
         self.show("facilitator: /publish", await self.say(FACILITATOR, "/publish"), always=True)
 
     @staticmethod
-    def amendment_ids(listing: str) -> dict[str, int]:
-        """Which amendment id each delegate's text got, read off the listing as a person would."""
-        ids = {}
-        for block in listing.split("\n#")[1:]:
-            number = int(block.split(" ", 1)[0])
-            for name, (_, text) in AMENDMENTS.items():
-                if text[:60] in block:
-                    ids[name] = number
+    def amendment_ids(listing: str, recorded: dict[str, int]) -> dict[str, int]:
+        """Each delegate's amendment id, as the bot acknowledged it, checked against the
+        facilitator's listing (which shows each as its change, not its text)."""
+        listed = {int(block.split(" ", 1)[0]) for block in listing.split("\n#")[1:]}
+        ids = {name: number for name, number in recorded.items() if number in listed}
         missing = set(AMENDMENTS) - set(ids)
         assert not missing, f"amendments not listed: {missing}"
         return ids

@@ -31,6 +31,7 @@ __all__ = [
     "DeliveryError",
     "Inbound",
     "InboundHandler",
+    "Label",
     "Mark",
     "MessageId",
     "Outbound",
@@ -38,6 +39,7 @@ __all__ = [
     "Refusal",
     "Span",
     "Styled",
+    "label_text",
     "local_part",
     "platform_of",
     "refusal_text",
@@ -98,8 +100,13 @@ class Inbound:
 
 @dataclass(frozen=True)
 class Choice:
+    """A button: `data` comes back when it is pressed. With `prefill`, pressing it puts
+    that text in the person's input field instead, where the platform can (Telegram's
+    inline mode, up to its limit); elsewhere such a button is left out."""
+
     label: str
     data: str
+    prefill: str | None = None
 
 
 @dataclass(frozen=True)
@@ -154,6 +161,18 @@ class Refusal(Enum):
 def refusal_text(refusal: Refusal, language: str | None = None, **values: Any) -> str:
     """The words of `refusal` in `language` (a platform's code, as `Inbound.language`)."""
     return Catalog().text(refusal.value, language, **values)
+
+
+class Label(Enum):
+    """What an adapter names on its own, in its platform's own controls. The value is the
+    key of its text in the catalog (bot/messages.py)."""
+
+    SEND_EDITED = "label.send_edited"  # the inline-mode result that sends the edited text
+
+
+def label_text(label: Label, language: str | None = None) -> str:
+    """The words of `label` in `language` (a platform's code, as `Inbound.language`)."""
+    return Catalog().text(label.value, language)
 
 
 class Adapter(Protocol):

@@ -9,8 +9,9 @@ A notice goes to one reachable account of its person, in their language and time
 What the commit announces is sure to go out: it stays in the outbox until a platform took
 it. A person who blocked the bot is marked so and not written to again; where a platform
 shows reactions, the buttons offered on a sent message are remembered, so that a thumbs
-up can press one. The `Courier` does all this; the table itself is read and written
-through `records.outbox` (storage/outbox.py).
+up can press one; so are those under a paragraph in review on every platform, so that a
+reply to it is read as input on that paragraph. The `Courier` does all this; the table
+itself is read and written through `records.outbox` (storage/outbox.py).
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from bot.buttons import offered_key
+from bot.buttons import Review, decode, offered_key
 from bot.catalog import Catalog, localise
 from bot.events import (
     Adapter,
@@ -232,7 +233,11 @@ class Courier:
             )
             log.debug("delivery failure", exc_info=True)
             return False
-        if sent and message.choices and Capability.REACTIONS in adapter.capabilities:
+        if (
+            sent
+            and message.choices
+            and (Capability.REACTIONS in adapter.capabilities or _shows_paragraph(message))
+        ):
             await asyncio.to_thread(self._remember_choices, message, sent)
         return True
 
@@ -241,10 +246,18 @@ class Courier:
             records.outbox.delivered(ids)
 
     def _remember_choices(self, message: Outbound, sent: MessageId) -> None:
-        data = [choice.data for row in message.choices for choice in row]
+        data = [c.data for row in message.choices for c in row if c.prefill is None]
         with self.store.transaction() as records:
             records.values.set(offered_key(message.chat, sent), json.dumps(data))
 
     def _mark_blocked(self, chat: str) -> None:
         with self.store.transaction() as records:
             records.people.mark_chat_blocked(chat, self.clock())
+
+
+def _shows_paragraph(message: Outbound) -> bool:
+    """Whether the message shows a paragraph under review: a reply to it is input on
+    that paragraph, so its buttons are remembered on every platform."""
+    return any(
+        isinstance(decode(c.data), Review) for row in message.choices for c in row if not c.prefill
+    )

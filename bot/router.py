@@ -4,6 +4,8 @@
            ├─ reaction to a message that offered buttons ──> the matching button
            ├─ command ──registry.find──> permissions ──> handler(turn, **typed arguments)
            └─ plain text, in a private chat:
+                a reply to a paragraph shown in review ──> an edit of it or a comment on it
+                             (bot/handlers/amending.py), unless it answers a prompt on it
                 a number ──> the numbered choice, where the platform has no buttons
                              (out of range: "reply with a number from 1 to 6")
                 awaited text ──> the handler of the dialog step the person is in
@@ -19,6 +21,7 @@ answered with `explain`, in the catalog's words.
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from typing import Any
 
 from bot import (
@@ -28,9 +31,12 @@ from bot import (
 from bot.buttons import ReviewAction
 from bot.commands import UsageError, registry, split_bare, split_command
 from bot.events import Capability, Choice, MessageId, Outbound
+from bot.handlers.amending import on_reply, replied_paragraph
+from bot.handlers.review import REVIEW
 from bot.permissions import allowed, check_button, check_command
 from bot.turn import Refusal, Turn
 from consultations.errors import ConsultationError
+from storage.tables import DialogState
 
 REFUSALS = (Refusal, ConsultationError, UsageError)  # the person's mistakes, answered in kind
 CHOICES = "_choices"  # in the dialog's data: the buttons offered as numbered lines
@@ -65,6 +71,10 @@ def route(turn: Turn) -> None:
         return  # plain talk in a group is not for the bot, nor are bare words
     dialog = turn.records.dialogs.get(turn.person_id, turn.chat)
     text = event.text.strip()
+    replied = replied_paragraph(turn, event.reply_to) if event.reply_to and text else None
+    if replied is not None and not _answers_prompt(dialog, replied):
+        on_reply(turn, replied)  # a reply to a paragraph: input on that paragraph
+        return
     if dialog is not None and text.isdigit() and CHOICES in dialog.data:
         options = dialog.data[CHOICES]
         if not 1 <= int(text) <= len(options):
@@ -85,6 +95,17 @@ def route(turn: Turn) -> None:
         turn.say("choice.not_a_number", count=len(dialog.data[CHOICES]))
     else:
         turn.say("not_understood")
+
+
+def _answers_prompt(dialog: DialogState | None, paragraph: buttons.Review) -> bool:
+    """Whether the person was asked for text on that very paragraph (a reply to the
+    paragraph's message is then the answer the prompt asked for)."""
+    return (
+        dialog is not None
+        and dialog.step != REVIEW
+        and dialog.data.get("round") == paragraph.round_id
+        and dialog.data.get("index") == paragraph.index
+    )
 
 
 def _react(turn: Turn, emoji: str, message_id: MessageId | None) -> None:
@@ -157,7 +178,9 @@ def number_choices(turn: Turn, message: Outbound) -> Outbound:
     person's next message, a number, presses one (`route`)."""
     if not message.choices or Capability.BUTTONS in turn.capabilities:
         return message
-    flat: list[Choice] = [c for row in message.choices for c in row]
+    flat: list[Choice] = [c for row in message.choices for c in row if c.prefill is None]
+    if not flat:  # only buttons that fill the input field, which such a platform has not
+        return replace(message, choices=())
     numbered = "\n".join(f"{i}. {c.label}" for i, c in enumerate(flat, start=1))
     dialog = turn.records.dialogs.get(turn.person_id, message.chat)
     data: dict[str, Any] = dict(dialog.data) if dialog else {}

@@ -1,11 +1,12 @@
 """Styled text: what the bot says, with the few marks a platform can show.
 
 A `Styled` text is a tuple of spans, each plain or marked: deleted (shown struck
-through) or inserted (shown in bold). That is the whole markup: people's words are only
-ever a span's text, never markup, and each adapter writes the marks in its platform's
-terms (Telegram HTML, Matrix's formatted body) with every span escaped. Where nothing
-can be styled (the console, a notice in the outbox) `plain()` is the text to show, with
-the marks written out so a change still reads:
+through), inserted (shown in bold), or code (a text to copy: monospace, which Telegram
+copies with one tap and Matrix shows as a code block). That is the whole markup:
+people's words are only ever a span's text, never markup, and each adapter writes the
+marks in its platform's terms (Telegram HTML, Matrix's formatted body) with every span
+escaped. Where nothing can be styled (the console, a notice in the outbox) `plain()` is
+the text to show, with the marks written out so a change still reads (code as it is):
 
     We will refuse licences where there is a [clear → substantial] risk.
     Urges companies to act [+without delay].     The Coalition[−,] welcomes the steps.
@@ -21,6 +22,7 @@ from enum import StrEnum
 class Mark(StrEnum):
     DELETED = "deleted"  # text taken out: struck through
     INSERTED = "inserted"  # text put in: bold
+    CODE = "code"  # text to copy, edit and send back: monospace, copied with one tap
 
 
 @dataclass(frozen=True)
@@ -86,7 +88,7 @@ class Styled:
         while index < len(spans):
             span = spans[index]
             following = spans[index + 1] if index + 1 < len(spans) else None
-            if span.mark is None:
+            if span.mark is None or span.mark is Mark.CODE:
                 out.append(span.text)
             elif span.mark is Mark.DELETED and following and following.mark is Mark.INSERTED:
                 out.append(_bracketed(span.text, following.text, "{} → {}"))

@@ -13,6 +13,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from difflib import SequenceMatcher
+from enum import StrEnum
 from typing import Literal
 
 DiffKind = Literal["equal", "insert", "delete"]
@@ -143,3 +144,51 @@ def render_plain(ops: Iterable[DiffOp]) -> str:
 def changed(ops: Iterable[DiffOp]) -> bool:
     """Whether the operations change anything at all."""
     return any(op.kind != "equal" for op in ops)
+
+
+# ---- how much of a paragraph a proposed text keeps ------------------------------------
+
+_WORD = re.compile(r"\w+")
+EDIT_KEEPS = 0.6  # an edit keeps at least this share of the paragraph's words...
+EDIT_GROWS = 2.0  # ...and is at most this many times as long
+UNRELATED_KEEPS = 0.3  # below this share, the text is not an edit of the paragraph...
+UNRELATED_GROWS = 5.0  # ...nor past this many times its length
+
+
+class Likeness(StrEnum):
+    """What a text sent as a paragraph's new wording looks like, against that paragraph."""
+
+    SAME = "same"  # the paragraph itself
+    EDIT = "edit"  # mostly the paragraph's own wording, a few words changed
+    UNSURE = "unsure"  # much changed: an edit, or a text of its own
+    UNRELATED = "unrelated"  # another text (another paragraph, much longer, nothing left)
+
+
+@dataclass(frozen=True)
+class Resemblance:
+    likeness: Likeness
+    kept: float  # share of the paragraph's words the text keeps, in order (0..1)
+    growth: float  # the text's words per word of the paragraph
+
+
+def resemblance(paragraph: str, text: str) -> Resemblance:
+    """How far `text` is an edit of `paragraph`, by words kept in order and by length.
+
+    Both are compared as lowercase words, so a changed comma or capital is still an edit.
+    """
+    before = [w.lower() for w in _WORD.findall(paragraph)]
+    after = [w.lower() for w in _WORD.findall(text)]
+    if " ".join(paragraph.split()) == " ".join(text.split()):
+        return Resemblance(Likeness.SAME, 1.0, 1.0)
+    if not before or not after:
+        return Resemblance(Likeness.UNRELATED, 0.0, 0.0 if not after else float(len(after)))
+    matcher = SequenceMatcher(None, before, after, autojunk=False)
+    kept = sum(block.size for block in matcher.get_matching_blocks()) / len(before)
+    growth = len(after) / len(before)
+    if kept < UNRELATED_KEEPS or growth > UNRELATED_GROWS:
+        likeness = Likeness.UNRELATED
+    elif kept >= EDIT_KEEPS and growth <= EDIT_GROWS:
+        likeness = Likeness.EDIT
+    else:
+        likeness = Likeness.UNSURE
+    return Resemblance(likeness, kept, growth)

@@ -6,7 +6,7 @@ import pytest
 
 from bot import handlers  # noqa: F401  (declares everything)
 from bot.commands import Access, Registry, registry
-from bot.handlers import decisions, drafting, language, people, review
+from bot.handlers import amending, common, decisions, drafting, language, people, review
 
 
 def test_every_dialog_step_the_handlers_wait_for_has_its_handler() -> None:
@@ -18,6 +18,9 @@ def test_every_dialog_step_the_handlers_wait_for_has_its_handler() -> None:
         review.AWAIT_REASON: review.take_reason,
         language.AWAIT_TRANSLATION: language.take_translation,
         people.ORGANISATION: people.take_organisation,
+        common.AWAIT_EDIT: amending.take_edit,
+        common.AWAIT_CONFIRM: amending.take_new_edit,
+        common.AWAIT_KIND: amending.take_other_text,
     }
     assert registry.dialog_step(review.REVIEW) is None  # the walk itself waits for buttons
 

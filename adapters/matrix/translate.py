@@ -141,7 +141,11 @@ def message_event(room: nio.MatrixRoom, event: nio.Event, *, own_user: str) -> I
 
 # <ins> is not among the tags the spec suggests clients render (Element drops it and keeps
 # its text), so the bold inside is what shows an insertion there.
-TAGS = {Mark.DELETED: ("<del>", "</del>"), Mark.INSERTED: ("<ins><b>", "</b></ins>")}
+TAGS = {
+    Mark.DELETED: ("<del>", "</del>"),
+    Mark.INSERTED: ("<ins><b>", "</b></ins>"),
+    Mark.CODE: ("<pre><code>", "</code></pre>"),  # a copy to edit and send back
+}
 Part = str | Styled  # what one event says
 
 

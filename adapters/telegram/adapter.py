@@ -27,6 +27,7 @@ from telegram import (
     CallbackQuery,
     ForceReply,
     InlineKeyboardMarkup,
+    InlineQuery,
     LinkPreviewOptions,
     Message,
     Update,
@@ -46,6 +47,7 @@ from adapters.telegram.translate import (
     chat_number,
     chat_ref,
     html_parts,
+    inline_answer,
     keyboard,
     menu_commands,
     message_event,
@@ -60,9 +62,11 @@ from bot.events import (
     DeliveryError,
     Inbound,
     InboundHandler,
+    Label,
     MessageId,
     Outbound,
     PlatformId,
+    label_text,
 )
 
 if TYPE_CHECKING:
@@ -172,11 +176,13 @@ class TelegramAdapter:
             await self._on_button(update.callback_query)
         elif update.message is not None:
             await self._on_message(update.message)
+        elif update.inline_query is not None:
+            await self._on_inline_query(update.inline_query)
 
     async def _on_message(self, message: Message) -> None:
         if addressed_to_another_bot(message.text or message.caption or "", self.username):
             return
-        event = message_event(message, bot_id=self.bot_id)
+        event = message_event(message, bot_id=self.bot_id, username=self.username)
         if event is None or self.handler is None:
             return
         if message.document is not None and event.private:
@@ -195,6 +201,22 @@ class TelegramAdapter:
                 await self.handler(event)
         finally:
             await answer
+
+    async def _on_inline_query(self, query: InlineQuery) -> None:
+        """The text a prefill button put in the input field, as the person edits it:
+        answered with one result that sends it (never cached: it is theirs alone)."""
+        title = label_text(Label.SEND_EDITED, query.from_user.language_code)
+        try:
+            await call(
+                self.bot.answer_inline_query,
+                query.id,
+                inline_answer(query, title),
+                cache_time=0,
+                is_personal=True,
+                deadline=ANSWER_DEADLINE,
+            )
+        except TelegramError as error:  # too old (they typed on), or answered already
+            log.debug("telegram: inline answer failed (%s)", type(error).__name__)
 
     async def _answer(self, query: CallbackQuery) -> None:
         try:

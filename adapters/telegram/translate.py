@@ -2,9 +2,12 @@
 what the Bot API takes. Pure functions, no calls to Telegram.
 
     Update ── message ─────────> Inbound(text | attachment, reply_to, private, language)
-           └─ callback_query ──> Inbound(button=data, reply_to=<message with the keyboard>)
+           ├─ callback_query ──> Inbound(button=data, reply_to=<message with the keyboard>)
+           └─ inline_query ────> one result that sends the query's text back as a message
+                                 (the text a prefill button put in the input field, edited)
     Outbound text ──> HTML parts under 4,096 UTF-16 units (styled: <s>deleted</s>,
-                      <b>inserted</b>) · choices ──> an inline keyboard
+                      <b>inserted</b>, <code>to copy</code>) · choices ──> an inline
+                      keyboard (a prefill: switch_inline_query_current_chat)
 """
 
 from __future__ import annotations
@@ -18,6 +21,9 @@ from telegram import (
     CallbackQuery,
     InlineKeyboardButton,
     InlineKeyboardMarkup,
+    InlineQuery,
+    InlineQueryResultArticle,
+    InputTextMessageContent,
     Message,
     Update,
 )
@@ -41,7 +47,8 @@ from bot.events import (
 PLATFORM = "telegram"
 MESSAGE_LIMIT = 4096  # UTF-16 code units of text, after entity parsing
 CAPTION_LIMIT = 1024
-ALLOWED_UPDATES = ("message", "callback_query")
+ALLOWED_UPDATES = ("message", "callback_query", "inline_query")
+INLINE_QUERY_LIMIT = 256  # characters of an inline query, so of a text put in the input field
 COMMAND_NAME = re.compile(r"^[a-z0-9_]{1,32}$")
 
 
@@ -80,7 +87,11 @@ def addressed_to_another_bot(text: str, username: str | None) -> bool:
 
 
 def message_event(
-    message: Message, *, bot_id: int | None, attachment: Attachment | None = None
+    message: Message,
+    *,
+    bot_id: int | None,
+    attachment: Attachment | None = None,
+    username: str | None = None,
 ) -> Inbound | None:
     """A person's message as an event, or None when it is not for the bot."""
     user = message.from_user
@@ -90,6 +101,10 @@ def message_event(
     text = message.text or message.caption or ""
     if not private and not text.startswith("/"):
         return None  # plain talk in a group is not for the bot (Telegram's privacy mode)
+    if private and username and text.startswith(f"@{username} "):
+        # the text a prefill button put in the input field, sent as typed, not as the
+        # inline result: the bot's name before it is Telegram's, not the person's
+        text = text[len(username) + 2 :]
     if not text and attachment is None and message.document is None:
         return None  # stickers, photos, service messages: nothing the bot reads
     reply = message.reply_to_message
@@ -128,8 +143,21 @@ def button_event(query: CallbackQuery) -> Inbound | None:
     )
 
 
+def inline_answer(query: InlineQuery, title: str) -> list[InlineQueryResultArticle]:
+    """What the inline query made by a prefill button offers: its text, as edited, to
+    send as a message in the chat (none while the text is empty)."""
+    text = query.query.strip()
+    if not text:
+        return []
+    content = InputTextMessageContent(text)  # plain text: nothing in it is markup
+    return [InlineQueryResultArticle("edited", title, content, description=text[:200])]
+
+
 def update_chat(update: Update) -> int | None:
-    """The chat an update belongs to: its updates are handled in order."""
+    """The chat an update belongs to: its updates are handled in order (an inline query
+    is one person's, as their private chat is)."""
+    if update.inline_query is not None:
+        return update.inline_query.from_user.id
     if update.callback_query is not None and update.callback_query.message is not None:
         return update.callback_query.message.chat.id
     if update.message is not None:
@@ -149,7 +177,7 @@ def split_text(text: str, limit: int = MESSAGE_LIMIT) -> list[str]:
     return kit.split_text(text, limit, utf16_len)
 
 
-TAGS = {Mark.DELETED: "s", Mark.INSERTED: "b"}  # struck through, bold
+TAGS = {Mark.DELETED: "s", Mark.INSERTED: "b", Mark.CODE: "code"}  # struck, bold, tap to copy
 
 
 def styled_html(styled: Styled) -> str:
@@ -170,9 +198,20 @@ def html_parts(message: Outbound, limit: int = MESSAGE_LIMIT) -> list[str]:
 
 
 def keyboard(choices: Sequence[Sequence[Choice]]) -> InlineKeyboardMarkup | None:
-    rows = [[InlineKeyboardButton(c.label, callback_data=c.data) for c in row] for row in choices]
+    """The inline keyboard; a prefill button puts its text in the input field (after the
+    bot's name) through inline mode, and is left out when the text is over the inline
+    query's limit: the message shows it as code, which one tap copies."""
+    rows = [[button for c in row if (button := _button(c))] for row in choices]
     rows = [row for row in rows if row]
     return InlineKeyboardMarkup(rows) if rows else None
+
+
+def _button(choice: Choice) -> InlineKeyboardButton | None:
+    if choice.prefill is None:
+        return InlineKeyboardButton(choice.label, callback_data=choice.data)
+    if len(choice.prefill) > INLINE_QUERY_LIMIT:
+        return None
+    return InlineKeyboardButton(choice.label, switch_inline_query_current_chat=choice.prefill)
 
 
 def menu_commands(commands: Sequence[tuple[str, str]]) -> list[BotCommand]:

@@ -3,6 +3,7 @@ for exports and the CLI). Importing this package declares every command, button 
 step in `bot.commands.registry`."""
 
 from bot.handlers import (
+    amending,
     archive,
     decisions,
     drafting,
@@ -18,6 +19,7 @@ from bot.handlers import (
 )
 
 __all__ = [
+    "amending",
     "archive",
     "decisions",
     "drafting",

@@ -10,6 +10,7 @@ from typing import Any
 
 from bot import i18n
 from bot.catalog import Catalog, Deadline
+from bot.events import Choice, Mark, Styled
 from bot.summary_options import DEFAULT_SUMMARY_OPTIONS, SummaryOptions
 from bot.turn import Refusal, Turn, attribution_label
 from consultations import rounds as round_rules
@@ -158,6 +159,25 @@ def record_input(
             draft_language=paragraph.language,
         )
     )
+
+
+AWAIT_EDIT = "await_edit"  # the edited text of a paragraph, proposed as its new wording
+AWAIT_CONFIRM = "await_confirm"  # a proposal shown as a diff: record, edit again, cancel?
+AWAIT_KIND = "await_kind"  # a text unlike its paragraph: a comment, or its new wording?
+PROPOSING = (AWAIT_EDIT, AWAIT_CONFIRM, AWAIT_KIND)
+
+
+def ask_edit(
+    turn: Turn, number: int, current: str, data: dict[str, Any], *, again: bool = False
+) -> None:
+    """Ask for the paragraph's new wording, offering `current` to edit rather than retype:
+    a copy to tap and copy, and where the platform can, a button that puts it in the
+    input field. The answer goes to the `AWAIT_EDIT` step with `data`."""
+    turn.records.dialogs.set(turn.person_id, turn.chat, AWAIT_EDIT, data)
+    key = "review.ask_amend_again" if again else "review.ask_amend"
+    prompt = turn.t(key, number=number) + "\n\n" + Styled.of(current, Mark.CODE)
+    edit_here = Choice(turn.t("button.edit_here"), "", prefill=current)
+    turn.say_text(prompt, choices=((edit_here,),), expects_reply=True)
 
 
 def groups_of(records: Records, consultation: Consultation) -> list[StakeholderGroup]:

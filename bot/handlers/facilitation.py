@@ -3,17 +3,19 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
 from bot import i18n
 from bot.catalog import Deadline
 from bot.commands import Access, Arg, duration, positive_int, registry
+from bot.events import Styled
 from bot.handlers.common import (
     latest_paragraphs,
     organisers,
     paragraphs,
+    paragraphs_in,
     provenance,
     reminders_text,
     stakeholders,
@@ -22,12 +24,14 @@ from bot.handlers.common import (
 )
 from bot.handlers.decisions import master_wording_given, stale_translations
 from bot.handlers.feedback import feedback_after_publish
+from bot.render import styled_diff
 from bot.summary_text import render_summary
 from bot.turn import Refusal, Turn
 from consultations import rounds as round_rules
+from consultations.diffing import word_diff
 from consultations.document import with_texts
 from consultations.errors import AmendmentConflict, ConsultationError
-from consultations.ids import VersionId
+from consultations.ids import SubmissionId, VersionId
 from consultations.model import Decision, Kind, RoundState
 from consultations.submissions import check_paragraph, check_text
 from consultations.versions import Accepted, Merge, next_version
@@ -168,7 +172,8 @@ def amendments(turn: Turn) -> None:
     consultation = turn.require_consultation()
     round_ = _closed_or_open_round(turn, consultation)
     summary = summary_for(turn, consultation, round_, themes=False)
-    lines = [turn.t("amendments.header", number=round_.number)]
+    lines: list[str | Styled] = [turn.t("amendments.header", number=round_.number)]
+    made_on = _made_on(turn, consultation, round_)
     ids = [a.id for p in summary.paragraphs for a in p.amendments]
     decisions = turn.records.submissions.decisions(ids)
     waiting = _accepted_waiting(turn, consultation)
@@ -180,19 +185,19 @@ def amendments(turn: Turn) -> None:
         for a in p.amendments:
             decision = decisions.get(a.id)
             state = turn.t(f"mine.{decision.decision}") if decision else turn.t("amendments.open")
+            made = turn.records.submissions.get(a.id)
+            language = made.draft_language if made is not None else None
             lines.append(
-                turn.t(
+                turn.styled(
                     "amendments.line",
                     id=a.id,
                     number=p.paragraph.number,
                     author=a.author,
-                    text=a.text,
+                    diff=made_on(a.id, p.paragraph.uid, a.text or ""),
                     state=state,
                 )
             )
-            made = turn.records.submissions.get(a.id)
-            made_on = made.draft_language if made is not None else None
-            if made_on not in (None, consultation.language):  # on a translation
+            if language not in (None, consultation.language):  # on a translation
                 reader = i18n.supported(turn.language)
                 master = i18n.language_name(consultation.language, reader)
                 if decision is not None and decision.text:
@@ -202,7 +207,7 @@ def amendments(turn: Turn) -> None:
                         turn.t(
                             "amendments.language",
                             id=a.id,
-                            name=i18n.language_name(made_on or "", reader),
+                            name=i18n.language_name(language or "", reader),
                             master=master,
                         )
                     )
@@ -230,7 +235,59 @@ def amendments(turn: Turn) -> None:
             )
     if len(lines) == 1:
         raise Refusal("amendments.none", number=round_.number)
-    turn.say_text("\n".join(lines))
+    lines.append(turn.t("amendments.full_hint"))
+    turn.say_text(Styled.join("\n", lines))
+
+
+def _made_on(
+    turn: Turn, consultation: Consultation, round_: Round
+) -> Callable[[SubmissionId, str, str], Styled]:
+    """An amendment's text as its change to the paragraph it was made on: the round's
+    version of it, in the language the amendment was made on (a translation, if so)."""
+    texts: dict[str, dict[str, str]] = {}
+
+    def diff(id_: SubmissionId, uid: str, text: str) -> Styled:
+        made = turn.records.submissions.get(id_)
+        language = (made.draft_language if made else None) or consultation.language
+        if language not in texts:
+            shown = paragraphs_in(turn.records, round_.version_id, language)
+            texts[language] = {p.uid: p.text for p in shown}
+        current = texts[language].get(uid)
+        return Styled.of(text) if current is None else styled_diff(word_diff(current, text))
+
+    return diff
+
+
+@registry.command("amendment", Arg("id", positive_int), access=Access.FACILITATOR)
+def amendment(turn: Turn, id: SubmissionId) -> None:
+    """One amendment of the consultation in full: its whole text, then its change."""
+    consultation = turn.require_consultation()
+    made = turn.records.submissions.get(id)
+    round_ = turn.records.rounds.get(made.round_id) if made is not None else None
+    if (
+        made is None
+        or made.kind != Kind.AMENDMENT
+        or round_ is None
+        or round_.consultation_id != id_of(consultation)
+    ):
+        raise Refusal("amendment.unknown", id=id)
+    number = next(
+        (
+            p.position
+            for p in turn.records.drafts.paragraphs(round_.version_id)
+            if p.uid == made.paragraph_uid
+        ),
+        "?",
+    )
+    text = made.text or ""
+    turn.say(
+        "amendment.full",
+        id=id,
+        number=number,
+        round=round_.number,
+        text=text,
+        diff=_made_on(turn, consultation, round_)(id, made.paragraph_uid, text),
+    )
 
 
 def _ids(ids: Sequence[int]) -> str:

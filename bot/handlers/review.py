@@ -7,7 +7,9 @@ The review walk, one message per paragraph:
           paragraphs, or all?" first; `review all` starts at paragraph 1)
     paragraph i ──Support──> recorded ──> "Recorded #…" + paragraph i+1
                 ├─Oppose───> recorded ──> "why?" ──a reason, or Skip──> paragraph i+1
-                ├─Comment/Amend──> awaiting text ──(next plain message)──> recorded ──> i+1
+                ├─Comment──> awaiting text ──(next plain message)──> recorded ──> i+1
+                ├─Amend──> the paragraph's text to edit ──(edited text)──> its diff:
+                │          Record it / Edit again / Cancel (bot/handlers/amending.py) ──> i+1
                 ├─Skip──> paragraph i+1     └─Back──> paragraph i-1
                 └─ ... after the last: how many answered, of how many
 
@@ -31,6 +33,8 @@ from bot.commands import Access, Arg, positive_int, registry
 from bot.events import Choice, Styled
 from bot.handlers.changes import changes_since, shown_change
 from bot.handlers.common import (
+    PROPOSING,
+    ask_edit,
     open_round,
     paragraphs,
     paragraphs_for,
@@ -245,7 +249,7 @@ def _scopes(turn: Turn, round_id: RoundId) -> tuple[Choice, ...]:
 @registry.button(buttons.ReviewScope)
 def review_scope(turn: Turn, button: buttons.ReviewScope) -> None:
     """'Only the changed paragraphs' or 'All paragraphs', offered at the start of a round."""
-    round_ = _taking_input(turn, button.round_id)
+    round_ = taking_input(turn, button.round_id)
     paras = paragraphs_for(turn, round_.version_id)
     changes = changes_since(turn, round_.consultation_id, round_.version_id, reviewed_only=True)
     since = changes.since_id if changes is not None else None
@@ -257,7 +261,7 @@ def review_scope(turn: Turn, button: buttons.ReviewScope) -> None:
     show_paragraph(turn, round_, start if start is not None else 0, walk)
 
 
-def _taking_input(turn: Turn, round_id: RoundId) -> RoundFacts:
+def taking_input(turn: Turn, round_id: RoundId) -> RoundFacts:
     """The round a button belongs to, if it is this consultation's and still open."""
     round_ = turn.records.rounds.facts_by_id(round_id)
     if round_ is None or round_.consultation_id != turn.require_consultation_id():
@@ -271,7 +275,7 @@ def _taking_input(turn: Turn, round_id: RoundId) -> RoundFacts:
 def review_button(turn: Turn, button: buttons.Review) -> None:
     """A press on one of the review buttons under a paragraph (or the reason's Skip)."""
     round_id, index, action = button.round_id, button.index, button.action
-    round_ = _taking_input(turn, round_id)
+    round_ = taking_input(turn, round_id)
     paras = paragraphs_for(turn, round_.version_id)
     if not 0 <= index < len(paras):
         raise Refusal("button.stale")
@@ -281,23 +285,24 @@ def review_button(turn: Turn, button: buttons.Review) -> None:
         kind = Kind(action.value)
         submission_id = record_input(turn, round_, number, kind)
         _mark_choice(turn, number, paras[index].text, action, submission_id)
-        recorded = _recorded(turn, submission_id, kind, number)
+        recorded = recorded_line(turn, submission_id, kind, number)
         if action is ReviewAction.OPPOSE:
             _ask_reason(turn, index, number, walk, recorded)
         else:
             show_paragraph(turn, round_, walk.after(index, len(paras)), walk, recorded)
-    elif action in (ReviewAction.COMMENT, ReviewAction.AMEND):
-        kind = Kind.COMMENT if action is ReviewAction.COMMENT else Kind.AMENDMENT
-        data = walk.data(index, kind=kind.value)
+    elif action is ReviewAction.COMMENT:
+        data = walk.data(index, kind=Kind.COMMENT.value)
         turn.records.dialogs.set(turn.person_id, turn.chat, AWAIT_TEXT, data)
-        turn.say(f"review.ask_{action}", number=number, text=paras[index].text, expects_reply=True)
+        turn.say("review.ask_comment", number=number, expects_reply=True)
+    elif action is ReviewAction.AMEND:  # the paragraph's text to edit, not to retype
+        ask_edit(turn, number, paras[index].text, walk.data(index, walking=True))
     elif action is ReviewAction.SKIP:
         show_paragraph(turn, round_, walk.after(index, len(paras)), walk)
     else:  # back
         show_paragraph(turn, round_, walk.before(index), walk)
 
 
-def _recorded(turn: Turn, submission_id: SubmissionId, kind: Kind, number: int) -> str:
+def recorded_line(turn: Turn, submission_id: SubmissionId, kind: Kind, number: int) -> str:
     """The one acknowledgement of recorded input, on every path."""
     return turn.t("input.recorded", id=submission_id, kind=turn.t(f"kind.{kind}"), number=number)
 
@@ -358,15 +363,19 @@ def _take(turn: Turn, data: dict[str, Any], kind: Kind) -> None:
     paras = paragraphs(turn.records, round_.version_id)
     number = paras[index].number
     submission_id = record_input(turn, round_, number, kind, turn.event.text)
-    recorded = _recorded(turn, submission_id, kind, number)
+    recorded = recorded_line(turn, submission_id, kind, number)
     show_paragraph(turn, round_, walk.after(index, len(paras)), walk, recorded)
 
 
 def stopped(turn: Turn, dialog: DialogState) -> str | None:
     """What `cancel` stops, said, if the dialog is one of the review's."""
-    if dialog.step not in (REVIEW, AWAIT_TEXT, AWAIT_REASON) or "index" not in dialog.data:
+    if dialog.step not in (REVIEW, AWAIT_TEXT, AWAIT_REASON, *PROPOSING):
+        return None
+    if "index" not in dialog.data:
         return None
     number = int(dialog.data["index"]) + 1
+    if dialog.step in PROPOSING:
+        return turn.t("cancel.amendment", number=number)
     if dialog.step == AWAIT_REASON:
         return turn.t("cancel.reason", number=number)
     if dialog.step == AWAIT_TEXT:
@@ -377,7 +386,7 @@ def stopped(turn: Turn, dialog: DialogState) -> str | None:
 def _direct(turn: Turn, kind: Kind, n: int, text: str | None = None) -> None:
     round_ = open_round(turn, turn.require_consultation_id())
     submission_id = record_input(turn, round_, n, kind, text)
-    recorded = _recorded(turn, submission_id, kind, n)
+    recorded = recorded_line(turn, submission_id, kind, n)
     if kind is Kind.OPPOSE:  # a reason is welcome, never required
         recorded += "\n" + turn.t("input.reason_hint", number=n)
     turn.say_text(recorded)

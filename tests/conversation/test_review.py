@@ -58,12 +58,13 @@ async def test_amend_with_unchanged_text_is_refused_and_can_be_retried(chat: Mem
     await chat.say("ben", "/review")
     await chat.press("ben", "Skip")
     await chat.press("ben", "Amend")
-    assert "It now reads" in chat.last("ben")
+    assert "copy the paragraph below" in chat.last("ben")
     await chat.say("ben", "We will refuse export licences where there is a clear risk of misuse.")
     assert "same as the paragraph" in chat.last("ben")
     await chat.say(
         "ben", "We will refuse export licences where there is a substantial risk of misuse."
     )
+    await chat.press("ben", "Record it")
     assert "amendment on paragraph 2" in chat.last("ben")
 
 

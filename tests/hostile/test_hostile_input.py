@@ -271,7 +271,8 @@ async def test_hostile_text_as_input(room: MemoryAdapter, item: Hostile, mode: s
         assert_unchanged(before, after)
         return
     assert "Recorded #" in answer, answer[:300]
-    line = assert_one_more_submission(before, after, allow=("dialog_state",))
+    # the walk's next paragraph: its dialog step, and its buttons kept for replies to it
+    line = assert_one_more_submission(before, after, allow=("dialog_state", "key_value"))
     kind = "amendment" if mode == "amend" else "comment"
     prefix = f"paragraph {2 if mode == 'amend' else 1} · {kind}: "
     assert prefix in line, line[:200]
@@ -315,7 +316,10 @@ async def test_stored_markup_stays_text_in_summary_amendments_and_exports(
     )
     assert SCRIPT in summary and LINK_MARKDOWN in summary and formula in summary
     amendments = "\n".join(await ask(room, FACILITATOR, "/amendments"))
-    assert f"{SCRIPT} replaces the paragraph" in amendments
+    assert SCRIPT in amendments  # in its change, as typed
+    amendment_id = amendments.split("\n#", 1)[1].split(" ", 1)[0]
+    full = "\n".join(await ask(room, FACILITATOR, f"/amendment {amendment_id}"))
+    assert f"Full text:\n{SCRIPT} replaces the paragraph\n" in full
 
     files: dict[str, bytes] = {}
     for fmt in ("csv", "html", "markdown", "json"):

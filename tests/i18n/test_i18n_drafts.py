@@ -47,13 +47,23 @@ async def test_a_french_stakeholder_reviews_in_french_and_is_quoted_as_french(
     await chat.say("ana", "Le critère du risque manifeste est trop faible.", language="fr")
     assert chat.last("ana").startswith("Enregistré #")
     await chat.press("ana", "Amender")
-    assert "Il se lit actuellement ainsi" in chat.last("ana")
+    assert "copiez le paragraphe" in chat.last("ana")  # her version, to edit
     assert "Nous appelons les entreprises à respecter les droits humains." in chat.last("ana")
     await chat.say(
         "ana", "Nous appelons les entreprises à respecter les droits humains.", language="fr"
     )
     assert "Le texte proposé est identique au paragraphe" in chat.last("ana")  # as she read it
-    await chat.say("ana", "/cancel", language="fr")
+    await chat.say(
+        "ana", "Nous appelons les États à respecter les droits humains.", language="fr"
+    )
+    preview = chat.last("ana")
+    assert "[entreprises → États]" in preview  # the change to the French text she edited
+    assert "le texte en français" in preview  # and it says it is made on that version
+    await chat.press("ana", "L'enregistrer")
+    assert "amendement sur le paragraphe 3" in chat.last("ana")
+    await chat.say(FACILITATOR, "/amendments")
+    listing = chat.last(FACILITATOR)
+    assert "[entreprises → États]" in listing and "Made on the French version" in listing
 
     # Ben reads English, the original.
     await chat.say("ben", "/review")

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import html
 import io
 import json
 import os
@@ -122,6 +123,25 @@ class Person:
         content: dict[str, Any] = {"msgtype": "m.text", "body": text}
         if reply_to is not None:
             content["m.relates_to"] = {"m.in_reply_to": {"event_id": reply_to}}
+        return await self._send("m.room.message", content)
+
+    async def reply(self, text: str, to: nio.Event) -> str:
+        """Reply as Element does: the answered message quoted first (the reply fallback:
+        '> ' lines in the body, <mx-reply> in the HTML), then `text`."""
+        quoted = "\n".join(
+            f"> <{to.sender}> {line}" if i == 0 else f"> {line}"
+            for i, line in enumerate(body(to).split("\n"))
+        )
+        content: dict[str, Any] = {
+            "msgtype": "m.text",
+            "body": f"{quoted}\n\n{text}",
+            "format": "org.matrix.custom.html",
+            "formatted_body": (
+                f"<mx-reply><blockquote>{html.escape(body(to))}</blockquote></mx-reply>"
+                f"{html.escape(text)}"
+            ),
+            "m.relates_to": {"m.in_reply_to": {"event_id": to.event_id}},
+        }
         return await self._send("m.room.message", content)
 
     async def react(self, event_id: str, key: str) -> str:

@@ -216,6 +216,65 @@ async def test_a_whole_round_in_direct_messages(
     assert "Traceback" not in bot.log(), bot.log()[-3000:]
 
 
+async def test_amending_by_replying_or_editing_a_copy_with_the_diff_to_confirm(
+    consultbot: Callable[..., tuple[str, Callable[[], Awaitable[BotProcess]]]],
+    person: PeopleFactory,
+    matrix_user: MatrixUserFactory,
+) -> None:
+    fac_client = await matrix_user("fac")
+    bot_id, start = consultbot(admins=[fac_client.user_id])
+    fac = Person(fac_client, bot_id)
+    ben = await person("ben", bot_id)
+    await start()
+    try:
+        await fac.open_dm()
+        await fac.ask("!new Spyware statement", "created")
+        await fac.ask(DRAFT, "Draft version 1 loaded with 3 paragraphs")
+        code = code_in(await fac.ask("!invite civil-society 1", "Invite code"))
+        await ben.open_dm()
+        await ben.ask(f"!start {code}", "Which organisation")
+        await ben.ask("Ben Org", "Thank you")
+        await fac.ask("!round open 1d", "Round 1 is open")
+        await ben.expect("Round 1 of")
+
+        # A reply to the paragraph, Element's quote of it and all: the edit, as a diff.
+        paragraph = await ben.ask("!review", "Paragraph 1 of 3")
+        await ben.reply(
+            "We are deeply concerned about the misuse of intrusion software.", paragraph
+        )
+        preview = await ben.expect("Record this amendment?")
+        assert "<ins><b>deeply </b></ins>concerned" in preview.source["content"]["formatted_body"]
+        assert "1. Record it" in preview.body and "3. Cancel" in preview.body
+        recorded = await ben.ask("1", "Paragraph 2 of 3")
+        assert "amendment on paragraph 1" in recorded.body
+
+        # Amend: a copy of the paragraph in a code block, to edit and send back.
+        asked = await ben.ask("4", "Your proposed text for paragraph 2")
+        original = "We will refuse export licences where there is a clear risk of misuse."
+        assert f"<pre><code>{original}</code></pre>" in asked.source["content"]["formatted_body"]
+        await ben.ask(original, "same as the paragraph")
+        unrelated = await ben.ask("We call on companies to respect human rights.", "keeps only")
+        assert "1. As a comment" in unrelated.body and "2. As its new text" in unrelated.body
+        cancelled = await ben.ask("3", "Your proposed text for paragraph 2 was not sent.")
+        assert "Paragraph 2 of 3" in cancelled.body
+        await ben.ask("4", "Your proposed text for paragraph 2")
+        await ben.ask(AMENDED.replace("misuse", "serious misuse"), "Record this amendment?")
+        again = await ben.ask("2", "to change further")
+        assert "serious misuse" in again.source["content"]["formatted_body"]
+        preview = await ben.ask(AMENDED, "Record this amendment?")
+        assert (
+            "<del>clear</del><ins><b>substantial</b></ins>"
+            in (preview.source["content"]["formatted_body"])
+        )
+        await ben.ask("1", "amendment on paragraph 2")
+
+        listed = await fac.ask("!amendments", "Amendments of round 1")
+        assert "[clear → substantial]" in listed.body and AMENDED not in listed.body
+        assert "!amendment ID" in listed.body
+    finally:
+        await fac.close()
+
+
 # ---- (b) killed and restarted ----------------------------------------------------------
 
 

@@ -118,7 +118,8 @@ async def test_a_whole_round_in_telegram(bot_api_server: BotAPIServer, launch: L
     [refusal] = await server.wait_for_messages(coalition)
     assert "only take input in a private chat" in (refusal.text or "")
 
-    # Ana reviews with the buttons: Support, then Comment and Amend through force-reply prompts.
+    # Ana reviews with the buttons: Support, Comment through a force-reply prompt, and Amend
+    # by editing the paragraph's text in her input field (inline mode), then confirming.
     ana = people.ana
     first = await ana.say("/review", expect="Paragraph 1 of 3")
     assert [label for label, _ in first.buttons] == [
@@ -132,8 +133,22 @@ async def test_a_whole_round_in_telegram(bot_api_server: BotAPIServer, launch: L
     assert prompt.force_reply
     await ana.answer("Clear risk is too weak a test.", expect="Paragraph 3 of 3")
     await ana.press("Back", expect="Paragraph 2 of 3")
-    await ana.press("Amend", expect="Your proposed text for paragraph 2")
-    await ana.answer(AMENDED, expect="Paragraph 3 of 3")
+    asked = await ana.press("Amend", expect="Your proposed text for paragraph 2")
+    original = "We will refuse export licences where there is a clear risk of misuse."
+    assert marked(asked) == [("code", original)]  # one tap copies it
+    query = server.user_presses_inline_switch(ana.user, asked, "Edit it here")
+    assert query.query == original  # in her input field, after the bot's name
+    [offered] = await server.wait_for_inline_answer(query)
+    assert offered["input_message_content"]["message_text"] == original
+    edited = server.user_types_inline_query(ana.user, AMENDED)  # she edits the field
+    [result] = await server.wait_for_inline_answer(edited)
+    assert result["title"] == "Send this text" and edited.answer is not None
+    assert edited.answer["is_personal"] and edited.answer["cache_time"] == 0
+    before = len(ana.messages())
+    server.user_chooses_inline_result(ana.user, edited, result["id"])
+    preview = await ana.receive("Record this amendment?", after=before)
+    assert marked(preview) == [("strikethrough", "clear"), ("bold", "substantial")]
+    await ana.press("Record it", expect="Paragraph 3 of 3")
     why = await ana.press("Oppose", expect="Why do you oppose paragraph 3?")
     assert [label for label, _ in why.buttons] == ["Skip"]
     await ana.press("Skip", expect="You have answered all 3 paragraphs")

@@ -146,6 +146,7 @@ class ChatMessage:
     edits: list[MessageEdit] = field(default_factory=list)
     deleted: bool = False
     params: JSON = field(default_factory=dict)  # the request parameters that created it
+    via_bot: User | None = None  # sent through the bot's inline mode
 
     @property
     def chat_id(self) -> int:
@@ -157,6 +158,15 @@ class ChatMessage:
             return []
         rows = self.reply_markup.get("inline_keyboard")
         return list(rows) if isinstance(rows, list) else []
+
+    def inline_switch(self, text: str) -> str | None:
+        """The query the button labelled `text` puts in the input field, if it is a
+        switch_inline_query_current_chat button."""
+        for row in self.inline_keyboard:
+            for button in row:
+                if button.get("text") == text and "switch_inline_query_current_chat" in button:
+                    return str(button["switch_inline_query_current_chat"])
+        return None
 
     @property
     def buttons(self) -> list[tuple[str, str | None]]:
@@ -184,6 +194,8 @@ class ChatMessage:
         }
         if self.edit_date is not None:
             data["edit_date"] = self.edit_date
+        if self.via_bot is not None:
+            data["via_bot"] = self.via_bot.to_api()
         if with_reply and self.reply_to is not None:
             data["reply_to_message"] = self.reply_to.to_api(with_reply=False)
         if self.text is not None:
@@ -222,6 +234,19 @@ class CallbackQuery:
     data: str
     answered: bool = False
     answer: JSON | None = None
+
+
+@dataclass
+class InlineQuery:
+    """A query a user types after the bot's name in the input field (inline mode)."""
+
+    id: str
+    user: User
+    query: str
+    chat_type: str  # "sender": the private chat with the bot itself
+    answered: bool = False
+    results: list[JSON] = field(default_factory=list)
+    answer: JSON | None = None  # cache_time, is_personal, next_offset, button
 
 
 @dataclass(frozen=True)

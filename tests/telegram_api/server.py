@@ -40,6 +40,16 @@ tdlib/telegram-bot-api, answers):
   download URL; answerCallbackQuery (a query is answered once); set/get/deleteMyCommands
   stored per scope and language; deleteMessage, sendChatAction, close, logOut (after which
   the token answers 401 until :meth:`log_in`).
+* inline mode (on unless ``inline_mode=False``, as BotFather's /setinline; getMe's
+  ``supports_inline_queries`` says which): a ``switch_inline_query_current_chat`` button
+  puts "@bot query" in the user's input field (:meth:`BotAPIServer.user_presses_inline_switch`),
+  and each query typed there is an ``inline_query`` update (:meth:`user_types_inline_query`,
+  ``query`` up to 256 characters, ``chat_type`` ``sender`` in the private chat with the
+  bot); answerInlineQuery (once per query; at most 50 results, ids 1-64 bytes and unique,
+  ``RESULTS_TOO_MUCH``, ``RESULT_ID_INVALID``, ``RESULT_ID_DUPLICATE``; an article needs a
+  title and an ``input_message_content`` with 1-4096 characters of ``message_text``);
+  choosing a result (:meth:`user_chooses_inline_result`) sends its text in the chat as the
+  user's message with ``via_bot``, which the bot receives as a ``message`` update.
 * users' messages carry the entities Telegram adds (``bot_command``, ``mention``,
   ``hashtag``); in groups with ``privacy_mode=True`` the bot only gets commands, mentions of
   itself and replies to its messages.
@@ -50,9 +60,13 @@ Not followed (left out or simplified):
 
 * MarkdownV2 / Markdown are accepted without being parsed or validated (the text is stored
   as sent, with no entities); explicit ``entities`` are stored unchecked.
-* No other message kinds (photos, polls, media groups, forwards, ...), no inline mode,
-  inline_message_id, payments, stickers, business or chat administration methods; those
-  methods answer 404 ``Not Found`` like an unknown method.
+* No other message kinds (photos, polls, media groups, forwards, ...); in inline mode
+  only article results with text content (no media results, no ``parse_mode`` in the
+  content: it is sent as plain text), no ``chosen_inline_result`` updates, no
+  ``inline_message_id``, no pagination (``next_offset`` is stored, never asked for); the
+  error wordings for results are tdlib's error codes as Telegram shows them. No
+  payments, stickers, business or chat administration methods; those methods answer
+  404 ``Not Found`` like an unknown method.
 * Webhooks: only loopback URLs (http or https) and any port; no certificates, no
   ``max_connections`` parallelism, no answering a method inside the webhook response.
 * Files sent by URL are not fetched (400); limits are checked only for size (50 MB upload,
@@ -102,6 +116,7 @@ from .models import (
     ChatMessage,
     DropConnection,
     Fault,
+    InlineQuery,
     MessageEdit,
     RecordedCall,
     Slow,
@@ -453,6 +468,8 @@ class BotAPIServer:
         self.chats: dict[int, Chat] = {}
         self.files: dict[str, StoredFile] = {}
         self.callback_queries: dict[str, CallbackQuery] = {}
+        self.inline_queries: dict[str, InlineQuery] = {}
+        self.inline_mode = True
         self.commands: dict[tuple[str, int | None, int | None, str], list[JSON]] = {}
         self.dropped_updates: list[Update] = []  # filtered out by allowed_updates
         self.logged_out = False
@@ -492,6 +509,7 @@ class BotAPIServer:
             ("deleteMessage", self._delete_message),
             ("sendChatAction", self._send_chat_action),
             ("answerCallbackQuery", self._answer_callback_query),
+            ("answerInlineQuery", self._answer_inline_query),
             ("sendDocument", self._send_document),
             ("getFile", self._get_file),
             ("setMyCommands", self._set_my_commands),
@@ -742,6 +760,68 @@ class BotAPIServer:
         )
         return query
 
+    def user_presses_inline_switch(
+        self, user: User, message: ChatMessage, text: str
+    ) -> InlineQuery:
+        """The user presses the switch_inline_query_current_chat button labelled `text`
+        under `message`: the client puts "@bot <query>" in the input field and, the bot
+        being inline, sends the query as it stands."""
+        current = self._resolve_message(message.chat, message.message_id)
+        query = current.inline_switch(text)
+        if current.deleted or query is None:
+            raise ValueError(
+                f"message {current.message_id} has no inline switch button {text!r} "
+                f"(buttons: {current.buttons})"
+            )
+        if not current.chat.is_private or current.chat.id != user.id:
+            raise ValueError("this server only switches inline in the user's private chat")
+        return self.user_types_inline_query(user, query)
+
+    def user_types_inline_query(self, user: User, query: str) -> InlineQuery:
+        """The user's input field reads "@bot <query>" in their private chat with the bot:
+        the client sends the query (cut to 256 characters, as the field takes no more)."""
+        if not self.inline_mode:
+            raise ValueError("the bot has no inline mode (BotFather's /setinline)")
+        query_id = str(self._next_callback)
+        self._next_callback += self.rng.randint(1, 1000)
+        inline = InlineQuery(query_id, user, query[:256], "sender")
+        self.inline_queries[query_id] = inline
+        self._enqueue(
+            "inline_query",
+            {
+                "id": query_id,
+                "from": user.to_api(),
+                "query": inline.query,
+                "offset": "",
+                "chat_type": inline.chat_type,
+            },
+        )
+        return inline
+
+    def user_chooses_inline_result(
+        self, user: User, query: InlineQuery, result_id: str
+    ) -> ChatMessage:
+        """The user taps result `result_id` of an answered query: its text is sent in
+        their private chat with the bot, as their message, via the bot."""
+        if not query.answered:
+            raise ValueError(f"inline query {query.id} has no answer to choose from")
+        result = next((r for r in query.results if r.get("id") == result_id), None)
+        if result is None:
+            raise ValueError(f"inline query {query.id} has no result {result_id!r}")
+        text = str(result["input_message_content"]["message_text"]).strip()
+        chat = self._chat_for_user(user, None)
+        message = self._add_message(
+            chat,
+            sender=user,
+            from_bot=False,
+            text=text,
+            entities=detect_entities(text),
+            via_bot=self.bot,
+        )
+        if self._bot_sees(message):
+            self._enqueue("message", message.to_api())
+        return message
+
     def push_update(self, kind: str, payload: JSON) -> Update | None:
         """Queue any raw update (``kind`` is the Update field, e.g. ``"edited_message"``)."""
         return self._enqueue(kind, payload)
@@ -890,6 +970,18 @@ class BotAPIServer:
             return found.answer if found is not None and found.answered else None
 
         return await self.wait_for(answered, timeout, f"an answer to callback query {query_id}")
+
+    async def wait_for_inline_answer(
+        self,
+        query: InlineQuery,
+        timeout: float = 5.0,  # noqa: ASYNC109
+    ) -> list[JSON]:
+        """The results the bot answered `query` with."""
+
+        def answered() -> list[JSON] | None:
+            return query.results if query.answered else None
+
+        return await self.wait_for(answered, timeout, f"an answer to inline query {query.id}")
 
     # --- internals: state --------------------------------------------------------------
 
@@ -1370,7 +1462,7 @@ class BotAPIServer:
             **self.bot.to_api(),
             "can_join_groups": True,
             "can_read_all_group_messages": not self.privacy_mode,
-            "supports_inline_queries": False,
+            "supports_inline_queries": self.inline_mode,
             "can_connect_to_business": False,
             "has_main_web_app": False,
         }
@@ -1571,6 +1663,54 @@ class BotAPIServer:
         }
         self._notify()
         return True
+
+    async def _answer_inline_query(self, params: _Params) -> bool:
+        query = self.inline_queries.get(params.get_str("inline_query_id") or "")
+        if query is None or query.answered:
+            raise _bad_request(
+                "query is too old and response timeout expired or query ID is invalid"
+            )
+        results = params.get_json("results", "can't parse inline query results JSON object")
+        if not isinstance(results, list):
+            raise _bad_request("can't parse inline query results JSON object")
+        if len(results) > 50:
+            raise _bad_request("RESULTS_TOO_MUCH")
+        seen: set[str] = set()
+        for result in results:
+            self._check_inline_result(result, seen)
+        query.answered = True
+        query.results = [dict(r) for r in results]
+        query.answer = {
+            "cache_time": params.get_int("cache_time"),
+            "is_personal": params.get_bool("is_personal"),
+            "next_offset": params.get_str("next_offset"),
+            "button": params.get_json("button"),
+        }
+        self._notify()
+        return True
+
+    @staticmethod
+    def _check_inline_result(result: Any, seen: set[str]) -> None:
+        if not isinstance(result, dict) or not isinstance(result.get("type"), str):
+            raise _bad_request(
+                'can\'t parse InlineQueryResult: Field "type" must be of type String'
+            )
+        result_id = result.get("id")
+        if not isinstance(result_id, str) or not 1 <= len(result_id.encode()) <= 64:
+            raise _bad_request("RESULT_ID_INVALID")
+        if result_id in seen:
+            raise _bad_request("RESULT_ID_DUPLICATE")
+        seen.add(result_id)
+        if result["type"] != "article":
+            raise _bad_request(f"inline results of type {result['type']!r} are not served here")
+        if not str(result.get("title") or "").strip():
+            raise _bad_request("ARTICLE_TITLE_EMPTY")
+        content = result.get("input_message_content")
+        text = content.get("message_text") if isinstance(content, dict) else None
+        if not isinstance(text, str) or not text.strip():
+            raise _bad_request("MESSAGE_EMPTY")
+        if utf16_len(text) > 4096:
+            raise _bad_request("MESSAGE_TOO_LONG")
 
     async def _send_document(self, params: _Params) -> JSON:
         chat = self._target_chat(params)

@@ -19,6 +19,8 @@ from telegram import (
     ForceReply,
     InlineKeyboardButton,
     InlineKeyboardMarkup,
+    InlineQueryResultArticle,
+    InputTextMessageContent,
     Update,
 )
 from telegram.constants import ParseMode
@@ -625,3 +627,37 @@ async def test_log_out_then_unauthorized(bot_api_server: BotAPIServer, bot: Bot)
         await bot.get_me()
     bot_api_server.log_in()
     assert (await bot.get_me()).id == bot_api_server.bot.id
+
+
+async def test_inline_mode_prefills_answers_and_sends_via_the_bot(
+    bot_api_server: BotAPIServer, bot: Bot
+) -> None:
+    server = bot_api_server
+    alice = server.create_user("Alice")
+    server.private_chat(alice)
+    me = await bot.get_me()
+    assert me.supports_inline_queries
+    button = InlineKeyboardButton("Edit", switch_inline_query_current_chat="Clear risk.")
+    sent = await bot.send_message(
+        alice.id, "Edit it:", reply_markup=InlineKeyboardMarkup([[button]])
+    )
+    message = server.message(alice, sent.message_id)
+    query = server.user_presses_inline_switch(alice, message, "Edit")
+    [update] = await bot.get_updates()
+    assert update.inline_query is not None
+    assert update.inline_query.query == "Clear risk." and update.inline_query.chat_type == "sender"
+
+    article = InlineQueryResultArticle("a", "Send", InputTextMessageContent("Substantial risk."))
+    with pytest.raises(BadRequest, match=r"(?i)result_id_duplicate"):
+        await bot.answer_inline_query(query.id, [article, article])
+    assert await bot.answer_inline_query(query.id, [article], cache_time=0, is_personal=True)
+    with pytest.raises(BadRequest, match=r"(?i)query is too old"):
+        await bot.answer_inline_query(query.id, [article])  # answered once
+    assert query.answer is not None and query.answer["is_personal"]
+
+    chosen = server.user_chooses_inline_result(alice, query, "a")
+    [update] = await bot.get_updates(offset=update.update_id + 1)
+    assert update.message is not None and update.message.text == "Substantial risk."
+    assert update.message.via_bot is not None and update.message.via_bot.id == me.id
+    assert chosen.via_bot is not None
+    assert len(server.user_types_inline_query(alice, "x" * 300).query) == 256  # the field's limit
