@@ -36,6 +36,7 @@ from storage.tables import AmendmentDecision, Submission
 
 PARAGRAPHS = 20
 STAKEHOLDERS = 400
+STANCES = {Kind.SUPPORT.value, Kind.OPPOSE.value, Kind.ABSTAIN.value}
 START = datetime(2026, 12, 1, 9, tzinfo=UTC)
 WORDS = [
     *("export", "licence", "risk", "human", "rights", "due", "diligence", "transparency"),
@@ -87,6 +88,7 @@ def seed(store: Store, submissions: int, rng: random.Random) -> int:
         endorsable = "target_id" in Submission.model_fields
         rows = []
         amendments: dict[str, list[Submission]] = {}
+        live: dict[tuple[int, str], Submission] = {}  # (person, paragraph) -> live stance
         for n in range(submissions):
             person_id, group_id = rng.choice(people)
             uid = f"p{rng.randint(1, PARAGRAPHS)}"
@@ -125,6 +127,16 @@ def seed(store: Store, submissions: int, rng: random.Random) -> int:
                 row.superseded_at = row.created_at + timedelta(hours=1)
             elif n % 211 == 0:
                 row.hidden_at = row.created_at + timedelta(hours=2)
+            if row.kind in STANCES and row.withdrawn_at is None and row.superseded_at is None:
+                # One live stance per person and paragraph (the store's unique index): of
+                # two, the later supersedes the earlier, as when a delegate changes their mind.
+                earlier = live.get((person_id, uid))
+                if earlier is not None and earlier.created_at > row.created_at:
+                    row.superseded_at = earlier.created_at
+                elif earlier is not None:
+                    earlier.superseded_at = row.created_at
+                if row.superseded_at is None:
+                    live[(person_id, uid)] = row
             rows.append(row)
             if kind is Kind.AMENDMENT:
                 records.save(row)  # an id, for endorsements to point at
