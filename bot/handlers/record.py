@@ -23,6 +23,7 @@ from consultations.exports import (
     Status,
     SubmissionRecord,
     VersionRecord,
+    with_provenance,
 )
 from consultations.exports.text import utc
 from consultations.ids import PersonId
@@ -42,7 +43,10 @@ def build_record(
     """Everything an export shows, attributed as the consultation's policy allows.
 
     With `version`, the record as it stood for that version of the draft: the versions
-    up to it, and the rounds held on them (with their input and decisions).
+    up to it, the rounds held on them (with their input), and the decisions that made
+    those versions. Decisions on input to that version itself made a later one and are
+    left out, unless it is the latest, where they are what the next version will hold.
+    Each version carries its paragraphs' provenance since version 1.
     """
     all_versions = records.drafts.versions(id_of(consultation))
     if version is not None and not any(v.number == version for v in all_versions):
@@ -139,12 +143,21 @@ def build_record(
             )
         )
 
-    amendments = [s for s in submissions if s.kind == Kind.AMENDMENT]
+    latest = all_versions[-1].number if all_versions else 0
+    scoped_to = version if version is not None and version < latest else None
+    amendments = [
+        s
+        for s in submissions
+        if s.kind == Kind.AMENDMENT and (scoped_to is None or round_of[s.round_id][1] < scoped_to)
+    ]
     decided = records.submissions.decisions([id_of(s) for s in amendments])
     decisions = []
     for s in amendments:
         d = decided.get(id_of(s))
         if d is None:
+            continue
+        applied = version_numbers.get(d.applied_in_version_id) if d.applied_in_version_id else None
+        if scoped_to is not None and applied is not None and applied > scoped_to:
             continue
         decisions.append(
             DecisionRecord(
@@ -154,9 +167,7 @@ def build_record(
                 text="" if s.hidden_at is not None else s.text or "",
                 decision=d.decision,
                 note=d.note,
-                version=version_numbers.get(d.applied_in_version_id)
-                if d.applied_in_version_id
-                else None,
+                version=applied,
                 group=keys.get(s.group_id),
                 decided_at=utc(d.decided_at),
             )
@@ -165,7 +176,7 @@ def build_record(
         consultation_id=id_of(consultation),
         title=consultation.title,
         attribution=consultation.attribution,
-        versions=tuple(version_records),
+        versions=with_provenance(version_records),
         rounds=round_records,
         decisions=tuple(decisions),
         generated_at=utc(now),

@@ -24,7 +24,15 @@ from consultations.exports.charts import (
     votes_chart,
 )
 from consultations.exports.record import NoteRecord, Record, RoundRecord, Status, Text, when
-from consultations.exports.text import QUOTES, definitions, revision_author, themes, utc, verdict
+from consultations.exports.text import (
+    QUOTES,
+    definitions,
+    provenance,
+    revision_author,
+    themes,
+    utc,
+    verdict,
+)
 from consultations.summary import ParagraphSummary, Summary
 from consultations.versions import compare
 
@@ -150,9 +158,9 @@ def _draft(record: Record, t: Text) -> str:
                 out.append('<ol class="draft">')
                 listing = True
             source = ""
-            if version.sources.get(part.uid):
-                author = esc(revision_author(record, version, part.uid, t))
-                source = f'<div class="src">{author}</div>'
+            changes = provenance(record, version, part.uid, t)
+            if changes:
+                source = f'<div class="src">{esc(changes)}</div>'
             out.append(
                 f'<li value="{part.number}"><p>{_linked(part.text, part.links)}</p>{source}</li>'
             )
