@@ -33,6 +33,7 @@ class Terminal(Adapter, Protocol):
     """The console adapter (adapters.console.ConsoleAdapter), as `chat` drives it."""
 
     name: str  # who types, at first
+    files_dir: Path  # where the files the bot sends are saved
     finished: asyncio.Event  # set when the person leaves
 
 
@@ -91,6 +92,7 @@ def chat(
     settings.admins = [*settings.admins, f"console:{name.lower()}"]
     adapter = cast(Terminal, create_adapter("console", settings))
     adapter.name = name.lower()
+    adapter.files_dir = settings.data_dir / "exports"
     dispatcher = build(settings, [adapter])
 
     async def session() -> None:
@@ -137,11 +139,19 @@ def export(
             "--version", min=1, help="The record as of this draft version (default: the latest)."
         ),
     ] = None,
-    output: Annotated[Path | None, typer.Option("-o", "--output", help="File to write.")] = None,
+    output: Annotated[
+        Path | None,
+        typer.Option(
+            "-o",
+            "--output",
+            help="File or folder to write to (default: the exports folder in the data directory).",
+        ),
+    ] = None,
 ) -> None:
-    """Export a consultation's record to a file."""
+    """Export a consultation's record to a file; an existing file is never overwritten."""
     from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
+    from bot.files import save_new
     from bot.offline import export_record
 
     settings = load_settings()
@@ -170,11 +180,16 @@ def export(
             bar.stop()
             console.print(f"[red]{error}[/red]")
             raise typer.Exit(2) from None
-        target = output or Path(filename)
+        folder = settings.data_dir / "exports"
+        if output is not None and output.is_dir():
+            folder, output = output, None
+        target = output or folder / filename
         stage(f"saving {target}")
-        target.write_bytes(content)
+        written = save_new(target, content)
         bar.update(task, completed=stages)
-    console.print(f"Wrote {target} ({len(content):,} bytes)")
+    console.print(f"Wrote {written} ({len(content):,} bytes)")
+    if written != target:
+        console.print(f"{target} already exists and was left as it was.")
 
 
 @app.command()
