@@ -26,6 +26,8 @@ audit_app = typer.Typer(
     help="The audit trail of facilitator and secretariat actions.", no_args_is_help=True
 )
 app.add_typer(audit_app, name="audit")
+import_app = typer.Typer(help="Seed a consultation from another tool's data.", no_args_is_help=True)
+app.add_typer(import_app, name="import")
 console = Console(stderr=True)
 
 
@@ -131,7 +133,13 @@ def export(
         int, typer.Option(help="Consultation id (see `consultbot consultations`).")
     ],
     format: Annotated[
-        str, typer.Option("--format", "-f", help="docx, html, csv, json or markdown.")
+        str,
+        typer.Option(
+            "--format",
+            "-f",
+            help="docx, html, csv, json, markdown, or polis (the latest round, in a folder "
+            "in Pol.is's open-data layout).",
+        ),
     ] = "markdown",
     version: Annotated[
         int | None,
@@ -151,8 +159,8 @@ def export(
     """Export a consultation's record to a file; an existing file is never overwritten."""
     from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
-    from bot.files import save_new
-    from bot.offline import export_record
+    from bot.files import save_new, save_new_folder
+    from bot.offline import export_polis, export_record
 
     settings = load_settings()
     store = open_store(settings)
@@ -173,13 +181,25 @@ def export(
             begun[0] += 1
 
         try:
-            filename, content = export_record(
-                store, ConsultationId(consultation), format, version=version, progress=stage
-            )
+            if format.lower() == "polis":
+                stage("reading the round")
+                name, files = export_polis(store, ConsultationId(consultation), version)
+            else:
+                filename, content = export_record(
+                    store, ConsultationId(consultation), format, version=version, progress=stage
+                )
         except SetupError as error:
             bar.stop()
             console.print(f"[red]{error}[/red]")
             raise typer.Exit(2) from None
+        if format.lower() == "polis":
+            target = output or settings.data_dir / "exports" / name
+            written = save_new_folder(target, files)
+            bar.update(task, completed=stages)
+            console.print(f"Wrote {written}: {', '.join(files)}")
+            if written != target:
+                console.print(f"{target} already exists and was left as it was.")
+            return
         folder = settings.data_dir / "exports"
         if output is not None and output.is_dir():
             folder, output = output, None
@@ -246,6 +266,32 @@ def purge() -> None:
         typer.echo(f"consultation {consultation_id}: {count} submissions purged")
     if not purged:
         typer.echo("Nothing is past its retention period.")
+
+
+@import_app.command("polis")
+def import_polis(
+    folder: Annotated[
+        Path, typer.Argument(help="A Pol.is export folder (comments.csv, votes.csv...).")
+    ],
+    title: Annotated[
+        str | None, typer.Option(help="The consultation's title (default: the topic).")
+    ] = None,
+) -> None:
+    """A consultation from a Pol.is open-data export: its comments the paragraphs of
+    version 1, its groups the stakeholder groups, its votes a closed round 1."""
+    from bot.offline import import_polis as seed
+
+    store = open_store(load_settings())
+    try:
+        consultation_id, read = seed(store, folder, title)
+    except SetupError as error:
+        console.print(f"[red]{error}[/red]")
+        raise typer.Exit(2) from None
+    typer.echo(f"Consultation {consultation_id} created from {folder}: {read}.")
+    typer.echo(
+        f"Invite its facilitator with `consultbot invite --consultation {consultation_id} "
+        "facilitator`."
+    )
 
 
 @audit_app.command("verify")

@@ -25,3 +25,19 @@ def save_new(target: Path, content: bytes) -> Path:
             continue
         return path
     raise FileExistsError(f"{target} and {MOST_COPIES - 1} numbered copies already exist")
+
+
+def save_new_folder(target: Path, files: dict[str, bytes]) -> Path:
+    """Write `files` into a new folder at `target`, or at the first free `target-N`.
+    Returns where they went."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    for n in range(1, MOST_COPIES + 1):
+        path = target if n == 1 else target.with_name(f"{target.name}-{n}")
+        try:
+            path.mkdir()
+        except FileExistsError:
+            continue
+        for name, content in files.items():
+            (path / name).write_bytes(content)
+        return path
+    raise FileExistsError(f"{target} and {MOST_COPIES - 1} numbered copies already exist")

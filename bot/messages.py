@@ -672,6 +672,8 @@ ENGLISH: dict[str, i18n.English] = {
     "export.decision": "Decision",
     "export.note": "Note and text",
     "export.reason": "Reason",
+    "export.polis_no_round": "No round has been held yet: a Pol.is export is the votes of a round. Open one with /round open DURATION.",
+    "export.polis_no_round_on": "No round was held on version {number}: /versions lists the versions and their rounds.",
     "export.provenance": "Changed by: {steps}",
     "export.provenance_step": "version {number}, {credit}",
     "export.applied_in_column": "Applied in version",

@@ -213,3 +213,25 @@ def test_audit_verify_finds_tampering(tmp_path: Path) -> None:
         )
     broken = consultbot("audit", "verify", tmp_path=tmp_path, CONSULTBOT_DATABASE_URL=database)
     assert broken.returncode == 1 and "broken at event" in broken.stderr
+
+
+def test_a_polis_export_imported_and_exported_again_from_the_command_line(tmp_path: Path) -> None:
+    source = Path(__file__).resolve().parents[2] / ".." / "shared" / "data" / "polis"
+    imported = consultbot("import", "polis", str(source / "brexit-consensus"), tmp_path=tmp_path)
+    assert imported.returncode == 0, imported.stderr
+    assert (
+        "Consultation 1 created" in imported.stdout
+        and "50 comments as paragraphs" in imported.stdout
+    )
+    exported = consultbot("export", "--consultation", "1", "--format", "polis", tmp_path=tmp_path)
+    assert exported.returncode == 0, exported.stderr
+    (folder,) = (tmp_path / "data" / "exports").iterdir()
+    assert folder.name.startswith("can-there-be-consensus-on-brexit-v1-")
+    assert sorted(p.name for p in folder.iterdir()) == [
+        "comments.csv",
+        "participants-votes.csv",
+        "summary.csv",
+        "votes.csv",
+    ]
+    refused = consultbot("import", "polis", str(tmp_path), tmp_path=tmp_path)
+    assert refused.returncode == 2 and "is not a Pol.is export" in refused.stderr
