@@ -45,13 +45,24 @@ def _md(text: str, *, cell: bool = False, start: bool = True) -> str:
     text = " ".join(text.split("\n"))
     out = []
     at = 0
-    for match in _LINKABLE.finditer(text):
+    while (match := _LINKABLE.search(text, at)) is not None:
+        linkable = _trimmed(match.group()) or match.group()
         out.append(_escape(text[at : match.start()], cell, first=start and at == 0))
-        code = _code(match.group())
+        code = _code(linkable)
         out.append(code.replace("|", "\\|") if cell else code)  # GFM splits cells even there
-        at = match.end()
+        at = match.start() + len(linkable)
     out.append(_escape(text[at:], cell, first=start and at == 0))
     return "".join(out)
+
+
+def _trimmed(url: str) -> str:
+    """Without the punctuation that ends the sentence rather than the address, as
+    autolinks read it: "(see http://x.org)." links http://x.org."""
+    while url and (
+        url[-1] in ".,;:!?'\"*_~" or (url[-1] == ")" and url.count("(") < url.count(")"))
+    ):
+        url = url[:-1]
+    return url
 
 
 def _escape(text: str, cell: bool, first: bool) -> str:

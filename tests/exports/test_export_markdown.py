@@ -19,6 +19,7 @@ pytest.importorskip("linkify_it", reason="linkify-it-py is a test dependency")
 HOSTILE = (
     "See http://evil.example/a_b?x=1 for more",
     "Visit www.evil.example today",
+    "A *bold* [link](http://evil.example) claim (see https://evil.example/a_(b)).",
     "Write to leaks@evil.example or mailto:leaks@evil.example",
     "[official annex](https://evil.example/annex) and ![i](https://evil.example/x.png)",
     "<https://evil.example/auto> and <b>bold</b>",
