@@ -320,10 +320,11 @@ def _annex(
 
 # Column widths of the decisions table in a landscape Letter page (python-docx's template,
 # 27.94 cm wide; with 2 cm margins, 23.94 cm of text, which also fits landscape A4).
-# Fixed, so that no word breaks in the middle: the amendment's text and the reason get
-# the room.
+# Fixed, each wide enough for its longest word in English, French and Spanish as
+# LibreOffice sets them ("Paragraphe", "Incorporada", "Intergovernmental"), so no word
+# breaks in the middle; the amendment's text and the reason get the rest.
 _DECISION_MARGIN = Cm(2)
-_DECISION_COLUMNS = (Cm(7.0), Cm(2.2), Cm(4.0), Cm(2.6), Cm(5.0), Cm(2.0))
+_DECISION_COLUMNS = (Cm(5.5), Cm(3.2), Cm(4.2), Cm(2.9), Cm(4.4), Cm(3.3))
 
 
 def _decisions(document: DocumentType, record: Record, t: Text) -> None:
