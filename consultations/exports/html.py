@@ -348,6 +348,8 @@ def _quote(t: Text, id: int, author: str, text: str | None, key: str = "summary.
 
 
 def _decisions(record: Record, t: Text) -> str:
+    """The decisions, in the Word annex's columns: amendment (and its text), paragraph,
+    group, decision, reason, the version it was applied in."""
     out = [
         '<section id="decisions">',
         f"<h2>{esc(t('export.decisions'))}</h2>",
@@ -357,21 +359,22 @@ def _decisions(record: Record, t: Text) -> str:
             for label in (
                 t("export.amendment"),
                 t("export.paragraph_short"),
-                t("export.author"),
+                t("export.group"),
                 t("export.decision"),
-                t("export.note"),
+                t("export.reason"),
+                t("export.applied_in_column"),
             )
         ),
         "</tr></thead><tbody>",
     ]
     for d in record.decisions:
-        applied = f" {t('export.applied_in', number=d.version)}" if d.version else ""
+        group = record.group_name(d.group) or d.author
+        text = f'<blockquote dir="auto">{esc(d.text)}</blockquote>' if d.text else ""
         out.append(
-            f"<tr><td>#{d.amendment_id}</td><td>{d.paragraph}</td>"
-            f'<td dir="auto">{esc(d.author)}</td>'
-            f"<td>{esc(t(f'mine.{d.decision}') + applied)}</td>"
-            f'<td><span dir="auto">{esc(d.note or "")}</span>'
-            f'<blockquote dir="auto">{esc(d.text)}</blockquote></td></tr>'
+            f"<tr><td>#{d.amendment_id}{text}</td><td>{d.paragraph}</td>"
+            f'<td dir="auto">{esc(group)}</td><td>{esc(t(f"mine.{d.decision}"))}</td>'
+            f'<td dir="auto">{esc(d.note or "")}</td>'
+            f"<td>{d.version if d.version is not None else '—'}</td></tr>"
         )
     out.append("</tbody></table></section>")
     return "".join(out)

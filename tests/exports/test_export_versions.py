@@ -73,6 +73,18 @@ async def test_the_version_two_word_file_lists_only_its_own_decisions(
     assert first == [f"#{played.amendment_cs}", "2", "Civil society", "accepted", reason, "2"]
 
 
+async def test_the_version_two_report_lists_only_its_own_decisions(
+    played: Played, third: int
+) -> None:
+    page = render(played.record(2), "html", t)[2].decode()
+    decisions = page[page.index('<section id="decisions">') :]
+    decisions = decisions[: decisions.index("</section>")]
+    assert "<th>Applied in version</th>" in decisions and "<th>Reason</th>" in decisions
+    assert f"#{played.amendment_cs}" in decisions and f"#{third}" not in decisions
+    assert "<td>Agreed in the drafting group</td>" not in decisions  # it is dir="auto"
+    assert '<td dir="auto">Agreed in the drafting group</td><td>2</td>' in decisions
+
+
 async def test_provenance_is_cumulative_by_version(played: Played, third: int) -> None:
     v3 = played.record().versions[-1]
     by_number = {p.number: p.uid for p in v3.paragraphs}
