@@ -26,6 +26,7 @@ from bot.events import (
     Outbound,
     PlatformId,
 )
+from bot.files import save_new
 from bot.settings import NoSettings
 
 if TYPE_CHECKING:
@@ -75,9 +76,12 @@ class ConsoleAdapter:
         prefix = "" if who == self.name else f"[to {who}] "
         self._print(f"{prefix}{message.text}")
         if message.attachment is not None:
-            path = self.files_dir / message.attachment.filename
-            path.write_bytes(message.attachment.data)
-            self._print(f"{prefix}(file saved: {path})")
+            wanted = self.files_dir / message.attachment.filename
+            path = save_new(wanted, message.attachment.data)
+            if path == wanted:
+                self._print(f"{prefix}(file saved: {path})")
+            else:
+                self._print(f"{prefix}(file saved: {path}; {wanted.name} was already there)")
         return None
 
     def private_chat(self, person: PlatformId) -> ChatId | None:

@@ -7,7 +7,8 @@ withdrawn, superseded or hidden); one amendment per paragraph accepted into vers
 and a smaller round 2 on version 2. Then, for each format: building the record from the
 store (`build_record`, which computes the summaries and themes) and rendering it, timed
 apart; peak memory is measured in a second pass under tracemalloc (which slows Python
-down, so it is not timed).
+down, so it is not timed). Last, round 1 in Pol.is's layout: read from the store
+(`build_conversation`, which computes the consensus) and written.
 
     python bench/exports.py                      # 10,000 submissions
     python bench/exports.py --submissions 2000   # a quicker look
@@ -27,8 +28,9 @@ from pathlib import Path
 from typing import Any
 
 from bot.catalog import Catalog
-from bot.handlers.record import build_record
+from bot.handlers.record import build_conversation, build_record
 from consultations import exports
+from consultations.exports import polis
 from consultations.model import Kind, Role
 from storage.engine import make_engine, upgrade
 from storage.records import Store
@@ -36,6 +38,7 @@ from storage.tables import AmendmentDecision, Submission
 
 PARAGRAPHS = 20
 STAKEHOLDERS = 400
+STANCES = {Kind.SUPPORT.value, Kind.OPPOSE.value, Kind.ABSTAIN.value}
 START = datetime(2026, 12, 1, 9, tzinfo=UTC)
 WORDS = [
     *("export", "licence", "risk", "human", "rights", "due", "diligence", "transparency"),
@@ -87,6 +90,7 @@ def seed(store: Store, submissions: int, rng: random.Random) -> int:
         endorsable = "target_id" in Submission.model_fields
         rows = []
         amendments: dict[str, list[Submission]] = {}
+        live: dict[tuple[int, str], Submission] = {}  # (person, paragraph) -> live stance
         for n in range(submissions):
             person_id, group_id = rng.choice(people)
             uid = f"p{rng.randint(1, PARAGRAPHS)}"
@@ -125,6 +129,16 @@ def seed(store: Store, submissions: int, rng: random.Random) -> int:
                 row.superseded_at = row.created_at + timedelta(hours=1)
             elif n % 211 == 0:
                 row.hidden_at = row.created_at + timedelta(hours=2)
+            if row.kind in STANCES and row.withdrawn_at is None and row.superseded_at is None:
+                # One live stance per person and paragraph (the store's unique index): of
+                # two, the later supersedes the earlier, as when a delegate changes their mind.
+                earlier = live.get((person_id, uid))
+                if earlier is not None and earlier.created_at > row.created_at:
+                    row.superseded_at = earlier.created_at
+                elif earlier is not None:
+                    earlier.superseded_at = row.created_at
+                if row.superseded_at is None:
+                    live[(person_id, uid)] = row
             rows.append(row)
             if kind is Kind.AMENDMENT:
                 records.save(row)  # an id, for endorsements to point at
@@ -247,6 +261,21 @@ def main() -> None:
                 f"{fmt:<10} {seconds:>9.2f} {build_s + seconds:>15.2f} "
                 f"{peak / 2**20:>16.1f} {len(content) / 1024:>6.0f} KiB"
             )
+
+        def conversation() -> polis.Conversation:
+            with store.transaction() as records:
+                consultation = records.consultations.get(cid)
+                assert consultation is not None
+                return build_conversation(records, catalog, consultation, 1)
+
+        read_s, read_peak, talk = measure(conversation)
+        seconds, peak, files = measure(lambda: polis.to_polis(talk))
+        size = sum(len(content) for content in files.values())
+        print(
+            f"{'polis':<10} {seconds:>9.2f} {read_s + seconds:>15.2f} "
+            f"{peak / 2**20:>16.1f} {size / 1024:>6.0f} KiB"
+            f"   (round 1 read from the store: {read_s:.2f} s, peak {read_peak / 2**20:.0f} MiB)"
+        )
         engine.dispose()
     # tracemalloc sees Python's allocations, not lxml's or numpy's own: the process's
     # high-water mark bounds them all.

@@ -26,6 +26,8 @@ audit_app = typer.Typer(
     help="The audit trail of facilitator and secretariat actions.", no_args_is_help=True
 )
 app.add_typer(audit_app, name="audit")
+import_app = typer.Typer(help="Seed a consultation from another tool's data.", no_args_is_help=True)
+app.add_typer(import_app, name="import")
 console = Console(stderr=True)
 
 
@@ -33,6 +35,7 @@ class Terminal(Adapter, Protocol):
     """The console adapter (adapters.console.ConsoleAdapter), as `chat` drives it."""
 
     name: str  # who types, at first
+    files_dir: Path  # where the files the bot sends are saved
     finished: asyncio.Event  # set when the person leaves
 
 
@@ -91,6 +94,7 @@ def chat(
     settings.admins = [*settings.admins, f"console:{name.lower()}"]
     adapter = cast(Terminal, create_adapter("console", settings))
     adapter.name = name.lower()
+    adapter.files_dir = settings.data_dir / "exports"
     dispatcher = build(settings, [adapter])
 
     async def session() -> None:
@@ -129,7 +133,13 @@ def export(
         int, typer.Option(help="Consultation id (see `consultbot consultations`).")
     ],
     format: Annotated[
-        str, typer.Option("--format", "-f", help="docx, html, csv, json or markdown.")
+        str,
+        typer.Option(
+            "--format",
+            "-f",
+            help="docx, html, csv, json, markdown, or polis (the latest round, in a folder "
+            "in Pol.is's open-data layout).",
+        ),
     ] = "markdown",
     version: Annotated[
         int | None,
@@ -137,12 +147,20 @@ def export(
             "--version", min=1, help="The record as of this draft version (default: the latest)."
         ),
     ] = None,
-    output: Annotated[Path | None, typer.Option("-o", "--output", help="File to write.")] = None,
+    output: Annotated[
+        Path | None,
+        typer.Option(
+            "-o",
+            "--output",
+            help="File or folder to write to (default: the exports folder in the data directory).",
+        ),
+    ] = None,
 ) -> None:
-    """Export a consultation's record to a file."""
+    """Export a consultation's record to a file; an existing file is never overwritten."""
     from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
-    from bot.offline import export_record
+    from bot.files import save_new, save_new_folder
+    from bot.offline import export_polis, export_record
 
     settings = load_settings()
     store = open_store(settings)
@@ -163,18 +181,35 @@ def export(
             begun[0] += 1
 
         try:
-            filename, content = export_record(
-                store, ConsultationId(consultation), format, version=version, progress=stage
-            )
+            if format.lower() == "polis":
+                stage("reading the round")
+                name, files = export_polis(store, ConsultationId(consultation), version)
+            else:
+                filename, content = export_record(
+                    store, ConsultationId(consultation), format, version=version, progress=stage
+                )
         except SetupError as error:
             bar.stop()
             console.print(f"[red]{error}[/red]")
             raise typer.Exit(2) from None
-        target = output or Path(filename)
+        if format.lower() == "polis":
+            target = output or settings.data_dir / "exports" / name
+            written = save_new_folder(target, files)
+            bar.update(task, completed=stages)
+            console.print(f"Wrote {written}: {', '.join(files)}")
+            if written != target:
+                console.print(f"{target} already exists and was left as it was.")
+            return
+        folder = settings.data_dir / "exports"
+        if output is not None and output.is_dir():
+            folder, output = output, None
+        target = output or folder / filename
         stage(f"saving {target}")
-        target.write_bytes(content)
+        written = save_new(target, content)
         bar.update(task, completed=stages)
-    console.print(f"Wrote {target} ({len(content):,} bytes)")
+    console.print(f"Wrote {written} ({len(content):,} bytes)")
+    if written != target:
+        console.print(f"{target} already exists and was left as it was.")
 
 
 @app.command()
@@ -231,6 +266,32 @@ def purge() -> None:
         typer.echo(f"consultation {consultation_id}: {count} submissions purged")
     if not purged:
         typer.echo("Nothing is past its retention period.")
+
+
+@import_app.command("polis")
+def import_polis(
+    folder: Annotated[
+        Path, typer.Argument(help="A Pol.is export folder (comments.csv, votes.csv...).")
+    ],
+    title: Annotated[
+        str | None, typer.Option(help="The consultation's title (default: the topic).")
+    ] = None,
+) -> None:
+    """A consultation from a Pol.is open-data export: its comments the paragraphs of
+    version 1, its groups the stakeholder groups, its votes a closed round 1."""
+    from bot.offline import import_polis as seed
+
+    store = open_store(load_settings())
+    try:
+        consultation_id, read = seed(store, folder, title)
+    except SetupError as error:
+        console.print(f"[red]{error}[/red]")
+        raise typer.Exit(2) from None
+    typer.echo(f"Consultation {consultation_id} created from {folder}: {read}.")
+    typer.echo(
+        f"Invite its facilitator with `consultbot invite --consultation {consultation_id} "
+        "facilitator`."
+    )
 
 
 @audit_app.command("verify")

@@ -116,7 +116,14 @@ def _near_leaders(keys: Sequence[str], negations: frozenset[str], near: int) -> 
     # Words in most texts ("the", "de") make every pair share something: left out, they
     # leave the product sparse; texts that share most of their other words remain.
     common = 0.4 if len(keys) >= 20 else 1.0
-    incidence = CountVectorizer(binary=True, analyzer=str.split, max_df=common).fit_transform(keys)
+    try:
+        incidence = CountVectorizer(binary=True, analyzer=str.split, max_df=common).fit_transform(
+            keys
+        )
+    except ValueError:
+        # Every word is in most texts (a small vocabulary said many ways): no two texts
+        # share the words that tell texts apart, as with an empty row below; none is near.
+        return leaders
     sizes = np.asarray(incidence.sum(axis=1)).ravel()
     shared = (incidence @ incidence.T).tocoo()
     close = shared.data >= SHARED * np.maximum(sizes[shared.row], sizes[shared.col])

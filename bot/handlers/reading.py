@@ -19,13 +19,14 @@ from bot.handlers.common import (
     summary_for,
     summary_options,
 )
-from bot.handlers.record import build_record
+from bot.handlers.record import build_conversation, build_record
 from bot.render import render_diff, sources_text
 from bot.styled import Styled
 from bot.summary_file import summary_file
 from bot.summary_text import render_summary
 from bot.turn import Refusal, Turn
 from consultations import exports
+from consultations.exports import polis
 from consultations.model import RoundState
 from storage.tables import id_of
 
@@ -189,11 +190,24 @@ def diff(turn: Turn, a: int | None, b: int | None) -> None:
     "export", Arg("format"), Arg("version", positive_int, optional=True), access=Access.SECRETARIAT
 )
 def export(turn: Turn, format: str, version: int | None) -> None:
-    """The record as a file: docx, html, csv, json or markdown; of an earlier VERSION if given."""
+    """The record as a file: docx, html, csv, json or markdown; of an earlier VERSION if
+    given. `polis`: the latest round (on VERSION) in Pol.is's open-data layout, zipped."""
     consultation = turn.require_consultation()
+    if format.lower() == "polis":
+        conversation = build_conversation(turn.records, turn.catalog, consultation, version)
+        folder = polis.folder_name(consultation.title, conversation)
+        content = polis.to_zip(folder, polis.to_polis(conversation))
+        turn.audit(consultation, "record.exported", format="polis", version=version)
+        turn.say(
+            "export.ready",
+            filename=f"{folder}.zip",
+            attachment=Attachment(f"{folder}.zip", content, "application/zip"),
+        )
+        return
     fmt = exports.export_format(format)
     if fmt is None:
-        raise Refusal("export.unknown_format", format=format, formats=", ".join(exports.EXPORTERS))
+        formats = ", ".join([*exports.EXPORTERS, "polis"])
+        raise Refusal("export.unknown_format", format=format, formats=formats)
     record = build_record(
         turn.records, turn.catalog, turn.language, consultation, turn.now, version
     )

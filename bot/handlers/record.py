@@ -23,7 +23,9 @@ from consultations.exports import (
     Status,
     SubmissionRecord,
     VersionRecord,
+    with_provenance,
 )
+from consultations.exports.polis import Conversation, Statement, Vote
 from consultations.exports.text import utc
 from consultations.ids import PersonId
 from consultations.model import Attribution, Kind
@@ -42,7 +44,10 @@ def build_record(
     """Everything an export shows, attributed as the consultation's policy allows.
 
     With `version`, the record as it stood for that version of the draft: the versions
-    up to it, and the rounds held on them (with their input and decisions).
+    up to it, the rounds held on them (with their input), and the decisions that made
+    those versions. Decisions on input to that version itself made a later one and are
+    left out, unless it is the latest, where they are what the next version will hold.
+    Each version carries its paragraphs' provenance since version 1.
     """
     all_versions = records.drafts.versions(id_of(consultation))
     if version is not None and not any(v.number == version for v in all_versions):
@@ -139,12 +144,21 @@ def build_record(
             )
         )
 
-    amendments = [s for s in submissions if s.kind == Kind.AMENDMENT]
+    latest = all_versions[-1].number if all_versions else 0
+    scoped_to = version if version is not None and version < latest else None
+    amendments = [
+        s
+        for s in submissions
+        if s.kind == Kind.AMENDMENT and (scoped_to is None or round_of[s.round_id][1] < scoped_to)
+    ]
     decided = records.submissions.decisions([id_of(s) for s in amendments])
     decisions = []
     for s in amendments:
         d = decided.get(id_of(s))
         if d is None:
+            continue
+        applied = version_numbers.get(d.applied_in_version_id) if d.applied_in_version_id else None
+        if scoped_to is not None and applied is not None and applied > scoped_to:
             continue
         decisions.append(
             DecisionRecord(
@@ -154,9 +168,7 @@ def build_record(
                 text="" if s.hidden_at is not None else s.text or "",
                 decision=d.decision,
                 note=d.note,
-                version=version_numbers.get(d.applied_in_version_id)
-                if d.applied_in_version_id
-                else None,
+                version=applied,
                 group=keys.get(s.group_id),
                 decided_at=utc(d.decided_at),
             )
@@ -165,7 +177,7 @@ def build_record(
         consultation_id=id_of(consultation),
         title=consultation.title,
         attribution=consultation.attribution,
-        versions=tuple(version_records),
+        versions=with_provenance(version_records),
         rounds=round_records,
         decisions=tuple(decisions),
         generated_at=utc(now),
@@ -182,3 +194,93 @@ def _status(s: Submission) -> Status:
     if s.superseded_at is not None:
         return Status.SUPERSEDED
     return Status.LIVE
+
+
+STANCE_VOTES = {Kind.SUPPORT: 1, Kind.OPPOSE: -1, Kind.ABSTAIN: 0}
+
+
+def build_conversation(
+    records: Records,
+    catalog: Catalog,
+    consultation: Consultation,
+    version: int | None = None,
+) -> Conversation:
+    """The latest round (on `version`, if given) as a Pol.is conversation: the paragraphs
+    of the version it reviewed as statements, every stance not withdrawn as a vote, each
+    person as a participant numbered for this export alone, their stakeholder group as
+    their group."""
+    numbers = {id_of(v): v.number for v in records.drafts.versions(id_of(consultation))}
+    rounds = records.rounds.of(id_of(consultation))
+    chosen = [r for r in rounds if version is None or numbers.get(r.version_id) == version]
+    if not chosen:
+        if version is None:
+            raise Refusal("export.polis_no_round")
+        raise Refusal("export.polis_no_round_on", number=version)
+    round_ = chosen[-1]
+    reviewed = numbers.get(round_.version_id, 0)
+    cut = records.drafts.version_by_id(round_.version_id)
+    created = utc(cut.created_at if cut is not None else consultation.created_at)
+    summary = build_summary(records, catalog, None, consultation, round_, themes=False)
+    consensus = {p.paragraph.uid: p.consensus for p in summary.paragraphs}
+    shown = paragraphs(records, round_.version_id)
+    statement = {p.uid: p.number - 1 for p in shown}
+    groups = list(records.consultations.groups(id_of(consultation)))
+    group_index = {g.id: index for index, g in enumerate(groups)}
+
+    submissions = records.submissions.in_rounds([id_of(round_)], live_only=False)
+    live = {
+        (s.person_id, s.paragraph_uid)
+        for s in submissions
+        if Kind(s.kind) in STANCE_VOTES and s.withdrawn_at is None and s.superseded_at is None
+    }
+    stances = sorted(
+        (
+            s
+            for s in submissions
+            if Kind(s.kind) in STANCE_VOTES
+            and s.withdrawn_at is None
+            and s.paragraph_uid in statement
+            and (s.person_id is None or (s.person_id, s.paragraph_uid) in live)
+        ),
+        key=lambda s: (utc(s.created_at), id_of(s)),
+    )
+    # Participants numbered in the order they first spoke; input whose author is gone
+    # (no person) counts as a participant of its own.
+    number: dict[object, int] = {}
+
+    def participant(s: Submission) -> int:
+        who: object = s.person_id if s.person_id is not None else ("input", id_of(s))
+        return number.setdefault(who, len(number))
+
+    votes = tuple(
+        Vote(
+            participant(s),
+            statement[s.paragraph_uid],
+            STANCE_VOTES[Kind(s.kind)],
+            utc(s.created_at),
+        )
+        for s in stances
+    )
+    group_of: dict[int, int | None] = {}
+    comments_by: dict[int, int] = {}
+    for s in sorted(submissions, key=lambda s: (utc(s.created_at), id_of(s))):
+        if s.withdrawn_at is not None and Kind(s.kind) in STANCE_VOTES:
+            continue
+        p = participant(s)
+        group_of.setdefault(p, group_index.get(s.group_id) if s.group_id is not None else None)
+        if Kind(s.kind) in (Kind.COMMENT, Kind.AMENDMENT):
+            comments_by[p] = comments_by.get(p, 0) + 1
+    return Conversation(
+        topic=consultation.title,
+        version=reviewed,
+        round=round_.number,
+        reviewed_at=created,
+        statements=tuple(
+            Statement(statement[p.uid], p.text, created, consensus.get(p.uid)) for p in shown
+        ),
+        votes=votes,
+        group_names=tuple(g.name for g in groups),
+        groups=group_of,
+        comments_by=comments_by,
+        description=catalog.text("export.round", None, number=round_.number, version=reviewed),
+    )

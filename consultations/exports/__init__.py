@@ -8,10 +8,12 @@ files, so the chat command and the command line share them. Headings come throug
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
 
 from consultations.exports.record import (
+    Change,
     DecisionRecord,
     NoteRecord,
     Record,
@@ -21,11 +23,13 @@ from consultations.exports.record import (
     SubmissionRecord,
     Text,
     VersionRecord,
+    with_provenance,
 )
 
 __all__ = [
     "ALIASES",
     "EXPORTERS",
+    "Change",
     "DecisionRecord",
     "Exporter",
     "NoteRecord",
@@ -39,7 +43,9 @@ __all__ = [
     "export_format",
     "filename",
     "render",
+    "slug",
     "to_markdown",
+    "with_provenance",
 ]
 
 
@@ -110,13 +116,30 @@ def export_format(name: str) -> str | None:
     return name if name in EXPORTERS else None
 
 
+SLUG_LENGTH = 40  # characters of the title in a file name, at most
+
+
+def slug(title: str, length: int = SLUG_LENGTH) -> str:
+    """The title as a file name's words: lower case, accents dropped, words joined by "-",
+    cut at the last whole word that fits in `length` ("consultation" for an empty one)."""
+    plain = unicodedata.normalize("NFKD", title.lower())
+    plain = "".join(ch for ch in plain if not unicodedata.combining(ch))
+    words = "".join(ch if ch.isalnum() else " " for ch in plain).split()
+    kept: list[str] = []
+    for word in words:
+        if len("-".join([*kept, word])) > length:
+            break
+        kept.append(word)
+    if not kept and words:  # one word longer than the whole: cut it, there is no boundary
+        kept = [words[0][:length]]
+    return "-".join(kept) or "consultation"
+
+
 def filename(record: Record, fmt: str) -> str:
-    slug = (
-        "".join(ch if ch.isalnum() else "-" for ch in record.title.lower()).strip("-")[:40]
-        or "consultation"
-    )
-    number = record.version.number if record.version else 0
-    return f"{slug}-v{number}.{EXPORTERS[fmt].extension}"
+    """`foc-joint-statement-v3-2026-12-05.docx`: the title, the version and its date."""
+    version = record.version
+    stamp = f"-v{version.number}-{version.created_at:%Y-%m-%d}" if version else "-v0"
+    return f"{slug(record.title)}{stamp}.{EXPORTERS[fmt].extension}"
 
 
 def render(record: Record, fmt: str, t: Text) -> tuple[str, str, bytes]:

@@ -80,18 +80,34 @@ def votes_chart(title: str, rows: Sequence[Stack], legend: tuple[str, str, str])
             x += width
         body.append(_text(x + 6, y + 27, f"{row.support} · {row.oppose} · {row.abstain}", "n"))
         y += 40
-    body.append(_legend(y, list(zip(legend, (SUPPORT, OPPOSE, ABSTAIN), strict=True))))
-    return _svg(y + 22, title, body, "votes")
+    key, last = _legend(y, list(zip(legend, (SUPPORT, OPPOSE, ABSTAIN), strict=True)))
+    body.append(key)
+    return _svg(last + 22, title, body, "votes")
 
 
-def _legend(y: float, items: list[tuple[str, str]]) -> str:
+LEGEND_ROW = 20  # px between rows of a legend
+CHAR = 7.5  # px: the width of a character at the legend's 12 px, about (SVG cannot measure)
+
+
+def _legend(y: float, items: list[tuple[str, str]]) -> tuple[str, float]:
+    """Colour keys with their names, wrapping onto as many rows as they need (SVG text
+    does not wrap by itself); a name too long for a row is cut with "…", whole in its
+    tooltip. Returns the SVG and the y of its last row."""
     parts = []
     x = 0.0
+    room = int((WIDTH - 16) / CHAR)
     for name, colour in items:
+        shown = name if len(name) <= room else name[: room - 1].rstrip() + "…"
+        width = 16 + CHAR * len(shown)
+        if x > 0 and x + width > WIDTH:
+            x, y = 0.0, y + LEGEND_ROW
         parts.append(_rect(x, y + 4, 12, 12, colour))
-        parts.append(_text(x + 16, y + 14, name, "legend"))
-        x += 24 + 7.5 * len(name)
-    return "".join(parts)
+        tip = f"<title>{esc(name)}</title>" if shown != name else ""
+        parts.append(
+            f'<text x="{x + 16:.1f}" y="{y + 14:.1f}" class="legend">{tip}{esc(shown)}</text>'
+        )
+        x += width + 8
+    return "".join(parts), y
 
 
 def participation_chart(title: str, rows: Sequence[tuple[str, int, int]]) -> str:
@@ -154,11 +170,9 @@ def timeline_chart(
             f'points="{" ".join(points)}"><title>{esc(label)}: {len(ordered)}</title></polyline>'
         )
         legend.append((f"{label} ({len(ordered)})", colour))
-    body.append(_legend(height - 4, legend[:4]))
-    if len(legend) > 4:
-        body.append(_legend(height + 16, legend[4:]))
-        height += 20
-    return _svg(height + 20, title, body, "timeline")
+    key, last = _legend(height - 4, legend)
+    body.append(key)
+    return _svg(last + 24, title, body, "timeline")
 
 
 def consensus_chart(
@@ -171,7 +185,7 @@ def consensus_chart(
 
     `legend` names the three colours: consensus, consensus on common ground, divergence.
     """
-    height, top, bottom, left = 170.0, 10.0, 140.0, 30.0
+    top, bottom, left = 10.0, 140.0, 30.0
     slot = (WIDTH - left) / max(len(rows), 1)
     bar = min(slot * 0.35, 28)
     body = [
@@ -189,7 +203,8 @@ def consensus_chart(
             d = (bottom - top) * divergence
             body.append(_rect(x, bottom - d, bar, d, "#e69f00", f"{label}: {divergence:.2f}"))
         body.append(_text(x, bottom + 14, label, "n", "middle"))
-    body.append(
-        _legend(bottom + 20, list(zip(legend, ("#0072b2", SUPPORT, "#e69f00"), strict=True)))
+    key, last = _legend(
+        bottom + 20, list(zip(legend, ("#0072b2", SUPPORT, "#e69f00"), strict=True))
     )
-    return _svg(height + 6, title, body, "consensus")
+    body.append(key)
+    return _svg(last + 22, title, body, "consensus")

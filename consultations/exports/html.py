@@ -4,7 +4,11 @@ The secretariat mails this file on or puts it on an intranet, so it carries ever
 with it: CSS inline, charts as inline SVG (drawn in `charts.py`), no script, no font, no
 image fetched from anywhere. A Content-Security-Policy in the page forbids any request,
 so even a crafted comment that slipped past escaping could not load something. It prints
-on A4 with one section per page. Every text that came from a person is escaped.
+on A4 or Letter (the printer's paper), each section from a new page; a heading stays
+with what follows it, and long tables break between rows, their header repeated. Every
+text that came from a person is escaped, and isolated from the text around it
+(`dir="auto"` on a block of its own, `<bdi>` inside a line), so a right-to-left quote
+neither reorders nor is reordered by the words around it.
 """
 
 from __future__ import annotations
@@ -24,7 +28,15 @@ from consultations.exports.charts import (
     votes_chart,
 )
 from consultations.exports.record import NoteRecord, Record, RoundRecord, Status, Text, when
-from consultations.exports.text import QUOTES, definitions, revision_author, themes, utc, verdict
+from consultations.exports.text import (
+    QUOTES,
+    definitions,
+    provenance,
+    revision_author,
+    themes,
+    utc,
+    verdict,
+)
 from consultations.summary import ParagraphSummary, Summary
 from consultations.versions import compare
 
@@ -60,14 +72,17 @@ article { border-top: 1px solid var(--line); margin-top: 1.5rem; }
 ul.quotes li { margin: .2rem 0; }
 del { background: #ffebe9; color: #82071e; }
 ins { background: #dafbe1; color: #116329; }
-@page { size: A4; margin: 16mm; }
+bdi { unicode-bidi: isolate; }
+@page { margin: 16mm; }
 @media print {
   body { max-width: none; margin: 0; padding: 0; font-size: 10pt; }
   nav { display: none; }
   h2 { break-before: page; }
   #draft h2 { break-before: auto; }
-  h3, h4 { break-after: avoid; }
-  article, table, svg, blockquote, li { break-inside: avoid; }
+  h1, h2, h3, h4 { break-after: avoid; break-inside: avoid; }
+  svg, blockquote, li, tr, .keep { break-inside: avoid; }
+  article, table, section { break-inside: auto; }
+  thead { display: table-header-group; }
   * { print-color-adjust: exact; -webkit-print-color-adjust: exact; }
 }
 """
@@ -150,11 +165,12 @@ def _draft(record: Record, t: Text) -> str:
                 out.append('<ol class="draft">')
                 listing = True
             source = ""
-            if version.sources.get(part.uid):
-                author = esc(revision_author(record, version, part.uid, t))
-                source = f'<div class="src">{author}</div>'
+            changes = provenance(record, version, part.uid, t)
+            if changes:
+                source = f'<div class="src">{esc(changes)}</div>'
             out.append(
-                f'<li value="{part.number}"><p>{_linked(part.text, part.links)}</p>{source}</li>'
+                f'<li value="{part.number}"><p dir="auto">{_linked(part.text, part.links)}</p>'
+                f"{source}</li>"
             )
     if listing:
         out.append("</ol>")
@@ -278,7 +294,7 @@ def _paragraph(round_number: int, s: Summary, p: ParagraphSummary, t: Text) -> s
     out = [
         f'<article id="r{round_number}-p{number}">',
         f"<h3>{esc(t('export.paragraph', number=number))}</h3>",
-        f"<blockquote>{esc(p.paragraph.text)}</blockquote>",
+        f'<blockquote dir="auto">{esc(p.paragraph.text)}</blockquote>',
     ]
     if s.groups:
         legend = (t("button.support"), t("button.oppose"), t("export.abstain"))
@@ -297,15 +313,15 @@ def _paragraph(round_number: int, s: Summary, p: ParagraphSummary, t: Text) -> s
         out.append(f"<h4>{esc(t('export.themes'))}</h4><ul>")
         for theme in found:
             size = f" ({esc(t('export.theme_size', count=theme.size))})" if theme.size else ""
-            quotes = "".join(
-                f"<li>{esc(_quote(t, q.id, q.author, q.text))}</li>" for q in theme.quotes
+            quotes = "".join(f"<li>{_quote(t, q.id, q.author, q.text)}</li>" for q in theme.quotes)
+            out.append(
+                f'<li><strong><bdi>{esc(theme.label)}</bdi></strong>{size}<ul class="quotes">'
             )
-            out.append(f'<li><strong>{esc(theme.label)}</strong>{size}<ul class="quotes">')
             out.append(f"{quotes}</ul></li>")
         out.append("</ul>")
     if p.comments:
         out.append(f"<h4>{esc(t('export.comments'))}</h4><ul class='quotes'>")
-        out += [f"<li>{esc(_quote(t, c.id, c.author, c.text))}</li>" for c in p.comments[:QUOTES]]
+        out += [f"<li>{_quote(t, c.id, c.author, c.text)}</li>" for c in p.comments[:QUOTES]]
         out.append("</ul>")
         if len(p.comments) > QUOTES:
             more = t("summary.more_comments", count=len(p.comments) - QUOTES).strip()
@@ -313,18 +329,27 @@ def _paragraph(round_number: int, s: Summary, p: ParagraphSummary, t: Text) -> s
     if p.amendments:
         out.append(f"<h4>{esc(t('export.amendments'))}</h4><ul class='quotes'>")
         for a in p.amendments:
-            line = t("summary.amendment", id=a.id, author=a.author, text=a.text or "").strip()
-            out.append(f"<li>{esc(line)}</li>")
+            out.append(f"<li>{_quote(t, a.id, a.author, a.text, 'summary.amendment')}</li>")
         out.append("</ul>")
     out.append("</article>")
     return "".join(out)
 
 
-def _quote(t: Text, id: int, author: str, text: str | None) -> str:
-    return t("summary.quote", id=id, author=author, text=text or "").strip()
+# Stand-ins for the author and the text while the catalog's sentence is escaped: then each
+# is put back escaped and isolated, so a right-to-left quote keeps its own direction.
+_AUTHOR, _TEXT = "\ue000", "\ue001"
+
+
+def _quote(t: Text, id: int, author: str, text: str | None, key: str = "summary.quote") -> str:
+    """A quote's line as HTML: the catalog's words, the author and the text in `<bdi>`."""
+    line = esc(t(key, id=id, author=_AUTHOR, text=_TEXT).strip())
+    line = line.replace(_AUTHOR, f"<bdi>{esc(author)}</bdi>", 1)
+    return line.replace(_TEXT, f"<bdi>{esc(text or '')}</bdi>", 1)
 
 
 def _decisions(record: Record, t: Text) -> str:
+    """The decisions, in the Word annex's columns: amendment (and its text), paragraph,
+    group, decision, reason, the version it was applied in."""
     out = [
         '<section id="decisions">',
         f"<h2>{esc(t('export.decisions'))}</h2>",
@@ -334,19 +359,22 @@ def _decisions(record: Record, t: Text) -> str:
             for label in (
                 t("export.amendment"),
                 t("export.paragraph_short"),
-                t("export.author"),
+                t("export.group"),
                 t("export.decision"),
-                t("export.note"),
+                t("export.reason"),
+                t("export.applied_in_column"),
             )
         ),
         "</tr></thead><tbody>",
     ]
     for d in record.decisions:
-        applied = f" {t('export.applied_in', number=d.version)}" if d.version else ""
+        group = record.group_name(d.group) or d.author
+        text = f'<blockquote dir="auto">{esc(d.text)}</blockquote>' if d.text else ""
         out.append(
-            f"<tr><td>#{d.amendment_id}</td><td>{d.paragraph}</td><td>{esc(d.author)}</td>"
-            f"<td>{esc(t(f'mine.{d.decision}') + applied)}</td>"
-            f"<td>{esc(d.note or '')}<blockquote>{esc(d.text)}</blockquote></td></tr>"
+            f"<tr><td>#{d.amendment_id}{text}</td><td>{d.paragraph}</td>"
+            f'<td dir="auto">{esc(group)}</td><td>{esc(t(f"mine.{d.decision}"))}</td>'
+            f'<td dir="auto">{esc(d.note or "")}</td>'
+            f"<td>{d.version if d.version is not None else '—'}</td></tr>"
         )
     out.append("</tbody></table></section>")
     return "".join(out)

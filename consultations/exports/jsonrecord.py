@@ -57,22 +57,35 @@ def from_json(data: bytes | str) -> Record:
     return record
 
 
+_PLAIN = (str, int, float, bool, type(None))
+
+
 def _encode(value: Any) -> Any:
-    if is_dataclass(value) and not isinstance(value, type):
-        return {
-            f.name: _encode(getattr(value, f.name))
-            for f in fields(value)
-            if not f.metadata.get("private")
-        }
+    # Most values are plain (a 10,000-submission record holds hundreds of thousands):
+    # they go first, and each dataclass's exported fields are listed once.
+    if isinstance(value, _PLAIN) and not isinstance(value, Enum):
+        return value
+    if isinstance(value, list | tuple):
+        return [_encode(v) for v in value]
+    kind: type = type(value)
+    exported = _exported(kind)
+    if exported is not None:
+        return {name: _encode(getattr(value, name)) for name in exported}
     if isinstance(value, Enum):
         return value.value
     if isinstance(value, datetime):
         return value.isoformat()
     if isinstance(value, Mapping):
         return {str(k): _encode(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_encode(v) for v in value]
     return value
+
+
+@cache
+def _exported(cls: type) -> tuple[str, ...] | None:
+    """The fields of a dataclass that are written (not private); None for other types."""
+    if not is_dataclass(cls):
+        return None
+    return tuple(f.name for f in fields(cls) if not f.metadata.get("private"))
 
 
 @cache

@@ -1,26 +1,86 @@
 """The record as Markdown: the draft and what each group said, readable as plain text.
 
-Everything a person wrote is escaped, so a comment cannot add links, headings or tables
-to the record the secretariat hands on.
+What a person wrote cannot add links, images, headings, lists or tables to the record
+the secretariat hands on, in CommonMark or in GitHub's renderer with its autolinks:
+
+- anything a renderer would turn into a link (`http://…`, `www.…`, `mailto:`, an e-mail
+  address, a bare domain such as `evil.example`) is shown as inline code, which no
+  renderer links;
+- the few characters that make markup where they stand are escaped (`\\`, `` ` ``, `*`,
+  `_` outside a word, `[`, `]`, `<`, `~`, `&` before an entity name, `|` in a table
+  cell, and a block marker at the start of the text); the rest is left as typed, so
+  `+1 from us` and `-5 points` read as written;
+- line breaks inside one input become spaces: one input stays one line, one list item.
+
+The draft's own links (from the imported document) stay live links.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 
 from consultations.diffing import render_plain
 from consultations.document import Link, NoteKind
 from consultations.exports.record import NoteRecord, Record, RoundRecord, Text, VersionRecord, when
-from consultations.exports.text import definitions, themes, verdict
+from consultations.exports.text import definitions, provenance, themes, verdict
 from consultations.versions import compare
 
+# What GitHub's autolinks and linkify would link: a URL with a scheme, www., mailto:, an
+# e-mail address, or a bare domain (its last label two letters or more).
+_LINKABLE = re.compile(
+    r"(?:[a-z][a-z0-9+.-]*://|www\.|mailto:)\S+"
+    r"|[\w.+-]+@[\w-]+(?:\.[\w-]+)+"
+    r"|\b[\w-]+(?:\.[\w-]+)*\.[a-z]{2,}\b(?:/\S*)?",
+    re.IGNORECASE,
+)
+_INLINE = re.compile(r"[\\`*\[\]<~]|&(?=#?\w+;)|(?<!\w)_|_(?!\w)")
+_BLOCK_START = re.compile(r"^(?:[#>]|[-+]\s|=+\s*$|\d+(?=[.)]\s))")
+_BACKTICKS = re.compile(r"`+")
 
-def _md(text: str) -> str:
-    """Neutralise Markdown that would change the layout or inject links."""
+
+def _md(text: str, *, cell: bool = False, start: bool = True) -> str:
+    """Text a person wrote, neutralised for Markdown (see the module's docstring);
+    `start`: the text begins a line (or a block's content), where block markers count."""
+    text = " ".join(text.split("\n"))
     out = []
-    for ch in text:
-        out.append("\\" + ch if ch in "\\`*_{}[]<>#|!" else ch)
+    at = 0
+    while (match := _LINKABLE.search(text, at)) is not None:
+        linkable = _trimmed(match.group()) or match.group()
+        out.append(_escape(text[at : match.start()], cell, first=start and at == 0))
+        code = _code(linkable)
+        out.append(code.replace("|", "\\|") if cell else code)  # GFM splits cells even there
+        at = match.start() + len(linkable)
+    out.append(_escape(text[at:], cell, first=start and at == 0))
     return "".join(out)
+
+
+def _trimmed(url: str) -> str:
+    """Without the punctuation that ends the sentence rather than the address, as
+    autolinks read it: "(see http://x.org)." links http://x.org."""
+    while url and (
+        url[-1] in ".,;:!?'\"*_~" or (url[-1] == ")" and url.count("(") < url.count(")"))
+    ):
+        url = url[:-1]
+    return url
+
+
+def _escape(text: str, cell: bool, first: bool) -> str:
+    text = _INLINE.sub(lambda m: "\\" + m.group(), text)
+    if cell:
+        text = text.replace("|", "\\|")
+    start = _BLOCK_START.match(text) if first else None
+    if start is not None:  # "1. x" becomes "1\. x"; "# x" and "- x", "\# x" and "\- x"
+        at = start.end() if start.group().isdigit() else 0
+        text = f"{text[:at]}\\{text[at:]}"
+    return text
+
+
+def _code(text: str) -> str:
+    """Inline code, its fence longer than any run of backticks inside."""
+    fence = "`" * (1 + max((len(m) for m in _BACKTICKS.findall(text)), default=0))
+    pad = " " if text.startswith("`") or text.endswith("`") else ""
+    return f"{fence}{pad}{text}{pad}{fence}"
 
 
 def to_markdown(record: Record, t: Text) -> str:
@@ -73,29 +133,35 @@ def _draft_markdown(record: Record, version: VersionRecord, t: Text) -> list[str
             if isinstance(part, NoteRecord):
                 lines += [*_note_markdown(part), ""]
                 continue
-            src = version.sources.get(part.uid, ())
-            origin = (
-                f" _({t('export.from_amendments', ids=', '.join(f'#{i}' for i in src))})_"
-                if src
-                else ""
-            )
+            changes = provenance(record, version, part.uid, t)
+            origin = f" _({_md(changes)})_" if changes else ""
             lines += [f"{part.number}. {_linked(part.text, part.links)}{origin}", ""]
     return lines
 
 
 def _linked(text: str, links: Sequence[Link]) -> str:
     """Escaped text, with the draft's own web links live (no other scheme)."""
-    out = _md(text)
+    found = []
     for link in links:
-        if link.url.startswith(("https://", "http://")) and _md(link.text) in out:
-            url = link.url.replace("(", "%28").replace(")", "%29").replace(" ", "%20")
-            out = out.replace(_md(link.text), f"[{_md(link.text)}]({url})", 1)
-    return out
+        at = text.find(link.text) if link.text else -1
+        if link.url.startswith(("https://", "http://")) and at >= 0:
+            found.append((at, link))
+    out = []
+    cursor = 0
+    for at, link in sorted(found, key=lambda item: item[0]):
+        if at < cursor:
+            continue  # overlaps a link already made
+        url = link.url.replace("(", "%28").replace(")", "%29").replace(" ", "%20")
+        label = _escape(link.text, cell=False, first=False)
+        out += [_md(text[cursor:at], start=cursor == 0), f"[{label}]({url})"]
+        cursor = at + len(link.text)
+    out.append(_md(text[cursor:], start=cursor == 0))
+    return "".join(out)
 
 
 def _note_markdown(note: NoteRecord) -> list[str]:
     if note.kind is NoteKind.TABLE:
-        rows = [[_md(cell) for cell in row.split("\t")] for row in note.text.split("\n")]
+        rows = [[_md(cell, cell=True) for cell in row.split("\t")] for row in note.text.split("\n")]
         width = max(len(row) for row in rows)
         rows = [row + [""] * (width - len(row)) for row in rows]
         table = [f"| {' | '.join(rows[0])} |", "|" + "---|" * width]
@@ -146,7 +212,9 @@ def _round_markdown(round_: RoundRecord, t: Text) -> list[str]:
             lines.append("|" + "---|" * len(header))
             for g in s.groups:
                 v = p.votes[g.key]
-                lines.append(f"| {_md(g.name)} | {v.agree} | {v.disagree} | {v.abstain} |")
+                lines.append(
+                    f"| {_md(g.name, cell=True)} | {v.agree} | {v.disagree} | {v.abstain} |"
+                )
             lines.append("")
         lines += [_md(verdict(p, t)), ""]
         if p.unheard:

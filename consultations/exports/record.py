@@ -8,8 +8,8 @@ package only lay it out, so none of them can reveal more than the record holds.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from enum import StrEnum
 
@@ -53,6 +53,14 @@ class SectionRecord:
 
 
 @dataclass(frozen=True)
+class Change:
+    """The accepted amendments that changed a paragraph's text in one version."""
+
+    version: int
+    amendments: tuple[SubmissionId, ...]
+
+
+@dataclass(frozen=True)
 class VersionRecord:
     number: int
     title: str
@@ -65,6 +73,9 @@ class VersionRecord:
     sections: tuple[SectionRecord, ...] = ()
     notes: tuple[NoteRecord, ...] = ()
     language: str | None = None  # of the master text
+    # paragraph uid -> every change that shaped its text since version 1, oldest first
+    # (`sources` holds the last version's alone)
+    provenance: dict[str, tuple[Change, ...]] = field(default_factory=dict)
 
     def layout(self) -> list[tuple[SectionRecord, list[Paragraph | NoteRecord]]]:
         """The document in order: each section with its paragraphs and notes."""
@@ -145,6 +156,24 @@ class Record:
 
     def group_name(self, key: str | None) -> str | None:
         return next((g.name for g in self.groups if g.key == key), None)
+
+
+def with_provenance(versions: Sequence[VersionRecord]) -> tuple[VersionRecord, ...]:
+    """The versions (in order, each after its parent), each with its paragraphs'
+    cumulative provenance: the parent's changes, then its own `sources`."""
+    done: dict[int, VersionRecord] = {}
+    result = []
+    for v in versions:
+        parent = done.get(v.parent if v.parent is not None else v.number - 1)
+        inherited = parent.provenance if parent is not None else {}
+        provenance = {
+            p.uid: inherited.get(p.uid, ())
+            + ((Change(v.number, v.sources[p.uid]),) if v.sources.get(p.uid) else ())
+            for p in v.paragraphs
+        }
+        done[v.number] = replace(v, provenance={k: c for k, c in provenance.items() if c})
+        result.append(done[v.number])
+    return tuple(result)
 
 
 def when(value: datetime | None) -> str:

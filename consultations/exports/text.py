@@ -85,17 +85,35 @@ def revision_author(record: Record, version: VersionRecord, uid: str, t: Text) -
     sources = version.sources.get(uid, ())
     if not sources:
         return t("export.revision_facilitator")
+    return credit(record, sources, t)
+
+
+def credit(record: Record, amendments: tuple[SubmissionId, ...], t: Text) -> str:
+    """The groups behind some amendments, and the amendments: "Civil society (amendment #12)"."""
     decisions = {d.amendment_id: d for d in record.decisions}
     groups: list[str] = []
-    for amendment in sources:
+    for amendment in amendments:
         decision = decisions.get(amendment)
         key = decision.group if decision else None
         name = record.group_name(key) or t("group.unknown")
         if name not in groups:
             groups.append(name)
-    ids = ", ".join(f"#{i}" for i in sources)
-    key = "export.revision_author" if len(sources) == 1 else "export.revision_authors"
+    ids = ", ".join(f"#{i}" for i in amendments)
+    key = "export.revision_author" if len(amendments) == 1 else "export.revision_authors"
     return t(key, groups=", ".join(groups), ids=ids)
+
+
+def provenance(record: Record, version: VersionRecord, uid: str, t: Text) -> str | None:
+    """Every change that shaped a paragraph since version 1, by version:
+    "Version 2: Civil society (amendment #4); version 3: Government (amendment #30)"."""
+    changes = version.provenance.get(uid, ())
+    if not changes:
+        return None
+    steps = "; ".join(
+        t("export.provenance_step", number=c.version, credit=credit(record, c.amendments, t))
+        for c in changes
+    )
+    return t("export.provenance", steps=steps)
 
 
 def utc(value: datetime) -> datetime:

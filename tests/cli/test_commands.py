@@ -49,7 +49,7 @@ def test_demo_runs_a_whole_consultation_and_leaves_the_record(tmp_path: Path) ->
     disputed = set(re.findall(r"(¶\d) (?:groups divided|contested|opposed by every)", summary))
     assert disputed and not set(common.group(1).split(", ")) & disputed
     assert str(tmp_path / "record") in result.stdout
-    exported = list((tmp_path / "record").glob("*-v2.md"))
+    exported = list((tmp_path / "record").glob("*-v2-*.md"))
     assert len(exported) == 1
     record = exported[0].read_text()
     assert "Draft position, version 2" in record and "Decisions on amendments" in record
@@ -69,6 +69,28 @@ def test_demo_runs_a_whole_consultation_and_leaves_the_record(tmp_path: Path) ->
     )
     assert again.returncode == 0, again.stderr
     assert "Draft position, version 2" in out.read_text()
+
+    # Without -o, into the exports folder of the data directory, named by title, version
+    # and date; never over an earlier file, and saying so.
+    def export(*args: str) -> subprocess.CompletedProcess[str]:
+        return consultbot(
+            "export",
+            "--consultation",
+            "1",
+            *args,
+            tmp_path=tmp_path,
+            CONSULTBOT_DATABASE_URL=database,
+        )
+
+    first, second = export("-f", "docx"), export("-f", "docx")
+    assert first.returncode == second.returncode == 0, first.stderr + second.stderr
+    folder = tmp_path / "data" / "exports"
+    names = sorted((p.name for p in folder.iterdir()), key=len)
+    assert len(names) == 2 and re.fullmatch(r"[a-z0-9-]+-v2-\d{4}-\d\d-\d\d\.docx", names[0])
+    assert names[1] == names[0].replace(".docx", "-2.docx")
+    assert "already exists and was left as it was" in " ".join(second.stderr.split())
+    assert export("-o", str(out)).returncode == 0
+    assert (tmp_path / "again-2.md").exists() and "Draft position" in out.read_text()
 
 
 def test_run_without_any_platform_says_what_to_set(tmp_path: Path) -> None:
@@ -124,12 +146,20 @@ def test_the_console_plays_facilitator_and_stakeholder(tmp_path: Path) -> None:
             "/new Console statement",
             f":file {draft}",
             "/invite government",
+            "/export md",
+            "/export md",
             ":quit",
         ]
     )
     first = consultbot("chat", tmp_path=tmp_path, stdin=script + "\n")
     assert first.returncode == 0, first.stderr
     assert "loaded with 2 paragraphs" in first.stdout
+    # exports go to the data directory's exports folder, the second beside the first
+    saved = sorted(
+        (tmp_path / "data" / "exports").glob("console-statement-v1-*.md"), key=lambda p: len(p.name)
+    )
+    assert [p.name.endswith("-2.md") for p in saved] == [False, True], first.stdout
+    assert f"{saved[0].name} was already there" in " ".join(first.stdout.split())
     code = next(
         line.strip()
         for line in first.stdout.splitlines()
@@ -183,3 +213,25 @@ def test_audit_verify_finds_tampering(tmp_path: Path) -> None:
         )
     broken = consultbot("audit", "verify", tmp_path=tmp_path, CONSULTBOT_DATABASE_URL=database)
     assert broken.returncode == 1 and "broken at event" in broken.stderr
+
+
+def test_a_polis_export_imported_and_exported_again_from_the_command_line(tmp_path: Path) -> None:
+    source = Path(__file__).resolve().parents[2] / ".." / "shared" / "data" / "polis"
+    imported = consultbot("import", "polis", str(source / "brexit-consensus"), tmp_path=tmp_path)
+    assert imported.returncode == 0, imported.stderr
+    assert (
+        "Consultation 1 created" in imported.stdout
+        and "50 comments as paragraphs" in imported.stdout
+    )
+    exported = consultbot("export", "--consultation", "1", "--format", "polis", tmp_path=tmp_path)
+    assert exported.returncode == 0, exported.stderr
+    (folder,) = (tmp_path / "data" / "exports").iterdir()
+    assert folder.name.startswith("can-there-be-consensus-on-brexit-v1-")
+    assert sorted(p.name for p in folder.iterdir()) == [
+        "comments.csv",
+        "participants-votes.csv",
+        "summary.csv",
+        "votes.csv",
+    ]
+    refused = consultbot("import", "polis", str(tmp_path), tmp_path=tmp_path)
+    assert refused.returncode == 2 and "is not a Pol.is export" in refused.stderr

@@ -169,7 +169,7 @@ async def test_the_record_exports_as_markdown(chat: MemoryAdapter) -> None:
     text = files[0].data.decode()
     assert text.startswith("# Spyware statement")
     assert "a member of Civil society" in text and "Ben Org" not in text
-    assert r"\[link\](http://evil.example)" in text  # no live link injected into the record
+    assert r"\[link\](`http://evil.example`)" in text  # no live link injected into the record
     await chat.say("ana", "/export markdown")
     assert "not allowed" in chat.last("ana")
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 from consultations.model import DEFAULT_GROUPS, Kind
 from consultations.points import Comment, gather
 from consultations.summary import Input, Paragraph, Participation, summarise
@@ -92,3 +94,13 @@ def test_the_summary_counts_points_per_paragraph() -> None:
     (p,) = summarise([Paragraph("p1", 1, "Text.")], inputs, DEFAULT_GROUPS, invited).paragraphs
     assert len(p.comments) == 21
     assert [(q.count, q.delegates) for q in p.points] == [(21, 21)]
+
+
+def test_comments_in_a_small_vocabulary_are_still_gathered() -> None:
+    """Six words said forty ways: each word is in most comments, which leaves no
+    word that tells comments apart; every comment is still a point, none is lost."""
+    words = ["export", "licence", "risk", "human", "rights", "spyware"]
+    texts = [" ".join(order) for order in itertools.islice(itertools.permutations(words, 5), 40)]
+    found = gather(_said(texts))
+    assert sum(p.count for p in found) == 40
+    assert {p.text for p in found} <= set(texts)

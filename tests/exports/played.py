@@ -162,3 +162,24 @@ async def play(chat: MemoryAdapter, store: Store, clock: Clock) -> Played:
     for name in (*PEOPLE, SECRETARIAT, FACILITATOR):
         chat.take(name)
     return Played(chat, store, amendment_cs, amendment_ps, rejected, hidden, withdrawn)
+
+
+V3_P1 = "We are deeply concerned about the misuse of intrusion software."
+
+
+async def play_third_version(played: Played, clock: Clock) -> int:
+    """After `play`, a third round on version 2 in which the government's amendment to
+    paragraph 1 is accepted, and version 3 published. Returns that amendment's id."""
+    chat = played.chat
+    clock.advance(days=1)
+    await chat.say(FACILITATOR, "/round open 2d")
+    await chat.say("quinta", f"/amend 1 {V3_P1}")
+    amendment = last_id(chat, "quinta")
+    clock.advance(days=1)
+    await chat.say(FACILITATOR, "/round close")
+    await chat.say(FACILITATOR, f"/accept {amendment}")
+    await chat.say(FACILITATOR, "/publish")
+    assert "Version 3 published" in chat.messages(FACILITATOR)[-2], chat.messages(FACILITATOR)
+    for name in (*PEOPLE, SECRETARIAT, FACILITATOR):
+        chat.take(name)
+    return amendment

@@ -37,7 +37,9 @@ async def test_the_secretariat_gets_the_file(
     files = chat.files(SECRETARIAT)
     assert len(files) == 1, chat.messages(SECRETARIAT)
     sent = files[0]
-    assert sent.filename == f"spyware-statement{suffix}"
+    number, extension = suffix.removeprefix("-v").split(".")
+    date = played.record().versions[int(number) - 1].created_at.strftime("%Y-%m-%d")
+    assert sent.filename == f"spyware-statement-v{number}-{date}.{extension}"
     assert media_type in sent.media_type and sent.data.startswith(starts)
     assert f"Here is {sent.filename}" in chat.last(SECRETARIAT)
 

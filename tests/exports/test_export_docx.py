@@ -109,8 +109,18 @@ async def test_deleted_text_is_deltext_and_accepting_or_rejecting_gives_each_ver
         "We will refuse export licences where there is a clear risk of misuse."
     )
     assert text(draft_paragraph(document, 3), accept=True) == V2_P3
-    # Track Changes is left on, so the recipients' edits are tracked too
-    assert document.settings.element.find(qn("w:trackRevisions")) is not None
+    # Only these changes are tracked: the file does not switch Track Changes on, which
+    # makes LibreOffice record the whole document as changes by an unknown author.
+    assert document.settings.element.find(qn("w:trackRevisions")) is None
+    # Each change is dated with its version's date, and the file describes itself.
+    created = played.record().versions[-1].created_at.strftime("%Y-%m-%dT%H:%M:%SZ")
+    assert {e.get(qn("w:date")) for e in body.iter(f"{W}ins", f"{W}del")} == {created}
+    properties = document.core_properties
+    assert "python-docx" not in " ".join(
+        str(getattr(properties, name) or "")
+        for name in ("author", "title", "subject", "comments", "keywords", "category")
+    )
+    assert properties.title == "Spyware statement" and properties.author == "consultbot"
 
 
 async def test_the_annex_has_the_tallies_as_tables_and_the_quotes(played: Played) -> None:
@@ -128,8 +138,16 @@ async def test_the_annex_has_the_tallies_as_tables_and_the_quotes(played: Played
     assert any('#3 a member of Government: “=HYPERLINK("http://evil' in x for x in texts)
     decisions = document.tables[-1]
     cells = [[c.text for c in row.cells] for row in decisions.rows]
-    assert [f"#{played.amendment_cs}", "2", "a member of Civil society", "accepted"] == cells[1][:4]
-    assert any(row[3] == "rejected" and "Too vague" in row[4] for row in cells)
+    assert cells[1][0] == f"#{played.amendment_cs}\n“{V2_P2}”"
+    assert cells[1][1:] == ["2", "Civil society", "accepted", "Agreed in the drafting group", "2"]
+    assert any(row[3] == "rejected" and row[4] == "Too vague" and row[5] == "—" for row in cells)
+    # in a landscape section of its own, with fixed column widths
+    section = document.sections[-1]
+    assert section.page_width > section.page_height
+    assert len(document.sections) == 2 and document.sections[0].page_width < section.page_width
+    widths = [column.width for column in decisions.columns]
+    assert sum(widths) <= section.page_width - section.left_margin - section.right_margin
+    assert min(widths) > 0
 
 
 async def test_the_first_version_has_no_tracked_changes(played: Played) -> None:

@@ -12,13 +12,18 @@ from __future__ import annotations
 import importlib.util
 import os
 import shutil
+import subprocess
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
 from bot.catalog import Catalog
 from consultations.exports import render
-from tests.exports.played import MARKUP, Played
+from consultations.exports.charts import Stack, votes_chart
+from consultations.exports.html import _quote
+from consultations.ids import SubmissionId
+from tests.exports.played import INJECTIONS, MARKUP, Clock, Played, play_third_version
 
 ARGS = [
     "--headless",
@@ -128,3 +133,97 @@ async def test_the_report_loads_offline_without_errors_with_its_charts(
         finally:
             await browser.close()
     assert console_errors == [] and outside == []
+
+
+def pages_of(pdf: Path) -> list[str]:
+    """Each page's text (poppler's pdftotext), whitespace collapsed."""
+    text = subprocess.run(
+        ["pdftotext", "-layout", str(pdf), "-"], capture_output=True, text=True, check=True
+    ).stdout
+    return [" ".join(page.split()) for page in text.split("\f")[:-1]]
+
+
+async def test_the_report_prints_on_a4_and_letter_without_a_page_of_a_lone_heading(
+    played: Played, clock: Clock, chromium: str, tmp_path: Path
+) -> None:
+    """Printed as a secretariat would print it: every page holds more than a heading, on
+    A4 and on Letter, and a long table breaks between its rows instead of leaving a page
+    to a heading. The consultation has three versions and, to make a table longer than a
+    page, its decisions forty times over."""
+    from playwright.async_api import async_playwright
+
+    if shutil.which("pdftotext") is None:
+        pytest.fail("pdftotext (poppler) is required: run .ci/install-export-tools")
+    await play_third_version(played, clock)
+    record = played.record()
+    many = tuple(
+        replace(d, amendment_id=SubmissionId(1000 * n + d.amendment_id))
+        for n in range(1, 41)
+        for d in record.decisions
+    )
+    record = replace(record, decisions=record.decisions + many)
+    report = tmp_path / "report.html"
+    report.write_bytes(render(record, "html", t)[2])
+
+    async with async_playwright() as playwright:
+        browser = await playwright.chromium.launch(executable_path=chromium, args=ARGS)
+        try:
+            page = await browser.new_page()
+            await page.goto(report.as_uri(), wait_until="load")
+            headings = await page.eval_on_selector_all(
+                "h1, h2, h3, h4", "nodes => nodes.map(n => n.innerText)"
+            )
+            await page.emulate_media(media="print")
+            for paper in ("A4", "Letter"):
+                pdf = tmp_path / f"report-{paper}.pdf"
+                pdf.write_bytes(await page.pdf(format=paper))
+                pages = pages_of(pdf)
+                assert len(pages) > 5, pages
+                for number, text in enumerate(pages, 1):
+                    rest = text
+                    for heading in sorted(headings, key=len, reverse=True):
+                        rest = rest.replace(" ".join(heading.split()), "")
+                    assert rest.strip(), f"{paper} page {number} holds only {text!r} ({pdf})"
+                decisions = [p for p in pages if f"#{1000 + record.decisions[0].amendment_id}" in p]
+                assert decisions and "Decisions on amendments" in decisions[0], paper
+        finally:
+            await browser.close()
+
+
+async def test_legends_wrap_inside_their_chart(chromium: str) -> None:
+    """Long group names in a legend go onto more rows, each inside the chart."""
+    from playwright.async_api import async_playwright
+
+    names = (
+        "Intergovernmental organisations and regional human rights mechanisms",
+        "Private sector: surveillance technology vendors and their associations",
+        "Abstain",
+    )
+    chart = votes_chart("Votes", [Stack("Government", 3, 1, 1)], names)
+    async with async_playwright() as playwright:
+        browser = await playwright.chromium.launch(executable_path=chromium, args=ARGS)
+        try:
+            page = await browser.new_page(viewport={"width": 1000, "height": 800})
+            await page.set_content(f"<!DOCTYPE html><html><body>{chart}</body></html>")
+            svg = await page.locator("svg").bounding_box()
+            assert svg is not None
+            boxes = [await text.bounding_box() for text in await page.locator("text.legend").all()]
+            assert len(boxes) == 3
+            for box in boxes:
+                assert box is not None
+                assert svg["x"] <= box["x"] and box["x"] + box["width"] <= svg["x"] + svg["width"]
+                assert box["y"] + box["height"] <= svg["y"] + svg["height"]
+            assert len({round(box["y"]) for box in boxes if box}) >= 2  # more than one row
+        finally:
+            await browser.close()
+
+
+async def test_what_people_wrote_is_isolated_for_right_to_left_text(played: Played) -> None:
+    """A comment, its author and the draft's paragraphs each keep their own direction."""
+    page = render(played.record(), "html", t)[2].decode()
+    rtl = "نرفض تصدير برامج التجسس"
+    assert f"<bdi>{INJECTIONS[1]}</bdi>" in page  # a comment inside the quote's line
+    assert "<bdi>a member of Civil society</bdi>" in page
+    assert '<p dir="auto">We are concerned' in page and '<blockquote dir="auto">' in page
+    line = _quote(t, 7, "a member of Government", rtl)
+    assert line == f"#7 <bdi>a member of Government</bdi>: “<bdi>{rtl}</bdi>”", line

@@ -50,7 +50,7 @@ async def test_the_foc_statement_exports_with_its_headings_and_notes(chat: Memor
 
     markdown = (await exported(chat, "markdown")).decode()
     assert f"\n### {FOC_BACKGROUND}\n\n5. The Freedom Online Coalition" in markdown
-    assert "_[twitter.com/FO\\_Coalition](https://twitter.com/FO_Coalition)_" in markdown
+    assert "_[twitter.com/FO_Coalition](https://twitter.com/FO_Coalition)_" in markdown
 
     record = json.loads(await exported(chat, "json"))
     jsonschema.validate(record, json.loads(SCHEMA_FILE.read_text()))

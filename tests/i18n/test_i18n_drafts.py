@@ -164,7 +164,7 @@ async def test_exports_and_summaries_have_headings_in_the_readers_language(
     await chat.say(FACILITATOR, "/round close")
     await chat.say(FACILITATOR, "/language fr")
     await chat.say(FACILITATOR, "/export md")
-    assert chat.last(FACILITATOR).startswith("Voici spyware-statement-v1.md")
+    assert re.match(r"Voici spyware-statement-v1-\d{4}-\d\d-\d\d\.md", chat.last(FACILITATOR))
     record = chat.files(FACILITATOR)[-1].data.decode()
     assert "## Projet de position, version 1" in record
     assert "Tour 1 (sur la version 1)" in record
