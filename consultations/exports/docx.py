@@ -449,7 +449,7 @@ def _participation(s: Summary, t: Text) -> str:
 def _paragraph(document: DocumentType, s: Summary, p: ParagraphSummary, t: Text) -> None:
     _heading(document, t("export.paragraph", number=p.paragraph.number), 3)
     _para(document, xml_safe(p.paragraph.text), "Quote")
-    if s.groups:
+    if s.groups and p.totals.seen:  # a table of zeros says no more than "not heard"
         table = document.add_table(rows=1, cols=4)
         table.style = "Table Grid"
         _header(

@@ -296,7 +296,7 @@ def _paragraph(round_number: int, s: Summary, p: ParagraphSummary, t: Text) -> s
         f"<h3>{esc(t('export.paragraph', number=number))}</h3>",
         f'<blockquote dir="auto">{esc(p.paragraph.text)}</blockquote>',
     ]
-    if s.groups:
+    if s.groups and p.totals.seen:  # a chart of nothing says no more than "not heard"
         legend = (t("button.support"), t("button.oppose"), t("export.abstain"))
         rows = [
             Stack(g.name, p.votes[g.key].agree, p.votes[g.key].disagree, p.votes[g.key].abstain)

@@ -155,3 +155,15 @@ async def test_the_first_version_has_no_tracked_changes(played: Played) -> None:
     assert not list(document.element.body.iter(f"{W}ins", f"{W}del"))
     assert "Draft position, version 1" in [p.text for p in document.paragraphs]
     assert "Round 2 (on version 2)" not in [p.text for p in document.paragraphs]
+
+
+async def test_a_paragraph_nobody_voted_on_has_no_table_of_zeros(played: Played) -> None:
+    """Round 1 had votes on ¶1 and ¶2, round 2 on ¶2 only: three vote tables, and the
+    paragraphs without votes say who was not heard instead."""
+    document = reopen(played)
+    header = [t("export.group"), t("button.support"), t("button.oppose"), t("export.abstain")]
+    votes = [tb for tb in document.tables if [c.text for c in tb.rows[0].cells] == header]
+    assert len(votes) == 3
+    assert all(any(c.text != "0" for c in tb.rows[-1].cells[1:]) for tb in votes)  # totals
+    texts = [p.text for p in document.paragraphs]
+    assert sum(text.startswith("Not heard:") for text in texts) >= 3, texts
