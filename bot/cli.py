@@ -84,14 +84,19 @@ def chat(
     ] = "facilitator",
 ) -> None:
     """Talk to the bot in this terminal, as facilitator and stakeholders in turn."""
-    from bot.app import create_adapter
+    from bot.app import create_adapter, hold
 
     settings = load_settings()
     configure_logging("WARNING" if settings.log_level.upper() == "INFO" else settings.log_level)
     settings.admins = [*settings.admins, f"console:{name.lower()}"]
     adapter = cast(Terminal, create_adapter("console", settings))
     adapter.name = name.lower()
-    dispatcher = build(settings, [adapter])
+    try:
+        dispatcher = build(settings, [adapter])
+        lock = hold(dispatcher.store)  # noqa: F841  (held while this process runs)
+    except SetupError as error:
+        console.print(f"[red]{error}[/red]")
+        raise typer.Exit(2) from None
 
     async def session() -> None:
         from bot.scheduler import RoundScheduler

@@ -44,6 +44,7 @@ from bot.outbox import Courier, Delivery
 from bot.summary_options import SummaryOptions
 from bot.turn import Refusal, Turn
 from consultations.errors import ConsultationError
+from storage.events import EVENT_WINDOW
 from storage.records import Records, Store
 from storage.unit_of_work import AlreadyHandled, Duplicate
 
@@ -159,7 +160,7 @@ class Dispatcher:
             return [self.process_alone(events[0])]
         try:
             with self.store.transaction() as batch:
-                claimed = batch.events.claim_all([event.source for event in events])
+                claimed = batch.events.claim_all([event.source for event in events], self.clock())
                 batch.people.read_ahead(event.sender for event in events if event.source in claimed)
                 return [
                     self._process(batch.sibling(), event)
@@ -192,7 +193,7 @@ class Dispatcher:
         while True:
             try:
                 with self.store.transaction() as records:
-                    records.events.claim(event.source)
+                    records.events.claim(event.source, self.clock())
                     records.people.read_ahead([event.sender])
                     return self._process(records, event, guarded=guarded)
             except AlreadyHandled:
@@ -238,6 +239,11 @@ class Dispatcher:
     async def resend(self) -> int:
         """Send what stayed in the outbox (see `Courier.resend`); returns how many it tried."""
         return await self.courier.resend()
+
+    def prune_events(self) -> int:
+        """Forget handled events no platform would deliver again; returns how many."""
+        with self.store.transaction() as records:
+            return records.events.prune(self.clock() - EVENT_WINDOW)
 
     # ---- jobs (the scheduler) ----------------------------------------------------------
 

@@ -89,6 +89,8 @@ class Courier:
         for notice in turn.notices:
             person = people[notice.person_id]
             for identity in accounts.get(notice.person_id, ()):
+                if notice.via is not None and identity.platform_id != notice.via:
+                    continue
                 adapter = self.adapters.get(platform_of(identity.platform_id))
                 if adapter is None or identity.blocked_at is not None:
                     continue

@@ -50,6 +50,7 @@ class Notice:
     person_id: PersonId
     key: str
     values: dict[str, Any]
+    via: str | None = None  # this account of theirs (a platform id), not any reachable one
 
 
 @dataclass
@@ -231,6 +232,10 @@ class Turn:
     def notify(self, person_id: PersonId, key: str, **values: Any) -> None:
         """Tell another person, after the commit (kept in the outbox until delivered)."""
         self.notices.append(Notice(person_id, key, values))
+
+    def notify_account(self, person_id: PersonId, account: str, key: str, **values: Any) -> None:
+        """Tell a person on one account of theirs (a platform id), after the commit."""
+        self.notices.append(Notice(person_id, key, values, via=account))
 
     def audit(self, consultation: Consultation | None, action: str, **detail: Any) -> None:
         self.records.audit.append(

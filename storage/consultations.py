@@ -173,9 +173,14 @@ class Consultations(Repository):
         )
 
     def members(
-        self, consultation_id: ConsultationId, role: Role | None = None
+        self, consultation_id: ConsultationId, role: Role | None = None, *, present: bool = False
     ) -> Sequence[Membership]:
+        """The consultation's memberships (of one role); `present`: not of erased people."""
         query = select(Membership).where(Membership.consultation_id == consultation_id)
         if role is not None:
             query = query.where(Membership.role == role.value)
+        if present:
+            query = query.join(Person, col(Person.id) == col(Membership.person_id)).where(
+                col(Person.erased_at).is_(None)
+            )
         return self.session.exec(query.order_by(col(Membership.id))).all()

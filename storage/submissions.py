@@ -53,10 +53,12 @@ class Submissions(Repository):
 
         Input from an event this unit of work claimed cannot have been stored before (the
         claim and the submission commit together), so only other sources are looked up.
+        The source is stored as the event's keyed pseudonym (`Events.identity`).
         """
-        if new.source is not None and new.source not in self.events.claimed:
+        source = self.events.identity(new.source) if new.source is not None else None
+        if source is not None and source not in self.events.claimed:
             seen = self.session.exec(
-                select(Submission.id).where(Submission.source == new.source)
+                select(Submission.id).where(Submission.source == source)
             ).first()
             if seen is not None:
                 raise AlreadyHandled(new.source)
@@ -83,7 +85,7 @@ class Submissions(Repository):
             "paragraph_uid": new.paragraph_uid,
             "kind": new.kind.value,
             "text": new.text,
-            "source": new.source,
+            "source": source,
             "created_at": new.created_at,
             "target_id": new.target_id,
             "language": new.language,

@@ -207,6 +207,11 @@ class Round(SQLModel, table=True):
     # When the round reminds those who have not answered, in minutes before its close, as
     # the facilitator set it (`round reminders`); None: the default, by the round's length.
     reminders: list[int] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
+    # Who took part, fixed at the close (group key -> [answered, invited]): an erasure
+    # after it does not rewrite the round's history. None until then.
+    participation: dict[str, list[int]] | None = Field(
+        default=None, sa_column=Column(JSON, nullable=True)
+    )
 
 
 class Submission(SQLModel, table=True):

@@ -175,12 +175,16 @@ def group_keys(records: Records, consultation: Consultation) -> dict[GroupId | N
 def participation(
     records: Records, consultation: Consultation, round_: Round
 ) -> dict[str, Participation]:
-    """Per group: stakeholders who answered in the round, of those invited."""
+    """Per group: stakeholders who answered in the round, of those invited; for a closed
+    round, as it was at its close (`fix_participation`), whoever erased themselves since."""
+    if round_.participation is not None:
+        return {key: Participation(*counts) for key, counts in round_.participation.items()}
     keys = group_keys(records, consultation)
     responders = records.submissions.responders(id_of(round_))
     invited: Counter[str] = Counter()
     answered: Counter[str] = Counter()
-    for member in records.consultations.members(id_of(consultation), Role.STAKEHOLDER):
+    members = records.consultations.members(id_of(consultation), Role.STAKEHOLDER, present=True)
+    for member in members:
         key = keys.get(member.group_id)
         if key is None:
             continue
@@ -188,6 +192,14 @@ def participation(
         if member.person_id in responders:
             answered[key] += 1
     return {key: Participation(answered[key], invited[key]) for key in invited}
+
+
+def fix_participation(records: Records, consultation: Consultation, round_: Round) -> None:
+    """Keep who took part in the round as it is now, as it closes."""
+    round_.participation = {
+        key: [part.answered, part.invited]
+        for key, part in participation(records, consultation, round_).items()
+    }
 
 
 @dataclass(frozen=True)
@@ -214,7 +226,7 @@ def progress(
     answered = records.submissions.answered(id_of(round_))
     return [
         Progress(m.person_id, key, len(answered.get(m.person_id, set()) & uids), len(uids))
-        for m in records.consultations.members(id_of(consultation), Role.STAKEHOLDER)
+        for m in records.consultations.members(id_of(consultation), Role.STAKEHOLDER, present=True)
         if (key := keys.get(m.group_id)) is not None and group_key in (None, key)
     ]
 
@@ -368,9 +380,9 @@ def tell_stakeholders(turn: Turn, consultation: Consultation, key: str, **values
 
 
 def stakeholders(records: Records, consultation: Consultation) -> list[PersonId]:
-    return sorted(
-        {m.person_id for m in records.consultations.members(id_of(consultation), Role.STAKEHOLDER)}
-    )
+    """The consultation's stakeholders, but those who erased themselves."""
+    members = records.consultations.members(id_of(consultation), Role.STAKEHOLDER, present=True)
+    return sorted({m.person_id for m in members})
 
 
 def organisers(

@@ -11,6 +11,7 @@ from bot import i18n
 from bot.catalog import Deadline
 from bot.commands import Access, Arg, duration, positive_int, registry
 from bot.handlers.common import (
+    fix_participation,
     latest_paragraphs,
     organisers,
     paragraphs,
@@ -131,6 +132,7 @@ def round_close(turn: Turn) -> None:
 def close_round(turn: Turn, consultation: Consultation, round_: Round) -> None:
     round_.state = round_rules.transition(RoundState(round_.state), "close")
     round_.closed_at = turn.now
+    fix_participation(turn.records, consultation, round_)
     turn.records.save(round_)
     turn.schedule_changed = True
     turn.audit(consultation, "round.closed", round=round_.number)

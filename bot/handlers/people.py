@@ -9,7 +9,7 @@ from typing import Any
 
 from bot import buttons
 from bot.commands import Access, Arg, positive_int, registry
-from bot.events import Choice
+from bot.events import Choice, platform_of
 from bot.handlers import review
 from bot.handlers.common import groups_of, tell_round
 from bot.turn import Refusal, Turn
@@ -113,8 +113,13 @@ def take_organisation(turn: Turn, data: dict[str, Any]) -> None:
 
 @registry.command("help", access=Access.ANYONE)
 def help_(turn: Turn) -> None:
-    """The commands this person may use here, with their usage."""
+    """The commands this person may use here, with their usage; in a group chat, only
+    where to write instead."""
     from bot.permissions import allowed
+
+    if not turn.event.private:
+        turn.say("group.private_only")
+        return
 
     # A handful of access levels among some forty commands: each is decided once.
     permitted: dict[Access, bool] = {}
@@ -283,19 +288,33 @@ def invite(turn: Turn, group: str, uses: int | None, expiry: timedelta | None) -
 
 
 LINK_VALID = timedelta(minutes=10)
+YES, NO = "yes", "no"  # the original account's answer (a code is never either)
 
 
 @registry.command("link", Arg("code", optional=True), access=Access.ANYONE)
 def link(turn: Turn, code: str | None) -> None:
-    """Link two platform accounts: `link` on one shows a code, `link CODE` on the other."""
+    """Link two platform accounts, with both sides' say: `link` on the account that has
+    taken part shows a code; `link CODE` on the other asks the first, which confirms with
+    `link yes` (or refuses with `link no`). Both accounts are told."""
     if code is None:
         code = secrets.token_urlsafe(9)
         expires = (turn.now + LINK_VALID).isoformat()
         turn.records.values.set(f"link:{hash_code(code)}", json.dumps([turn.person_id, expires]))
         turn.say("link.code", code=code)
-        return
+    elif code.lower() in (YES, NO):
+        _answer_link(turn, confirmed=code.lower() == YES)
+    else:
+        _ask_link(turn, code)
+
+
+def _ask_link(turn: Turn, code: str) -> None:
+    """`link CODE` on the account to be linked: the code's account is asked to confirm."""
+    wait = wrong_code_wait(turn)
+    if wait is not None:
+        raise Refusal("link.throttled", count=max(1, round(wait.total_seconds() / 60)))
     stored = turn.records.values.get(f"link:{hash_code(code)}")
     if stored is None or datetime.fromisoformat(json.loads(stored)[1]) < turn.now:
+        # Said, not raised: a refusal would roll back the count of wrong codes.
         count_wrong_code(turn)
         turn.say("link.bad_code")
         return
@@ -305,9 +324,30 @@ def link(turn: Turn, code: str | None) -> None:
     if turn.records.consultations.of(turn.person_id):
         raise Refusal("link.busy")
     turn.records.values.delete(f"link:{hash_code(code)}")
-    turn.records.people.move_identity(turn.event.sender, owner)
-    turn.records.erase(turn.person, delete_submissions=True)
-    turn.become(turn.records.people.person(owner))
+    expires = (turn.now + LINK_VALID).isoformat()
+    turn.records.values.set(f"link-ask:{owner}", json.dumps([turn.event.sender, expires]))
+    platform = platform_of(turn.event.sender).capitalize()
+    turn.notify(owner, "link.confirm", platform=platform)
+    turn.say("link.asked")
+
+
+def _answer_link(turn: Turn, *, confirmed: bool) -> None:
+    """`link yes` or `link no` on the original account, which was asked."""
+    key = f"link-ask:{turn.person_id}"
+    stored = turn.records.values.get(key)
+    if stored is None or datetime.fromisoformat(json.loads(stored)[1]) < turn.now:
+        raise Refusal("link.nothing_to_confirm")
+    turn.records.values.delete(key)
+    account = str(json.loads(stored)[0])
+    identity = turn.records.people.identity(account)
+    if not confirmed or identity is None:
+        turn.say("link.refused")
+        return
+    other = turn.records.people.person(PersonId(identity.person_id))
+    if turn.records.consultations.of(id_of(other)):  # joined one while asking
+        raise Refusal("link.busy")
+    turn.records.people.move_identity(account, turn.person_id)
+    turn.records.erase(other, delete_submissions=True)
     turn.records.audit.append(None, turn.pseudonym, "person.linked", {})
-    turn.menu_changed = True
+    turn.notify_account(turn.person_id, account, "link.done")
     turn.say("link.done")

@@ -183,3 +183,22 @@ def test_audit_verify_finds_tampering(tmp_path: Path) -> None:
         )
     broken = consultbot("audit", "verify", tmp_path=tmp_path, CONSULTBOT_DATABASE_URL=database)
     assert broken.returncode == 1 and "broken at event" in broken.stderr
+
+
+def test_a_second_process_on_one_sqlite_database_is_refused(tmp_path: Path) -> None:
+    from storage.engine import hold_database, make_engine
+
+    engine = make_engine(f"sqlite:///{tmp_path / 'data' / 'consultbot.db'}")
+    lock = hold_database(engine)  # as a running `consultbot run` holds it
+    try:
+        second = consultbot("chat", tmp_path=tmp_path, stdin=":quit\n")
+        said = " ".join(second.stderr.split())
+        assert second.returncode == 2 and "Traceback" not in said
+        assert "already serving" in said and "stop it first" in said
+        assert f"process {os.getpid()}" in said
+    finally:
+        assert lock is not None
+        lock.close()
+        engine.dispose()
+    again = consultbot("chat", tmp_path=tmp_path, stdin=":quit\n")  # released: it starts
+    assert again.returncode == 0, again.stdout + again.stderr
