@@ -28,7 +28,7 @@ from bot.events import (
 )
 from bot.messages import ENGLISH
 from bot.summary_options import SummaryOptions
-from consultations.ids import ConsultationId, GroupId, PersonId
+from consultations.ids import ConsultationId, GroupId, PersonId, RoundId
 from consultations.model import Attribution, Role
 from storage.consultations import Member
 from storage.people import Sender
@@ -51,6 +51,7 @@ class Notice:
     key: str
     values: dict[str, Any]
     via: str | None = None  # this account of theirs (a platform id), not any reachable one
+    while_open: RoundId | None = None  # true only while this round is open: else dropped
 
 
 @dataclass
@@ -229,9 +230,12 @@ class Turn:
             )
         )
 
-    def notify(self, person_id: PersonId, key: str, **values: Any) -> None:
-        """Tell another person, after the commit (kept in the outbox until delivered)."""
-        self.notices.append(Notice(person_id, key, values))
+    def notify(
+        self, person_id: PersonId, key: str, while_open: RoundId | None = None, **values: Any
+    ) -> None:
+        """Tell another person, after the commit (kept in the outbox until delivered, or
+        until the round `while_open`, if given, is no longer open)."""
+        self.notices.append(Notice(person_id, key, values, while_open=while_open))
 
     def notify_account(self, person_id: PersonId, account: str, key: str, **values: Any) -> None:
         """Tell a person on one account of theirs (a platform id), after the commit."""

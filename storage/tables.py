@@ -341,6 +341,9 @@ class OutboxMessage(SQLModel, table=True):
     chat: str = Field(max_length=300)
     text: str = Field(sa_column=Column(Text, nullable=False))
     created_at: datetime = Field(default_factory=utcnow, index=True)
+    attempts: int = 0  # sends that failed; bounded (bot.outbox.OUTBOX_ATTEMPTS)
+    tried_at: datetime | None = None  # the last failed send, for the back-off
+    while_open: int | None = None  # a round: the notice is true only while it is open
 
 
 class AuditEvent(SQLModel, table=True):

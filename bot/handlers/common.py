@@ -14,7 +14,7 @@ from bot.summary_options import DEFAULT_SUMMARY_OPTIONS, SummaryOptions
 from bot.turn import Refusal, Turn, attribution_label
 from consultations import rounds as round_rules
 from consultations.document import Clause
-from consultations.ids import ConsultationId, GroupId, PersonId, SubmissionId, VersionId
+from consultations.ids import ConsultationId, GroupId, PersonId, RoundId, SubmissionId, VersionId
 from consultations.model import Attribution, Kind, Role, RoundState, StakeholderGroup
 from consultations.schedule import reminders_for
 from consultations.submissions import check_paragraph, check_text
@@ -246,12 +246,13 @@ def remind_unfinished(
             turn.notify(
                 person.person_id,
                 "remind.notice_some",
+                while_open=id_of(round_),
                 answered=person.answered,
                 count=person.total,
                 **values,
             )
         else:
-            turn.notify(person.person_id, "remind.notice", **values)
+            turn.notify(person.person_id, "remind.notice", while_open=id_of(round_), **values)
     return len(waiting)
 
 
@@ -371,11 +372,18 @@ def provenance(
     return found
 
 
-def tell_stakeholders(turn: Turn, consultation: Consultation, key: str, **values: Any) -> int:
-    """Queue `key` for every stakeholder of the consultation; returns how many."""
+def tell_stakeholders(
+    turn: Turn,
+    consultation: Consultation,
+    key: str,
+    while_open: RoundId | None = None,
+    **values: Any,
+) -> int:
+    """Queue `key` for every stakeholder of the consultation (dropped unsent once the
+    round `while_open`, if given, is no longer open); returns how many."""
     people = stakeholders(turn.records, consultation)
     for person_id in people:
-        turn.notify(person_id, key, **values)
+        turn.notify(person_id, key, while_open=while_open, **values)
     return len(people)
 
 

@@ -77,6 +77,7 @@ def open_round(turn: Turn, consultation: Consultation, round_: Round, closes_at:
         turn,
         consultation,
         "round.announce",
+        while_open=id_of(round_),
         title=consultation.title,
         number=round_.number,
         count=len(paragraphs(turn.records, round_.version_id)),
