@@ -180,6 +180,9 @@ def export(
         target.write_bytes(content)
         bar.update(task, completed=stages)
     console.print(f"Wrote {target} ({len(content):,} bytes)")
+    with store.transaction() as records:
+        head = records.audit.head()
+    console.print(f"Audit trail at this export: {head.count} events. Head: {head}")
 
 
 @app.command()
@@ -239,16 +242,37 @@ def purge() -> None:
 
 
 @audit_app.command("verify")
-def audit_verify() -> None:
-    """Check that no audit event was altered, removed or reordered."""
+def audit_verify(
+    head: Annotated[
+        str | None,
+        typer.Option(help="A head printed before (COUNT:HASH): the trail must still grow from it."),
+    ] = None,
+) -> None:
+    """Check that no audit event was altered, removed or reordered; with --head, also that
+    none was cut off since that head was printed and the trail was not rebuilt."""
+    from storage.audit import Head
+
+    try:
+        saved = Head.parse(head) if head is not None else None
+    except ValueError as error:
+        console.print(f"[red]{error}[/red]")
+        raise typer.Exit(2) from None
     store = open_store(load_settings())
     with store.transaction() as records:
-        count = len(records.audit.trail())
+        now = records.audit.head()
         broken = records.audit.verify()
+        held = saved is None or records.audit.holds(saved)
     if broken is not None:
         console.print(f"[red]The audit trail is broken at event {broken}[/red]: it was altered.")
         raise typer.Exit(1)
-    typer.echo(f"The audit trail is intact ({count} events).")
+    if not held:
+        console.print(
+            f"[red]The audit trail does not grow from head {saved}[/red]: events were "
+            f"removed or the trail was rebuilt. It now has {now.count} events."
+        )
+        raise typer.Exit(1)
+    typer.echo(f"The audit trail is intact ({now.count} events). Head: {now}")
+    typer.echo("Keep the head elsewhere; `consultbot audit verify --head HEAD` checks against it.")
 
 
 @audit_app.command("show")

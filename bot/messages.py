@@ -663,6 +663,10 @@ ENGLISH: dict[str, i18n.English] = {
     # exports
     "export.unknown_format": "“{format}” is not an export format. Use one of: {formats}.",
     "export.ready": "Here is {filename}.",
+    "export.audit_head": (
+        "Audit trail at this export: {count} event. Its head, to keep and check later with consultbot audit verify --head: {head}",
+        "Audit trail at this export: {count} events. Its head, to keep and check later with consultbot audit verify --head: {head}",
+    ),
     "export.generated": "Record generated {at}. Attribution: {attribution}.",
     "export.current_version": "Draft position, version {number}",
     "export.from_amendments": "from amendment {ids}",
