@@ -182,7 +182,9 @@ def hold(store: Store) -> IO[str] | None:
 
 
 async def serve(dispatcher: Dispatcher) -> None:
-    """Run until SIGINT or SIGTERM, then stop the adapters cleanly."""
+    """Run until SIGINT or SIGTERM, then stop the adapters cleanly. A platform may take a
+    while to answer at start (retrying a failing server): a signal meanwhile stops at
+    once, with `SetupError`, as does a platform that fails to start."""
     lock = hold(dispatcher.store)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -191,14 +193,28 @@ async def serve(dispatcher: Dispatcher) -> None:
     scheduler = RoundScheduler(dispatcher)
     checkpoints = Checkpoints(dispatcher.store.engine)
     checkpoints.start()
-    await dispatcher.start()
-    await scheduler.start()
-    log.info("consultbot running with %s", ", ".join(dispatcher.adapters) or "no adapter")
+    started = False
     try:
+        starting = asyncio.ensure_future(dispatcher.start())
+        stopping = asyncio.ensure_future(stop.wait())
+        await asyncio.wait({starting, stopping}, return_when=asyncio.FIRST_COMPLETED)
+        stopping.cancel()
+        if not starting.done():
+            starting.cancel()
+            await asyncio.gather(starting, return_exceptions=True)
+            raise SetupError("stopped before start-up finished")
+        starting.result()  # raises what start-up raised
+        await scheduler.start()
+        started = True
+        log.info("consultbot running with %s", ", ".join(dispatcher.adapters) or "no adapter")
         await stop.wait()
     finally:
-        await scheduler.stop()
-        await dispatcher.stop()
+        if started:
+            await scheduler.stop()
+        try:
+            await dispatcher.stop()
+        except Exception as error:  # an adapter that never started may not stop cleanly
+            log.warning("stopping the adapters failed: %s", type(error).__name__)
         checkpoints.stop()
         if lock is not None:
             lock.close()

@@ -55,8 +55,22 @@ def configure_logging(level: str) -> None:
         level=level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
     # Libraries log request URLs (which carry the bot token) at INFO: keep them quieter.
-    for noisy in ("httpx", "httpcore", "telegram", "nio", "apscheduler", "alembic"):
+    for noisy in NOISY:
         logging.getLogger(noisy).setLevel(max(logging.WARNING, logging.getLogger().level))
+    for handler in logging.getLogger().handlers:
+        handler.addFilter(_without_library_tracebacks)
+
+
+NOISY = ("httpx", "httpcore", "telegram", "nio", "apscheduler", "alembic")
+
+
+def _without_library_tracebacks(record: logging.LogRecord) -> bool:
+    """A library's error as its one line: what it means for the bot is said by the bot
+    (a server answering HTML instead of JSON, say, is a start-up error naming the URL)."""
+    if record.name.split(".", 1)[0] in NOISY and record.levelno < logging.CRITICAL:
+        record.exc_info = None
+        record.exc_text = None
+    return True
 
 
 @app.command()
@@ -73,7 +87,7 @@ def run() -> None:
     try:
         asyncio.run(serve(build(configuration.core, configuration.adapters())))
     except SetupError as error:
-        console.print(f"[red]{error}[/red]")
+        console.print(f"[red]{error}[/red]", soft_wrap=True)  # one line, for the service log
         raise typer.Exit(2) from None
 
 

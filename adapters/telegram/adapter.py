@@ -72,6 +72,9 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 ANSWER_DEADLINE = 10.0  # a callback answer later than this is no use to anyone
+# Seconds of retrying a failing Bot API at start (502s while a server restarts) before
+# stopping with a line that names it: an operator starting the bot is waiting for it.
+START_DEADLINE = 30.0
 NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
 
 
@@ -92,8 +95,10 @@ class TelegramAdapter:
         webhook_listen: str = "127.0.0.1",
         webhook_port: int = 8443,
         max_file_bytes: int = 20 * 1024 * 1024,
+        api_url: str = "the Bot API server",
     ) -> None:
         self.application = application
+        self.api_url = api_url  # named in start-up errors (never with the token)
         self.bot: ExtBot[Any] = application.bot
         self.webhook_url = webhook_url
         self.webhook_secret = webhook_secret
@@ -111,10 +116,18 @@ class TelegramAdapter:
     async def start(self, handler: InboundHandler) -> None:
         self.handler = handler
         try:
-            await call(self.application.initialize)
+            await call(self.application.initialize, deadline=START_DEADLINE)
         except InvalidToken:  # its message carries the token: do not repeat it
             raise SetupError(
-                "the Bot API server rejected the token: check CONSULTBOT_TELEGRAM_TOKEN"
+                f"the Telegram Bot API at {self.api_url} answered 401 or 404 to getMe: check "
+                "CONSULTBOT_TELEGRAM_TOKEN, and CONSULTBOT_TELEGRAM_API_URL (the server's "
+                "address, e.g. https://api.telegram.org)"
+            ) from None
+        except TelegramError as error:
+            reason = str(error).replace(self.bot.token, "<token>")
+            raise SetupError(
+                f"the Telegram Bot API at {self.api_url} failed at start (getMe): {reason}; "
+                "check CONSULTBOT_TELEGRAM_API_URL and that the server is up"
             ) from None
         self.username = self.bot.username
         self.bot_id = self.bot.id
@@ -387,4 +400,5 @@ def create(settings: TelegramSettings) -> TelegramAdapter:
         webhook_listen=settings.webhook_listen,
         webhook_port=settings.webhook_port,
         max_file_bytes=settings.max_file_bytes,
+        api_url=settings.api_url,
     )
