@@ -28,7 +28,7 @@ ENGLISH: dict[str, i18n.English] = {
     "link.same": "This account is already that person.",
     "link.asked": "Now confirm on your other account: send /link yes there within 10 minutes. Until then nothing is linked.",
     "link.confirm": (
-        "An account on {platform} asks to be linked to this one, to take part as you. "
+        "An account on {platform} would like to be linked to this one, to take part as you. "
         "If it is yours, send /link yes within 10 minutes. If it is not, send /link no, "
         "and show your link codes to nobody."
     ),

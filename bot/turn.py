@@ -28,6 +28,8 @@ from bot.events import (
 )
 from bot.messages import ENGLISH
 from bot.summary_options import SummaryOptions
+from consultations.document import Document
+from consultations.errors import ConsultationError
 from consultations.ids import ConsultationId, GroupId, PersonId, RoundId
 from consultations.model import Attribution, Role
 from storage.consultations import Member
@@ -70,6 +72,9 @@ class Turn:
     menu_changed: bool = False  # roles or consultation changed: refresh the command menu
     schedule_changed: bool = False  # a round's times or state changed: re-plan the scheduler
     summary_options: SummaryOptions | None = None  # embeddings, abstractive layer, as configured
+    # The Word file the event carries, read ahead in a child process (bot/isolation.py),
+    # or why it could not be; None where nothing was read ahead.
+    draft_file: Document | ConsultationError | None = None
     _person: Person | None = field(default=None, init=False, repr=False)
     _membership_cache: dict[tuple[PersonId, ConsultationId], Sequence[Member]] = field(
         default_factory=dict, repr=False

@@ -199,7 +199,7 @@ async def test_a_link_code_alone_takes_over_nothing(two_platforms) -> None:
     first, second = two_platforms
     code = await _link_code(first)
     await second.say("mallory", f"/link {code}")  # the code leaked
-    assert "asks to be linked" in first.last("ana")  # the owner is told, and asked
+    assert "like to be linked" in first.last("ana")  # the owner is told, and asked
     await second.say("mallory", "/mine")
     assert "Ana's own position" not in second.last("mallory")
     await first.say("ana", "/link no")
@@ -228,7 +228,7 @@ async def test_wrong_link_codes_are_throttled(two_platforms, clock) -> None:
     code = await _link_code(first)
     await second.say("mallory", f"/link {code}")  # even the right one waits
     assert "Too many wrong link codes" in second.last("mallory")
-    assert "asks to be linked" not in first.last("ana")
+    assert "like to be linked" not in first.last("ana")
     clock.advance(minutes=16)
     await second.say("mallory", f"/link {await _link_code(first)}")
     assert "/link yes" in second.last("mallory")

@@ -31,7 +31,7 @@ async def test_linking_a_second_platform_account(sqlite_store: Store, clock) -> 
     assert "not valid" in matrix.last("ana")
     await matrix.say("ana", f"/link {code}")
     assert "/link yes" in matrix.last("ana") and "confirm" in matrix.last("ana")
-    assert "asks to be linked" in telegram.last("ana")
+    assert "like to be linked" in telegram.last("ana")
     await telegram.say("ana", "/link yes")
     assert "now linked" in telegram.last("ana") and "now linked" in matrix.last("ana")
     await matrix.say("ana", "/mine")
