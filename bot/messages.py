@@ -174,6 +174,8 @@ ENGLISH: dict[str, i18n.English] = {
     "arg.when": "WHEN",
     "arg.zone": "ZONE",
     "not_understood": "I did not understand that. Send /help to see the commands you can use.",
+    "input.no_group": "You do not speak for a stakeholder group in this consultation, so you cannot give input here. A stakeholder joins with the invite code of their group.",
+    "start.already": "You are already part of “{title}” as {role}. Send /help to see what you can do.",
     "group.private_only": (
         "In a group chat I answer only /help. Joining, input, invite and link codes, summaries, "
         "statuses and exports are for a private chat: write to me directly."

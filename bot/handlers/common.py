@@ -120,8 +120,8 @@ def open_round(turn: Turn, consultation_id: ConsultationId) -> RoundFacts:
 
 def stakeholder_group(turn: Turn, consultation_id: ConsultationId) -> GroupId:
     group_id = turn.group_id(consultation_id)
-    if group_id is None:
-        raise Refusal("not_allowed")
+    if group_id is None:  # a pressed button needs no role: the group is checked here
+        raise Refusal("input.no_group")
     return group_id
 
 

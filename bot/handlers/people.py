@@ -16,6 +16,7 @@ from bot.turn import Refusal, Turn
 from consultations.ids import ConsultationId, PersonId
 from consultations.model import Attribution, ErasurePolicy, Role, RoundState, find_group
 from consultations.rounds import parse_duration
+from consultations.submissions import clean_text
 from storage.invites import hash_code
 from storage.records import Records
 from storage.tables import Consultation, Invite, id_of
@@ -37,6 +38,12 @@ def start(turn: Turn, code: str | None) -> None:
     wait = wrong_code_wait(turn)
     if wait is not None:
         raise Refusal("start.throttled", count=max(1, round(wait.total_seconds() / 60)))
+    known = turn.records.invites.find(code, turn.now)
+    if known is not None and _already_in(turn, known):
+        consultation = turn.records.consultations.get(known.consultation_id)
+        assert consultation is not None
+        turn.say("start.already", title=consultation.title, role=turn.t(f"role.{known.role}"))
+        return  # a code used twice by one person costs no second use
     invite = turn.records.invites.use(code, turn.now)
     if invite is None:
         # Said, not raised: a refusal would roll back the count of wrong codes.
@@ -71,35 +78,60 @@ def start(turn: Turn, code: str | None) -> None:
         turn.say("start.ask_organisation", expects_reply=True)
 
 
-WRONG_CODES_ALLOWED = 5
+def _already_in(turn: Turn, invite: Invite) -> bool:
+    return any(
+        m.role == invite.role and m.group_id == invite.group_id
+        for m in turn.records.consultations.memberships(invite.consultation_id, turn.person_id)
+    )
+
+
+WRONG_CODES_ALLOWED = 5  # per account, in the window
+WRONG_CODES_EVERYONE = 200  # from all accounts together (many accounts, one guesser)
 WRONG_CODE_WINDOW = timedelta(minutes=15)
+EVERYONE = "wrong-codes:all"
 
 
-def _wrong_codes(turn: Turn) -> list[datetime]:
-    stored = turn.records.values.get(f"wrong-codes:{turn.person_id}")
+def _throttle_key(turn: Turn) -> str:
+    """Wrong codes are counted by account, not by person: erasing oneself (a new person
+    next time) starts no new count. The account is named by its keyed pseudonym."""
+    return f"wrong-codes:{turn.records.events.identity('throttle/' + turn.event.sender)}"
+
+
+def _wrong_codes(turn: Turn, key: str) -> list[datetime]:
+    stored = turn.records.values.get(key)
     times = [datetime.fromisoformat(t) for t in json.loads(stored)] if stored else []
     return [t for t in times if turn.now - t < WRONG_CODE_WINDOW]
 
 
 def wrong_code_wait(turn: Turn) -> timedelta | None:
-    """How long this person must wait after too many wrong codes, or None."""
-    recent = _wrong_codes(turn)
-    if len(recent) < WRONG_CODES_ALLOWED:
-        return None
-    return min(recent) + WRONG_CODE_WINDOW - turn.now
+    """How long this account must wait after too many wrong codes (its own, or everyone's
+    together), or None."""
+    waits = [
+        recent[-allowed] + WRONG_CODE_WINDOW - turn.now
+        for key, allowed in (
+            (_throttle_key(turn), WRONG_CODES_ALLOWED),
+            (EVERYONE, WRONG_CODES_EVERYONE),
+        )
+        if len(recent := _wrong_codes(turn, key)) >= allowed
+    ]
+    return max(waits) if waits else None
 
 
 def count_wrong_code(turn: Turn) -> None:
-    recent = [*_wrong_codes(turn), turn.now]
-    turn.records.values.set(
-        f"wrong-codes:{turn.person_id}", json.dumps([t.isoformat() for t in recent])
-    )
+    for key, allowed in (
+        (_throttle_key(turn), WRONG_CODES_ALLOWED),
+        (EVERYONE, WRONG_CODES_EVERYONE),
+    ):
+        recent = [*_wrong_codes(turn, key), turn.now][-allowed:]
+        turn.records.values.set(key, json.dumps([t.isoformat() for t in recent]))
 
 
 @registry.dialog(ORGANISATION, needs_text=True)
 def take_organisation(turn: Turn, data: dict[str, Any]) -> None:
     """The answer to 'which organisation do you represent?'."""
-    name = " ".join(turn.event.text.split())[:200]
+    # As other text people send: no controls, no invisible or direction marks (which
+    # would let one organisation's name pass for another's in an export).
+    name = clean_text(turn.event.text)[:200].strip()
     if not name:
         turn.say("start.ask_organisation", expects_reply=True)
         return

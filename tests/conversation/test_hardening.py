@@ -12,6 +12,8 @@ from sqlalchemy import text
 from adapters.memory import MemoryAdapter
 from bot.app import event_key
 from bot.dispatcher import Dispatcher
+from bot.events import Inbound, MessageId, PlatformId
+from bot.handlers.people import WRONG_CODES_EVERYONE
 from bot.settings import Settings
 from storage.engine import make_engine, upgrade
 from tests.conversation.scenario import CODE, FACILITATOR, invite, open_round
@@ -232,3 +234,70 @@ async def test_wrong_link_codes_are_throttled(two_platforms, clock) -> None:
     clock.advance(minutes=16)
     await second.say("mallory", f"/link {await _link_code(first)}")
     assert "/link yes" in second.last("mallory")
+
+
+# ---- the smaller findings --------------------------------------------------------------------
+
+
+async def test_an_organisation_name_keeps_no_invisible_or_direction_marks(
+    chat: MemoryAdapter,
+) -> None:
+    await open_round(chat)
+    code = await invite(chat, "government")
+    await chat.say("eve", f"/start {code}")
+    await chat.say("eve", "Ana\u200b Org\u202e\u0007 \u2066Ltd\u2069")
+    saved = "\n".join(chat.messages("eve"))
+    assert "“Ana Org Ltd”" in saved, saved
+
+
+async def test_a_forged_review_button_from_the_secretariat_is_answered_and_leaves_nothing(
+    chat: MemoryAdapter,
+) -> None:
+    await open_round(chat, MEMBERS)
+    await chat.deliver(
+        Inbound(
+            sender=PlatformId("memory:sam"),
+            chat=chat.chat_of("sam"),
+            message_id=MessageId("forged-1"),
+            button="rv:1:1:support",
+        )
+    )
+    assert "do not speak for a stakeholder group" in chat.last("sam")
+    await chat.say("sam", "/summary")
+    assert "Summary of" in chat.last("sam")
+    await chat.say("sam", "hello")
+    assert "did not understand" in chat.last("sam")
+
+
+async def test_using_an_invite_code_again_costs_no_use(chat: MemoryAdapter) -> None:
+    await open_round(chat)
+    code = await invite(chat, "government", uses=2)
+    await chat.say("ana", f"/start {code}")
+    await chat.say("ana", "Ana Org")
+    await chat.say("ana", f"/start {code}")
+    assert "already part of" in chat.last("ana")
+    await chat.say("ben", f"/start {code}")
+    assert any("You have joined" in m for m in chat.messages("ben"))
+
+
+async def test_erasing_oneself_does_not_reset_the_count_of_wrong_codes(chat: MemoryAdapter) -> None:
+    await open_round(chat)
+    for attempt in range(5):
+        await chat.say("eve", f"/start guess-{attempt}-aaaaaaaaaaaaaaaaaaaa")
+    await chat.say("eve", "/forget confirm")
+    await chat.say("eve", "/start guess-6-aaaaaaaaaaaaaaaaaaaa")
+    assert "Too many wrong invite codes" in chat.last("eve")
+
+
+async def test_wrong_codes_from_many_accounts_are_throttled_together(
+    chat: MemoryAdapter, clock
+) -> None:
+    await open_round(chat)
+    for n in range(WRONG_CODES_EVERYONE):
+        await chat.say(f"bot{n}", f"/start guess-{n}-aaaaaaaaaaaaaaaaaaaa")
+    await chat.say("eve", "/start guess-eve-aaaaaaaaaaaaaaaaaaaa")
+    assert "Too many wrong invite codes" in chat.last("eve")
+    clock.advance(minutes=16)
+    code = await invite(chat, "government")
+    await chat.say("eve", f"/start {code}")
+    assert any("You have joined" in m for m in chat.messages("eve"))

@@ -526,6 +526,13 @@ async def test_webhook_mode_checks_the_secret_and_answers_after_handling(
             for headers in ({}, {"X-Telegram-Bot-Api-Secret-Token": "guess"}):
                 async with session.post(url, json=forged, headers=headers) as response:
                     assert response.status == 403
+            secret = {"X-Telegram-Bot-Api-Secret-Token": "s3cret_-x"}
+            for malformed in (b"{not json", b"[1, 2]", b'"text"', b"\xff"):
+                async with session.post(url, data=malformed, headers=secret) as response:
+                    assert response.status == 400  # the sender's mistake, not the bot's
         assert len(recorder.events) == 1
+        bot_api_server.user_sends_text(ana, "/mine")  # and the webhook goes on
+        await bot_api_server.wait_for_updates_confirmed()
+        assert [e.text for e in recorder.events] == ["/review", "/mine"]
     finally:
         await telegram.stop()
