@@ -162,19 +162,29 @@ class Submissions(Repository):
         return True
 
     def purge_texts(self, round_ids: Sequence[RoundId], keep: set[SubmissionId]) -> int:
-        """Blank the text of submissions in the rounds (except `keep`) and unlink their authors."""
+        """Blank the text of submissions in the rounds (except `keep`) and unlink their
+        authors; the reasons given for hiding or flagging them go too (they quote or
+        describe what was written), and who flagged them."""
         rows = self.session.exec(
             select(Submission).where(col(Submission.round_id).in_(round_ids))
         ).all()
         purged = 0
         for row in rows:
-            if row.id in keep or (row.text is None and row.person_id is None):
+            if row.id in keep or (
+                row.text is None and row.person_id is None and row.hidden_reason is None
+            ):
                 continue
-            row.text = None if row.id not in keep else row.text
+            row.text = None
             row.person_id = None
             row.source = None
+            row.hidden_reason = None
             self.session.add(row)
             purged += 1
+        self.session.execute(
+            update(Flag)
+            .where(col(Flag.submission_id).in_([r.id for r in rows if r.id not in keep]))
+            .values(reason=None, person_id=None)
+        )
         self.session.flush()
         return purged
 

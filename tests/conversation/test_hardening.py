@@ -13,6 +13,7 @@ from adapters.memory import MemoryAdapter
 from bot.app import event_key
 from bot.dispatcher import Dispatcher
 from bot.events import Inbound, MessageId, PlatformId
+from bot.handlers.moderation import purge
 from bot.handlers.people import WRONG_CODES_EVERYONE
 from bot.settings import Settings
 from storage.engine import make_engine, upgrade
@@ -301,3 +302,23 @@ async def test_wrong_codes_from_many_accounts_are_throttled_together(
     code = await invite(chat, "government")
     await chat.say("eve", f"/start {code}")
     assert any("You have joined" in m for m in chat.messages("eve"))
+
+
+async def test_retention_takes_the_reasons_for_hiding_and_flagging_too(
+    chat: MemoryAdapter, sqlite_store, clock
+) -> None:
+    await open_round(chat, MEMBERS)
+    await chat.say("ben", "/comment 1 Call Ben at his home number.")
+    comment = int(chat.last("ben").split("#", 1)[1].split(":", 1)[0])
+    await chat.say("ana", f"/flag {comment} it names Ben's home number")
+    await chat.say(FACILITATOR, f"/hide {comment} Ben's home number posted")
+    await chat.say(FACILITATOR, "/policy retention 30")
+    await chat.say(FACILITATOR, "/round close")
+    clock.advance(days=31)
+    with sqlite_store.transaction() as records:
+        assert purge(records, clock.now)
+    with sqlite_store.transaction() as records:
+        flags = records.session.execute(text("SELECT reason, person_id FROM flag")).all()
+        hidden = records.session.execute(text("SELECT hidden_reason FROM submission")).all()
+    assert flags and all(row == (None, None) for row in flags)
+    assert all(reason is None for (reason,) in hidden)
