@@ -258,6 +258,13 @@ class TelegramAdapter:
             raise DeliveryError(message.chat, str(error), blocked=True) from None
         except TelegramError as error:
             raise DeliveryError(message.chat, str(error)) from None
+        except (KeyError, TypeError, AttributeError) as error:
+            # The server answered success with a result python-telegram-bot could not
+            # read: the message went out. Sending it again would repeat it to the person.
+            log.warning(
+                "telegram: sent, but the answer could not be read: %s", type(error).__name__
+            )
+            return None
 
     def _markup(self, message: Outbound) -> InlineKeyboardMarkup | ForceReply | None:
         markup = keyboard(message.choices)

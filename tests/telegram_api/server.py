@@ -102,6 +102,7 @@ from .models import (
     ChatMessage,
     DropConnection,
     Fault,
+    GarbledSuccess,
     MessageEdit,
     RecordedCall,
     Slow,
@@ -1127,6 +1128,8 @@ class BotAPIServer:
                 await self._sleep(delay)
             case DropConnection(after_processing=True):
                 return None
+            case GarbledSuccess():
+                return web.json_response({"ok": True, "result": {"not": "a message"}})
             case _:
                 pass
         return response
