@@ -341,3 +341,37 @@ async def test_rate_limited_replies_all_arrive(
     assert "M_LIMIT_EXCEEDED" in bot.log() or "ratelimited" in bot.log(), bot.log()[-2000:]
     for someone, batch in words.items():
         assert all(answered(someone)[word] == 1 for word in batch), answered(someone)
+
+
+# ---- group rooms ----------------------------------------------------------------------------
+
+
+async def test_an_invite_code_in_a_group_room_joins_nobody_and_points_to_a_dm(
+    consultbot: Callable[..., tuple[str, Callable[[], Awaitable[BotProcess]]]],
+    person: PeopleFactory,
+    matrix_user: MatrixUserFactory,
+) -> None:
+    fac_client = await matrix_user("fac")
+    bot_id, start = consultbot(admins=[fac_client.user_id])
+    fac = Person(fac_client, bot_id)
+    ana = await person("ana", bot_id)
+    ben = await person("ben", bot_id)
+    await start()
+    await fac.open_dm()
+    await fac.ask("!new Spyware statement", "created")
+    await fac.send_file("spyware.md", DRAFT.encode(), "text/markdown")
+    await fac.expect("Draft version 1 loaded with 3 paragraphs")
+    code = code_in(await fac.ask("!invite government 1", "Invite code"))
+
+    # A room of three: Ana, Ben (invited) and the bot.
+    ana.start_syncing()
+    created = await ana.client.room_create(invite=[bot_id, ben.user_id])
+    assert isinstance(created, nio.RoomCreateResponse), created
+    ana.room_id = created.room_id
+    await eventually(ana._bot_joined, "the bot in the group room", timeout=TIMEOUT)
+    await ana.say(f"!start {code}")
+    pointer = await ana.expect("write to me directly")
+    assert "organisation" not in pointer.body.lower()
+
+    await ana.open_dm()  # the code was not used up in the group
+    await ana.ask(f"!start {code}", "You have joined")
