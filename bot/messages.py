@@ -43,6 +43,7 @@ ENGLISH: dict[str, i18n.English] = {
     "policy.current": "Attribution: {attribution}\nErasure on request: {erasure}\nRetention after the last round (days): {retention}",
     "policy.usage": "Set one of: {names}. For example: /policy attribution organisation.",
     "policy.set": "Policy {name} is now {value}.",
+    "policy.attribution_changed": "The facilitators of “{title}” changed how contributions are shown to others. Until you agree again, yours are shown only by your stakeholder group. Send /consent to see the new rule, and /consent yes if you agree to it.",
     "consent.current": "This consultation's attribution: {policy}. Your agreement to be named: {consent}. Change it with /consent yes or /consent no.",
     "consent.set": "Your agreement to be named is now: {consent}. It applies to everything shown from now on.",
     "consent.True": "yes",

@@ -148,6 +148,14 @@ class Consultations(Repository):
         self.session.flush()
         return member
 
+    def withdraw_consent(self, consultation_id: ConsultationId) -> None:
+        """Everyone in the consultation is shown by group again (the policy changed)."""
+        self.session.execute(
+            update(Membership)
+            .where(col(Membership.consultation_id) == consultation_id)
+            .values(named_consent=False)
+        )
+
     def consenting(self, consultation_id: ConsultationId) -> set[PersonId]:
         """People who agreed to be shown by organisation or name in this consultation."""
         rows = self.session.exec(

@@ -322,3 +322,23 @@ async def test_retention_takes_the_reasons_for_hiding_and_flagging_too(
         hidden = records.session.execute(text("SELECT hidden_reason FROM submission")).all()
     assert flags and all(row == (None, None) for row in flags)
     assert all(reason is None for (reason,) in hidden)
+
+
+async def test_consent_does_not_carry_over_to_another_attribution_policy(
+    chat: MemoryAdapter,
+) -> None:
+    await open_round(chat, {"ana": "government"})
+    await chat.say(FACILITATOR, "/policy attribution organisation")
+    await chat.say("ana", "/consent yes")
+    await chat.say("ana", "/comment 1 Ana agrees to be shown by organisation.")
+    await chat.say(FACILITATOR, "/summary 1")
+    assert "Ana Org (Government)" in chat.last(FACILITATOR)
+    chat.take("ana")
+    await chat.say(FACILITATOR, "/policy attribution name")
+    assert any("changed how contributions are shown" in m for m in chat.messages("ana"))
+    await chat.say(FACILITATOR, "/summary 1")
+    summary = chat.last(FACILITATOR)
+    assert "Ana (Government)" not in summary and "a member of Government" in summary
+    await chat.say("ana", "/consent yes")  # agreeing again, to the new rule
+    await chat.say(FACILITATOR, "/summary 1")
+    assert "Ana (Government)" in chat.last(FACILITATOR)
