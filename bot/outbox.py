@@ -114,7 +114,8 @@ class Courier:
                     command_prefix=adapter.command_prefix,
                     **values,
                 )
-                out.append((adapter, Outbound(chat=ChatId(chat), text=text), notice.while_open))
+                message = Outbound(chat=ChatId(chat), text=text, private=True)
+                out.append((adapter, message, notice.while_open))
                 break
         ids = records.outbox.queue([(m.chat, m.text, r) for _, m, r in out], at=turn.now)
         return [Delivery(a, m, i) for i, (a, m, _) in zip(ids, out, strict=True)]
@@ -195,7 +196,7 @@ class Courier:
             records.outbox.delivered(i for i in dropped if i is not None)
             now = self.clock()
             return [
-                Delivery(adapter, Outbound(chat=ChatId(row.chat), text=row.text), row.id)
+                Delivery(adapter, Outbound(ChatId(row.chat), row.text, private=True), row.id)
                 for row in rows
                 if row.id not in dropped
                 and (row.tried_at is None or now >= row.tried_at + backoff(row.attempts))
