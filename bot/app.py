@@ -11,18 +11,27 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import secrets
 import signal
 from collections.abc import Iterable
 from dataclasses import dataclass
 from importlib.metadata import entry_points
-from typing import Any, Protocol, TypeVar
+from typing import IO, Any, Protocol, TypeVar
 
 from bot.dispatcher import Dispatcher
 from bot.events import Adapter
 from bot.scheduler import RoundScheduler
 from bot.settings import EnvironmentSettings, Settings, SettingsError
 from bot.summary_options import SummaryOptions
-from storage.engine import Checkpoints, is_up_to_date, make_engine, upgrade
+from storage.engine import (
+    AlreadyServed,
+    Checkpoints,
+    hold_database,
+    is_up_to_date,
+    make_engine,
+    private_file,
+    upgrade,
+)
 from storage.records import Store
 
 log = logging.getLogger(__name__)
@@ -128,7 +137,25 @@ def open_store(settings: Settings) -> Store:
             raise SetupError(
                 "the database schema is not up to date: run `consultbot db upgrade` first"
             )
-    return Store(engine)
+    return Store(engine, event_key(settings))
+
+
+EVENT_KEY_FILE = "event.key"
+
+
+def event_key(settings: Settings) -> bytes:
+    """The key of handled events' pseudonyms: the setting, else the data directory's key
+    file, made on first start (32 random bytes, readable by the owner only)."""
+    if settings.event_key is not None:
+        return settings.event_key.get_secret_value().encode()
+    path = settings.data_dir / EVENT_KEY_FILE
+    if not path.exists():
+        private_file(path)
+        path.write_bytes(secrets.token_bytes(32))
+    key = path.read_bytes()
+    if len(key) < 16:
+        raise SetupError(f"{path} holds no usable key: delete it to make a new one")
+    return key
 
 
 def build(settings: Settings, adapters: Iterable[Adapter] = ()) -> Dispatcher:
@@ -142,8 +169,23 @@ def build(settings: Settings, adapters: Iterable[Adapter] = ()) -> Dispatcher:
     return dispatcher
 
 
+def hold(store: Store) -> IO[str] | None:
+    """Serve this store alone, where it is a SQLite file (see `storage.engine.hold_database`);
+    the lock lasts while the returned file is open (the process)."""
+    try:
+        return hold_database(store.engine)
+    except AlreadyServed as error:
+        raise SetupError(
+            f"another consultbot (process {error.holder or '?'}) is already serving "
+            f"{error.path}: stop it first. Several processes on one database need PostgreSQL."
+        ) from None
+
+
 async def serve(dispatcher: Dispatcher) -> None:
-    """Run until SIGINT or SIGTERM, then stop the adapters cleanly."""
+    """Run until SIGINT or SIGTERM, then stop the adapters cleanly. A platform may take a
+    while to answer at start (retrying a failing server): a signal meanwhile stops at
+    once, with `SetupError`, as does a platform that fails to start."""
+    lock = hold(dispatcher.store)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
@@ -151,12 +193,28 @@ async def serve(dispatcher: Dispatcher) -> None:
     scheduler = RoundScheduler(dispatcher)
     checkpoints = Checkpoints(dispatcher.store.engine)
     checkpoints.start()
-    await dispatcher.start()
-    await scheduler.start()
-    log.info("consultbot running with %s", ", ".join(dispatcher.adapters) or "no adapter")
+    started = False
     try:
+        starting = asyncio.ensure_future(dispatcher.start())
+        stopping = asyncio.ensure_future(stop.wait())
+        await asyncio.wait({starting, stopping}, return_when=asyncio.FIRST_COMPLETED)
+        stopping.cancel()
+        if not starting.done():
+            starting.cancel()
+            await asyncio.gather(starting, return_exceptions=True)
+            raise SetupError("stopped before start-up finished")
+        starting.result()  # raises what start-up raised
+        await scheduler.start()
+        started = True
+        log.info("consultbot running with %s", ", ".join(dispatcher.adapters) or "no adapter")
         await stop.wait()
     finally:
-        await scheduler.stop()
-        await dispatcher.stop()
+        if started:
+            await scheduler.stop()
+        try:
+            await dispatcher.stop()
+        except Exception as error:  # an adapter that never started may not stop cleanly
+            log.warning("stopping the adapters failed: %s", type(error).__name__)
         checkpoints.stop()
+        if lock is not None:
+            lock.close()

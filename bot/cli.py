@@ -58,8 +58,22 @@ def configure_logging(level: str) -> None:
         level=level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
     # Libraries log request URLs (which carry the bot token) at INFO: keep them quieter.
-    for noisy in ("httpx", "httpcore", "telegram", "nio", "apscheduler", "alembic"):
+    for noisy in NOISY:
         logging.getLogger(noisy).setLevel(max(logging.WARNING, logging.getLogger().level))
+    for handler in logging.getLogger().handlers:
+        handler.addFilter(_without_library_tracebacks)
+
+
+NOISY = ("httpx", "httpcore", "telegram", "nio", "apscheduler", "alembic")
+
+
+def _without_library_tracebacks(record: logging.LogRecord) -> bool:
+    """A library's error as its one line: what it means for the bot is said by the bot
+    (a server answering HTML instead of JSON, say, is a start-up error naming the URL)."""
+    if record.name.split(".", 1)[0] in NOISY and record.levelno < logging.CRITICAL:
+        record.exc_info = None
+        record.exc_text = None
+    return True
 
 
 @app.command()
@@ -76,7 +90,7 @@ def run() -> None:
     try:
         asyncio.run(serve(build(configuration.core, configuration.adapters())))
     except SetupError as error:
-        console.print(f"[red]{error}[/red]")
+        console.print(f"[red]{error}[/red]", soft_wrap=True)  # one line, for the service log
         raise typer.Exit(2) from None
 
 
@@ -87,7 +101,7 @@ def chat(
     ] = "facilitator",
 ) -> None:
     """Talk to the bot in this terminal, as facilitator and stakeholders in turn."""
-    from bot.app import create_adapter
+    from bot.app import create_adapter, hold
 
     settings = load_settings()
     configure_logging("WARNING" if settings.log_level.upper() == "INFO" else settings.log_level)
@@ -95,7 +109,12 @@ def chat(
     adapter = cast(Terminal, create_adapter("console", settings))
     adapter.name = name.lower()
     adapter.files_dir = settings.data_dir / "exports"
-    dispatcher = build(settings, [adapter])
+    try:
+        dispatcher = build(settings, [adapter])
+        lock = hold(dispatcher.store)  # noqa: F841  (held while this process runs)
+    except SetupError as error:
+        console.print(f"[red]{error}[/red]")
+        raise typer.Exit(2) from None
 
     async def session() -> None:
         from bot.scheduler import RoundScheduler
@@ -197,19 +216,20 @@ def export(
             written = save_new_folder(target, files)
             bar.update(task, completed=stages)
             console.print(f"Wrote {written}: {', '.join(files)}")
-            if written != target:
-                console.print(f"{target} already exists and was left as it was.")
-            return
-        folder = settings.data_dir / "exports"
-        if output is not None and output.is_dir():
-            folder, output = output, None
-        target = output or folder / filename
-        stage(f"saving {target}")
-        written = save_new(target, content)
-        bar.update(task, completed=stages)
-    console.print(f"Wrote {written} ({len(content):,} bytes)")
+        else:
+            folder = settings.data_dir / "exports"
+            if output is not None and output.is_dir():
+                folder, output = output, None
+            target = output or folder / filename
+            stage(f"saving {target}")
+            written = save_new(target, content)
+            bar.update(task, completed=stages)
+            console.print(f"Wrote {written} ({len(content):,} bytes)")
     if written != target:
         console.print(f"{target} already exists and was left as it was.")
+    with store.transaction() as records:
+        head = records.audit.head()
+    console.print(f"Audit trail at this export: {head.count} events. Head: {head}")
 
 
 @app.command()
@@ -295,16 +315,37 @@ def import_polis(
 
 
 @audit_app.command("verify")
-def audit_verify() -> None:
-    """Check that no audit event was altered, removed or reordered."""
+def audit_verify(
+    head: Annotated[
+        str | None,
+        typer.Option(help="A head printed before (COUNT:HASH): the trail must still grow from it."),
+    ] = None,
+) -> None:
+    """Check that no audit event was altered, removed or reordered; with --head, also that
+    none was cut off since that head was printed and the trail was not rebuilt."""
+    from storage.audit import Head
+
+    try:
+        saved = Head.parse(head) if head is not None else None
+    except ValueError as error:
+        console.print(f"[red]{error}[/red]")
+        raise typer.Exit(2) from None
     store = open_store(load_settings())
     with store.transaction() as records:
-        count = len(records.audit.trail())
+        now = records.audit.head()
         broken = records.audit.verify()
+        held = saved is None or records.audit.holds(saved)
     if broken is not None:
         console.print(f"[red]The audit trail is broken at event {broken}[/red]: it was altered.")
         raise typer.Exit(1)
-    typer.echo(f"The audit trail is intact ({count} events).")
+    if not held:
+        console.print(
+            f"[red]The audit trail does not grow from head {saved}[/red]: events were "
+            f"removed or the trail was rebuilt. It now has {now.count} events."
+        )
+        raise typer.Exit(1)
+    typer.echo(f"The audit trail is intact ({now.count} events). Head: {now}")
+    typer.echo("Keep the head elsewhere; `consultbot audit verify --head HEAD` checks against it.")
 
 
 @audit_app.command("show")

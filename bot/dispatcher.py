@@ -40,10 +40,13 @@ from bot.events import (
     platform_of,
 )
 from bot.handlers import language
+from bot.isolation import parse_isolated
 from bot.outbox import Courier, Delivery
 from bot.summary_options import SummaryOptions
 from bot.turn import Refusal, Turn
+from consultations.document import Document
 from consultations.errors import ConsultationError
+from storage.events import EVENT_WINDOW
 from storage.records import Records, Store
 from storage.unit_of_work import AlreadyHandled, Duplicate
 
@@ -60,8 +63,25 @@ SYSTEM = PlatformId("system:scheduler")
 STOP_GRACE = timedelta(seconds=10)  # how long a stopping bot lets announcements go on
 
 
+READERS = 2  # Word files read at once, each in a child process of its own
+
+
 def utc_now() -> datetime:
     return datetime.now(UTC)
+
+
+def is_word_file(event: Inbound) -> bool:
+    attachment = event.attachment
+    return attachment is not None and attachment.filename.lower().endswith(".docx")
+
+
+def read_word_file(event: Inbound) -> Document | ConsultationError:
+    """The Word draft the event carries, read in a child process, or why it cannot be."""
+    assert event.attachment is not None
+    try:
+        return parse_isolated(event.attachment.filename, event.attachment.data)
+    except ConsultationError as error:
+        return error
 
 
 @dataclass
@@ -100,6 +120,10 @@ class Dispatcher:
         # SQLite has one writer at a time anyway; PostgreSQL may write a few batches at
         # once, so one slow command (a summary, an export) does not hold up the rest.
         self._writer = GroupCommit(self.process_batch, writers=store.writers)
+        # Word files read ahead of their turn (`bot/isolation.py`), by event, and how many
+        # child processes may read at once.
+        self._drafts: dict[str, Document | ConsultationError] = {}
+        self._reading = asyncio.Semaphore(READERS)
         # Called after a turn that changed a round's times or state (the scheduler re-plans).
         self.on_schedule_change: Callable[[], Awaitable[None]] | None = None
 
@@ -131,7 +155,13 @@ class Dispatcher:
             self._locks[event.chat] = lock
         async with lock:
             started = time.perf_counter()
-            outcome = await self._writer.submit(event)
+            if is_word_file(event):  # read before its turn, so the writer never waits on it
+                async with self._reading:
+                    self._drafts[event.source] = await asyncio.to_thread(read_word_file, event)
+            try:
+                outcome = await self._writer.submit(event)
+            finally:
+                self._drafts.pop(event.source, None)
             await self.courier.deliver(outcome.messages)
             if outcome.menu is not None:
                 adapter, chat, commands = outcome.menu
@@ -159,7 +189,7 @@ class Dispatcher:
             return [self.process_alone(events[0])]
         try:
             with self.store.transaction() as batch:
-                claimed = batch.events.claim_all([event.source for event in events])
+                claimed = batch.events.claim_all([event.source for event in events], self.clock())
                 batch.people.read_ahead(event.sender for event in events if event.source in claimed)
                 return [
                     self._process(batch.sibling(), event)
@@ -192,7 +222,7 @@ class Dispatcher:
         while True:
             try:
                 with self.store.transaction() as records:
-                    records.events.claim(event.source)
+                    records.events.claim(event.source, self.clock())
                     records.people.read_ahead([event.sender])
                     return self._process(records, event, guarded=guarded)
             except AlreadyHandled:
@@ -238,6 +268,11 @@ class Dispatcher:
     async def resend(self) -> int:
         """Send what stayed in the outbox (see `Courier.resend`); returns how many it tried."""
         return await self.courier.resend()
+
+    def prune_events(self) -> int:
+        """Forget handled events no platform would deliver again; returns how many."""
+        with self.store.transaction() as records:
+            return records.events.prune(self.clock() - EVENT_WINDOW)
 
     # ---- jobs (the scheduler) ----------------------------------------------------------
 
@@ -288,6 +323,7 @@ class Dispatcher:
             command_prefix=adapter.command_prefix,
             invite_links=links,
             summary_options=self.summary_options,
+            draft_file=self._drafts.get(event.source),
         )
         language.follow_platform(turn, event.language)  # unless they chose one
         return turn

@@ -124,6 +124,9 @@ class Outbound:
     edit_of: MessageId | None = None  # replace the text of this earlier message, where possible
     expects_reply: bool = False  # the next plain message answers this one (force-reply)
     styled: Styled | None = None  # the same text with its marks, where a platform shows them
+    # For one person only (a notice to them): never into a chat that others read now,
+    # such as a Matrix direct chat someone else has since joined.
+    private: bool = False
 
     @classmethod
     def of(cls, chat: ChatId, text: str | Styled, **fields: Any) -> Outbound:

@@ -27,11 +27,24 @@ ENGLISH: dict[str, i18n.English] = {
     "link.done": "This account is now linked to your other one. Your consultations and input are the same on both.",
     "link.bad_code": "That link code is not valid or has expired. Send /link on your other account for a new one.",
     "link.same": "This account is already that person.",
+    "link.asked": "Now confirm on your other account: send /link yes there within 10 minutes. Until then nothing is linked.",
+    "link.confirm": (
+        "An account on {platform} would like to be linked to this one, to take part as you. "
+        "If it is yours, send /link yes within 10 minutes. If it is not, send /link no, "
+        "and show your link codes to nobody."
+    ),
+    "link.nothing_to_confirm": "No account is waiting to be linked to this one. Send /link here for a code, then /link CODE on your other account.",
+    "link.refused": "Nothing was linked. This account stays as it was.",
+    "link.throttled": (
+        "Too many wrong link codes. Wait {count} minute, then send the code from your other account again.",
+        "Too many wrong link codes. Wait {count} minutes, then send the code from your other account again.",
+    ),
     "link.busy": "This account already takes part in a consultation, so it cannot be merged. Link from an account that has not joined yet.",
-    "help.link": "link your Telegram and Matrix accounts (send /link, then /link CODE on the other)",
+    "help.link": "link your Telegram and Matrix accounts (send /link, then /link CODE on the other, then /link yes on the first)",
     "policy.current": "Attribution: {attribution}\nErasure on request: {erasure}\nRetention after the last round (days): {retention}",
     "policy.usage": "Set one of: {names}. For example: /policy attribution organisation.",
     "policy.set": "Policy {name} is now {value}.",
+    "policy.attribution_changed": "The facilitators of “{title}” changed how contributions are shown to others. Until you agree again, yours are shown only by your stakeholder group. Send /consent to see the new rule, and /consent yes if you agree to it.",
     "consent.current": "This consultation's attribution: {policy}. Your agreement to be named: {consent}. Change it with /consent yes or /consent no.",
     "consent.set": "Your agreement to be named is now: {consent}. It applies to everything shown from now on.",
     "consent.True": "yes",
@@ -164,6 +177,12 @@ ENGLISH: dict[str, i18n.English] = {
     "arg.when": "WHEN",
     "arg.zone": "ZONE",
     "not_understood": "I did not understand that. Send /help to see the commands you can use.",
+    "input.no_group": "You do not speak for a stakeholder group in this consultation, so you cannot give input here. A stakeholder joins with the invite code of their group.",
+    "start.already": "You are already part of “{title}” as {role}. Send /help to see what you can do.",
+    "group.private_only": (
+        "In a group chat I answer only /help. Joining, input, invite and link codes, summaries, "
+        "statuses and exports are for a private chat: write to me directly."
+    ),
     "group.use_private": (
         "To keep your position private, I only take input in a private chat. Write to me directly."
     ),
@@ -674,6 +693,10 @@ ENGLISH: dict[str, i18n.English] = {
     # exports
     "export.unknown_format": "“{format}” is not an export format. Use one of: {formats}.",
     "export.ready": "Here is {filename}.",
+    "export.audit_head": (
+        "Audit trail at this export: {count} event. Its head, to keep and check later with consultbot audit verify --head: {head}",
+        "Audit trail at this export: {count} events. Its head, to keep and check later with consultbot audit verify --head: {head}",
+    ),
     "export.generated": "Record generated {at}. Attribution: {attribution}.",
     "export.current_version": "Draft position, version {number}",
     "export.from_amendments": "from amendment {ids}",

@@ -47,6 +47,11 @@ OUTBOX_BATCH = 100  # delivered messages deleted from the outbox together
 # still in progress on another worker (20,000 people at 30/s take 11 minutes) is not.
 OUTBOX_GRACE = timedelta(minutes=15)
 OUTBOX_MAX_AGE = timedelta(days=2)
+# Failed sends of one message before it is dropped, and the wait after the first failure,
+# doubled after each: a send that failed because of what came back after the platform
+# took it would otherwise be repeated to the person every poll.
+OUTBOX_ATTEMPTS = 5
+OUTBOX_BACKOFF = timedelta(minutes=1)
 
 
 @dataclass(frozen=True)
@@ -57,6 +62,11 @@ class Delivery:
     adapter: Adapter
     message: Outbound
     outbox_id: int | None = None
+
+
+def backoff(attempts: int) -> timedelta:
+    """How long a message waits after its `attempts`-th failed send."""
+    return OUTBOX_BACKOFF * (1 << max(0, attempts - 1))
 
 
 class Courier:
@@ -86,10 +96,12 @@ class Courier:
         wanted = {notice.person_id for notice in turn.notices}
         people = records.people.persons(wanted)
         accounts = records.people.identities_of(wanted)
-        out: list[tuple[Adapter, Outbound]] = []
+        out: list[tuple[Adapter, Outbound, int | None]] = []
         for notice in turn.notices:
             person = people[notice.person_id]
             for identity in accounts.get(notice.person_id, ()):
+                if notice.via is not None and identity.platform_id != notice.via:
+                    continue
                 adapter = self.adapters.get(platform_of(identity.platform_id))
                 if adapter is None or identity.blocked_at is not None:
                     continue
@@ -103,10 +115,11 @@ class Courier:
                     command_prefix=adapter.command_prefix,
                     **values,
                 )
-                out.append((adapter, Outbound(chat=ChatId(chat), text=text)))
+                message = Outbound(chat=ChatId(chat), text=text, private=True)
+                out.append((adapter, message, notice.while_open))
                 break
-        ids = records.outbox.queue([(m.chat, m.text) for _, m in out], at=turn.now)
-        return [Delivery(a, m, i) for i, (a, m) in zip(ids, out, strict=True)]
+        ids = records.outbox.queue([(m.chat, m.text, r) for _, m, r in out], at=turn.now)
+        return [Delivery(a, m, i) for i, (a, m, _) in zip(ids, out, strict=True)]
 
     async def deliver(self, messages: list[tuple[Adapter, Outbound]]) -> None:
         """Send a turn's replies, in order (they go to the chat it came from)."""
@@ -172,11 +185,23 @@ class Courier:
             stale = {row.id for row in rows if row.created_at < cutoff}
             if stale:  # an announcement days late misleads more than it informs
                 log.warning("dropping %d queued messages older than %s", len(stale), OUTBOX_MAX_AGE)
-                records.outbox.delivered(i for i in stale if i is not None)
+            untrue = records.outbox.no_longer_true(rows)
+            if untrue:  # "round 2 is open" after it closed
+                log.warning("dropping %d queued messages about a round now closed", len(untrue))
+            spent = {row.id for row in rows if row.attempts >= OUTBOX_ATTEMPTS}
+            if spent:
+                log.warning(
+                    "dropping %d queued messages after %d attempts", len(spent), OUTBOX_ATTEMPTS
+                )
+            dropped = stale | untrue | spent
+            records.outbox.delivered(i for i in dropped if i is not None)
+            now = self.clock()
             return [
-                Delivery(adapter, Outbound(chat=ChatId(row.chat), text=row.text), row.id)
+                Delivery(adapter, Outbound(ChatId(row.chat), row.text, private=True), row.id)
                 for row in rows
-                if row.id not in stale and (adapter := self.adapters.get(platform_of(row.chat)))
+                if row.id not in dropped
+                and (row.tried_at is None or now >= row.tried_at + backoff(row.attempts))
+                and (adapter := self.adapters.get(platform_of(row.chat)))
             ]
 
     async def send_notices(self, deliveries: list[Delivery]) -> None:
@@ -201,10 +226,14 @@ class Courier:
             if ids:
                 await asyncio.to_thread(self._delivered, ids)
 
+        failed: list[int] = []
+
         async def sender() -> None:
             for in_order in waiting:
                 for delivery in in_order:
                     sent = await self._send(delivery.adapter, delivery.message)
+                    if not sent and delivery.outbox_id is not None:
+                        failed.append(delivery.outbox_id)
                     if sent and delivery.outbox_id is not None:
                         done.append(delivery.outbox_id)
                         if len(done) >= OUTBOX_BATCH or time.monotonic() - forgotten >= 1:
@@ -214,6 +243,8 @@ class Courier:
             await asyncio.gather(*(sender() for _ in range(min(SENDERS, len(chats)))))
         finally:
             await forget_done()
+            if failed:
+                await asyncio.to_thread(self._failed, failed)
             self._in_flight -= queued
 
     async def _send(self, adapter: Adapter, message: Outbound) -> bool:
@@ -240,6 +271,10 @@ class Courier:
         ):
             await asyncio.to_thread(self._remember_choices, message, sent)
         return True
+
+    def _failed(self, ids: list[int]) -> None:
+        with self.store.transaction() as records:
+            records.outbox.failed(ids, self.clock())
 
     def _delivered(self, ids: list[int]) -> None:
         with self.store.transaction() as records:

@@ -1,9 +1,9 @@
 """Who may do what, and where: one table, checked by the router before any handler runs.
 
 Roles are per consultation. Admins (CONSULTBOT_ADMINS) are facilitators everywhere.
-The secretariat reads and exports; facilitators may do all the secretariat may. A
-stakeholder's commands and every button are for the private chat: what they show and
-record is the person's own.
+The secretariat reads and exports; facilitators may do all the secretariat may. Every
+command but `help`, and every button, is for the private chat (docs/robustness.md,
+"Group chats").
 """
 
 from __future__ import annotations
@@ -32,22 +32,26 @@ def allowed(turn: Turn, access: Access) -> bool:
     return bool(turn.roles() & GRANTS[access])
 
 
-# Commands used in the private chat only; in a group the person is sent there.
-PRIVATE = frozenset({Access.STAKEHOLDER})
+# In a group chat the bot answers only these; everything else (codes, input, summaries,
+# statuses, exports, what a person has written) belongs to a private chat, and the person
+# is pointed there. A group's members are not all the organisers, nor the same person.
+IN_GROUPS = frozenset({"help"})
 
 
 def check_command(turn: Turn, command: Command) -> None:
     """Refuse `command` to this person here, if they may not use it.
 
-    Someone without the role is told to join a consultation where they have none (an
-    organiser's command needs none), else that the command is not theirs.
+    In a group chat only `help` answers: anyone else is pointed to a private chat, before
+    anything is read or written. Someone without the role is told to join a consultation
+    where they have none (an organiser's command needs none), else that the command is
+    not theirs.
     """
+    if not turn.event.private and command.name not in IN_GROUPS:
+        raise Refusal("group.private_only")
     if not allowed(turn, command.access):
         if turn.consultation() is None and command.access is not Access.ORGANISER:
             raise Refusal("no_consultation")
         raise Refusal("not_allowed", name=command.name)
-    if command.access in PRIVATE and not turn.event.private:
-        raise Refusal("group.use_private")
 
 
 def check_button(turn: Turn) -> None:

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Sequence
-from datetime import UTC, timedelta
+from datetime import UTC, datetime, timedelta
 from functools import partial
 from typing import Any
 
@@ -32,6 +32,7 @@ from storage.leadership import Leadership
 from storage.tables import id_of
 
 POLL = "consultbot-poll"
+PRUNE_EVERY = timedelta(hours=1)  # how often the leader forgets events past their window
 
 
 class RoundScheduler:
@@ -48,6 +49,7 @@ class RoundScheduler:
         self.leadership = Leadership(dispatcher.store.engine)
         self.jobs = AsyncIOScheduler(timezone=UTC)
         self._lock = asyncio.Lock()
+        self._pruned: datetime | None = None
 
     async def start(self) -> None:
         self.dispatcher.on_schedule_change = self.reconcile
@@ -106,6 +108,9 @@ class RoundScheduler:
                 coalesce=True,
             )
         await self.dispatcher.resend()  # what a crash or a long outage left in the outbox
+        if self._pruned is None or now - self._pruned >= PRUNE_EVERY:
+            self._pruned = now
+            await asyncio.to_thread(self.dispatcher.prune_events)
 
     async def tick(self) -> int:
         """Run every action due now; returns how many ran."""

@@ -99,6 +99,10 @@ class Settings(EnvironmentSettings):
     data_dir: Path = DATA_DIR
     database_url: str = ""
     admins: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    # Keys the pseudonyms of handled events (chat and message ids are never stored in
+    # clear). Unset: a random key kept in DATA_DIR/event.key. Several workers on one
+    # PostgreSQL database need the same key: set it, or share that file.
+    event_key: SecretStr | None = None
     log_level: str = "INFO"
     # Summaries. Themes from sentence embeddings need the `embeddings` extra; the
     # abstractive layer (prose over the extractive summary) is off unless a base URL is set.

@@ -28,7 +28,9 @@ from bot.events import (
 )
 from bot.messages import ENGLISH
 from bot.summary_options import SummaryOptions
-from consultations.ids import ConsultationId, GroupId, PersonId
+from consultations.document import Document
+from consultations.errors import ConsultationError
+from consultations.ids import ConsultationId, GroupId, PersonId, RoundId
 from consultations.model import Attribution, Role
 from storage.consultations import Member
 from storage.people import Sender
@@ -50,6 +52,8 @@ class Notice:
     person_id: PersonId
     key: str
     values: dict[str, Any]
+    via: str | None = None  # this account of theirs (a platform id), not any reachable one
+    while_open: RoundId | None = None  # true only while this round is open: else dropped
 
 
 @dataclass
@@ -68,6 +72,9 @@ class Turn:
     menu_changed: bool = False  # roles or consultation changed: refresh the command menu
     schedule_changed: bool = False  # a round's times or state changed: re-plan the scheduler
     summary_options: SummaryOptions | None = None  # embeddings, abstractive layer, as configured
+    # The Word file the event carries, read ahead in a child process (bot/isolation.py),
+    # or why it could not be; None where nothing was read ahead.
+    draft_file: Document | ConsultationError | None = None
     _person: Person | None = field(default=None, init=False, repr=False)
     _membership_cache: dict[tuple[PersonId, ConsultationId], Sequence[Member]] = field(
         default_factory=dict, repr=False
@@ -228,9 +235,16 @@ class Turn:
             )
         )
 
-    def notify(self, person_id: PersonId, key: str, **values: Any) -> None:
-        """Tell another person, after the commit (kept in the outbox until delivered)."""
-        self.notices.append(Notice(person_id, key, values))
+    def notify(
+        self, person_id: PersonId, key: str, while_open: RoundId | None = None, **values: Any
+    ) -> None:
+        """Tell another person, after the commit (kept in the outbox until delivered, or
+        until the round `while_open`, if given, is no longer open)."""
+        self.notices.append(Notice(person_id, key, values, while_open=while_open))
+
+    def notify_account(self, person_id: PersonId, account: str, key: str, **values: Any) -> None:
+        """Tell a person on one account of theirs (a platform id), after the commit."""
+        self.notices.append(Notice(person_id, key, values, via=account))
 
     def audit(self, consultation: Consultation | None, action: str, **detail: Any) -> None:
         self.records.audit.append(

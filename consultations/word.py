@@ -8,7 +8,10 @@ deletions out), and the facilitator is told so; comments, pictures and drawings 
 out, and said; a table stays whole, as one note. The body is read as WordprocessingML
 with lxml (python-docx has no API for revisions, footnotes or numbering), in order,
 including what content controls hold. A .docx is only opened after a look at its zip
-directory, so a small upload cannot unpack into gigabytes.
+directory, so a small upload cannot unpack into gigabytes, and after its body was
+streamed once to count its paragraphs, so a file of a million empty ones is refused in
+a fraction of a second instead of being built into a tree. (The bot reads uploads in a
+child process with a time and memory limit besides: `bot/isolation.py`.)
 """
 
 from __future__ import annotations
@@ -31,6 +34,13 @@ MAX_DOCX_UNPACKED_BYTES = 50_000_000
 MAX_DOCX_MEMBER_RATIO = 100
 """Largest compression ratio of one .docx member, once it is big enough to matter."""
 
+MAX_DOCX_PARAGRAPHS = 20_000
+"""Most paragraphs (empty ones, table cells and notes included) a .docx body may hold: a
+draft has at most `reading.MAX_PARAGRAPHS` to review, and a long one some thousands."""
+
+_PARAGRAPH_TAGS = (b"<w:p>", b"<w:p ", b"<w:p/>")  # a paragraph; <w:pPr> is not one
+_STREAM_CHUNK = 1 << 20
+
 # Small XML parts can legitimately compress more than 100:1 and cannot hurt anyone.
 _RATIO_CHECK_FROM_BYTES = 1_000_000
 
@@ -48,6 +58,7 @@ def parse_docx(data: bytes, filename: str = "draft.docx") -> Document:
     if len(data) > MAX_DOCX_BYTES:
         raise UnreadableDraftFile(filename=filename, reason=_too_large(MAX_DOCX_BYTES))
     _refuse_zip_bomb(data, filename)
+    _refuse_paragraph_flood(data, filename)
     try:
         import docx  # deferred: only Word uploads pay for loading python-docx and lxml
 
@@ -55,7 +66,7 @@ def parse_docx(data: bytes, filename: str = "draft.docx") -> Document:
         styles = {s.style_id: s.name or "" for s in word.styles}
         reader = _Reader(Builder(filename), word.part, styles)
         reader.read(word.element.body)
-    except UnreadableDraftFile:
+    except (UnreadableDraftFile, MemoryError):  # the file's fault, said; or the reader's limit
         raise
     except Exception as error:  # python-docx and lxml raise many kinds on a bad file
         raise UnreadableDraftFile(filename=filename, reason=_NOT_DOCX) from error
@@ -88,6 +99,33 @@ def _refuse_zip_bomb(data: bytes, filename: str) -> None:
             filename=filename,
             reason="it unpacks to far more than a draft needs",
         )
+
+
+def _refuse_paragraph_flood(data: bytes, filename: str) -> None:
+    """Refuse a body of more than `MAX_DOCX_PARAGRAPHS` paragraphs, counted while its XML
+    is streamed out of the zip (a megabyte at a time), before anything is parsed."""
+    count = 0
+    tail = b""
+    try:
+        with (
+            zipfile.ZipFile(io.BytesIO(data)) as archive,
+            archive.open("word/document.xml") as body,
+        ):
+            while chunk := body.read(_STREAM_CHUNK):
+                # A tag cut by the chunk's end is counted with the next chunk; one that
+                # ended within the kept tail was counted already.
+                window = tail + chunk
+                count += sum(window.count(tag) - tail.count(tag) for tag in _PARAGRAPH_TAGS)
+                tail = window[-5:]
+                if count > MAX_DOCX_PARAGRAPHS:
+                    raise UnreadableDraftFile(
+                        filename=filename,
+                        reason=f"it has more than {MAX_DOCX_PARAGRAPHS:,} paragraphs",
+                    )
+    except UnreadableDraftFile:
+        raise
+    except Exception as error:  # no body part, a damaged member
+        raise UnreadableDraftFile(filename=filename, reason=_NOT_DOCX) from error
 
 
 def body_blocks(body: Any) -> Iterator[Any]:

@@ -1,12 +1,18 @@
 """The audit trail: what organisers did, as a hash chain. Each entry's hash covers its
 own fields and the previous entry's hash, so editing, deleting or reordering any entry
-breaks the chain from that point on (`Audit.verify` finds where)."""
+breaks the chain from that point on (`Audit.verify` finds where).
+
+A chain alone cannot show that its newest entries were cut off, or that it was rebuilt
+from scratch: it is anchored by its head (`Head`: how many entries, and the newest one's
+hash), which `consultbot audit verify` and every export print. An operator keeps it
+elsewhere; `Audit.holds(saved)` then says whether the chain still grows from it."""
 
 from __future__ import annotations
 
 import hashlib
 import json
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -34,6 +40,26 @@ def audit_hash(
         default=str,
     )
     return hashlib.sha256(payload.encode()).hexdigest()
+
+
+@dataclass(frozen=True)
+class Head:
+    """Where the chain stands: its number of entries and the newest entry's hash, written
+    `COUNT:HASH`."""
+
+    count: int
+    hash: str
+
+    def __str__(self) -> str:
+        return f"{self.count}:{self.hash}"
+
+    @classmethod
+    def parse(cls, text: str) -> Head:
+        """A head as `__str__` writes it; ValueError for anything else."""
+        count, _, hash_ = text.strip().partition(":")
+        if not count.isdigit() or len(hash_) != 64 or set(hash_) - set("0123456789abcdef"):
+            raise ValueError(f"{text!r} is not an audit head: write COUNT:HASH as printed")
+        return cls(int(count), hash_)
 
 
 class Audit(Repository):
@@ -67,6 +93,19 @@ class Audit(Repository):
         if consultation_id is not None:
             query = query.where(AuditEvent.consultation_id == consultation_id)
         return self.session.exec(query.order_by(col(AuditEvent.id))).all()
+
+    def head(self) -> Head:
+        """How many entries there are, and the newest one's hash."""
+        entries = self.trail()
+        return Head(len(entries), entries[-1].hash if entries else GENESIS_HASH)
+
+    def holds(self, saved: Head) -> bool:
+        """Whether the chain still has, as its `saved.count`-th entry, the one that was
+        its head: False if it was cut short below it, or rebuilt."""
+        if saved.count == 0:
+            return True
+        entries = self.trail()
+        return len(entries) >= saved.count and entries[saved.count - 1].hash == saved.hash
 
     def verify(self) -> int | None:
         """The id of the first entry that does not fit the chain, or None if all do."""

@@ -148,6 +148,14 @@ class Consultations(Repository):
         self.session.flush()
         return member
 
+    def withdraw_consent(self, consultation_id: ConsultationId) -> None:
+        """Everyone in the consultation is shown by group again (the policy changed)."""
+        self.session.execute(
+            update(Membership)
+            .where(col(Membership.consultation_id) == consultation_id)
+            .values(named_consent=False)
+        )
+
     def consenting(self, consultation_id: ConsultationId) -> set[PersonId]:
         """People who agreed to be shown by organisation or name in this consultation."""
         rows = self.session.exec(
@@ -173,9 +181,14 @@ class Consultations(Repository):
         )
 
     def members(
-        self, consultation_id: ConsultationId, role: Role | None = None
+        self, consultation_id: ConsultationId, role: Role | None = None, *, present: bool = False
     ) -> Sequence[Membership]:
+        """The consultation's memberships (of one role); `present`: not of erased people."""
         query = select(Membership).where(Membership.consultation_id == consultation_id)
         if role is not None:
             query = query.where(Membership.role == role.value)
+        if present:
+            query = query.join(Person, col(Person.id) == col(Membership.person_id)).where(
+                col(Person.erased_at).is_(None)
+            )
         return self.session.exec(query.order_by(col(Membership.id))).all()

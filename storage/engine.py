@@ -16,10 +16,12 @@ and Mako.
 
 from __future__ import annotations
 
+import fcntl
 import logging
+import os
 import threading
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import IO, TYPE_CHECKING, Any
 
 from sqlalchemy import String, column, event, inspect, select, table
 from sqlalchemy.engine import Connection, Engine, make_url
@@ -32,7 +34,7 @@ log = logging.getLogger(__name__)
 
 MIGRATIONS = Path(__file__).with_name("migrations")
 # The newest migration's revision; a new migration changes it (tests/storage checks).
-HEAD_REVISION = "0009_feedback"
+HEAD_REVISION = "0010_trust"
 VERSION_TABLE = "alembic_version"  # where Alembic keeps the revision a database is at
 
 
@@ -42,13 +44,23 @@ def make_engine(url: str, *, echo: bool = False) -> Engine:
     if parsed.get_backend_name() == "sqlite":
         database = parsed.database or ""
         if database and database != ":memory:" and not database.startswith("file:"):
-            Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+            private_file(Path(database).expanduser())
         engine = create_engine(
             url, echo=echo, connect_args={"check_same_thread": False, "timeout": 30}
         )
         _tune_sqlite(engine)
         return engine
     return create_engine(url, echo=echo, pool_pre_ping=True, pool_size=10, max_overflow=10)
+
+
+def private_file(path: Path) -> None:
+    """Create `path`'s folder readable by its owner only (0700) and the file itself empty
+    with 0600, unless they exist: SQLite then gives its log (`-wal`, `-shm`) the
+    database's mode. A database holds what people wrote and who they are."""
+    if not path.parent.exists():
+        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    if not path.exists():
+        os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o600))
 
 
 def is_shared(engine: Engine) -> bool:
@@ -65,6 +77,7 @@ def _tune_sqlite(engine: Engine) -> None:
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.execute("PRAGMA secure_delete=ON")  # what is deleted is overwritten, not left
         cursor.close()
 
     @event.listens_for(engine, "begin")
@@ -122,6 +135,53 @@ class Checkpoints:
                 self.fold()
             except Exception:  # a busy or failing disk: the next round, or the close, folds it
                 log.warning("checkpoint failed", exc_info=True)
+
+
+class AlreadyServed(Exception):
+    """Another process serves this SQLite database."""
+
+    def __init__(self, path: Path, holder: str) -> None:
+        super().__init__(f"{path} is in use by another consultbot (process {holder or '?'})")
+        self.path = path
+        self.holder = holder
+
+
+def hold_database(engine: Engine) -> IO[str] | None:
+    """Make this process the only one serving the engine's SQLite file: an exclusive lock
+    on `<database>.lock`, released when the process ends (even killed). Two processes
+    serving one file would both send what the outbox holds. Raises `AlreadyServed`.
+    Returns the open lock file, to keep; None on PostgreSQL or in memory."""
+    database = engine.url.database or ""
+    if engine.dialect.name != "sqlite" or database in ("", ":memory:"):
+        return None
+    path = Path(database).expanduser().with_name(Path(database).name + ".lock")
+    private_file(path)
+    handle = path.open("r+")
+    try:
+        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        holder = handle.read().strip()
+        handle.close()
+        raise AlreadyServed(Path(database), holder) from None
+    handle.truncate(0)
+    handle.write(str(os.getpid()))
+    handle.flush()
+    return handle
+
+
+def truncate_log(engine: Engine) -> None:
+    """Fold SQLite's write-ahead log into the database and empty it, after an erasure:
+    with `secure_delete`, what was erased is then gone from both files. If readers hold
+    the log, it is emptied by the next fold they allow; nothing else is affected."""
+    if engine.dialect.name != "sqlite" or (engine.url.database or "") in ("", ":memory:"):
+        return
+    connection = engine.raw_connection()
+    try:
+        connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    except Exception:  # busy: the periodic fold, or the close, empties it
+        log.warning("log not emptied after an erasure", exc_info=True)
+    finally:
+        connection.close()
 
 
 def _no_automatic_checkpoints(dbapi_connection: Any, _record: Any) -> None:

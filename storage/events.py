@@ -1,20 +1,37 @@
 """Inbound events claimed: each event's stable source (`Inbound.source`) is stored with
-what it did, in the same transaction, so a redelivered event is told apart and dropped."""
+what it did, in the same transaction, so a redelivered event is told apart and dropped.
+
+A source names a chat and a message in it (on Telegram a private chat's id is the
+person's), so it is never stored as it is: the table holds a keyed hash of it (HMAC with
+the store's event key, which lives outside the database), and its rows are pruned once a
+platform could no longer redeliver the event (`EVENT_WINDOW`). A database that leaks
+alone cannot say who sent what."""
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 from collections.abc import Sequence
+from datetime import datetime, timedelta
 from functools import cache
 from typing import Any
 
 import sqlalchemy
-from sqlalchemy import Table, bindparam
+from sqlalchemy import Table, bindparam, delete
 from sqlalchemy.sql.elements import TextClause
 
 from storage.tables import ProcessedEvent, utcnow
 from storage.unit_of_work import AlreadyHandled, Repository, UnitOfWork
 
 PROCESSED_EVENTS: Table = ProcessedEvent.__table__  # type: ignore[attr-defined]
+# How long a handled event is remembered: Telegram keeps an unconfirmed update for 24
+# hours, and a Matrix sync resumes from its saved position; two days covers both.
+EVENT_WINDOW = timedelta(days=2)
+
+
+def event_identity(key: bytes, source: str) -> str:
+    """What is stored for an event's `source`: its HMAC-SHA256 under `key`."""
+    return hmac.new(key, source.encode("utf-8", "surrogatepass"), hashlib.sha256).hexdigest()
 
 
 @cache
@@ -31,24 +48,39 @@ def claim_statement(count: int) -> TextClause:
 
 
 class Events(Repository):
-    def __init__(self, session: UnitOfWork) -> None:
+    def __init__(self, session: UnitOfWork, key: bytes) -> None:
         super().__init__(session)
-        self.claimed: set[str] = set()  # by this transaction: no need to look them up
+        self.key = key
+        self.claimed: set[str] = set()  # identities claimed by this transaction
 
-    def claim(self, source: str) -> None:
+    def identity(self, source: str) -> str:
+        """The keyed pseudonym of an event's source, as stored (here and on its input)."""
+        return event_identity(self.key, source)
+
+    def claim(self, source: str, at: datetime | None = None) -> None:
         """Mark an inbound event handled, or raise AlreadyHandled if it already was."""
-        if source not in self.claim_all([source]):
+        if source not in self.claim_all([source], at):
             raise AlreadyHandled(source)
 
-    def claim_all(self, sources: Sequence[str]) -> set[str]:
-        """Mark inbound events handled; returns those that were not already.
+    def claim_all(self, sources: Sequence[str], at: datetime | None = None) -> set[str]:
+        """Mark inbound events handled (`at`: now by default); returns those that were not
+        already.
 
         One statement: the insert skips events that are there, and on PostgreSQL it waits
         for a concurrent twin's transaction and then skips it too.
         """
-        statement = claim_statement(len(sources))
-        values: dict[str, Any] = {f"source{i}": source for i, source in enumerate(sources)}
-        rows = self.session.write(statement, {**values, "at": utcnow()})
-        claimed = {source for (source,) in rows}
+        identities = {self.identity(source): source for source in sources}
+        statement = claim_statement(len(identities))
+        values: dict[str, Any] = {f"source{i}": ident for i, ident in enumerate(identities)}
+        rows = self.session.write(statement, {**values, "at": at or utcnow()})
+        claimed = {ident for (ident,) in rows}
         self.claimed |= claimed
-        return claimed
+        return {identities[ident] for ident in claimed}
+
+    def prune(self, before: datetime) -> int:
+        """Forget events handled before `before` (no platform redelivers them); returns
+        how many were forgotten."""
+        result = self.session.execute(
+            delete(PROCESSED_EVENTS).where(PROCESSED_EVENTS.c.at < before)
+        )
+        return int(getattr(result, "rowcount", 0) or 0)

@@ -24,6 +24,16 @@ class Invites(Repository):
         self.session.flush()
         return invite
 
+    def find(self, code: str, now: datetime) -> Invite | None:
+        """The invite a code names, if it is valid now; no use is consumed."""
+        return self.session.exec(
+            select(Invite).where(
+                Invite.code_hash == hash_code(code),
+                col(Invite.uses_left) > 0,
+                (col(Invite.expires_at).is_(None)) | (col(Invite.expires_at) > now),
+            )
+        ).first()
+
     def use(self, code: str, now: datetime) -> Invite | None:
         """Consume one use of a valid code atomically; None if unknown, used up or expired."""
         code_hash = hash_code(code)

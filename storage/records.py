@@ -9,6 +9,7 @@ dialog step, the mark that the event was handled) commit together or not at all.
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -21,7 +22,7 @@ from storage.audit import Audit
 from storage.consultations import Consultations
 from storage.dialogs import Dialogs
 from storage.drafts import Drafts
-from storage.engine import is_shared
+from storage.engine import is_shared, truncate_log
 from storage.events import Events
 from storage.invites import Invites
 from storage.outbox import Outbox
@@ -32,12 +33,19 @@ from storage.tables import Consultation, ParagraphRow, Person, id_of
 from storage.unit_of_work import Duplicate, UnitOfWork
 from storage.values import Values
 
+ERASED = "erased"  # in the unit of work's info: someone was erased, clean up after the commit
+
 
 class Store:
     """The database behind the bot: hands out units of work."""
 
-    def __init__(self, engine: Engine) -> None:
+    def __init__(self, engine: Engine, event_key: bytes | None = None) -> None:
+        """`event_key` keys the pseudonyms of handled events (`storage.events`); every
+        process on one database needs the same (`bot.app.open_store` reads it from the
+        settings or the data directory). Without one, this store makes its own, which
+        serves one process until it stops."""
         self.engine = engine
+        self.event_key = event_key or secrets.token_bytes(32)
         # Draft versions never change once a round opened on them: their paragraphs, and
         # the language of their master text, are read once per process.
         self.version_cache: dict[VersionId, tuple[ParagraphRow, ...]] = {}
@@ -64,8 +72,13 @@ class Store:
         """
         with UnitOfWork(self.engine) as session:
             try:
-                yield Records(session, self.version_cache, self.version_languages)
+                records = Records(
+                    session, self.version_cache, self.version_languages, self.event_key
+                )
+                yield records
                 session.commit()
+                if session.info.get(ERASED):
+                    truncate_log(self.engine)
             except IntegrityError as exc:
                 session.rollback()
                 raise Duplicate(str(exc.orig)) from exc
@@ -99,9 +112,10 @@ class Records:
         session: UnitOfWork,
         version_cache: dict[VersionId, tuple[ParagraphRow, ...]],
         version_languages: dict[VersionId, str],
+        event_key: bytes,
     ) -> None:
         self.session = session  # for the repositories (and tests); the bot goes through them
-        self.events = Events(session)
+        self.events = Events(session, event_key)
         self.rounds = Rounds(session)
         self.people = People(session, self.rounds)
         self.consultations = Consultations(session, self.rounds)
@@ -157,13 +171,19 @@ class Records:
         self.consultations.delete(consultation)
 
     def erase(self, person: Person, *, delete_submissions: bool) -> int:
-        """Erase a person: their platform accounts and what waits for them there, their
-        dialogs, their name and details; their submissions deleted or left without an
-        author (`Submissions.disown`). Returns how many submissions were deleted."""
+        """Erase a person, in this transaction: their platform accounts and what waits for
+        them there, the buttons offered in their chats, their dialogs, their name and
+        details; their submissions deleted or left without an author
+        (`Submissions.disown`). Returns how many submissions were deleted. After the
+        commit, SQLite's log is folded into the database and emptied (`Store.transaction`),
+        so the erased values do not linger there."""
         person_id = id_of(person)
         chats = self.people.forget_accounts(person_id)
         self.outbox.drop(chats)  # messages still waiting for them name their account
+        for chat in chats:  # keyed by chat and message id
+            self.values.delete_prefix(f"choices:{chat}:")
         self.dialogs.clear_all(person_id)
+        self.session.info[ERASED] = True  # shared with the batch's siblings
         deleted = self.submissions.disown(person_id, delete=delete_submissions)
         self.people.anonymise(person)
         return deleted

@@ -53,10 +53,12 @@ class Submissions(Repository):
 
         Input from an event this unit of work claimed cannot have been stored before (the
         claim and the submission commit together), so only other sources are looked up.
+        The source is stored as the event's keyed pseudonym (`Events.identity`).
         """
-        if new.source is not None and new.source not in self.events.claimed:
+        source = self.events.identity(new.source) if new.source is not None else None
+        if source is not None and source not in self.events.claimed:
             seen = self.session.exec(
-                select(Submission.id).where(Submission.source == new.source)
+                select(Submission.id).where(Submission.source == source)
             ).first()
             if seen is not None:
                 raise AlreadyHandled(new.source)
@@ -83,7 +85,7 @@ class Submissions(Repository):
             "paragraph_uid": new.paragraph_uid,
             "kind": new.kind.value,
             "text": new.text,
-            "source": new.source,
+            "source": source,
             "created_at": new.created_at,
             "target_id": new.target_id,
             "language": new.language,
@@ -160,19 +162,29 @@ class Submissions(Repository):
         return True
 
     def purge_texts(self, round_ids: Sequence[RoundId], keep: set[SubmissionId]) -> int:
-        """Blank the text of submissions in the rounds (except `keep`) and unlink their authors."""
+        """Blank the text of submissions in the rounds (except `keep`) and unlink their
+        authors; the reasons given for hiding or flagging them go too (they quote or
+        describe what was written), and who flagged them."""
         rows = self.session.exec(
             select(Submission).where(col(Submission.round_id).in_(round_ids))
         ).all()
         purged = 0
         for row in rows:
-            if row.id in keep or (row.text is None and row.person_id is None):
+            if row.id in keep or (
+                row.text is None and row.person_id is None and row.hidden_reason is None
+            ):
                 continue
-            row.text = None if row.id not in keep else row.text
+            row.text = None
             row.person_id = None
             row.source = None
+            row.hidden_reason = None
             self.session.add(row)
             purged += 1
+        self.session.execute(
+            update(Flag)
+            .where(col(Flag.submission_id).in_([r.id for r in rows if r.id not in keep]))
+            .values(reason=None, person_id=None)
+        )
         self.session.flush()
         return purged
 

@@ -207,6 +207,11 @@ class Round(SQLModel, table=True):
     # When the round reminds those who have not answered, in minutes before its close, as
     # the facilitator set it (`round reminders`); None: the default, by the round's length.
     reminders: list[int] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
+    # Who took part, fixed at the close (group key -> [answered, invited]): an erasure
+    # after it does not rewrite the round's history. None until then.
+    participation: dict[str, list[int]] | None = Field(
+        default=None, sa_column=Column(JSON, nullable=True)
+    )
 
 
 class Submission(SQLModel, table=True):
@@ -336,6 +341,9 @@ class OutboxMessage(SQLModel, table=True):
     chat: str = Field(max_length=300)
     text: str = Field(sa_column=Column(Text, nullable=False))
     created_at: datetime = Field(default_factory=utcnow, index=True)
+    attempts: int = 0  # sends that failed; bounded (bot.outbox.OUTBOX_ATTEMPTS)
+    tried_at: datetime | None = None  # the last failed send, for the back-off
+    while_open: int | None = None  # a round: the notice is true only while it is open
 
 
 class AuditEvent(SQLModel, table=True):

@@ -4,6 +4,7 @@ a message offered, `link:...` for an account-linking code)."""
 
 from __future__ import annotations
 
+from sqlalchemy import delete
 from sqlmodel import col, select
 
 from storage.tables import KeyValue
@@ -34,3 +35,7 @@ class Values(Repository):
         """Every value whose key starts with `prefix`, by key."""
         rows = self.session.exec(select(KeyValue).where(col(KeyValue.key).startswith(prefix))).all()
         return {row.key: row.value for row in rows}
+
+    def delete_prefix(self, prefix: str) -> None:
+        """Delete every value whose key starts with `prefix`."""
+        self.session.execute(delete(KeyValue).where(col(KeyValue.key).startswith(prefix)))

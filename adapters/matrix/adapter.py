@@ -193,6 +193,8 @@ class MatrixAdapter:
         client = await self._ready_client(message.chat)
         if room_id not in client.rooms:
             raise DeliveryError(message.chat, "the bot is not in this room", blocked=True)
+        if message.private and not is_private(client.rooms[room_id]):
+            raise DeliveryError(message.chat, "the direct chat has become a group")
         async with self._send_lock:
             try:
                 if message.edit_of is not None:

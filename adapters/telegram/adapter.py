@@ -76,6 +76,9 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 ANSWER_DEADLINE = 10.0  # a callback answer later than this is no use to anyone
+# Seconds of retrying a failing Bot API at start (502s while a server restarts) before
+# stopping with a line that names it: an operator starting the bot is waiting for it.
+START_DEADLINE = 30.0
 NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
 
 
@@ -96,8 +99,10 @@ class TelegramAdapter:
         webhook_listen: str = "127.0.0.1",
         webhook_port: int = 8443,
         max_file_bytes: int = 20 * 1024 * 1024,
+        api_url: str = "the Bot API server",
     ) -> None:
         self.application = application
+        self.api_url = api_url  # named in start-up errors (never with the token)
         self.bot: ExtBot[Any] = application.bot
         self.webhook_url = webhook_url
         self.webhook_secret = webhook_secret
@@ -115,10 +120,18 @@ class TelegramAdapter:
     async def start(self, handler: InboundHandler) -> None:
         self.handler = handler
         try:
-            await call(self.application.initialize)
+            await call(self.application.initialize, deadline=START_DEADLINE)
         except InvalidToken:  # its message carries the token: do not repeat it
             raise SetupError(
-                "the Bot API server rejected the token: check CONSULTBOT_TELEGRAM_TOKEN"
+                f"the Telegram Bot API at {self.api_url} answered 401 or 404 to getMe: check "
+                "CONSULTBOT_TELEGRAM_TOKEN, and CONSULTBOT_TELEGRAM_API_URL (the server's "
+                "address, e.g. https://api.telegram.org)"
+            ) from None
+        except TelegramError as error:
+            reason = str(error).replace(self.bot.token, "<token>")
+            raise SetupError(
+                f"the Telegram Bot API at {self.api_url} failed at start (getMe): {reason}; "
+                "check CONSULTBOT_TELEGRAM_API_URL and that the server is up"
             ) from None
         self.username = self.bot.username
         self.bot_id = self.bot.id
@@ -267,6 +280,13 @@ class TelegramAdapter:
             raise DeliveryError(message.chat, str(error), blocked=True) from None
         except TelegramError as error:
             raise DeliveryError(message.chat, str(error)) from None
+        except (KeyError, TypeError, AttributeError) as error:
+            # The server answered success with a result python-telegram-bot could not
+            # read: the message went out. Sending it again would repeat it to the person.
+            log.warning(
+                "telegram: sent, but the answer could not be read: %s", type(error).__name__
+            )
+            return None
 
     def _markup(self, message: Outbound) -> InlineKeyboardMarkup | ForceReply | None:
         markup = keyboard(message.choices)
@@ -409,4 +429,5 @@ def create(settings: TelegramSettings) -> TelegramAdapter:
         webhook_listen=settings.webhook_listen,
         webhook_port=settings.webhook_port,
         max_file_bytes=settings.max_file_bytes,
+        api_url=settings.api_url,
     )

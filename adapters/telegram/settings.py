@@ -32,7 +32,8 @@ class TelegramSettings(EnvironmentSettings):
     @field_validator("api_url")
     @classmethod
     def _strip_slash(cls, value: str) -> str:
-        return value.rstrip("/")
+        """The server's base URL; python-telegram-bot's own form, ending in `/bot`, too."""
+        return value.rstrip("/").removesuffix("/bot").rstrip("/")
 
     @model_validator(mode="after")
     def _check_webhook(self) -> TelegramSettings:

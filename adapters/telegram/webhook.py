@@ -77,7 +77,8 @@ class Webhook:
             return web.Response(status=403)
         try:
             update = Update.de_json(await request.json(), self.bot)
-        except (ValueError, TypeError, KeyError):
+        except Exception:  # not JSON, or JSON that is no update: the sender's mistake
+            log.warning("telegram: webhook request that is no update refused")
             return web.Response(status=400)
         if update is None:
             return web.Response(status=400)

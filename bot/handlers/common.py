@@ -15,7 +15,7 @@ from bot.summary_options import DEFAULT_SUMMARY_OPTIONS, SummaryOptions
 from bot.turn import Refusal, Turn, attribution_label
 from consultations import rounds as round_rules
 from consultations.document import Clause
-from consultations.ids import ConsultationId, GroupId, PersonId, SubmissionId, VersionId
+from consultations.ids import ConsultationId, GroupId, PersonId, RoundId, SubmissionId, VersionId
 from consultations.model import Attribution, Kind, Role, RoundState, StakeholderGroup
 from consultations.schedule import reminders_for
 from consultations.submissions import check_paragraph, check_text
@@ -121,8 +121,8 @@ def open_round(turn: Turn, consultation_id: ConsultationId) -> RoundFacts:
 
 def stakeholder_group(turn: Turn, consultation_id: ConsultationId) -> GroupId:
     group_id = turn.group_id(consultation_id)
-    if group_id is None:
-        raise Refusal("not_allowed")
+    if group_id is None:  # a pressed button needs no role: the group is checked here
+        raise Refusal("input.no_group")
     return group_id
 
 
@@ -195,12 +195,16 @@ def group_keys(records: Records, consultation: Consultation) -> dict[GroupId | N
 def participation(
     records: Records, consultation: Consultation, round_: Round
 ) -> dict[str, Participation]:
-    """Per group: stakeholders who answered in the round, of those invited."""
+    """Per group: stakeholders who answered in the round, of those invited; for a closed
+    round, as it was at its close (`fix_participation`), whoever erased themselves since."""
+    if round_.participation is not None:
+        return {key: Participation(*counts) for key, counts in round_.participation.items()}
     keys = group_keys(records, consultation)
     responders = records.submissions.responders(id_of(round_))
     invited: Counter[str] = Counter()
     answered: Counter[str] = Counter()
-    for member in records.consultations.members(id_of(consultation), Role.STAKEHOLDER):
+    members = records.consultations.members(id_of(consultation), Role.STAKEHOLDER, present=True)
+    for member in members:
         key = keys.get(member.group_id)
         if key is None:
             continue
@@ -208,6 +212,14 @@ def participation(
         if member.person_id in responders:
             answered[key] += 1
     return {key: Participation(answered[key], invited[key]) for key in invited}
+
+
+def fix_participation(records: Records, consultation: Consultation, round_: Round) -> None:
+    """Keep who took part in the round as it is now, as it closes."""
+    round_.participation = {
+        key: [part.answered, part.invited]
+        for key, part in participation(records, consultation, round_).items()
+    }
 
 
 @dataclass(frozen=True)
@@ -234,7 +246,7 @@ def progress(
     answered = records.submissions.answered(id_of(round_))
     return [
         Progress(m.person_id, key, len(answered.get(m.person_id, set()) & uids), len(uids))
-        for m in records.consultations.members(id_of(consultation), Role.STAKEHOLDER)
+        for m in records.consultations.members(id_of(consultation), Role.STAKEHOLDER, present=True)
         if (key := keys.get(m.group_id)) is not None and group_key in (None, key)
     ]
 
@@ -254,12 +266,13 @@ def remind_unfinished(
             turn.notify(
                 person.person_id,
                 "remind.notice_some",
+                while_open=id_of(round_),
                 answered=person.answered,
                 count=person.total,
                 **values,
             )
         else:
-            turn.notify(person.person_id, "remind.notice", **values)
+            turn.notify(person.person_id, "remind.notice", while_open=id_of(round_), **values)
     return len(waiting)
 
 
@@ -379,18 +392,25 @@ def provenance(
     return found
 
 
-def tell_stakeholders(turn: Turn, consultation: Consultation, key: str, **values: Any) -> int:
-    """Queue `key` for every stakeholder of the consultation; returns how many."""
+def tell_stakeholders(
+    turn: Turn,
+    consultation: Consultation,
+    key: str,
+    while_open: RoundId | None = None,
+    **values: Any,
+) -> int:
+    """Queue `key` for every stakeholder of the consultation (dropped unsent once the
+    round `while_open`, if given, is no longer open); returns how many."""
     people = stakeholders(turn.records, consultation)
     for person_id in people:
-        turn.notify(person_id, key, **values)
+        turn.notify(person_id, key, while_open=while_open, **values)
     return len(people)
 
 
 def stakeholders(records: Records, consultation: Consultation) -> list[PersonId]:
-    return sorted(
-        {m.person_id for m in records.consultations.members(id_of(consultation), Role.STAKEHOLDER)}
-    )
+    """The consultation's stakeholders, but those who erased themselves."""
+    members = records.consultations.members(id_of(consultation), Role.STAKEHOLDER, present=True)
+    return sorted({m.person_id for m in members})
 
 
 def organisers(

@@ -76,6 +76,10 @@ def draft_load(turn: Turn) -> None:
 def received_draft(turn: Turn) -> Document:
     """The draft this message carries: the attached file, or else its text."""
     attachment = turn.event.attachment
+    if isinstance(turn.draft_file, ConsultationError):
+        raise turn.draft_file
+    if turn.draft_file is not None:
+        return turn.draft_file
     if attachment is not None:
         return parse_draft_file(attachment.filename, attachment.data)
     return parse_text(turn.event.text)

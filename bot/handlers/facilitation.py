@@ -12,6 +12,7 @@ from bot.catalog import Deadline
 from bot.commands import Access, Arg, duration, positive_int, registry
 from bot.events import Styled
 from bot.handlers.common import (
+    fix_participation,
     latest_paragraphs,
     organisers,
     paragraphs,
@@ -80,6 +81,7 @@ def open_round(turn: Turn, consultation: Consultation, round_: Round, closes_at:
         turn,
         consultation,
         "round.announce",
+        while_open=id_of(round_),
         title=consultation.title,
         number=round_.number,
         count=len(paragraphs(turn.records, round_.version_id)),
@@ -135,6 +137,7 @@ def round_close(turn: Turn) -> None:
 def close_round(turn: Turn, consultation: Consultation, round_: Round) -> None:
     round_.state = round_rules.transition(RoundState(round_.state), "close")
     round_.closed_at = turn.now
+    fix_participation(turn.records, consultation, round_)
     turn.records.save(round_)
     turn.schedule_changed = True
     turn.audit(consultation, "round.closed", round=round_.number)

@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from bot.commands import Access, Arg, positive_int, registry
-from bot.handlers.common import organisers
+from bot.handlers.common import organisers, tell_stakeholders
 from bot.turn import Refusal, Turn
 from consultations.ids import ConsultationId, SubmissionId
 from consultations.model import Attribution, ErasurePolicy, Role, RoundState
@@ -43,6 +43,13 @@ def policy(turn: Turn, name: str | None, value: str | None) -> None:
             "policy.usage", names=", ".join(f"{k} ({'|'.join(v)})" for k, v in POLICIES.items())
         )
     if name == "attribution" and value in POLICIES[name]:
+        if value != consultation.attribution:
+            # Consent was given to be shown as the old policy said: it does not carry over
+            # to another. Everyone is shown by group until they agree again, and told.
+            turn.records.consultations.withdraw_consent(id_of(consultation))
+            tell_stakeholders(
+                turn, consultation, "policy.attribution_changed", title=consultation.title
+            )
         consultation.attribution = value
     elif name == "erasure" and value in POLICIES[name]:
         consultation.erasure = value

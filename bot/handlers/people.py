@@ -9,13 +9,14 @@ from typing import Any
 
 from bot import buttons
 from bot.commands import Access, Arg, positive_int, registry
-from bot.events import Choice
+from bot.events import Choice, platform_of
 from bot.handlers import review
 from bot.handlers.common import groups_of, tell_round
 from bot.turn import Refusal, Turn
 from consultations.ids import ConsultationId, PersonId
 from consultations.model import Attribution, ErasurePolicy, Role, RoundState, find_group
 from consultations.rounds import parse_duration
+from consultations.submissions import clean_text
 from storage.invites import hash_code
 from storage.records import Records
 from storage.tables import Consultation, Invite, id_of
@@ -37,6 +38,12 @@ def start(turn: Turn, code: str | None) -> None:
     wait = wrong_code_wait(turn)
     if wait is not None:
         raise Refusal("start.throttled", count=max(1, round(wait.total_seconds() / 60)))
+    known = turn.records.invites.find(code, turn.now)
+    if known is not None and _already_in(turn, known):
+        consultation = turn.records.consultations.get(known.consultation_id)
+        assert consultation is not None
+        turn.say("start.already", title=consultation.title, role=turn.t(f"role.{known.role}"))
+        return  # a code used twice by one person costs no second use
     invite = turn.records.invites.use(code, turn.now)
     if invite is None:
         # Said, not raised: a refusal would roll back the count of wrong codes.
@@ -74,35 +81,60 @@ def start(turn: Turn, code: str | None) -> None:
         turn.say("start.ask_organisation", expects_reply=True)
 
 
-WRONG_CODES_ALLOWED = 5
+def _already_in(turn: Turn, invite: Invite) -> bool:
+    return any(
+        m.role == invite.role and m.group_id == invite.group_id
+        for m in turn.records.consultations.memberships(invite.consultation_id, turn.person_id)
+    )
+
+
+WRONG_CODES_ALLOWED = 5  # per account, in the window
+WRONG_CODES_EVERYONE = 200  # from all accounts together (many accounts, one guesser)
 WRONG_CODE_WINDOW = timedelta(minutes=15)
+EVERYONE = "wrong-codes:all"
 
 
-def _wrong_codes(turn: Turn) -> list[datetime]:
-    stored = turn.records.values.get(f"wrong-codes:{turn.person_id}")
+def _throttle_key(turn: Turn) -> str:
+    """Wrong codes are counted by account, not by person: erasing oneself (a new person
+    next time) starts no new count. The account is named by its keyed pseudonym."""
+    return f"wrong-codes:{turn.records.events.identity('throttle/' + turn.event.sender)}"
+
+
+def _wrong_codes(turn: Turn, key: str) -> list[datetime]:
+    stored = turn.records.values.get(key)
     times = [datetime.fromisoformat(t) for t in json.loads(stored)] if stored else []
     return [t for t in times if turn.now - t < WRONG_CODE_WINDOW]
 
 
 def wrong_code_wait(turn: Turn) -> timedelta | None:
-    """How long this person must wait after too many wrong codes, or None."""
-    recent = _wrong_codes(turn)
-    if len(recent) < WRONG_CODES_ALLOWED:
-        return None
-    return min(recent) + WRONG_CODE_WINDOW - turn.now
+    """How long this account must wait after too many wrong codes (its own, or everyone's
+    together), or None."""
+    waits = [
+        recent[-allowed] + WRONG_CODE_WINDOW - turn.now
+        for key, allowed in (
+            (_throttle_key(turn), WRONG_CODES_ALLOWED),
+            (EVERYONE, WRONG_CODES_EVERYONE),
+        )
+        if len(recent := _wrong_codes(turn, key)) >= allowed
+    ]
+    return max(waits) if waits else None
 
 
 def count_wrong_code(turn: Turn) -> None:
-    recent = [*_wrong_codes(turn), turn.now]
-    turn.records.values.set(
-        f"wrong-codes:{turn.person_id}", json.dumps([t.isoformat() for t in recent])
-    )
+    for key, allowed in (
+        (_throttle_key(turn), WRONG_CODES_ALLOWED),
+        (EVERYONE, WRONG_CODES_EVERYONE),
+    ):
+        recent = [*_wrong_codes(turn, key), turn.now][-allowed:]
+        turn.records.values.set(key, json.dumps([t.isoformat() for t in recent]))
 
 
 @registry.dialog(ORGANISATION, needs_text=True)
 def take_organisation(turn: Turn, data: dict[str, Any]) -> None:
     """The answer to 'which organisation do you represent?'."""
-    name = " ".join(turn.event.text.split())[:200]
+    # As other text people send: no controls, no invisible or direction marks (which
+    # would let one organisation's name pass for another's in an export).
+    name = clean_text(turn.event.text)[:200].strip()
     if not name:
         turn.say("start.ask_organisation", expects_reply=True)
         return
@@ -116,8 +148,13 @@ def take_organisation(turn: Turn, data: dict[str, Any]) -> None:
 
 @registry.command("help", access=Access.ANYONE)
 def help_(turn: Turn) -> None:
-    """The commands this person may use here, with their usage."""
+    """The commands this person may use here, with their usage; in a group chat, only
+    where to write instead."""
     from bot.permissions import allowed
+
+    if not turn.event.private:
+        turn.say("group.private_only")
+        return
 
     # A handful of access levels among some forty commands: each is decided once.
     permitted: dict[Access, bool] = {}
@@ -286,19 +323,33 @@ def invite(turn: Turn, group: str, uses: int | None, expiry: timedelta | None) -
 
 
 LINK_VALID = timedelta(minutes=10)
+YES, NO = "yes", "no"  # the original account's answer (a code is never either)
 
 
 @registry.command("link", Arg("code", optional=True), access=Access.ANYONE)
 def link(turn: Turn, code: str | None) -> None:
-    """Link two platform accounts: `link` on one shows a code, `link CODE` on the other."""
+    """Link two platform accounts, with both sides' say: `link` on the account that has
+    taken part shows a code; `link CODE` on the other asks the first, which confirms with
+    `link yes` (or refuses with `link no`). Both accounts are told."""
     if code is None:
         code = secrets.token_urlsafe(9)
         expires = (turn.now + LINK_VALID).isoformat()
         turn.records.values.set(f"link:{hash_code(code)}", json.dumps([turn.person_id, expires]))
         turn.say("link.code", code=code)
-        return
+    elif code.lower() in (YES, NO):
+        _answer_link(turn, confirmed=code.lower() == YES)
+    else:
+        _ask_link(turn, code)
+
+
+def _ask_link(turn: Turn, code: str) -> None:
+    """`link CODE` on the account to be linked: the code's account is asked to confirm."""
+    wait = wrong_code_wait(turn)
+    if wait is not None:
+        raise Refusal("link.throttled", count=max(1, round(wait.total_seconds() / 60)))
     stored = turn.records.values.get(f"link:{hash_code(code)}")
     if stored is None or datetime.fromisoformat(json.loads(stored)[1]) < turn.now:
+        # Said, not raised: a refusal would roll back the count of wrong codes.
         count_wrong_code(turn)
         turn.say("link.bad_code")
         return
@@ -308,9 +359,30 @@ def link(turn: Turn, code: str | None) -> None:
     if turn.records.consultations.of(turn.person_id):
         raise Refusal("link.busy")
     turn.records.values.delete(f"link:{hash_code(code)}")
-    turn.records.people.move_identity(turn.event.sender, owner)
-    turn.records.erase(turn.person, delete_submissions=True)
-    turn.become(turn.records.people.person(owner))
+    expires = (turn.now + LINK_VALID).isoformat()
+    turn.records.values.set(f"link-ask:{owner}", json.dumps([turn.event.sender, expires]))
+    platform = platform_of(turn.event.sender).capitalize()
+    turn.notify(owner, "link.confirm", platform=platform)
+    turn.say("link.asked")
+
+
+def _answer_link(turn: Turn, *, confirmed: bool) -> None:
+    """`link yes` or `link no` on the original account, which was asked."""
+    key = f"link-ask:{turn.person_id}"
+    stored = turn.records.values.get(key)
+    if stored is None or datetime.fromisoformat(json.loads(stored)[1]) < turn.now:
+        raise Refusal("link.nothing_to_confirm")
+    turn.records.values.delete(key)
+    account = str(json.loads(stored)[0])
+    identity = turn.records.people.identity(account)
+    if not confirmed or identity is None:
+        turn.say("link.refused")
+        return
+    other = turn.records.people.person(PersonId(identity.person_id))
+    if turn.records.consultations.of(id_of(other)):  # joined one while asking
+        raise Refusal("link.busy")
+    turn.records.people.move_identity(account, turn.person_id)
+    turn.records.erase(other, delete_submissions=True)
     turn.records.audit.append(None, turn.pseudonym, "person.linked", {})
-    turn.menu_changed = True
+    turn.notify_account(turn.person_id, account, "link.done")
     turn.say("link.done")

@@ -213,6 +213,7 @@ def export(turn: Turn, format: str, version: int | None) -> None:
     )
     filename, media_type, content = exports.render(record, fmt, turn.t)
     turn.audit(consultation, "record.exported", format=fmt, version=version)
-    turn.say(
-        "export.ready", filename=filename, attachment=Attachment(filename, content, media_type)
-    )
+    head = turn.records.audit.head()  # the export itself is its newest event
+    ready = turn.t("export.ready", filename=filename)
+    anchor = turn.t("export.audit_head", count=head.count, head=str(head))
+    turn.say_text(f"{ready}\n{anchor}", attachment=Attachment(filename, content, media_type))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
@@ -235,3 +236,77 @@ def test_a_polis_export_imported_and_exported_again_from_the_command_line(tmp_pa
     ]
     refused = consultbot("import", "polis", str(tmp_path), tmp_path=tmp_path)
     assert refused.returncode == 2 and "is not a Pol.is export" in refused.stderr
+
+
+def test_a_second_process_on_one_sqlite_database_is_refused(tmp_path: Path) -> None:
+    from storage.engine import hold_database, make_engine
+
+    engine = make_engine(f"sqlite:///{tmp_path / 'data' / 'consultbot.db'}")
+    lock = hold_database(engine)  # as a running `consultbot run` holds it
+    try:
+        second = consultbot("chat", tmp_path=tmp_path, stdin=":quit\n")
+        said = " ".join(second.stderr.split())
+        assert second.returncode == 2 and "Traceback" not in said
+        assert "already serving" in said and "stop it first" in said
+        assert f"process {os.getpid()}" in said
+    finally:
+        assert lock is not None
+        lock.close()
+        engine.dispose()
+    again = consultbot("chat", tmp_path=tmp_path, stdin=":quit\n")  # released: it starts
+    assert again.returncode == 0, again.stdout + again.stderr
+
+
+def test_a_saved_audit_head_shows_events_cut_off_or_a_rebuilt_trail(tmp_path: Path) -> None:
+    import sqlite3
+
+    from storage.audit import GENESIS_HASH, audit_hash
+
+    result = consultbot("demo", "--quiet", "--out", str(tmp_path / "record"), tmp_path=tmp_path)
+    assert result.returncode == 0, result.stderr
+    path = tmp_path / "record" / "demo.db"
+    database = f"sqlite:///{path}"
+    intact = consultbot("audit", "verify", tmp_path=tmp_path, CONSULTBOT_DATABASE_URL=database)
+    head = re.search(r"Head: (\d+:[0-9a-f]{64})", intact.stdout)
+    assert intact.returncode == 0 and head, intact.stdout
+    exported = consultbot(
+        "export", "--consultation", "1", "--format", "json", "--output", str(tmp_path / "r.json"),
+        tmp_path=tmp_path, CONSULTBOT_DATABASE_URL=database,
+    )  # fmt: skip
+    assert exported.returncode == 0, exported.stderr
+    assert f"Head: {head.group(1)}" in " ".join(exported.stderr.split())
+
+    def verify() -> subprocess.CompletedProcess[str]:
+        return consultbot(
+            "audit", "verify", "--head", head.group(1),
+            tmp_path=tmp_path, CONSULTBOT_DATABASE_URL=database,
+        )  # fmt: skip
+
+    assert verify().returncode == 0
+    with sqlite3.connect(path) as db:  # the newest events deleted: the chain still links
+        db.execute("DELETE FROM audit_event WHERE id > (SELECT max(id) - 2 FROM audit_event)")
+    alone = consultbot("audit", "verify", tmp_path=tmp_path, CONSULTBOT_DATABASE_URL=database)
+    assert alone.returncode == 0  # what the chain alone cannot see
+    cut = verify()
+    assert cut.returncode == 1 and "does not grow from head" in " ".join(cut.stderr.split())
+
+    with sqlite3.connect(path) as db:  # all of it rebuilt, one event left out
+        rows = db.execute(
+            "SELECT id, at, consultation_id, actor, action, detail FROM audit_event ORDER BY id"
+        ).fetchall()
+        db.execute("DELETE FROM audit_event")
+        previous = GENESIS_HASH
+        for id_, at, consultation_id, actor, action, detail in rows[:2] + rows[3:]:
+            from datetime import UTC, datetime
+
+            when = datetime.fromisoformat(at).replace(tzinfo=UTC)  # stored as UTC
+            digest = audit_hash(previous, when, consultation_id, actor, action, json.loads(detail))
+            db.execute(
+                "INSERT INTO audit_event (id, at, consultation_id, actor, action, detail,"
+                " prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                (id_, at, consultation_id, actor, action, detail, previous, digest),
+            )
+            previous = digest
+    rebuilt = consultbot("audit", "verify", tmp_path=tmp_path, CONSULTBOT_DATABASE_URL=database)
+    assert rebuilt.returncode == 0, rebuilt.stderr  # the rebuilt chain links up
+    assert verify().returncode == 1

@@ -10,7 +10,7 @@ from datetime import timedelta
 from adapters.memory import MemoryAdapter
 from bot.dispatcher import Dispatcher
 from bot.events import Outbound
-from bot.outbox import OUTBOX_GRACE
+from bot.outbox import OUTBOX_ATTEMPTS, OUTBOX_GRACE
 from storage.records import Store
 from tests.clocks import Clock
 from tests.conversation.scenario import FACILITATOR, consultation
@@ -184,3 +184,38 @@ async def test_an_announcement_to_many_goes_on_while_the_facilitator_carries_on(
     for name in crowd:
         assert sum(ANNOUNCED in t for t in platform.messages(name)) == 1
     assert queued(sqlite_store, clock) == []
+
+
+async def test_a_failing_send_is_tried_a_bounded_number_of_times_with_back_off(
+    store: Store, clock: Clock
+) -> None:
+    platform = FlakyPlatform()
+    dispatcher = await started(store, platform, clock)
+    await consultation(platform, PEOPLE)
+    platform.down = {"memory:d1"}
+    await platform.say(FACILITATOR, "/round open 3d")
+    clock.advance(seconds=OUTBOX_GRACE.total_seconds() + 1)
+    tries = 0
+    for _ in range(200):  # polls every 30 seconds for 100 minutes
+        tries += await dispatcher.resend()
+        clock.advance(seconds=30)
+    assert tries == OUTBOX_ATTEMPTS - 1  # with the first, five; then it is dropped
+    assert queued(store, clock) == []
+    platform.down.clear()
+    assert await dispatcher.resend() == 0 and announcements(platform)["d1"] == 0
+
+
+async def test_a_round_open_notice_is_dropped_once_the_round_closed(
+    store: Store, clock: Clock
+) -> None:
+    platform = FlakyPlatform()
+    dispatcher = await started(store, platform, clock)
+    await consultation(platform, PEOPLE)
+    platform.down = {"memory:d1"}
+    await platform.say(FACILITATOR, "/round open 3d")
+    await platform.say(FACILITATOR, "/round close")
+    platform.down.clear()
+    clock.advance(seconds=OUTBOX_GRACE.total_seconds() + 1)
+    await dispatcher.resend()
+    assert announcements(platform)["d1"] == 0  # no "round 1 is open" after it closed
+    assert [m for m in platform.messages("d1") if "is closed" in m]  # what is still true goes

@@ -30,7 +30,10 @@ async def test_linking_a_second_platform_account(sqlite_store: Store, clock) -> 
     await matrix.say("ana", "/link wrong-code")
     assert "not valid" in matrix.last("ana")
     await matrix.say("ana", f"/link {code}")
-    assert "now linked" in matrix.last("ana")
+    assert "/link yes" in matrix.last("ana") and "confirm" in matrix.last("ana")
+    assert "like to be linked" in telegram.last("ana")
+    await telegram.say("ana", "/link yes")
+    assert "now linked" in telegram.last("ana") and "now linked" in matrix.last("ana")
     await matrix.say("ana", "/mine")
     assert "Said on the first platform." in matrix.last("ana")
     await matrix.say("ana", f"/link {code}")  # single use

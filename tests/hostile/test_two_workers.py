@@ -58,7 +58,9 @@ class Workers:
         engine = make_engine(url)
         self.engines.append(engine)
         adapter = MemoryAdapter()
-        dispatcher = Dispatcher(Store(engine), admins=[f"memory:{FACILITATOR}"], clock=clock)
+        # One key for the pseudonyms of handled events, as workers share in production.
+        store = Store(engine, event_key=b"one key for both workers")
+        dispatcher = Dispatcher(store, admins=[f"memory:{FACILITATOR}"], clock=clock)
         dispatcher.add(adapter)
         adapter.dispatcher = dispatcher  # type: ignore[attr-defined]
         return adapter

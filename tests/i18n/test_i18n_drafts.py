@@ -53,9 +53,7 @@ async def test_a_french_stakeholder_reviews_in_french_and_is_quoted_as_french(
         "ana", "Nous appelons les entreprises à respecter les droits humains.", language="fr"
     )
     assert "Le texte proposé est identique au paragraphe" in chat.last("ana")  # as she read it
-    await chat.say(
-        "ana", "Nous appelons les États à respecter les droits humains.", language="fr"
-    )
+    await chat.say("ana", "Nous appelons les États à respecter les droits humains.", language="fr")
     preview = chat.last("ana")
     assert "[entreprises → États]" in preview  # the change to the French text she edited
     assert "le texte en français" in preview  # and it says it is made on that version

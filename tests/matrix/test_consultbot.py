@@ -400,3 +400,70 @@ async def test_rate_limited_replies_all_arrive(
     assert "M_LIMIT_EXCEEDED" in bot.log() or "ratelimited" in bot.log(), bot.log()[-2000:]
     for someone, batch in words.items():
         assert all(answered(someone)[word] == 1 for word in batch), answered(someone)
+
+
+# ---- group rooms ----------------------------------------------------------------------------
+
+
+async def test_an_invite_code_in_a_group_room_joins_nobody_and_points_to_a_dm(
+    consultbot: Callable[..., tuple[str, Callable[[], Awaitable[BotProcess]]]],
+    person: PeopleFactory,
+    matrix_user: MatrixUserFactory,
+) -> None:
+    fac_client = await matrix_user("fac")
+    bot_id, start = consultbot(admins=[fac_client.user_id])
+    fac = Person(fac_client, bot_id)
+    ana = await person("ana", bot_id)
+    ben = await person("ben", bot_id)
+    await start()
+    await fac.open_dm()
+    await fac.ask("!new Spyware statement", "created")
+    await fac.send_file("spyware.md", DRAFT.encode(), "text/markdown")
+    await fac.expect("Draft version 1 loaded with 3 paragraphs")
+    code = code_in(await fac.ask("!invite government 1", "Invite code"))
+
+    # A room of three: Ana, Ben (invited) and the bot.
+    ana.start_syncing()
+    created = await ana.client.room_create(invite=[bot_id, ben.user_id])
+    assert isinstance(created, nio.RoomCreateResponse), created
+    ana.room_id = created.room_id
+    await eventually(ana._bot_joined, "the bot in the group room", timeout=TIMEOUT)
+    await ana.say(f"!start {code}")
+    pointer = await ana.expect("write to me directly")
+    assert "organisation" not in pointer.body.lower()
+
+    await ana.open_dm()  # the code was not used up in the group
+    await ana.ask(f"!start {code}", "You have joined")
+
+
+async def test_a_notice_is_not_sent_into_a_direct_chat_that_became_a_group(
+    consultbot: Callable[..., tuple[str, Callable[[], Awaitable[BotProcess]]]],
+    person: PeopleFactory,
+    matrix_user: MatrixUserFactory,
+) -> None:
+    fac_client = await matrix_user("fac")
+    bot_id, start = consultbot(admins=[fac_client.user_id])
+    fac = Person(fac_client, bot_id)
+    ana = await person("ana", bot_id)
+    ben = await person("ben", bot_id)
+    bot = await start()
+    await fac.open_dm()
+    await fac.ask("!new Spyware statement", "created")
+    await fac.send_file("spyware.md", DRAFT.encode(), "text/markdown")
+    await fac.expect("Draft version 1 loaded with 3 paragraphs")
+    code = code_in(await fac.ask("!invite government 1", "Invite code"))
+    room = await ana.open_dm()
+    await ana.ask(f"!start {code}", "Which organisation")
+    await ana.ask("Ana Org", "Thank you")
+
+    # Ana brings Ben into what was her direct chat with the bot.
+    invited = await ana.client.room_invite(room, ben.user_id)
+    assert isinstance(invited, nio.RoomInviteResponse), invited
+    joined = await ben.client.join(room)
+    assert isinstance(joined, nio.JoinResponse), joined
+    await ana.say("!help")  # the bot has seen the room become a group
+    await ana.expect("write to me directly")
+
+    await fac.ask("!round open 1d", "Round 1 is open")
+    await eventually(lambda: "delivery refused" in bot.log(), "the notice refused", timeout=TIMEOUT)
+    assert not [text for text in ana.texts() if "Round 1 of" in text]

@@ -98,7 +98,7 @@ def test_erasure_can_delete_submissions_but_keeps_published_amendments(store: St
         _assert_identity_gone(records, ana)
         left = records.submissions.in_rounds([world.round_id], live_only=False)
         assert [(s.id, s.person_id, s.kind, s.text, s.source) for s in left] == [
-            (left[0].id, left[0].person_id, "oppose", None, "t:200:1"),
+            (left[0].id, left[0].person_id, "oppose", None, records.events.identity("t:200:1")),
             (accepted, None, "amendment", "Second, better.", None),
         ]
         assert left[0].person_id is not None

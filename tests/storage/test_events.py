@@ -24,7 +24,10 @@ def test_claiming_an_event_twice_is_a_duplicate_and_the_first_claim_survives(sto
         records.events.claim("telegram:update:8")
     with store.transaction() as records:
         sources = records.session.exec(select(ProcessedEvent.source)).all()
-        assert sorted(sources) == ["telegram:update:7", "telegram:update:8"]
+        # stored as keyed pseudonyms, never as the chat and message they name
+        identities = [records.events.identity(f"telegram:update:{n}") for n in (7, 8)]
+        assert sorted(sources) == sorted(identities)
+        assert not any("telegram" in source for source in sources)
 
 
 def test_two_workers_claiming_the_same_event_at_once_exactly_one_wins(store: Store) -> None:
@@ -57,5 +60,7 @@ def test_two_workers_claiming_the_same_event_at_once_exactly_one_wins(store: Sto
 
     assert sorted(outcomes) == ["duplicate", "won"]
     with store.transaction() as records:
-        assert records.session.exec(select(ProcessedEvent.source)).all() == ["matrix:$event:1"]
+        assert records.session.exec(select(ProcessedEvent.source)).all() == [
+            records.events.identity("matrix:$event:1")
+        ]
         assert records.values.get("winner") in {"a", "b"}

@@ -43,7 +43,7 @@ def test_the_same_submission_source_is_stored_once(store: Store, clock) -> None:
     with store.transaction() as records:
         stored = records.submissions.in_rounds([world.round_id], live_only=False)
         assert [(s.id, s.text, s.source) for s in stored] == [
-            (first, "Too broad.", "telegram:100:55")
+            (first, "Too broad.", records.events.identity("telegram:100:55"))
         ]
 
 

@@ -101,7 +101,9 @@ def test_a_batch_reads_its_senders_ahead_and_each_event_claims_once(store: Store
         assert second.rounds.latest(world.consultation_id) is newer
     with store.transaction() as records:
         assert records.people.identity("telegram:404") is not None
-        assert records.session.exec(select(ProcessedEvent.source)).all() == ["telegram:update:1"]
+        assert records.session.exec(select(ProcessedEvent.source)).all() == [
+            records.events.identity("telegram:update:1")
+        ]
 
 
 def test_a_transaction_that_raises_rolls_back_everything(store: Store, clock) -> None:
@@ -117,7 +119,10 @@ def test_a_transaction_that_raises_rolls_back_everything(store: Store, clock) ->
         raise RuntimeError("boom")
     with store.transaction() as records:
         assert records.people.identity("telegram:555") is None
-        assert records.session.get(ProcessedEvent, "telegram:update:555") is None
+        assert (
+            records.session.get(ProcessedEvent, records.events.identity("telegram:update:555"))
+            is None
+        )
         assert records.values.get("k") is None
         assert records.submissions.in_rounds([world.round_id], live_only=False) == []
         assert records.audit.trail() == []

@@ -50,13 +50,18 @@ class BotProcess:
         self.process: asyncio.subprocess.Process | None = None
         self._log: IO[bytes] | None = None
 
-    async def start(self) -> None:
-        """Start the process and wait until it long-polls the server."""
+    async def start_process(self) -> None:
+        """Start the process, not waiting for anything."""
         self._log = self.log_path.open("ab")
         self.process = await asyncio.create_subprocess_exec(
             CONSULTBOT, "run", env=self.env, stdout=self._log, stderr=self._log
         )
+
+    async def start(self) -> None:
+        """Start the process and wait until it long-polls the server."""
+        await self.start_process()
         process = self.process
+        assert process is not None
 
         def polling_or_dead() -> bool:
             return self.server.is_long_polling or process.returncode is not None

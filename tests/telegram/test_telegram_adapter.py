@@ -19,7 +19,7 @@ from adapters.telegram.translate import menu_commands, split_text
 from bot.events import Attachment, Choice, DeliveryError, Inbound, Mark, Outbound, Styled
 from bot.settings import Settings
 from tests.telegram.loopback import Recorder
-from tests.telegram_api import BadGateway, BotAPIServer, TooManyRequests
+from tests.telegram_api import BadGateway, BotAPIServer, GarbledSuccess, TooManyRequests
 from tests.waits import MachineLoad
 
 pytestmark = pytest.mark.filterwarnings(
@@ -444,6 +444,17 @@ async def test_flood_control_and_gateway_errors_are_waited_out(
     assert [c.status for c in bot_api_server.calls_to("sendMessage")] == [429, 502, 502, 200]
 
 
+async def test_a_send_the_server_took_but_answered_unreadably_counts_as_sent(
+    bot_api_server: BotAPIServer, adapter: TelegramAdapter, caplog: pytest.LogCaptureFixture
+) -> None:
+    ana = bot_api_server.create_user("Ana")
+    bot_api_server.private_chat(ana)
+    bot_api_server.faults.script("sendMessage", [GarbledSuccess()])
+    assert await adapter.send(Outbound(f"telegram:{ana.id}", "Round 2 is open")) is None
+    assert [m.text for m in bot_api_server.sent_messages(ana)] == ["Round 2 is open"]
+    assert "sent, but the answer could not be read" in caplog.text
+
+
 async def test_announcing_to_many_keeps_to_the_flood_limits_and_replies_go_first(
     bot_api_server: BotAPIServer,
 ) -> None:
@@ -526,6 +537,13 @@ async def test_webhook_mode_checks_the_secret_and_answers_after_handling(
             for headers in ({}, {"X-Telegram-Bot-Api-Secret-Token": "guess"}):
                 async with session.post(url, json=forged, headers=headers) as response:
                     assert response.status == 403
+            secret = {"X-Telegram-Bot-Api-Secret-Token": "s3cret_-x"}
+            for malformed in (b"{not json", b"[1, 2]", b'"text"', b"\xff"):
+                async with session.post(url, data=malformed, headers=secret) as response:
+                    assert response.status == 400  # the sender's mistake, not the bot's
         assert len(recorder.events) == 1
+        bot_api_server.user_sends_text(ana, "/mine")  # and the webhook goes on
+        await bot_api_server.wait_for_updates_confirmed()
+        assert [e.text for e in recorder.events] == ["/review", "/mine"]
     finally:
         await telegram.stop()

@@ -116,7 +116,7 @@ async def test_a_whole_round_in_telegram(bot_api_server: BotAPIServer, launch: L
     coalition = server.create_group("Coalition", [p.user for p in (people.fatima, *people.groups)])
     server.user_sends_text(people.ben.user, f"/oppose@{BOT} 1", coalition)
     [refusal] = await server.wait_for_messages(coalition)
-    assert "only take input in a private chat" in (refusal.text or "")
+    assert "for a private chat: write to me directly" in (refusal.text or "")
 
     # Ana reviews with the buttons: Support, Comment through a force-reply prompt, and Amend
     # by editing the paragraph's text in her input field (inline mode), then confirming.

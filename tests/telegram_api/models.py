@@ -308,7 +308,13 @@ class DropConnection:
     after_processing: bool = False
 
 
-Fault = TooManyRequests | BadGateway | ApiError | Slow | DropConnection
+@dataclass(frozen=True)
+class GarbledSuccess:
+    """Carry the request out, then answer 200 with a result the client cannot read (as a
+    proxy or a server of another Bot API version might): the message was sent."""
+
+
+Fault = TooManyRequests | BadGateway | ApiError | Slow | DropConnection | GarbledSuccess
 
 
 def fault_name(fault: Fault) -> str:

@@ -116,6 +116,7 @@ from .models import (
     ChatMessage,
     DropConnection,
     Fault,
+    GarbledSuccess,
     InlineQuery,
     MessageEdit,
     RecordedCall,
@@ -1219,6 +1220,8 @@ class BotAPIServer:
                 await self._sleep(delay)
             case DropConnection(after_processing=True):
                 return None
+            case GarbledSuccess():
+                return web.json_response({"ok": True, "result": {"not": "a message"}})
             case _:
                 pass
         return response
