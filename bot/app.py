@@ -19,6 +19,7 @@ from typing import Any, Protocol, TypeVar
 
 from bot.dispatcher import Dispatcher
 from bot.events import Adapter
+from bot.metrics import MetricsServer
 from bot.scheduler import RoundScheduler
 from bot.settings import EnvironmentSettings, Settings, SettingsError
 from bot.summary_options import SummaryOptions
@@ -52,6 +53,11 @@ class Platform(Protocol[S]):
 
     def create(self, core: Settings, settings: S) -> Adapter:
         """The adapter, not started yet."""
+
+    async def check(self, core: Settings, settings: S) -> list[str]:
+        """For `consultbot doctor`, once `configured`: what is wrong with these settings
+        as the platform answers them (a token refused, a server out of reach), one line
+        each, each saying what to change; empty when the platform would start."""
 
 
 def installed_platforms() -> dict[str, Platform[Any]]:
@@ -142,8 +148,22 @@ def build(settings: Settings, adapters: Iterable[Adapter] = ()) -> Dispatcher:
     return dispatcher
 
 
-async def serve(dispatcher: Dispatcher) -> None:
-    """Run until SIGINT or SIGTERM, then stop the adapters cleanly."""
+async def serve(dispatcher: Dispatcher, settings: Settings | None = None) -> None:
+    """Run until SIGINT or SIGTERM, then stop the adapters cleanly. With `settings.metrics`,
+    Prometheus metrics are served meanwhile."""
+    metrics: MetricsServer | None = None
+    if settings is not None and settings.metrics:
+        dispatcher.metrics.watch(dispatcher.store, dispatcher.adapters)
+        metrics = MetricsServer(
+            dispatcher.metrics.exposition, settings.metrics_listen, settings.metrics_port
+        )
+        try:
+            await metrics.start()
+        except OSError as error:
+            raise SetupError(
+                f"metrics cannot listen on {settings.metrics_listen}:{settings.metrics_port} "
+                f"({error.strerror}): set CONSULTBOT_METRICS_PORT to a free port"
+            ) from None
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
@@ -160,3 +180,5 @@ async def serve(dispatcher: Dispatcher) -> None:
         await scheduler.stop()
         await dispatcher.stop()
         checkpoints.stop()
+        if metrics is not None:
+            await metrics.stop()

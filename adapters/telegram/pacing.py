@@ -140,6 +140,7 @@ class FloodControl(BaseRateLimiter[Lane]):
         self._waiting: list[tuple[int, int, asyncio.Future[None]]] = []  # heap: lane, arrival
         self._arrivals = itertools.count()
         self._groups: dict[int | str, AsyncLimiter] = {}
+        self.rate_limited = 0  # 429s Telegram answered (the operator's metrics read it)
 
     async def initialize(self) -> None:
         """Nothing to set up."""
@@ -235,6 +236,7 @@ class FloodControl(BaseRateLimiter[Lane]):
             try:
                 return await callback(*args, **kwargs)
             except RetryAfter as error:
+                self.rate_limited += 1
                 attempt += 1
                 if attempt > self.max_retries:
                     raise
