@@ -1,7 +1,7 @@
 """Sends that keep to Telegram's limits, and calls that outlast its bad moments.
 
 `FloodControl` is PTB's rate limiter slot: Telegram's 30 messages in any second, replies
-ahead of announcements, 20 a minute in a group, a 429's retry_after waited out. `call`
+ahead of announcements, about one a second in a private chat, 20 a minute in a group, a 429's retry_after waited out. `call`
 retries a Bot API call on network errors, 5xx and timeouts, with backoff, for minutes.
 Telegram has no idempotency key for sendMessage, so a request that timed out after
 Telegram carried it out is sent again: a rare duplicate beats a lost message.
@@ -36,6 +36,9 @@ T = TypeVar("T")
 MESSAGES_PER_SECOND = 30  # Telegram's limit for the whole bot, in any second
 BURST = 3  # sends that may go at once: a reply, an edit, the next paragraph
 GROUP_MESSAGES_PER_MINUTE = 20  # Telegram's limit in one group
+# Telegram's limit in one private chat: about a message a second, short bursts tolerated.
+CHAT_MESSAGES_PER_SECOND = 1.0
+CHAT_BURST = 3  # a reply, the next paragraph and a notice may go at once
 RATE_LIMIT_RETRIES = 5  # 429s the rate limiter waits out before `call` sees one
 SEND_DEADLINE = 300.0  # seconds of retrying a transient failure before giving up on a message
 
@@ -87,6 +90,31 @@ class _Send:
         self.answered = asyncio.Event()
 
 
+class _ChatPace:
+    """One private chat's pace: a bucket of `CHAT_BURST` sends refilled at
+    `CHAT_MESSAGES_PER_SECOND`, and never more than `CHAT_BURST` in any window."""
+
+    __slots__ = ("at", "recent", "tokens")
+
+    def __init__(self, now: float) -> None:
+        self.tokens = float(CHAT_BURST)
+        self.at = now
+        self.recent: deque[_Send] = deque(maxlen=CHAT_BURST)
+
+    def wait(self, now: float, window: float) -> float:
+        """Seconds until this chat may take another send; 0 takes it now."""
+        self.tokens = min(CHAT_BURST, self.tokens + (now - self.at) * CHAT_MESSAGES_PER_SECOND)
+        self.at = now
+        wait = max(0.0, (1 - self.tokens) / CHAT_MESSAGES_PER_SECOND)
+        if len(self.recent) == CHAT_BURST:  # counted by Telegram once answered, as below
+            oldest = self.recent[0]
+            counted = oldest.answered_at if oldest.answered_at is not None else now
+            wait = max(wait, counted + window - now)
+        if wait <= 0:
+            self.tokens -= 1
+        return wait
+
+
 class FloodControl(BaseRateLimiter[Lane]):
     """PTB's rate limiter slot: never more than Telegram's 30 messages in any second.
 
@@ -103,6 +131,9 @@ class FloodControl(BaseRateLimiter[Lane]):
       time its answer came back. Timer and network jitter then cost a round trip of pacing
       a second (a few milliseconds near the server, 10% at 100 ms) instead of a 429, which
       holds every send for at least a second.
+
+    A private chat is paced too, as Telegram asks (about a message a second, short bursts
+    tolerated): a reply of several messages goes out three at once, then one a second.
 
     A 429 all the same holds every send for its retry_after, then the request is tried
     again; but when the same chat had another message in the last second, the 429 is that
@@ -140,6 +171,7 @@ class FloodControl(BaseRateLimiter[Lane]):
         self._waiting: list[tuple[int, int, asyncio.Future[None]]] = []  # heap: lane, arrival
         self._arrivals = itertools.count()
         self._groups: dict[int | str, AsyncLimiter] = {}
+        self._chats: dict[int | str, _ChatPace] = {}  # private chats' own pacing
         self.rate_limited = 0  # 429s Telegram answered (the operator's metrics read it)
 
     async def initialize(self) -> None:
@@ -184,6 +216,13 @@ class FloodControl(BaseRateLimiter[Lane]):
             group = self._groups.setdefault(chat_id, AsyncLimiter(self.group_per_minute, 60))
             await group.acquire()
         loop = asyncio.get_running_loop()
+        pace: _ChatPace | None = None
+        if isinstance(chat_id, int) and chat_id > 0:
+            pace = self._chats.get(chat_id)
+            if pace is None:
+                pace = self._chats[chat_id] = _ChatPace(loop.time())
+            while (wait := pace.wait(loop.time(), self.window)) > 0:
+                await asyncio.sleep(wait)
         hold = self._chat_holds.get(chat_id)
         if hold is not None:  # this chat had a 429 of its own
             await asyncio.sleep(max(0.0, hold - loop.time()))
@@ -212,9 +251,14 @@ class FloodControl(BaseRateLimiter[Lane]):
             send = _Send(chat_id, now, chat_was_busy=now - last < self.window)
             self._recent.append(send)
             self._last_in_chat[chat_id] = now
+            if pace is not None:
+                pace.recent.append(send)
             if len(self._last_in_chat) > 4 * self.per_window:  # forget the quiet chats
                 since = now - self.window
                 self._last_in_chat = {c: t for c, t in self._last_in_chat.items() if t > since}
+            if len(self._chats) > 4096:  # a chat quiet for CHAT_BURST seconds is back to full
+                since = now - CHAT_BURST / CHAT_MESSAGES_PER_SECOND
+                self._chats = {c: p for c, p in self._chats.items() if p.at > since}
             return send
         finally:
             self._pass_turn()

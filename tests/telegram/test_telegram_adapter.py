@@ -101,10 +101,10 @@ async def test_sends_are_paced_so_no_window_holds_more_than_the_limit() -> None:
         await asyncio.sleep(rng.uniform(0.0005, 0.002))
         return True
 
-    async def burst(count: int) -> None:
+    async def burst(count: int) -> None:  # to as many chats (one chat is paced on its own)
         await asyncio.gather(
-            *(pace.process_request(send, (), {}, "sendMessage", {"chat_id": 1}, None)
-              for _ in range(count))
+            *(pace.process_request(send, (), {}, "sendMessage", {"chat_id": 1 + n}, None)
+              for n in range(count))
         )  # fmt: skip
 
     await burst(75)
@@ -481,6 +481,22 @@ async def test_announcing_to_many_keeps_to_the_flood_limits_and_replies_go_first
     # Ana did not wait behind the announcements: a quarter of them went out after her reply
     chats = [str(call.params["chat_id"]) for call in server.calls_to("sendMessage")]
     assert len(chats) - 1 - chats.index(str(ana.id)) >= 15
+
+
+async def test_a_long_reply_in_one_chat_keeps_to_its_limit_without_a_429(
+    bot_api_server: BotAPIServer, adapter: TelegramAdapter
+) -> None:
+    server = bot_api_server
+    ana = server.create_user("Ana")
+    server.private_chat(ana)
+    server.set_rate_limit(global_per_second=30, per_chat_per_second=3)  # a burst of three
+    for part in range(6):  # a summary in six messages, sent as the courier sends: in order
+        await adapter.send(Outbound(f"telegram:{ana.id}", f"Part {part + 1}"))
+    assert [m.text for m in server.sent_messages(ana)] == [f"Part {n}" for n in range(1, 7)]
+    assert server.stats.rate_limited == 0
+    sent = [call.at for call in server.calls_to("sendMessage")]
+    assert sent[3] - sent[0] >= 0.9  # three at once, then about one a second
+    assert sent[5] - sent[3] >= 1.9
 
 
 async def test_menus_are_per_private_chat_and_groups_keep_theirs(
