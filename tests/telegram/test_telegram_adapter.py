@@ -545,3 +545,34 @@ async def test_webhook_mode_checks_the_secret_and_answers_after_handling(
         assert len(recorder.events) == 1
     finally:
         await telegram.stop()
+
+
+async def test_two_webhook_workers_on_one_machine_share_its_port(
+    bot_api_server: BotAPIServer, unused_tcp_port: int
+) -> None:
+    url = f"http://127.0.0.1:{unused_tcp_port}/telegram"
+    settings = TelegramSettings(
+        token=bot_api_server.token,
+        api_url=bot_api_server.base_url,
+        webhook_url=url,
+        webhook_secret="s3cret_-x",
+        webhook_port=unused_tcp_port,
+    )
+    first, second = Recorder(), Recorder()
+    workers = [telegram_platform.create(Settings(), settings) for _ in range(2)]
+    await workers[0].start(first)
+    await workers[1].start(second)  # the same port: no "address already in use"
+    try:
+        people = [bot_api_server.create_user(f"P{n}") for n in range(6)]
+        for person in people:
+            bot_api_server.user_sends_text(person, "/review")
+        await bot_api_server.wait_for_updates_confirmed()
+        await workers[0].stop()  # one worker goes; the other serves the port alone
+        bot_api_server.user_sends_text(people[0], "/mine")
+        await bot_api_server.wait_for_updates_confirmed()
+    finally:
+        for worker in workers:
+            await worker.stop()
+    texts = [e.text for e in first.events + second.events]
+    assert sorted(texts) == sorted(["/review"] * 6 + ["/mine"])  # each update once
+    assert "/mine" in [e.text for e in second.events]
