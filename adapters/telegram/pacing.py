@@ -1,14 +1,16 @@
 """Sends that keep to Telegram's limits, and calls that outlast its bad moments.
 
 `FloodControl` is PTB's rate limiter slot: Telegram's 30 messages in any second, replies
-ahead of announcements, about one a second in a private chat, 20 a minute in a group, a 429's retry_after waited out. `call`
-retries a Bot API call on network errors, 5xx and timeouts, with backoff, for minutes.
+ahead of announcements, about one a second in a private chat, 20 a minute in a group,
+a 429's retry_after waited out. `call` retries a Bot API call on network errors, 5xx and
+timeouts, with backoff, for minutes.
 Telegram has no idempotency key for sendMessage, so a request that timed out after
 Telegram carried it out is sent again: a rare duplicate beats a lost message.
 
 This is how to reach Telegram, not what to say: who is told what, and when, is decided
 in `bot/` (the dispatcher's outbox); the only choice made here is that a reply to a
-person waiting for it goes ahead of an announcement (`Lane`).
+person waiting for it goes ahead of an announcement (`Lane`), while every third slot is
+kept for announcements when both wait.
 """
 
 from __future__ import annotations
@@ -35,6 +37,8 @@ T = TypeVar("T")
 
 MESSAGES_PER_SECOND = 30  # Telegram's limit for the whole bot, in any second
 BURST = 3  # sends that may go at once: a reply, an edit, the next paragraph
+# While both wait, a notice gets every third slot: replies 20 a second, announcements 10.
+REPLIES_PER_NOTICE = 2
 GROUP_MESSAGES_PER_MINUTE = 20  # Telegram's limit in one group
 # Telegram's limit in one private chat: about a message a second, short bursts tolerated.
 CHAT_MESSAGES_PER_SECOND = 1.0
@@ -120,7 +124,8 @@ class FloodControl(BaseRateLimiter[Lane]):
 
     Two rules, both on the event loop's clock, for callers in turn: replies first, then
     the rest, each lane in the order it came (a reply does not wait behind an announcement
-    to two thousand people):
+    to two thousand people), save that while both wait every third slot goes to a notice
+    (an announcement is not held up for as long as its first readers keep writing):
 
     * **Even pacing.** Sends are spaced `1 / per_second` apart, a slot following the
       previous slot (not the previous send), so a long fan-out runs at the full rate. Up to
@@ -170,6 +175,7 @@ class FloodControl(BaseRateLimiter[Lane]):
         self._busy = False  # a caller is taking its slot; the others wait in `_waiting`
         self._waiting: list[tuple[int, int, asyncio.Future[None]]] = []  # heap: lane, arrival
         self._arrivals = itertools.count()
+        self._replies_in_row = 0  # slots given to replies since the last notice
         self._groups: dict[int | str, AsyncLimiter] = {}
         self._chats: dict[int | str, _ChatPace] = {}  # private chats' own pacing
         self.rate_limited = 0  # 429s Telegram answered (the operator's metrics read it)
@@ -204,11 +210,25 @@ class FloodControl(BaseRateLimiter[Lane]):
 
     def _pass_turn(self) -> None:
         while self._waiting:
-            *_, turn = heapq.heappop(self._waiting)
+            lane, _, turn = self._next_waiting()
             if not turn.done():
+                self._replies_in_row = self._replies_in_row + 1 if lane == Lane.REPLY else 0
                 turn.set_result(None)
                 return
         self._busy = False
+
+    def _next_waiting(self) -> tuple[int, int, asyncio.Future[None]]:
+        """The first reply waiting, except that after `REPLIES_PER_NOTICE` replies in a
+        row a notice waiting goes: a round announced while its first readers already
+        write reaches the last ones in a minute or two, not when the writing stops."""
+        if self._replies_in_row >= REPLIES_PER_NOTICE and self._waiting[0][0] == Lane.REPLY:
+            notices = [item for item in self._waiting if item[0] == Lane.NOTICE]
+            if notices:
+                first = min(notices)
+                self._waiting.remove(first)
+                heapq.heapify(self._waiting)
+                return first
+        return heapq.heappop(self._waiting)
 
     async def _slot(self, chat_id: int | str, lane: Lane) -> _Send:
         """Wait for this send's turn; returns the record to close when it is answered."""
@@ -221,7 +241,10 @@ class FloodControl(BaseRateLimiter[Lane]):
             pace = self._chats.get(chat_id)
             if pace is None:
                 pace = self._chats[chat_id] = _ChatPace(loop.time())
-            while (wait := pace.wait(loop.time(), self.window)) > 0:
+            while True:  # the chat's own pace: a wait of a second at most
+                wait = pace.wait(loop.time(), self.window)
+                if wait <= 0:
+                    break
                 await asyncio.sleep(wait)
         hold = self._chat_holds.get(chat_id)
         if hold is not None:  # this chat had a 429 of its own

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import random
-from collections.abc import Callable, Coroutine
+from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any
 
 import aiohttp
@@ -117,6 +117,30 @@ async def test_sends_are_paced_so_no_window_holds_more_than_the_limit() -> None:
     # and not much slower: 72 slots after the burst take 2.4 s at the rate; each second
     # also pays a round trip and the timers' wander; a busy machine, the CPU it withheld
     assert landed[-1] - landed[0] < 2.4 * 1.15 + load.waited()
+
+
+async def test_while_replies_and_notices_wait_every_third_slot_is_a_notice() -> None:
+    pace = FloodControl(300, window=0.1)
+    order: list[str] = []
+
+    def request(kind: str, chat: int) -> Awaitable[object]:
+        async def send() -> bool:
+            order.append(kind)
+            return True
+
+        lane = Lane.REPLY if kind == "reply" else Lane.NOTICE
+        return pace.process_request(send, (), {}, "sendMessage", {"chat_id": chat}, lane)
+
+    # an announcement to 30 under way when 30 people's replies queue up behind it
+    await asyncio.gather(
+        *(request("notice", 1 + n) for n in range(30)),
+        *(request("reply", 100 + n) for n in range(30)),
+    )
+    first, last = order.index("reply"), len(order) - 1 - order[::-1].index("reply")
+    both_wait = ", ".join(order[first : last + 1])
+    assert "reply, reply, reply" not in both_wait  # a notice after two replies
+    assert "notice, notice" not in both_wait  # and replies still go first
+    assert both_wait.count("notice") >= 14
 
 
 async def test_a_429_holds_every_send_for_its_retry_after() -> None:
