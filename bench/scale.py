@@ -138,6 +138,8 @@ class Inboxes:
         self.queues: dict[int, asyncio.Queue[tuple[str, float]]] = defaultdict(asyncio.Queue)
         self.seen = 0
         self.announced: list[float] = []  # when each round announcement was taken
+        self.to_delegates: list[float] = []  # when each message to a delegate was taken
+        self.facilitator = 0  # the facilitator's chat: not a delegate
         self._task: asyncio.Task[None] | None = None
 
     def start(self) -> None:
@@ -160,6 +162,8 @@ class Inboxes:
                     words = f"[document {call.params.get('document')}] {words}"
                 if ANNOUNCEMENT in words:
                     self.announced.append(call.at)
+                if int(call.params.get("chat_id", 0)) != self.facilitator:
+                    self.to_delegates.append(call.at)
                 self.queues[int(call.params.get("chat_id", 0))].put_nowait((words, call.at))
             self.seen = len(calls)
             await asyncio.sleep(0.02)
@@ -344,13 +348,20 @@ class Report:
             self.failures.append(name)
 
 
-def fan_out_line(announced: list[float], note: str) -> None:
-    """An announcement's rate, first to last message, against Telegram's limit."""
-    seconds = (announced[-1] - announced[0]) if len(announced) > 1 else float("nan")
+def fan_out_line(inboxes: Inboxes, first: int, note: str) -> None:
+    """An announcement's rate, first to last message, and the rate of everything sent to
+    the delegates meanwhile (replies, other notices), against Telegram's limit."""
+    announced = inboxes.announced[first:]
+    if len(announced) < 2:
+        return
+    start, end = announced[0], announced[-1]
+    seconds = end - start
     rate = len(announced) / seconds
+    everything = sum(1 for at in inboxes.to_delegates if start <= at <= end) / seconds
     print(
         f"{'  announcement':<22} {seconds:8.1f} s  {len(announced):7,} {'messages':<13} "
-        f"{rate:8.1f}/s  = {100 * rate / RATE:.0f}% of Telegram's {RATE}/s {note}",
+        f"{rate:8.1f}/s  = {100 * rate / RATE:.0f}% of Telegram's {RATE}/s; with {note} "
+        f"{everything:.1f}/s = {100 * everything / RATE:.0f}%",
         flush=True,
     )
 
@@ -440,6 +451,7 @@ async def run(arguments: argparse.Namespace) -> int:
             server.private_chat(user)
         server.set_rate_limit(global_per_second=RATE, per_chat_per_second=CHAT_BURST)
         inboxes = Inboxes(server)
+        inboxes.facilitator = facilitator_user.id
         inboxes.start()
         bot = Bot(server, folder, url, facilitator_user)
         report = Report(bot)
@@ -516,9 +528,8 @@ async def run(arguments: argparse.Namespace) -> int:
             await ask(server, fac, "/round open 7d", "Round 1 is open", admin)
             await asyncio.gather(*writers)
             loaded = time.monotonic() - started
-            announced = inboxes.announced[first_announcement:]
             report.phase("round 1: input", loaded, len(load.acknowledged), "submissions", load)
-            fan_out_line(announced, "while answering input")
+            fan_out_line(inboxes, first_announcement, "the replies to input,")
 
             # -- close, summary, exports
             started = time.monotonic()
@@ -555,7 +566,7 @@ async def run(arguments: argparse.Namespace) -> int:
                 await asyncio.sleep(0.2)
             second = inboxes.announced[first_announcement:]
             report.phase("version 2, round 2", time.monotonic() - started, len(second), "announced")
-            fan_out_line(second, "")
+            fan_out_line(inboxes, first_announcement, "the news of version 2,")
         finally:
             peak = bot.peak_rss_mb()
             await bot.stop()
