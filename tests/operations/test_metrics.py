@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 import io
 import json
 import logging
+import os
+import signal
 import socket
+from pathlib import Path
 
 import aiohttp
 
@@ -14,6 +18,8 @@ from bot.dispatcher import Dispatcher
 from bot.logs import JsonLines
 from bot.metrics import MetricsServer
 from tests.conversation.scenario import open_round
+from tests.operations.test_doctor import EXE
+from tests.telegram_api import BotAPIServer
 
 
 def free_port() -> int:
@@ -85,3 +91,43 @@ def test_json_lines_carry_the_event_and_an_error_type_only() -> None:
     assert first["logger"] == "tests.json_lines" and first["time"].endswith("+00:00")
     assert second["error"] == "ValueError"
     assert "text a person sent" not in stream.getvalue()
+
+
+async def test_consultbot_run_serves_metrics_and_logs_json_lines(tmp_path: Path) -> None:
+    port = free_port()
+    async with BotAPIServer() as server:
+        ana = server.create_user("Ana")
+        server.private_chat(ana)
+        environment = {k: v for k, v in os.environ.items() if not k.startswith("CONSULTBOT_")}
+        environment |= {
+            "CONSULTBOT_DATA_DIR": str(tmp_path / "data"),
+            "CONSULTBOT_TELEGRAM_TOKEN": server.token,
+            "CONSULTBOT_TELEGRAM_API_URL": server.base_url,
+            "CONSULTBOT_METRICS": "true",
+            "CONSULTBOT_METRICS_PORT": str(port),
+            "CONSULTBOT_LOG_FORMAT": "json",
+        }
+        log = (tmp_path / "log").open("wb")
+        bot = await asyncio.create_subprocess_exec(
+            EXE, "run", env=environment, stdout=log, stderr=log
+        )
+        try:
+            await server.wait_for(lambda: server.is_long_polling, 60, "consultbot to start")
+            server.user_sends_text(ana, "/help")
+            await server.wait_for(lambda: server.sent_messages(ana), 30, "the answer")
+            url = f"http://127.0.0.1:{port}/metrics"
+            async with aiohttp.ClientSession() as session, session.get(url) as response:
+                scraped = await response.text()
+        finally:
+            bot.send_signal(signal.SIGTERM)
+            await bot.wait()
+            log.close()
+    assert value(scraped, 'consultbot_messages_in_total{platform="telegram"}') == 1
+    assert value(scraped, 'consultbot_rate_limited_total{platform="telegram"}') == 0
+    assert value(scraped, 'consultbot_rounds{state="open"}') == 0
+    lines = (tmp_path / "log").read_text().splitlines()
+    assert lines, "the bot logged nothing at INFO"
+    for line in lines:
+        entry = json.loads(line)  # every line is one JSON object
+        assert {"time", "level", "logger", "event"} <= entry.keys()
+    assert any("metrics at http://127.0.0.1" in json.loads(line)["event"] for line in lines)
