@@ -101,6 +101,8 @@ WORDS = [
     "safeguards",
 ]
 ANNOUNCEMENT = "is open:"  # in "Round 1 of “…” is open: 20 paragraphs…"; not in replies
+APOLOGY = "Something went wrong on my side and nothing was recorded"  # internal_error
+ERROR_RETRIES = 3  # times a delegate sends again after that answer, as they are asked to
 REPLY_WAIT = 900.0
 THINK = 1.0  # seconds a person takes before sending the next message (--think)
 # Telegram lets short bursts through in one chat (a reply of two or three messages); the
@@ -192,6 +194,8 @@ class Delegate:
                 words, _ = await asyncio.wait_for(self.inbox.get(), left)
             except TimeoutError:
                 return None
+            if APOLOGY in words:  # the bot could not record it: the person is told to retry
+                return words
             if pattern is None:
                 if ANNOUNCEMENT not in words:
                     return words
@@ -209,6 +213,7 @@ class Tally:
     acknowledged: dict[int, str] = field(default_factory=dict)  # id -> kind
     withdrawn: set[int] = field(default_factory=set)
     refused: Counter[str] = field(default_factory=Counter)
+    apologies: int = 0  # "nothing was recorded, please try again": sent again
 
 
 async def ask(
@@ -223,11 +228,15 @@ async def ask(
     """`who` sends `words` and waits for the answer; first they take THINK seconds, as a
     person reads the last answer and types (Telegram allows about a message a second in
     one chat, in short bursts)."""
-    await asyncio.sleep(THINK)
-    started = time.monotonic()
-    server.user_sends_text(who.user, words)
-    tally.sent += 1
-    answer = await who.expect(expect, min(within, REPLY_WAIT))
+    for _ in range(ERROR_RETRIES):
+        await asyncio.sleep(THINK)
+        started = time.monotonic()
+        server.user_sends_text(who.user, words)
+        tally.sent += 1
+        answer = await who.expect(expect, min(within, REPLY_WAIT))
+        if answer is None or APOLOGY not in answer:
+            break
+        tally.apologies += 1
     if answer is None:
         tally.missing += 1
         print(f"  no answer to {words[:40]!r} from {who.user.first_name}", flush=True)
@@ -606,6 +615,8 @@ async def run(arguments: argparse.Namespace) -> int:
             f"     input refused by the rules (a race: endorsing what its author had just "
             f"withdrawn) {refused}: {dict(load.refused.most_common(3))}"
         )
+        apologies = admin.apologies + joining.apologies + idle.apologies + load.apologies
+        print(f"     answered 'nothing was recorded, try again' (then sent again) {apologies}")
         report.check(
             "0 replies missing",
             missing == 0,
