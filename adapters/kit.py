@@ -252,3 +252,6 @@ class ChosenByCommand(Generic[A]):
 
     def create(self, core: Settings, settings: NoSettings) -> A:
         return self.make()
+
+    async def check(self, core: Settings, settings: NoSettings) -> list[str]:
+        return []  # nothing to reach

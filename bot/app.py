@@ -20,6 +20,7 @@ from typing import IO, Any, Protocol, TypeVar
 
 from bot.dispatcher import Dispatcher
 from bot.events import Adapter
+from bot.metrics import MetricsServer
 from bot.scheduler import RoundScheduler
 from bot.settings import EnvironmentSettings, Settings, SettingsError
 from bot.summary_options import SummaryOptions
@@ -61,6 +62,11 @@ class Platform(Protocol[S]):
 
     def create(self, core: Settings, settings: S) -> Adapter:
         """The adapter, not started yet."""
+
+    async def check(self, core: Settings, settings: S) -> list[str]:
+        """For `consultbot doctor`, once `configured`: what is wrong with these settings
+        as the platform answers them (a token refused, a server out of reach), one line
+        each, each saying what to change; empty when the platform would start."""
 
 
 def installed_platforms() -> dict[str, Platform[Any]]:
@@ -181,11 +187,25 @@ def hold(store: Store) -> IO[str] | None:
         ) from None
 
 
-async def serve(dispatcher: Dispatcher) -> None:
+async def serve(dispatcher: Dispatcher, settings: Settings | None = None) -> None:
     """Run until SIGINT or SIGTERM, then stop the adapters cleanly. A platform may take a
     while to answer at start (retrying a failing server): a signal meanwhile stops at
-    once, with `SetupError`, as does a platform that fails to start."""
+    once, with `SetupError`, as does a platform that fails to start. With
+    `settings.metrics`, Prometheus metrics are served meanwhile."""
     lock = hold(dispatcher.store)
+    metrics: MetricsServer | None = None
+    if settings is not None and settings.metrics:
+        dispatcher.metrics.watch(dispatcher.store, dispatcher.adapters)
+        metrics = MetricsServer(
+            dispatcher.metrics.exposition, settings.metrics_listen, settings.metrics_port
+        )
+        try:
+            await metrics.start()
+        except OSError as error:
+            raise SetupError(
+                f"metrics cannot listen on {settings.metrics_listen}:{settings.metrics_port} "
+                f"({error.strerror}): set CONSULTBOT_METRICS_PORT to a free port"
+            ) from None
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
@@ -218,3 +238,5 @@ async def serve(dispatcher: Dispatcher) -> None:
         checkpoints.stop()
         if lock is not None:
             lock.close()
+        if metrics is not None:
+            await metrics.stop()

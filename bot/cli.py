@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import logging
 from pathlib import Path
 from typing import Annotated, Protocol, cast
 
@@ -53,34 +52,17 @@ def load_settings() -> Settings:
     return load_configuration().core
 
 
-def configure_logging(level: str) -> None:
-    logging.basicConfig(
-        level=level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
-    # Libraries log request URLs (which carry the bot token) at INFO: keep them quieter.
-    for noisy in NOISY:
-        logging.getLogger(noisy).setLevel(max(logging.WARNING, logging.getLogger().level))
-    for handler in logging.getLogger().handlers:
-        handler.addFilter(_without_library_tracebacks)
+def configure_logging(settings: Settings, level: str | None = None) -> None:
+    from bot.logs import configure
 
-
-NOISY = ("httpx", "httpcore", "telegram", "nio", "apscheduler", "alembic")
-
-
-def _without_library_tracebacks(record: logging.LogRecord) -> bool:
-    """A library's error as its one line: what it means for the bot is said by the bot
-    (a server answering HTML instead of JSON, say, is a start-up error naming the URL)."""
-    if record.name.split(".", 1)[0] in NOISY and record.levelno < logging.CRITICAL:
-        record.exc_info = None
-        record.exc_text = None
-    return True
+    configure(level or settings.log_level, settings.log_format)
 
 
 @app.command()
 def run() -> None:
     """Run the bot on every configured platform (Telegram, Matrix)."""
     configuration = load_configuration()
-    configure_logging(configuration.core.log_level)
+    configure_logging(configuration.core)
     if not configuration.configured():
         console.print(
             f"No platform is configured. Set {', or '.join(configuration.how_to_enable())}.\n"
@@ -88,7 +70,7 @@ def run() -> None:
         )
         raise typer.Exit(2)
     try:
-        asyncio.run(serve(build(configuration.core, configuration.adapters())))
+        asyncio.run(serve(build(configuration.core, configuration.adapters()), configuration.core))
     except SetupError as error:
         console.print(f"[red]{error}[/red]", soft_wrap=True)  # one line, for the service log
         raise typer.Exit(2) from None
@@ -104,7 +86,9 @@ def chat(
     from bot.app import create_adapter, hold
 
     settings = load_settings()
-    configure_logging("WARNING" if settings.log_level.upper() == "INFO" else settings.log_level)
+    configure_logging(
+        settings, "WARNING" if settings.log_level.upper() == "INFO" else settings.log_level
+    )
     settings.admins = [*settings.admins, f"console:{name.lower()}"]
     adapter = cast(Terminal, create_adapter("console", settings))
     adapter.name = name.lower()
@@ -259,6 +243,39 @@ def invite(
         console.print(f"[red]{error}[/red]")
         raise typer.Exit(2) from None
     typer.echo(code)
+
+
+@app.command()
+def doctor() -> None:
+    """Check the configuration: database, data directory, platform credentials."""
+    from bot.doctor import diagnose
+
+    findings = asyncio.run(diagnose(load_configuration()))
+    for finding in findings:
+        if finding.ok:
+            typer.echo(f"ok       {finding.line}")
+        else:
+            typer.echo(f"problem  {finding.line}")
+    problems = sum(not finding.ok for finding in findings)
+    if problems:
+        console.print(f"[red]{problems} problem{'s' if problems > 1 else ''} to fix.[/red]")
+        raise typer.Exit(1)
+
+
+@app.command()
+def backup(
+    target: Annotated[Path, typer.Argument(help="The file to write the copy to.")],
+) -> None:
+    """Copy the SQLite database while the bot runs (for PostgreSQL, use pg_dump)."""
+    from storage.engine import BackupError, backup_sqlite
+
+    settings = load_settings()
+    try:
+        copied = backup_sqlite(settings.database_url, target)
+    except BackupError as error:
+        console.print(f"[red]{error}[/red]")
+        raise typer.Exit(2) from None
+    typer.echo(f"Wrote {target} ({copied:,} bytes), a consistent copy of the database.")
 
 
 @db_app.command("upgrade")

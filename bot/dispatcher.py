@@ -41,6 +41,7 @@ from bot.events import (
 )
 from bot.handlers import language
 from bot.isolation import parse_isolated
+from bot.metrics import Metrics
 from bot.outbox import Courier, Delivery
 from bot.summary_options import SummaryOptions
 from bot.turn import Refusal, Turn
@@ -107,15 +108,17 @@ class Dispatcher:
         admins: Iterable[str] = (),
         clock: Clock = utc_now,
         summary_options: SummaryOptions | None = None,
+        metrics: Metrics | None = None,
     ) -> None:
         self.store = store
+        self.metrics = metrics or Metrics()
         self.summary_options = summary_options
         self.catalog = catalog or Catalog()
         self.admins = frozenset(admins)
         self.clock = clock
         self.adapters: dict[str, Adapter] = {}
         self._locks: weakref.WeakValueDictionary[str, asyncio.Lock] = weakref.WeakValueDictionary()
-        self.courier = Courier(store, self.adapters, self.catalog, clock)
+        self.courier = Courier(store, self.adapters, self.catalog, clock, self.metrics)
         # Events waiting while a transaction is written go together into the next one.
         # SQLite has one writer at a time anyway; PostgreSQL may write a few batches at
         # once, so one slow command (a summary, an export) does not hold up the rest.
@@ -149,6 +152,9 @@ class Dispatcher:
 
     async def handle(self, event: Inbound) -> None:
         """Handle one event from any adapter; safe to call concurrently."""
+        arrived = time.perf_counter()
+        platform = platform_of(event.chat)
+        self.metrics.messages_in.labels(platform).inc()
         lock = self._locks.get(event.chat)
         if lock is None:
             lock = asyncio.Lock()
@@ -163,6 +169,8 @@ class Dispatcher:
             finally:
                 self._drafts.pop(event.source, None)
             await self.courier.deliver(outcome.messages)
+            if outcome.messages:
+                self.metrics.reply_seconds.labels(platform).observe(time.perf_counter() - arrived)
             if outcome.menu is not None:
                 adapter, chat, commands = outcome.menu
                 await adapter.set_menu(chat, commands)

@@ -36,6 +36,7 @@ from bot.events import (
     PlatformId,
     platform_of,
 )
+from bot.metrics import Metrics
 from bot.turn import Turn
 from storage.records import Records, Store
 
@@ -79,8 +80,10 @@ class Courier:
         adapters: Mapping[str, Adapter],
         catalog: Catalog,
         clock: Callable[[], datetime],
+        metrics: Metrics,
     ) -> None:
         self.store = store
+        self.metrics = metrics
         self.adapters = adapters  # the dispatcher's, by platform
         self.catalog = catalog
         self.clock = clock
@@ -124,7 +127,7 @@ class Courier:
     async def deliver(self, messages: list[tuple[Adapter, Outbound]]) -> None:
         """Send a turn's replies, in order (they go to the chat it came from)."""
         for adapter, message in messages:
-            await self._send(adapter, message)
+            await self._send(adapter, message, "reply")
 
     async def announce(self, notices: list[Delivery]) -> None:
         """Tell other people: a few before returning, so the turn reads as one exchange;
@@ -231,7 +234,7 @@ class Courier:
         async def sender() -> None:
             for in_order in waiting:
                 for delivery in in_order:
-                    sent = await self._send(delivery.adapter, delivery.message)
+                    sent = await self._send(delivery.adapter, delivery.message, "notice")
                     if not sent and delivery.outbox_id is not None:
                         failed.append(delivery.outbox_id)
                     if sent and delivery.outbox_id is not None:
@@ -247,8 +250,9 @@ class Courier:
                 await asyncio.to_thread(self._failed, failed)
             self._in_flight -= queued
 
-    async def _send(self, adapter: Adapter, message: Outbound) -> bool:
-        """Send one message; False if it could not go now (it may be tried again later)."""
+    async def _send(self, adapter: Adapter, message: Outbound, kind: str) -> bool:
+        """Send one message (a "reply" or a "notice"); False if it could not go now (it
+        may be tried again later)."""
         if message.edit_of is not None and Capability.EDITS not in adapter.capabilities:
             return True
         try:
@@ -264,6 +268,7 @@ class Courier:
             )
             log.debug("delivery failure", exc_info=True)
             return False
+        self.metrics.messages_out.labels(adapter.platform, kind).inc()
         if (
             sent
             and message.choices

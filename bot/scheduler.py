@@ -115,8 +115,11 @@ class RoundScheduler:
     async def tick(self) -> int:
         """Run every action due now; returns how many ran."""
         async with self._lock:
-            actions = due(await asyncio.to_thread(self._plan), self.dispatcher.clock())
+            now = self.dispatcher.clock()
+            actions = due(await asyncio.to_thread(self._plan), now)
             for action in actions:
+                lag = (now - action.at).total_seconds()
+                self.dispatcher.metrics.scheduler_lag.observe(max(0.0, lag))
                 await self.dispatcher.run_job(self._job(action))
             return len(actions)
 

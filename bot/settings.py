@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any, Literal, TypeVar
 
 from platformdirs import user_data_path
 from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
@@ -104,6 +104,13 @@ class Settings(EnvironmentSettings):
     # PostgreSQL database need the same key: set it, or share that file.
     event_key: SecretStr | None = None
     log_level: str = "INFO"
+    # "json": one JSON object a line (time, level, logger, event), for a log collector.
+    # Either way logs carry no message text and no platform id.
+    log_format: Literal["text", "json"] = "text"
+    # Prometheus metrics at http://metrics_listen:metrics_port/metrics, off unless asked for.
+    metrics: bool = False
+    metrics_listen: str = "127.0.0.1"
+    metrics_port: int = Field(default=9464, ge=1, le=65535)
     # Summaries. Themes from sentence embeddings need the `embeddings` extra; the
     # abstractive layer (prose over the extractive summary) is off unless a base URL is set.
     embeddings: bool = False

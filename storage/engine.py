@@ -188,6 +188,56 @@ def _no_automatic_checkpoints(dbapi_connection: Any, _record: Any) -> None:
     dbapi_connection.execute("PRAGMA wal_autocheckpoint=0")
 
 
+class BackupError(Exception):
+    """The database cannot be copied as asked; the message says what to do instead."""
+
+
+def backup_sqlite(url: str, target: Path, *, pages: int = 1024) -> int:
+    """Copy the SQLite database at `url` to `target` with SQLite's online backup API:
+    consistent as of one moment while the bot goes on writing (it copies `pages` at a
+    time and starts again from where a write changed what it had copied). The copy is
+    checked, made a single file (no write-ahead log), readable by its owner only, and
+    put in place whole. Returns its size in bytes."""
+    import os
+    import sqlite3
+
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "sqlite":
+        raise BackupError(
+            "`consultbot backup` copies the embedded SQLite database; back PostgreSQL up "
+            "with pg_dump (docs/deployment.md)"
+        )
+    source_path = Path(parsed.database or "").expanduser()
+    if not parsed.database or parsed.database == ":memory:" or not source_path.is_file():
+        raise BackupError(
+            f"there is no database file at {source_path}: check CONSULTBOT_DATABASE_URL"
+        )
+    target = target.expanduser()
+    if target.resolve() == source_path.resolve():
+        raise BackupError("the copy must go to another file than the database itself")
+    if not target.parent.is_dir():
+        raise BackupError(f"{target.parent} is not a directory: create it first")
+    partial = target.with_name(f".{target.name}.partial")
+    partial.unlink(missing_ok=True)
+    source = sqlite3.connect(source_path, timeout=30)
+    try:
+        copy = sqlite3.connect(partial)
+        try:
+            source.backup(copy, pages=pages)
+            copy.execute("PRAGMA journal_mode=DELETE")
+            verdict = copy.execute("PRAGMA integrity_check").fetchone()[0]
+        finally:
+            copy.close()
+    finally:
+        source.close()
+    if verdict != "ok":
+        partial.unlink(missing_ok=True)
+        raise BackupError(f"the copy failed SQLite's integrity check ({verdict}); try again")
+    os.chmod(partial, 0o600)
+    partial.replace(target)
+    return target.stat().st_size
+
+
 def alembic_config(connection: Connection | None = None) -> Config:
     from alembic.config import Config
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 
-from sqlalchemy import Table, delete, insert, update
+from sqlalchemy import Table, delete, func, insert, update
 from sqlmodel import col, select
 
 from storage.tables import OutboxMessage, Round
@@ -74,3 +74,7 @@ class Outbox(Repository):
             .order_by(col(OutboxMessage.id))
             .limit(limit)
         ).all()
+
+    def depth(self) -> int:
+        """How many messages wait to be delivered."""
+        return int(self.session.execute(select(func.count()).select_from(OUTBOX)).scalar_one())

@@ -152,3 +152,10 @@ class Rounds(Repository):
         return self.session.exec(
             select(Round).where(col(Round.state).in_(["scheduled", "open"])).order_by(col(Round.id))
         ).all()
+
+    def count_by_state(self) -> dict[str, int]:
+        """How many rounds are in each state (scheduled, open, closed)."""
+        rows = self.session.execute(
+            sqlalchemy.select(ROUNDS.c.state, func.count()).group_by(ROUNDS.c.state)
+        )
+        return {state: int(count) for state, count in rows}

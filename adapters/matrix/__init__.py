@@ -13,6 +13,7 @@ missed (`sync.py`); a message the dispatcher hands over arrives (`adapter.py`).
     media.py      files in (downloaded, decrypted) and out (uploaded, encrypted)
     state.py      small files in the store path; the ids of the bot's recent messages
     client.py     matrix-nio, imported without database drivers; its errors, read
+    check.py      `consultbot doctor`: the homeserver and the account asked about
 
 Encryption, as a bot must: keys are shared with every device of the room's members
 (unverified ones included), and messages from unverified devices are read. Verifying
@@ -46,6 +47,11 @@ class Matrix:
         from adapters.matrix.adapter import create
 
         return create(settings, core.data_dir)
+
+    async def check(self, core: Settings, settings: MatrixSettings) -> list[str]:
+        from adapters.matrix.check import check
+
+        return await check(settings, core.data_dir)
 
 
 platform: Platform[MatrixSettings] = Matrix()

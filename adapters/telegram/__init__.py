@@ -19,6 +19,7 @@ limits and `call` waits out its bad moments (`pacing.py`); a refusal for good is
     polling.py    getUpdates, confirmed only once handled
     webhook.py    Telegram's POSTs, answered only once handled
     pacing.py     FloodControl, and calls retried through transient failures
+    check.py      `consultbot doctor`: the token asked about at the Bot API
 """
 
 from __future__ import annotations
@@ -46,6 +47,11 @@ class Telegram:
         from adapters.telegram.adapter import create
 
         return create(settings)
+
+    async def check(self, core: Settings, settings: TelegramSettings) -> list[str]:
+        from adapters.telegram.check import check
+
+        return await check(settings)
 
 
 platform: Platform[TelegramSettings] = Telegram()

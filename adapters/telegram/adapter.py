@@ -373,6 +373,12 @@ class TelegramAdapter:
             return None
         return f"https://t.me/{self.username}?start={code}"
 
+    @property
+    def rate_limited(self) -> int:
+        """429s Telegram answered so far (read by the operator's metrics)."""
+        limiter = self.bot.rate_limiter
+        return limiter.rate_limited if isinstance(limiter, FloodControl) else 0
+
     async def set_menu(self, chat: ChatId, commands: list[tuple[str, str]]) -> None:
         """The person's menu in their private chat; groups keep the default (it would show
         one member's role to all)."""

@@ -1,14 +1,16 @@
 """Sends that keep to Telegram's limits, and calls that outlast its bad moments.
 
 `FloodControl` is PTB's rate limiter slot: Telegram's 30 messages in any second, replies
-ahead of announcements, 20 a minute in a group, a 429's retry_after waited out. `call`
-retries a Bot API call on network errors, 5xx and timeouts, with backoff, for minutes.
+ahead of announcements, about one a second in a private chat, 20 a minute in a group,
+a 429's retry_after waited out. `call` retries a Bot API call on network errors, 5xx and
+timeouts, with backoff, for minutes.
 Telegram has no idempotency key for sendMessage, so a request that timed out after
 Telegram carried it out is sent again: a rare duplicate beats a lost message.
 
 This is how to reach Telegram, not what to say: who is told what, and when, is decided
 in `bot/` (the dispatcher's outbox); the only choice made here is that a reply to a
-person waiting for it goes ahead of an announcement (`Lane`).
+person waiting for it goes ahead of an announcement (`Lane`), while every third slot is
+kept for announcements when both wait.
 """
 
 from __future__ import annotations
@@ -35,7 +37,12 @@ T = TypeVar("T")
 
 MESSAGES_PER_SECOND = 30  # Telegram's limit for the whole bot, in any second
 BURST = 3  # sends that may go at once: a reply, an edit, the next paragraph
+# While both wait, a notice gets every third slot: replies 20 a second, announcements 10.
+REPLIES_PER_NOTICE = 2
 GROUP_MESSAGES_PER_MINUTE = 20  # Telegram's limit in one group
+# Telegram's limit in one private chat: about a message a second, short bursts tolerated.
+CHAT_MESSAGES_PER_SECOND = 1.0
+CHAT_BURST = 3  # a reply, the next paragraph and a notice may go at once
 RATE_LIMIT_RETRIES = 5  # 429s the rate limiter waits out before `call` sees one
 SEND_DEADLINE = 300.0  # seconds of retrying a transient failure before giving up on a message
 
@@ -87,12 +94,38 @@ class _Send:
         self.answered = asyncio.Event()
 
 
+class _ChatPace:
+    """One private chat's pace: a bucket of `CHAT_BURST` sends refilled at
+    `CHAT_MESSAGES_PER_SECOND`, and never more than `CHAT_BURST` in any window."""
+
+    __slots__ = ("at", "recent", "tokens")
+
+    def __init__(self, now: float) -> None:
+        self.tokens = float(CHAT_BURST)
+        self.at = now
+        self.recent: deque[_Send] = deque(maxlen=CHAT_BURST)
+
+    def wait(self, now: float, window: float) -> float:
+        """Seconds until this chat may take another send; 0 takes it now."""
+        self.tokens = min(CHAT_BURST, self.tokens + (now - self.at) * CHAT_MESSAGES_PER_SECOND)
+        self.at = now
+        wait = max(0.0, (1 - self.tokens) / CHAT_MESSAGES_PER_SECOND)
+        if len(self.recent) == CHAT_BURST:  # counted by Telegram once answered, as below
+            oldest = self.recent[0]
+            counted = oldest.answered_at if oldest.answered_at is not None else now
+            wait = max(wait, counted + window - now)
+        if wait <= 0:
+            self.tokens -= 1
+        return wait
+
+
 class FloodControl(BaseRateLimiter[Lane]):
     """PTB's rate limiter slot: never more than Telegram's 30 messages in any second.
 
     Two rules, both on the event loop's clock, for callers in turn: replies first, then
     the rest, each lane in the order it came (a reply does not wait behind an announcement
-    to two thousand people):
+    to two thousand people), save that while both wait every third slot goes to a notice
+    (an announcement is not held up for as long as its first readers keep writing):
 
     * **Even pacing.** Sends are spaced `1 / per_second` apart, a slot following the
       previous slot (not the previous send), so a long fan-out runs at the full rate. Up to
@@ -103,6 +136,9 @@ class FloodControl(BaseRateLimiter[Lane]):
       time its answer came back. Timer and network jitter then cost a round trip of pacing
       a second (a few milliseconds near the server, 10% at 100 ms) instead of a 429, which
       holds every send for at least a second.
+
+    A private chat is paced too, as Telegram asks (about a message a second, short bursts
+    tolerated): a reply of several messages goes out three at once, then one a second.
 
     A 429 all the same holds every send for its retry_after, then the request is tried
     again; but when the same chat had another message in the last second, the 429 is that
@@ -139,7 +175,10 @@ class FloodControl(BaseRateLimiter[Lane]):
         self._busy = False  # a caller is taking its slot; the others wait in `_waiting`
         self._waiting: list[tuple[int, int, asyncio.Future[None]]] = []  # heap: lane, arrival
         self._arrivals = itertools.count()
+        self._replies_in_row = 0  # slots given to replies since the last notice
         self._groups: dict[int | str, AsyncLimiter] = {}
+        self._chats: dict[int | str, _ChatPace] = {}  # private chats' own pacing
+        self.rate_limited = 0  # 429s Telegram answered (the operator's metrics read it)
 
     async def initialize(self) -> None:
         """Nothing to set up."""
@@ -171,11 +210,25 @@ class FloodControl(BaseRateLimiter[Lane]):
 
     def _pass_turn(self) -> None:
         while self._waiting:
-            *_, turn = heapq.heappop(self._waiting)
+            lane, _, turn = self._next_waiting()
             if not turn.done():
+                self._replies_in_row = self._replies_in_row + 1 if lane == Lane.REPLY else 0
                 turn.set_result(None)
                 return
         self._busy = False
+
+    def _next_waiting(self) -> tuple[int, int, asyncio.Future[None]]:
+        """The first reply waiting, except that after `REPLIES_PER_NOTICE` replies in a
+        row a notice waiting goes: a round announced while its first readers already
+        write reaches the last ones in a minute or two, not when the writing stops."""
+        if self._replies_in_row >= REPLIES_PER_NOTICE and self._waiting[0][0] == Lane.REPLY:
+            notices = [item for item in self._waiting if item[0] == Lane.NOTICE]
+            if notices:
+                first = min(notices)
+                self._waiting.remove(first)
+                heapq.heapify(self._waiting)
+                return first
+        return heapq.heappop(self._waiting)
 
     async def _slot(self, chat_id: int | str, lane: Lane) -> _Send:
         """Wait for this send's turn; returns the record to close when it is answered."""
@@ -183,6 +236,16 @@ class FloodControl(BaseRateLimiter[Lane]):
             group = self._groups.setdefault(chat_id, AsyncLimiter(self.group_per_minute, 60))
             await group.acquire()
         loop = asyncio.get_running_loop()
+        pace: _ChatPace | None = None
+        if isinstance(chat_id, int) and chat_id > 0:
+            pace = self._chats.get(chat_id)
+            if pace is None:
+                pace = self._chats[chat_id] = _ChatPace(loop.time())
+            while True:  # the chat's own pace: a wait of a second at most
+                wait = pace.wait(loop.time(), self.window)
+                if wait <= 0:
+                    break
+                await asyncio.sleep(wait)
         hold = self._chat_holds.get(chat_id)
         if hold is not None:  # this chat had a 429 of its own
             await asyncio.sleep(max(0.0, hold - loop.time()))
@@ -211,9 +274,14 @@ class FloodControl(BaseRateLimiter[Lane]):
             send = _Send(chat_id, now, chat_was_busy=now - last < self.window)
             self._recent.append(send)
             self._last_in_chat[chat_id] = now
+            if pace is not None:
+                pace.recent.append(send)
             if len(self._last_in_chat) > 4 * self.per_window:  # forget the quiet chats
                 since = now - self.window
                 self._last_in_chat = {c: t for c, t in self._last_in_chat.items() if t > since}
+            if len(self._chats) > 4096:  # a chat quiet for CHAT_BURST seconds is back to full
+                since = now - CHAT_BURST / CHAT_MESSAGES_PER_SECOND
+                self._chats = {c: p for c, p in self._chats.items() if p.at > since}
             return send
         finally:
             self._pass_turn()
@@ -235,6 +303,7 @@ class FloodControl(BaseRateLimiter[Lane]):
             try:
                 return await callback(*args, **kwargs)
             except RetryAfter as error:
+                self.rate_limited += 1
                 attempt += 1
                 if attempt > self.max_retries:
                     raise

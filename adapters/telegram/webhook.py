@@ -4,8 +4,9 @@ The bot listens on listen:port behind the HTTPS proxy, checks the secret token T
 sends in a header, and answers a POST only after the update was handled: Telegram
 delivers again until it gets a 2xx, which gives the promise long polling gives (an
 update is confirmed only once handled). Several workers may share one URL through a load
-balancer. Only this mode needs aiohttp (installed with matrix-nio): the adapter imports
-this module when a webhook URL is set.
+balancer, or, on one machine, one port (each listens with SO_REUSEPORT). Only this mode
+needs aiohttp (installed with matrix-nio): the adapter imports this module when a webhook
+URL is set.
 """
 
 from __future__ import annotations
@@ -55,7 +56,9 @@ class Webhook:
         app.router.add_post(urlsplit(self.url).path or "/", self._on_post)
         runner = web.AppRunner(app, access_log=None)
         await runner.setup()
-        await web.TCPSite(runner, self.listen, self.port).start()
+        # SO_REUSEPORT: several workers on this machine listen on the one port, and the
+        # kernel shares Telegram's connections out between them.
+        await web.TCPSite(runner, self.listen, self.port, reuse_port=True).start()
         self._runner = runner
         await call(
             self.bot.set_webhook,

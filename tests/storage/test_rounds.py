@@ -39,3 +39,24 @@ def test_a_rounds_facts_read_like_its_row_and_follow_what_the_transaction_change
         newer = records.rounds.add(world.consultation_id, world.version_id)
         latest = records.rounds.facts(world.consultation_id)
         assert latest is not None and (latest.id, latest.number) == (newer.id, 2)
+
+
+def test_what_the_metrics_read_rounds_by_state_and_the_outbox_depth(store: Store) -> None:
+    world = make_world(store)
+    now = datetime(2026, 12, 1, 9, tzinfo=UTC)
+    with store.transaction() as records:
+        before = records.rounds.count_by_state()
+        row = records.rounds.latest(world.consultation_id)
+        assert row is not None
+        row.state = "open"
+        records.save(row)
+        records.rounds.add(world.consultation_id, world.version_id)  # scheduled, next
+        ids = records.outbox.queue([("telegram:1", "Round 1 is open"), ("matrix:@a:x", "…")], now)
+    with store.transaction() as records:
+        after = records.rounds.count_by_state()
+        assert records.outbox.depth() == 2
+        records.outbox.delivered(ids[:1])
+    with store.transaction() as records:
+        assert records.outbox.depth() == 1
+    assert sum(after.values()) == sum(before.values()) + 1
+    assert after["open"] == before.get("open", 0) + 1

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import random
-from collections.abc import Callable, Coroutine
+from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any
 
 import aiohttp
@@ -101,10 +101,10 @@ async def test_sends_are_paced_so_no_window_holds_more_than_the_limit() -> None:
         await asyncio.sleep(rng.uniform(0.0005, 0.002))
         return True
 
-    async def burst(count: int) -> None:
+    async def burst(count: int) -> None:  # to as many chats (one chat is paced on its own)
         await asyncio.gather(
-            *(pace.process_request(send, (), {}, "sendMessage", {"chat_id": 1}, None)
-              for _ in range(count))
+            *(pace.process_request(send, (), {}, "sendMessage", {"chat_id": 1 + n}, None)
+              for n in range(count))
         )  # fmt: skip
 
     await burst(75)
@@ -117,6 +117,30 @@ async def test_sends_are_paced_so_no_window_holds_more_than_the_limit() -> None:
     # and not much slower: 72 slots after the burst take 2.4 s at the rate; each second
     # also pays a round trip and the timers' wander; a busy machine, the CPU it withheld
     assert landed[-1] - landed[0] < 2.4 * 1.15 + load.waited()
+
+
+async def test_while_replies_and_notices_wait_every_third_slot_is_a_notice() -> None:
+    pace = FloodControl(300, window=0.1)
+    order: list[str] = []
+
+    def request(kind: str, chat: int) -> Awaitable[object]:
+        async def send() -> bool:
+            order.append(kind)
+            return True
+
+        lane = Lane.REPLY if kind == "reply" else Lane.NOTICE
+        return pace.process_request(send, (), {}, "sendMessage", {"chat_id": chat}, lane)
+
+    # an announcement to 30 under way when 30 people's replies queue up behind it
+    await asyncio.gather(
+        *(request("notice", 1 + n) for n in range(30)),
+        *(request("reply", 100 + n) for n in range(30)),
+    )
+    first, last = order.index("reply"), len(order) - 1 - order[::-1].index("reply")
+    both_wait = ", ".join(order[first : last + 1])
+    assert "reply, reply, reply" not in both_wait  # a notice after two replies
+    assert "notice, notice" not in both_wait  # and replies still go first
+    assert both_wait.count("notice") >= 14
 
 
 async def test_a_429_holds_every_send_for_its_retry_after() -> None:
@@ -494,6 +518,22 @@ async def test_announcing_to_many_keeps_to_the_flood_limits_and_replies_go_first
     assert len(chats) - 1 - chats.index(str(ana.id)) >= 15
 
 
+async def test_a_long_reply_in_one_chat_keeps_to_its_limit_without_a_429(
+    bot_api_server: BotAPIServer, adapter: TelegramAdapter
+) -> None:
+    server = bot_api_server
+    ana = server.create_user("Ana")
+    server.private_chat(ana)
+    server.set_rate_limit(global_per_second=30, per_chat_per_second=3)  # a burst of three
+    for part in range(6):  # a summary in six messages, sent as the courier sends: in order
+        await adapter.send(Outbound(f"telegram:{ana.id}", f"Part {part + 1}"))
+    assert [m.text for m in server.sent_messages(ana)] == [f"Part {n}" for n in range(1, 7)]
+    assert server.stats.rate_limited == 0
+    sent = [call.at for call in server.calls_to("sendMessage")]
+    assert sent[3] - sent[0] >= 0.9  # three at once, then about one a second
+    assert sent[5] - sent[3] >= 1.9
+
+
 async def test_menus_are_per_private_chat_and_groups_keep_theirs(
     bot_api_server: BotAPIServer, adapter: TelegramAdapter
 ) -> None:
@@ -547,3 +587,34 @@ async def test_webhook_mode_checks_the_secret_and_answers_after_handling(
         assert [e.text for e in recorder.events] == ["/review", "/mine"]
     finally:
         await telegram.stop()
+
+
+async def test_two_webhook_workers_on_one_machine_share_its_port(
+    bot_api_server: BotAPIServer, unused_tcp_port: int
+) -> None:
+    url = f"http://127.0.0.1:{unused_tcp_port}/telegram"
+    settings = TelegramSettings(
+        token=bot_api_server.token,
+        api_url=bot_api_server.base_url,
+        webhook_url=url,
+        webhook_secret="s3cret_-x",
+        webhook_port=unused_tcp_port,
+    )
+    first, second = Recorder(), Recorder()
+    workers = [telegram_platform.create(Settings(), settings) for _ in range(2)]
+    await workers[0].start(first)
+    await workers[1].start(second)  # the same port: no "address already in use"
+    try:
+        people = [bot_api_server.create_user(f"P{n}") for n in range(6)]
+        for person in people:
+            bot_api_server.user_sends_text(person, "/review")
+        await bot_api_server.wait_for_updates_confirmed()
+        await workers[0].stop()  # one worker goes; the other serves the port alone
+        bot_api_server.user_sends_text(people[0], "/mine")
+        await bot_api_server.wait_for_updates_confirmed()
+    finally:
+        for worker in workers:
+            await worker.stop()
+    texts = [e.text for e in first.events + second.events]
+    assert sorted(texts) == sorted(["/review"] * 6 + ["/mine"])  # each update once
+    assert "/mine" in [e.text for e in second.events]

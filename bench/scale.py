@@ -1,0 +1,689 @@
+"""A whole large consultation through the real bot, on Telegram's flood limits.
+
+`consultbot run` (a real process, long polling) serves the loopback Bot API server
+(tests/telegram_api) with Telegram's limits on: 30 messages a second overall, one a second
+in a chat (429 with retry_after beyond). Everything goes through chat, as people would do
+it: the facilitator creates the consultation and loads a 20-paragraph draft, makes one
+invite code per stakeholder group; every stakeholder joins with `/start CODE` and names
+their organisation; the round is opened to all; each stakeholder starts writing as soon
+as the announcement reaches them (support, oppose, abstain, comment, amend, endorse,
+withdraw, in the proportions of a real round), while the announcement still goes out to
+the others; the round is closed, summarised, exported in every format; amendments are
+accepted, version 2 is published and a second round opened to everybody.
+
+Printed per phase: wall time, throughput, reply time p50/p99 seen by the delegates, the
+fan-out rate against Telegram's 30 a second, the bot process's peak resident memory, the
+database's size. Then the checks, each failing the run (exit 1): submissions
+acknowledged = stored = in the JSON export, none lost, none stored twice, no command left
+without a reply, no 429 past the first.
+
+    python bench/scale.py --quick                 # 450 stakeholders, 10,000 submissions
+    python bench/scale.py                         # 4,500 stakeholders, 100,000 submissions
+    python bench/scale.py --quick --postgres postgresql+psycopg://postgres@127.0.0.1/test
+
+Telegram acknowledges at most 30 messages a second for one bot, so input that each gets
+its "Recorded #ID" runs at 30 a second at most, whatever the store does (see
+docs/scale.md). Matrix stakeholders and several workers are not part of this run yet.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import json
+import os
+import random
+import re
+import secrets
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))  # run as a script: the test servers, in the package tests
+
+from sqlalchemy import create_engine, text  # noqa: E402
+from sqlalchemy.engine import make_url  # noqa: E402
+
+from tests.telegram_api import BotAPIServer, User  # noqa: E402
+
+RATE = 30  # Telegram's messages a second for one bot, overall
+CONSULTBOT = str(Path(sys.executable).with_name("consultbot"))
+PARAGRAPHS = 20
+GROUPS = ("government", "civil-society", "private-sector", "academia", "igo")
+# What delegates send in a round, by share of submissions (a round of the statement this
+# bench is modelled on: most people vote on most paragraphs, fewer write).
+MIX = {
+    "support": 0.42,
+    "oppose": 0.14,
+    "abstain": 0.06,
+    "comment": 0.22,
+    "amend": 0.07,
+    "endorse": 0.06,
+    "withdraw": 0.03,
+}
+EXPORTS = {"json": "json", "csv": "csv", "markdown": "md", "html": "html", "docx": "docx"}
+RECORDED = re.compile(r"^Recorded #(\d+)")
+WITHDRAWN = re.compile(r"^#(\d+) withdrawn")
+CODE = re.compile(r"^([A-Za-z0-9_-]{20,})$", re.MULTILINE)
+WORDS = [
+    "export",
+    "licensing",
+    "human",
+    "rights",
+    "surveillance",
+    "transparency",
+    "due",
+    "diligence",
+    "remedy",
+    "oversight",
+    "end",
+    "use",
+    "controls",
+    "intrusion",
+    "software",
+    "civil",
+    "society",
+    "victims",
+    "accountability",
+    "states",
+    "companies",
+    "reporting",
+    "cooperation",
+    "risk",
+    "assessment",
+    "safeguards",
+]
+ANNOUNCEMENT = "is open:"  # in "Round 1 of “…” is open: 20 paragraphs…"; not in replies
+APOLOGY = "Something went wrong on my side and nothing was recorded"  # internal_error
+ERROR_RETRIES = 3  # times a delegate sends again after that answer, as they are asked to
+REPLY_WAIT = 900.0
+THINK = 1.0  # seconds a person takes before sending the next message (--think)
+# Telegram lets short bursts through in one chat (a reply of two or three messages); the
+# loopback server counts a chat's sends per second, so it is set to allow three.
+CHAT_BURST = 3  # seconds a delegate waits for one answer before counting it missing
+
+
+def draft_text() -> str:
+    lines = ["# Joint statement on the export of surveillance technology", ""]
+    for n in range(1, PARAGRAPHS + 1):
+        if n == 1:
+            lines += ["## Preamble", ""]
+        if n == 8:
+            lines += ["## Commitments", ""]
+        lines += [
+            f"{n}. Paragraph {n}: the participating states " + " ".join(WORDS[n : n + 9]) + ".",
+            "",
+        ]
+    return "\n".join(lines)
+
+
+def sentence(rng: random.Random, words: int) -> str:
+    return " ".join(rng.choice(WORDS) for _ in range(words)).capitalize()
+
+
+# ---- the chats, as the delegates see them ------------------------------------------------
+
+
+class Inboxes:
+    """What the bot sends, chat by chat, read from the server's call log by one task
+    (waiting on the server's own condition in 450 tasks would cost the bench its CPU)."""
+
+    def __init__(self, server: BotAPIServer) -> None:
+        self.server = server
+        self.queues: dict[int, asyncio.Queue[tuple[str, float]]] = defaultdict(asyncio.Queue)
+        self.seen = 0
+        self.announced: list[float] = []  # when each round announcement was taken
+        self.to_delegates: list[float] = []  # when each message to a delegate was taken
+        self.facilitator = 0  # the facilitator's chat: not a delegate
+        self._task: asyncio.Task[None] | None = None
+
+    def start(self) -> None:
+        self._task = asyncio.create_task(self._run())
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+
+    async def _run(self) -> None:
+        while True:
+            calls = self.server.calls
+            for call in calls[self.seen :]:
+                if call.status != 200 or call.method not in ("sendMessage", "sendDocument"):
+                    continue
+                words = str(call.params.get("text") or call.params.get("caption") or "")
+                if call.method == "sendDocument":
+                    words = f"[document {call.params.get('document')}] {words}"
+                if ANNOUNCEMENT in words:
+                    self.announced.append(call.at)
+                if int(call.params.get("chat_id", 0)) != self.facilitator:
+                    self.to_delegates.append(call.at)
+                self.queues[int(call.params.get("chat_id", 0))].put_nowait((words, call.at))
+            self.seen = len(calls)
+            await asyncio.sleep(0.02)
+
+
+@dataclass
+class Delegate:
+    user: User
+    group: str
+    inbox: asyncio.Queue[tuple[str, float]]
+    own: list[int] = field(default_factory=list)  # submission ids acknowledged to them
+    amendments: list[int] = field(default_factory=list)
+    endorsed: set[int] = field(default_factory=set)
+
+    async def expect(
+        self, pattern: re.Pattern[str] | str | None, within: float = REPLY_WAIT
+    ) -> str | None:
+        """The next message matching `pattern` (others, such as announcements, pass); with
+        no pattern, the next message that is not an announcement."""
+        deadline = time.monotonic() + within
+        while True:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                return None
+            try:
+                words, _ = await asyncio.wait_for(self.inbox.get(), left)
+            except TimeoutError:
+                return None
+            if APOLOGY in words:  # the bot could not record it: the person is told to retry
+                return words
+            if pattern is None:
+                if ANNOUNCEMENT not in words:
+                    return words
+            elif pattern.search(words) if isinstance(pattern, re.Pattern) else pattern in words:
+                return words
+
+
+@dataclass
+class Tally:
+    """What one phase measured."""
+
+    replies: list[float] = field(default_factory=list)  # seconds, command to its answer
+    missing: int = 0
+    sent: int = 0
+    acknowledged: dict[int, str] = field(default_factory=dict)  # id -> kind
+    withdrawn: set[int] = field(default_factory=set)
+    refused: Counter[str] = field(default_factory=Counter)
+    apologies: int = 0  # "nothing was recorded, please try again": sent again
+
+
+async def ask(
+    server: BotAPIServer,
+    who: Delegate,
+    words: str,
+    expect: re.Pattern[str] | str | None,
+    tally: Tally,
+    *,
+    within: float = REPLY_WAIT,
+) -> str | None:
+    """`who` sends `words` and waits for the answer; first they take THINK seconds, as a
+    person reads the last answer and types (Telegram allows about a message a second in
+    one chat, in short bursts)."""
+    for _ in range(ERROR_RETRIES):
+        await asyncio.sleep(THINK)
+        started = time.monotonic()
+        server.user_sends_text(who.user, words)
+        tally.sent += 1
+        answer = await who.expect(expect, min(within, REPLY_WAIT))
+        if answer is None or APOLOGY not in answer:
+            break
+        tally.apologies += 1
+    if answer is None:
+        tally.missing += 1
+        print(f"  no answer to {words[:40]!r} from {who.user.first_name}", flush=True)
+    else:
+        tally.replies.append(time.monotonic() - started)
+    return answer
+
+
+def percentile(values: list[float], p: float) -> float:
+    if not values:
+        return float("nan")
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(p / 100 * len(ordered)))]
+
+
+# ---- the bot process ---------------------------------------------------------------------
+
+
+class Bot:
+    def __init__(self, server: BotAPIServer, folder: Path, url: str, admin: User) -> None:
+        self.env = {k: v for k, v in os.environ.items() if not k.startswith("CONSULTBOT_")}
+        self.env.update(
+            CONSULTBOT_TELEGRAM_TOKEN=server.token,
+            CONSULTBOT_TELEGRAM_API_URL=server.base_url,
+            CONSULTBOT_DATABASE_URL=url,
+            CONSULTBOT_ADMINS=f"telegram:{admin.id}",
+            CONSULTBOT_DATA_DIR=str(folder),
+            CONSULTBOT_LOG_LEVEL="WARNING",
+        )
+        self.folder = folder
+        self.url = url
+        self.process: asyncio.subprocess.Process | None = None
+        self._log = (folder / "consultbot.log").open("wb")
+
+    async def start(self) -> None:
+        self.process = await asyncio.create_subprocess_exec(
+            CONSULTBOT, "run", env=self.env, stdout=self._log, stderr=self._log
+        )
+
+    async def stop(self) -> None:
+        if self.process is not None and self.process.returncode is None:
+            self.process.send_signal(signal.SIGTERM)
+            await self.process.wait()
+        self._log.close()
+
+    def peak_rss_mb(self) -> float:
+        """The process's resident memory at its highest so far (VmHWM)."""
+        if self.process is None:
+            return float("nan")
+        with contextlib.suppress(OSError):
+            for line in Path(f"/proc/{self.process.pid}/status").read_text().splitlines():
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024
+        return float("nan")
+
+    def export(self, fmt: str) -> tuple[float, bytes]:
+        target = self.folder / f"export.{fmt}"
+        started = time.monotonic()
+        subprocess.run(
+            [CONSULTBOT, "export", "--consultation", "1", "--format", fmt, "-o", str(target)],
+            env=self.env,
+            check=True,
+            capture_output=True,
+        )
+        return time.monotonic() - started, target.read_bytes()
+
+
+def database_size_mb(url: str) -> float:
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        path = Path(parsed.database or "")
+        return sum(p.stat().st_size for p in path.parent.glob(path.name + "*")) / 2**20
+    engine = create_engine(url)
+    with engine.connect() as connection:
+        size = connection.execute(text("SELECT pg_database_size(current_database())")).scalar()
+    engine.dispose()
+    return int(size or 0) / 2**20
+
+
+def stored_submissions(url: str) -> list[tuple[int, str, str, bool]]:
+    """(id, kind, text, withdrawn) of every submission in the database."""
+    engine = create_engine(url)
+    with engine.connect() as connection:
+        rows = connection.execute(
+            text("SELECT id, kind, coalesce(text, ''), withdrawn_at IS NOT NULL FROM submission")
+        ).all()
+    engine.dispose()
+    return [(int(r[0]), str(r[1]), str(r[2]), bool(r[3])) for r in rows]
+
+
+# ---- the run -----------------------------------------------------------------------------
+
+
+class Report:
+    def __init__(self, bot: Bot) -> None:
+        self.bot = bot
+        self.rows: list[str] = []
+        self.failures: list[str] = []
+
+    def phase(
+        self, name: str, seconds: float, count: int, unit: str, tally: Tally | None = None
+    ) -> None:
+        rate = count / seconds if seconds > 0 else float("nan")
+        line = f"{name:<22} {seconds:8.1f} s  {count:7,} {unit:<13} {rate:8.1f}/s"
+        if tally is not None and tally.replies:
+            line += (
+                f"  reply p50 {1000 * percentile(tally.replies, 50):6.0f} ms"
+                f"  p99 {1000 * percentile(tally.replies, 99):7.0f} ms"
+            )
+        line += (
+            f"  RSS {self.bot.peak_rss_mb():5.0f} MB  DB {database_size_mb(self.bot.url):6.1f} MB"
+        )
+        print(line, flush=True)
+
+    def check(self, name: str, ok: bool, detail: str) -> None:
+        print(f"{'ok  ' if ok else 'FAIL'} {name:<34} {detail}", flush=True)
+        if not ok:
+            self.failures.append(name)
+
+
+def fan_out_line(inboxes: Inboxes, first: int, note: str) -> None:
+    """An announcement's rate, first to last message, and the rate of everything sent to
+    the delegates meanwhile (replies, other notices), against Telegram's limit."""
+    announced = inboxes.announced[first:]
+    if len(announced) < 2:
+        return
+    start, end = announced[0], announced[-1]
+    seconds = end - start
+    rate = len(announced) / seconds
+    everything = sum(1 for at in inboxes.to_delegates if start <= at <= end) / seconds
+    print(
+        f"{'  announcement':<22} {seconds:8.1f} s  {len(announced):7,} {'messages':<13} "
+        f"{rate:8.1f}/s  = {100 * rate / RATE:.0f}% of Telegram's {RATE}/s; with {note} "
+        f"{everything:.1f}/s = {100 * everything / RATE:.0f}%",
+        flush=True,
+    )
+
+
+def plan(rng: random.Random, people: int, submissions: int) -> list[list[str]]:
+    """Each delegate's actions in order: kinds drawn by MIX, spread over the delegates."""
+    kinds = list(MIX)
+    weights = [MIX[k] for k in kinds]
+    scripts: list[list[str]] = [[] for _ in range(people)]
+    for n in range(submissions):
+        scripts[n % people].append(rng.choices(kinds, weights)[0])
+    for script in scripts:  # one may withdraw or endorse only after writing something
+        rng.shuffle(script)
+        script.sort(key=lambda kind: kind in ("withdraw", "endorse"))
+    return scripts
+
+
+async def write(
+    server: BotAPIServer,
+    who: Delegate,
+    script: list[str],
+    rng: random.Random,
+    tally: Tally,
+    amendments: dict[int, int],
+) -> None:
+    """A delegate's round: answer the announcement, then each action in turn, each sent
+    once its predecessor was answered."""
+    await who.expect(ANNOUNCEMENT)
+    for kind in script:
+        paragraph = rng.randint(1, PARAGRAPHS)
+        if kind in ("support", "oppose", "abstain"):
+            words = f"/{kind} {paragraph}"
+        elif kind == "comment":
+            words = f"/comment {paragraph} {sentence(rng, 12)} [{secrets.token_hex(4)}]"
+        elif kind == "amend":
+            words = f"/amend {paragraph} {sentence(rng, 14)} [{secrets.token_hex(4)}]"
+        elif kind == "endorse":
+            others = [
+                a
+                for a in list(amendments)[-200:]
+                if a not in who.amendments and a not in who.endorsed and a not in tally.withdrawn
+            ]
+            if others:
+                target = rng.choice(others)
+                who.endorsed.add(target)
+                words = f"/endorse {target}"
+            else:
+                words, kind = f"/support {paragraph}", "support"
+        elif who.own:
+            target = who.own.pop(rng.randrange(len(who.own)))
+            answer = await ask(server, who, f"/withdraw {target}", None, tally)
+            if answer is not None and WITHDRAWN.match(answer):
+                tally.withdrawn.add(target)
+            elif answer is not None:
+                tally.refused[answer.split(":")[0][:60]] += 1
+            continue
+        else:
+            words, kind = f"/abstain {paragraph}", "abstain"
+        answer = await ask(server, who, words, None, tally)
+        match = RECORDED.match(answer or "")
+        if match is None:
+            if answer is not None:
+                tally.refused[answer.split(":")[0][:60]] += 1
+            continue
+        number = int(match.group(1))
+        tally.acknowledged[number] = kind
+        who.own.append(number)
+        if kind == "amend":
+            who.amendments.append(number)
+            amendments[number] = paragraph
+
+
+async def run(arguments: argparse.Namespace) -> int:
+    rng = random.Random(arguments.seed)
+    folder = Path(tempfile.mkdtemp(prefix="consultbot-scale-"))
+    url = arguments.postgres or f"sqlite:///{folder / 'consultbot.db'}"
+    if arguments.postgres:
+        engine = create_engine(url)
+        with engine.begin() as connection:
+            connection.execute(text("DROP SCHEMA public CASCADE; CREATE SCHEMA public"))
+        engine.dispose()
+    async with BotAPIServer() as server:
+        facilitator_user = server.create_user("Facilitator")
+        server.private_chat(facilitator_user)
+        users = [server.create_user(f"Delegate {n}") for n in range(arguments.telegram)]
+        for user in users:
+            server.private_chat(user)
+        server.set_rate_limit(global_per_second=RATE, per_chat_per_second=CHAT_BURST)
+        inboxes = Inboxes(server)
+        inboxes.facilitator = facilitator_user.id
+        inboxes.start()
+        bot = Bot(server, folder, url, facilitator_user)
+        report = Report(bot)
+        if arguments.postgres:
+            await asyncio.to_thread(
+                subprocess.run, [CONSULTBOT, "db", "upgrade"], env=bot.env, check=True
+            )
+        fac = Delegate(facilitator_user, "facilitator", inboxes.queues[facilitator_user.id])
+        admin = Tally()
+        store = make_url(url).get_backend_name()
+        print(
+            f"{arguments.telegram:,} stakeholders on Telegram, {arguments.submissions:,} "
+            f"submissions, store {store}; folder {folder}"
+        )
+        print(f"{'phase':<22} {'wall':>10}  {'count':>7} {'':<13} {'rate':>10}")
+        try:
+            await bot.start()
+            await server.wait_for(lambda: server.is_long_polling, 120, "consultbot to start")
+
+            # -- the consultation, its draft, the invite codes
+            started = time.monotonic()
+            await ask(server, fac, "/new Surveillance exports", "send the draft", admin)
+            await ask(server, fac, draft_text(), f"{PARAGRAPHS} paragraphs", admin)
+            codes = {}
+            for group in GROUPS:
+                answer = await ask(
+                    server, fac, f"/invite {group} {arguments.telegram}", CODE, admin
+                )
+                match = CODE.search(answer or "")
+                if match is None:
+                    print(f"no invite code for {group}: {answer}")
+                    return 1
+                codes[group] = match.group(1)
+            report.phase(
+                "draft and invites", time.monotonic() - started, admin.sent, "commands", admin
+            )
+
+            # -- everyone joins through chat
+            delegates = [
+                Delegate(user, GROUPS[n % len(GROUPS)], inboxes.queues[user.id])
+                for n, user in enumerate(users)
+            ]
+            joining = Tally()
+
+            async def join(who: Delegate) -> None:
+                await ask(server, who, f"/start {codes[who.group]}", "Which organisation", joining)
+                await ask(
+                    server, who, f"{who.user.first_name} Org", "organisation is recorded", joining
+                )
+
+            started = time.monotonic()
+            await asyncio.gather(*(join(d) for d in delegates))
+            report.phase("join", time.monotonic() - started, len(delegates), "delegates", joining)
+
+            # -- idle reply time: one delegate after another reads a paragraph
+            idle = Tally()
+            started = time.monotonic()
+            for who in delegates[: arguments.probes]:
+                await ask(server, who, "/read 1", None, idle)
+            report.phase(
+                "idle replies", time.monotonic() - started, len(idle.replies), "replies", idle
+            )
+
+            # -- the round opened to all, input while it is still being announced
+            scripts = plan(rng, len(delegates), arguments.submissions)
+            load = Tally()
+            amendments: dict[int, int] = {}  # amendment id -> paragraph
+            first_announcement = len(inboxes.announced)
+            started = time.monotonic()
+            writers = [
+                asyncio.create_task(write(server, d, s, rng, load, amendments))
+                for d, s in zip(delegates, scripts, strict=True)
+            ]
+            await ask(server, fac, "/round open 7d", "Round 1 is open", admin)
+            await asyncio.gather(*writers)
+            loaded = time.monotonic() - started
+            report.phase("round 1: input", loaded, len(load.acknowledged), "submissions", load)
+            fan_out_line(inboxes, first_announcement, "the replies to input,")
+
+            # -- close, summary, exports
+            started = time.monotonic()
+            await ask(server, fac, "/round close", "Round 1 is closed", admin)
+            report.phase("close", time.monotonic() - started, 1, "round")
+            started = time.monotonic()
+            await ask(server, fac, "/summary", "Summary of", admin, within=600)
+            report.phase(
+                "summary (chat)", time.monotonic() - started, len(load.acknowledged), "submissions"
+            )
+            for fmt, extension in EXPORTS.items():
+                started = time.monotonic()
+                await ask(server, fac, f"/export {fmt}", f"-v1.{extension}:", admin, within=600)
+                report.phase(f"export {fmt}", time.monotonic() - started, 1, "file")
+            _, record_json = await asyncio.to_thread(bot.export, "json")  # the record, to check
+
+            # -- version 2 and the second round, opened to everybody
+            started = time.monotonic()
+            by_paragraph: dict[int, int] = {}  # one accepted amendment a paragraph, at most
+            for number, paragraph in amendments.items():
+                if number not in load.withdrawn:
+                    by_paragraph.setdefault(paragraph, number)
+            accepted = 0
+            for number in list(by_paragraph.values())[:5]:
+                answer = await ask(server, fac, f"/accept {number}", f"#{number}", admin)
+                accepted += answer is not None and "accepted" in answer
+            await ask(server, fac, "/publish", "Version 2 published", admin)
+            first_announcement = len(inboxes.announced)
+            await ask(server, fac, "/round open 7d", "Round 2 is open", admin)
+            deadline = time.monotonic() + 3 * len(delegates) / RATE + 120
+            while len(inboxes.announced) - first_announcement < len(delegates):
+                if time.monotonic() > deadline:
+                    break
+                await asyncio.sleep(0.2)
+            second = inboxes.announced[first_announcement:]
+            report.phase("version 2, round 2", time.monotonic() - started, len(second), "announced")
+            fan_out_line(inboxes, first_announcement, "the news of version 2,")
+        finally:
+            peak = bot.peak_rss_mb()
+            await bot.stop()
+            await inboxes.stop()
+
+        # -- checks
+        print()
+        stored = {row[0]: row for row in stored_submissions(url)}
+        record = json.loads(record_json)
+        exported = {s["id"]: s for s in record["submissions"]}
+        acknowledged = set(load.acknowledged)
+        lost = acknowledged - stored.keys()
+        unexported = acknowledged - exported.keys()
+        texts = Counter(row[2] for row in stored.values() if row[2])
+        twice = sum(n - 1 for n in texts.values() if n > 1)
+        wrongly = [n for n in load.withdrawn if exported.get(n, {}).get("status") != "withdrawn"]
+        report.check(
+            "acknowledged = stored = exported",
+            len(acknowledged) == len(stored) == len(exported),
+            f"{len(acknowledged):,} acknowledged, {len(stored):,} stored, "
+            f"{len(exported):,} exported",
+        )
+        report.check(
+            "0 lost",
+            not lost and not unexported,
+            f"{len(lost)} not stored, {len(unexported)} not exported",
+        )
+        report.check("0 duplicated", twice == 0, f"{twice} texts stored more than once")
+        report.check(
+            "withdrawals kept as withdrawn",
+            not wrongly,
+            f"{len(load.withdrawn)} withdrawn, {len(wrongly)} not marked",
+        )
+        missing = admin.missing + joining.missing + idle.missing + load.missing
+        refused = sum(load.refused.values())
+        print(
+            f"     input refused by the rules (a race: endorsing what its author had just "
+            f"withdrawn) {refused}: {dict(load.refused.most_common(3))}"
+        )
+        apologies = admin.apologies + joining.apologies + idle.apologies + load.apologies
+        print(f"     answered 'nothing was recorded, try again' (then sent again) {apologies}")
+        report.check(
+            "0 replies missing",
+            missing == 0,
+            f"{missing} of {admin.sent + joining.sent + idle.sent + load.sent} commands unanswered",
+        )
+        too_many = server.stats.too_many_requests
+        limited = Counter(
+            "facilitator" if int(c.params.get("chat_id", 0)) == facilitator_user.id else c.method
+            for c in server.calls
+            if c.status == 429
+        )
+        report.check("0 429s past the first", too_many <= 1, f"{too_many} answered {dict(limited)}")
+        report.check(
+            "round 2 announced to all",
+            len(second) == len(delegates),
+            f"{len(second)} of {len(delegates)}",
+        )
+        report.check("peak memory under 1 GB", peak < 1024, f"{peak:.0f} MB")
+        idle_p99 = 1000 * percentile(idle.replies, 99)
+        load_p99 = 1000 * percentile(load.replies, 99)
+        print(
+            f"\nload: {load.sent:,} commands in {loaded:.0f} s = {load.sent / loaded:.1f}/s; "
+            f"reply p99 idle {idle_p99:.0f} ms, under load {load_p99:.0f} ms "
+            f"({load_p99 / idle_p99:.1f}x); {accepted} amendments accepted"
+        )
+        if report.failures:
+            print(
+                f"FAILED: {', '.join(report.failures)}; "
+                f"the bot's log is {folder / 'consultbot.log'}"
+            )
+            return 1
+        return 0
+
+
+def main() -> None:
+    global THINK, REPLY_WAIT
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument(
+        "--quick", action="store_true", help="10x smaller: 450 delegates, 10,000 submissions"
+    )
+    parser.add_argument("--telegram", type=int, help="delegates on Telegram (default 4,500)")
+    parser.add_argument("--submissions", type=int, help="submissions in round 1 (default 100,000)")
+    parser.add_argument(
+        "--postgres", help="a PostgreSQL URL to run on (its public schema is emptied)"
+    )
+    parser.add_argument("--workers", type=int, default=1, help="bot processes (1: long polling)")
+    parser.add_argument("--probes", type=int, default=30, help="idle replies measured")
+    parser.add_argument("--seed", type=int, default=22)
+    parser.add_argument(
+        "--reply-wait", type=float, default=REPLY_WAIT, help="seconds before an answer is missing"
+    )
+    parser.add_argument(
+        "--think", type=float, default=THINK, help="seconds a person takes between messages"
+    )
+    arguments = parser.parse_args()
+    if arguments.workers != 1:
+        parser.error(
+            "--workers above 1 needs webhook mode, and the loopback Bot API server delivers "
+            "webhook updates one at a time: not measured yet (docs/scale.md)"
+        )
+    THINK = arguments.think
+    REPLY_WAIT = arguments.reply_wait
+    scale = 10 if arguments.quick else 1
+    arguments.telegram = arguments.telegram or 4500 // scale
+    arguments.submissions = arguments.submissions or 100_000 // scale
+    sys.exit(asyncio.run(run(arguments)))
+
+
+if __name__ == "__main__":
+    main()
