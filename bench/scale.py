@@ -551,7 +551,8 @@ async def run(arguments: argparse.Namespace) -> int:
             )
             for fmt, extension in EXPORTS.items():
                 started = time.monotonic()
-                await ask(server, fac, f"/export {fmt}", f"-v1.{extension}:", admin, within=600)
+                named = re.compile(rf"-v1-\d{{4}}-\d\d-\d\d\.{extension}\b")  # name-v1-DATE.ext
+                await ask(server, fac, f"/export {fmt}", named, admin, within=600)
                 report.phase(f"export {fmt}", time.monotonic() - started, 1, "file")
             _, record_json = await asyncio.to_thread(bot.export, "json")  # the record, to check
 
