@@ -54,6 +54,7 @@ from consultations.exports.record import (
     when,
 )
 from consultations.exports.text import (
+    DECISION_HEADINGS,
     QUOTES,
     definitions,
     revision_author,
@@ -339,17 +340,7 @@ def _decisions(document: DocumentType, record: Record, t: Text) -> None:
     table = document.add_table(rows=1, cols=len(_DECISION_COLUMNS))
     table.style = "Table Grid"
     table.autofit = False
-    _header(
-        table,
-        [
-            t("export.amendment"),
-            t("export.paragraph_short"),
-            t("export.group"),
-            t("export.decision"),
-            t("export.reason"),
-            t("export.applied_in_column"),
-        ],
-    )
+    _header(table, [t(key) for key in DECISION_HEADINGS])
     # The header row repeats on every page the table runs over.
     table.rows[0]._tr.get_or_add_trPr().append(OxmlElement("w:tblHeader"))
     for d in record.decisions:

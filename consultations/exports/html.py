@@ -29,6 +29,7 @@ from consultations.exports.charts import (
 )
 from consultations.exports.record import NoteRecord, Record, RoundRecord, Status, Text, when
 from consultations.exports.text import (
+    DECISION_HEADINGS,
     QUOTES,
     definitions,
     provenance,
@@ -354,17 +355,7 @@ def _decisions(record: Record, t: Text) -> str:
         '<section id="decisions">',
         f"<h2>{esc(t('export.decisions'))}</h2>",
         "<table><thead><tr>",
-        *(
-            f"<th>{esc(label)}</th>"
-            for label in (
-                t("export.amendment"),
-                t("export.paragraph_short"),
-                t("export.group"),
-                t("export.decision"),
-                t("export.reason"),
-                t("export.applied_in_column"),
-            )
-        ),
+        *(f"<th>{esc(t(key))}</th>" for key in DECISION_HEADINGS),
         "</tr></thead><tbody>",
     ]
     for d in record.decisions:

@@ -17,6 +17,16 @@ from consultations.exports.record import Record, Text, VersionRecord
 from consultations.ids import SubmissionId
 from consultations.summary import ParagraphSummary, Summary
 
+# The decisions table's columns, in Word and HTML: amendment (and its text), paragraph,
+# group, decision, reason, the version it was applied in.
+DECISION_HEADINGS = (
+    "export.amendment",
+    "export.paragraph_short",
+    "export.group",
+    "export.decision",
+    "export.reason",
+    "export.applied_in_column",
+)
 QUOTES = 25  # verbatim comments shown per paragraph and round; CSV and JSON have them all
 
 # Characters XML 1.0 forbids (and lone surrogates): a stray control character in a
