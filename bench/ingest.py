@@ -149,7 +149,9 @@ async def set_up(engine: Engine, stakeholders: int) -> Room:
     """A consultation with an open round and `stakeholders` delegates, through the bot."""
     adapter = CountingAdapter()
     now = datetime.now(UTC)
-    dispatcher = Dispatcher(Store(engine), admins=[f"memory:{FACILITATOR}"], clock=lambda: now)
+    dispatcher = Dispatcher(  # the clock stands still: every input in the same minute
+        Store(engine), admins=[f"memory:{FACILITATOR}"], clock=lambda: now, input_per_minute=0
+    )
     dispatcher.add(adapter)
     await dispatcher.start()
     await adapter.say(FACILITATOR, "/new Ingest benchmark")

@@ -169,6 +169,7 @@ def build(settings: Settings, adapters: Iterable[Adapter] = ()) -> Dispatcher:
         open_store(settings),
         admins=settings.admins,
         summary_options=SummaryOptions.from_settings(settings),
+        input_per_minute=settings.input_per_minute,
     )
     for adapter in adapters:
         dispatcher.add(adapter)

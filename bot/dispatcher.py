@@ -44,7 +44,7 @@ from bot.isolation import parse_isolated
 from bot.metrics import Metrics
 from bot.outbox import Courier, Delivery
 from bot.summary_options import SummaryOptions
-from bot.turn import Refusal, Turn
+from bot.turn import INPUT_PER_MINUTE, Refusal, Turn
 from consultations.document import Document
 from consultations.errors import ConsultationError
 from storage.events import EVENT_WINDOW
@@ -109,8 +109,10 @@ class Dispatcher:
         clock: Clock = utc_now,
         summary_options: SummaryOptions | None = None,
         metrics: Metrics | None = None,
+        input_per_minute: int = INPUT_PER_MINUTE,
     ) -> None:
         self.store = store
+        self.input_per_minute = input_per_minute
         self.metrics = metrics or Metrics()
         self.summary_options = summary_options
         self.catalog = catalog or Catalog()
@@ -331,6 +333,7 @@ class Dispatcher:
             command_prefix=adapter.command_prefix,
             invite_links=links,
             summary_options=self.summary_options,
+            input_per_minute=self.input_per_minute,
             draft_file=self._drafts.get(event.source),
         )
         language.follow_platform(turn, event.language)  # unless they chose one

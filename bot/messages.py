@@ -188,6 +188,10 @@ ENGLISH: dict[str, i18n.English] = {
     ),
     "button.stale": "That button belongs to an earlier step. Send /review to continue where you are.",
     "choice.prompt": "Reply with a number:",
+    "input.too_fast": (
+        "You have given {count} input in the last minute, the most one person may: this one was not recorded. Wait a minute, then send it again; everything before it is kept.",
+        "You have given {count} inputs in the last minute, the most one person may: this one was not recorded. Wait a minute, then send it again; everything before it is kept.",
+    ),
     "choice.not_a_number": (
         "I did not understand that. Reply with {count} to take the only choice, or send a command (/help lists them).",
         "I did not understand that. Reply with a number from 1 to {count}, or send a command (/help lists them).",

@@ -103,6 +103,10 @@ class Settings(EnvironmentSettings):
     # clear). Unset: a random key kept in DATA_DIR/event.key. Several workers on one
     # PostgreSQL database need the same key: set it, or share that file.
     event_key: SecretStr | None = None
+    # Input (stances, comments, amendments, endorsements) one person may give in a minute;
+    # past it the bot asks them to wait. A person reviewing reads before answering; a
+    # script flooding a round does not. 0: no limit.
+    input_per_minute: int = Field(default=60, ge=0)
     log_level: str = "INFO"
     # "json": one JSON object a line (time, level, logger, event), for a log collector.
     # Either way logs carry no message text and no platform id.

@@ -47,6 +47,9 @@ class Refusal(Exception):
         self.values = values
 
 
+INPUT_PER_MINUTE = 60  # the default of the input_per_minute setting
+
+
 @dataclass(frozen=True)
 class Notice:
     person_id: PersonId
@@ -72,6 +75,7 @@ class Turn:
     menu_changed: bool = False  # roles or consultation changed: refresh the command menu
     schedule_changed: bool = False  # a round's times or state changed: re-plan the scheduler
     summary_options: SummaryOptions | None = None  # embeddings, abstractive layer, as configured
+    input_per_minute: int = INPUT_PER_MINUTE  # input one person may give in a minute; 0: any
     # The Word file the event carries, read ahead in a child process (bot/isolation.py),
     # or why it could not be; None where nothing was read ahead.
     draft_file: Document | ConsultationError | None = None

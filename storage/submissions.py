@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Table, insert, update
+from sqlalchemy import Table, func, insert, update
 from sqlmodel import col, select
 
 from consultations.ids import GroupId, PersonId, RoundId, SubmissionId
@@ -109,6 +109,14 @@ class Submissions(Repository):
                 col(Submission.hidden_at).is_(None),
             )
         return self.session.exec(query.order_by(col(Submission.id))).all()
+
+    def given_since(self, person_id: PersonId, since: datetime) -> int:
+        """How much input the person has given since `since`, in any round."""
+        return self.session.exec(
+            select(func.count())
+            .select_from(Submission)
+            .where(Submission.person_id == person_id, col(Submission.created_at) >= since)
+        ).one()
 
     def by_person(self, person_id: PersonId, round_ids: Sequence[RoundId]) -> Sequence[Submission]:
         return self.session.exec(

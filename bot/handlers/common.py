@@ -126,6 +126,17 @@ def stakeholder_group(turn: Turn, consultation_id: ConsultationId) -> GroupId:
     return group_id
 
 
+MINUTE = timedelta(minutes=1)
+
+
+def check_pace(turn: Turn) -> None:
+    """Refuse input past the person's limit a minute (`turn.input_per_minute`): someone
+    reviewing reads before they answer; a script flooding the round does not."""
+    limit = turn.input_per_minute
+    if limit and turn.records.submissions.given_since(turn.person_id, turn.now - MINUTE) >= limit:
+        raise Refusal("input.too_fast", count=limit)
+
+
 def record_input(
     turn: Turn,
     round_: RoundFacts,
@@ -140,6 +151,7 @@ def record_input(
     language where a translation is up to date); the submission records the person's
     language and the language of the text it was made on.
     """
+    check_pace(turn)
     paras = paragraphs_for(turn, round_.version_id)  # as the person read them
     paragraph = paras[check_paragraph(number, len(paras))]
     cleaned = None

@@ -35,6 +35,7 @@ from bot.handlers.changes import changes_since, shown_change
 from bot.handlers.common import (
     PROPOSING,
     ask_edit,
+    check_pace,
     open_round,
     paragraphs,
     paragraphs_for,
@@ -425,6 +426,7 @@ def amend(turn: Turn, n: int, text: str) -> None:
 def endorse(turn: Turn, id: SubmissionId) -> None:
     """Back another stakeholder's amendment (or comment) in the open round; once per person."""
     round_ = open_round(turn, turn.require_consultation_id())
+    check_pace(turn)
     target = turn.records.submissions.get(id)
     if (
         target is None

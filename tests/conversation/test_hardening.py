@@ -17,6 +17,7 @@ from bot.handlers.moderation import purge
 from bot.handlers.people import WRONG_CODES_EVERYONE
 from bot.settings import Settings
 from storage.engine import make_engine, upgrade
+from tests.clocks import Clock
 from tests.conversation.scenario import CODE, FACILITATOR, invite, open_round
 
 MEMBERS = {"ana": "government", "ben": "civil-society", "sam": "secretariat"}
@@ -342,3 +343,27 @@ async def test_consent_does_not_carry_over_to_another_attribution_policy(
     await chat.say("ana", "/consent yes")  # agreeing again, to the new rule
     await chat.say(FACILITATOR, "/summary 1")
     assert "Ana (Government)" in chat.last(FACILITATOR)
+
+
+async def test_a_flood_of_input_from_one_person_waits_and_nothing_before_it_is_lost(
+    chat: MemoryAdapter, clock: Clock
+) -> None:
+    """A script sending comment after comment is stopped at 60 a minute; a person is not."""
+    await open_round(chat, {"ana": "government", "ben": "civil-society"})
+    for n in range(60):
+        await chat.say("ana", f"/comment 1 Point number {n}")
+    assert chat.last("ana").startswith("Recorded #60: comment on paragraph 1.")
+    await chat.say("ana", "/comment 1 One too many")
+    assert chat.last("ana") == (
+        "You have given 60 inputs in the last minute, the most one person may: this one was"
+        " not recorded. Wait a minute, then send it again; everything before it is kept."
+    )
+    await chat.say("ana", "/support 2")  # a stance counts as input too
+    assert "not recorded" in chat.last("ana")
+    await chat.say("ben", "/support 2")  # others are not held back
+    assert chat.last("ben").startswith("Recorded #61: support on paragraph 2.")
+    clock.advance(seconds=61)
+    await chat.say("ana", "/comment 1 One too many")
+    assert chat.last("ana").startswith("Recorded #62: comment on paragraph 1.")
+    await chat.say("ana", "/mine")
+    assert chat.last("ana").count("· comment: Point number") == 60

@@ -163,6 +163,7 @@ def environment(database: Path, home: Path) -> dict[str, str]:
     return env | {
         "CONSULTBOT_DATABASE_URL": f"sqlite:///{database}",
         "CONSULTBOT_DATA_DIR": str(home),
+        "CONSULTBOT_INPUT_PER_MINUTE": "0",  # a burst far past any person's pace, on purpose
         "CONSULTBOT_LOG_LEVEL": "WARNING",
     }
 
