@@ -836,12 +836,13 @@ async def run(arguments: argparse.Namespace) -> int:
             await ask(server, fac, "/round open 7d", "Round 1 is open", admin)
             await asyncio.gather(*writers)
             loaded = time.monotonic() - started
+            matrix_span = finished["!"] - started
             report.phase("round 1: input", loaded, len(load.acknowledged), "submissions", load)
             fan_out_line(inboxes, first_announcement, "the replies to input,")
             if matrix is not None:
                 report.phase(  # their own span: fewer, they may be done before Telegram's
                     "  on Matrix",
-                    finished["!"] - started,
+                    matrix_span,
                     len(matrix_load.acknowledged),
                     "submissions",
                     matrix_load,
@@ -972,8 +973,8 @@ async def run(arguments: argparse.Namespace) -> int:
             idle_p99 = 1000 * percentile(matrix_idle.replies, 99)
             load_p99 = 1000 * percentile(matrix_load.replies, 99)
             print(
-                f"Matrix: {matrix_load.sent:,} commands in {finished['!'] - started:.0f} s = "
-                f"{matrix_load.sent / (finished['!'] - started):.1f}/s; "
+                f"Matrix: {matrix_load.sent:,} commands in {matrix_span:.0f} s = "
+                f"{matrix_load.sent / matrix_span:.1f}/s; "
                 f"reply p99 idle {idle_p99:.0f} ms, under load {load_p99:.0f} ms "
                 f"({load_p99 / idle_p99:.1f}x)"
             )
