@@ -1,8 +1,12 @@
-"""A whole large consultation through the real bot, on Telegram's flood limits.
+"""A whole large consultation through the real bot, on Telegram's flood limits and Matrix.
 
 `consultbot run` (a real process, long polling) serves the loopback Bot API server
 (tests/telegram_api) with Telegram's limits on: 30 messages a second overall, one a second
-in a chat (429 with retry_after beyond). Everything goes through chat, as people would do
+in a chat (429 with retry_after beyond); and, in the same process, a Synapse homeserver on
+loopback (tests/matrix_homeserver.py) with Synapse's default rate limits, lifted for the
+bot's account only (the admin API's override_ratelimit, as its admin would). The Matrix
+delegates open a direct chat with the bot and take part as the Telegram ones do, with
+`!cmd`. Everything goes through chat, as people would do
 it: the facilitator creates the consultation and loads a 20-paragraph draft, makes one
 invite code per stakeholder group; every stakeholder joins with `/start CODE` and names
 their organisation; the round is opened to all; each stakeholder starts writing as soon
@@ -11,19 +15,21 @@ withdraw, in the proportions of a real round), while the announcement still goes
 the others; the round is closed, summarised, exported in every format; amendments are
 accepted, version 2 is published and a second round opened to everybody.
 
-Printed per phase: wall time, throughput, reply time p50/p99 seen by the delegates, the
-fan-out rate against Telegram's 30 a second, the bot process's peak resident memory, the
-database's size. Then the checks, each failing the run (exit 1): submissions
-acknowledged = stored = in the JSON export, none lost, none stored twice, no command left
-without a reply, no 429 past the first.
+Printed per phase: wall time, throughput, reply time p50/p99 seen by the delegates (on
+Matrix in a line of its own), the fan-out rate against Telegram's 30 a second and on
+Matrix, the bot process's peak resident memory, the database's size. Then the checks,
+each failing the run (exit 1): submissions acknowledged = stored = in the JSON export
+(both platforms together), none lost, none stored twice, no command left without a reply,
+no 429 past the first, round 2 announced to everybody on both platforms.
 
-    python bench/scale.py --quick                 # 450 stakeholders, 10,000 submissions
-    python bench/scale.py                         # 4,500 stakeholders, 100,000 submissions
+    python bench/scale.py --quick                 # 450 + 50 stakeholders, 10,000 submissions
+    python bench/scale.py                         # 4,500 + 500, 100,000 submissions
+    python bench/scale.py --quick --matrix 0      # Telegram only, no Synapse
     python bench/scale.py --quick --postgres postgresql+psycopg://postgres@127.0.0.1/test
 
 Telegram acknowledges at most 30 messages a second for one bot, so input that each gets
 its "Recorded #ID" runs at 30 a second at most, whatever the store does (see
-docs/scale.md). Matrix stakeholders and several workers are not part of this run yet.
+docs/scale.md). Several workers are not part of this run yet.
 """
 
 from __future__ import annotations
@@ -42,15 +48,20 @@ import sys
 import tempfile
 import time
 from collections import Counter, defaultdict
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import quote
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))  # run as a script: the test servers, in the package tests
 
+import aiohttp  # noqa: E402
+from aiohttp import web  # noqa: E402
 from sqlalchemy import create_engine, text  # noqa: E402
 from sqlalchemy.engine import make_url  # noqa: E402
 
+from tests.matrix_homeserver import SynapseServer, free_port  # noqa: E402
 from tests.telegram_api import BotAPIServer, User  # noqa: E402
 
 RATE = 30  # Telegram's messages a second for one bot, overall
@@ -173,9 +184,11 @@ class Inboxes:
 
 @dataclass
 class Delegate:
-    user: User
+    name: str
     group: str
     inbox: asyncio.Queue[tuple[str, float]]
+    send: Callable[[str], Awaitable[None]]
+    prefix: str = "/"  # commands: /cmd on Telegram, !cmd on Matrix
     own: list[int] = field(default_factory=list)  # submission ids acknowledged to them
     amendments: list[int] = field(default_factory=list)
     endorsed: set[int] = field(default_factory=set)
@@ -231,7 +244,9 @@ async def ask(
     for _ in range(ERROR_RETRIES):
         await asyncio.sleep(THINK)
         started = time.monotonic()
-        server.user_sends_text(who.user, words)
+        if words.startswith("/"):
+            words = who.prefix + words[1:]
+        await who.send(words)
         tally.sent += 1
         answer = await who.expect(expect, min(within, REPLY_WAIT))
         if answer is None or APOLOGY not in answer:
@@ -239,7 +254,7 @@ async def ask(
         tally.apologies += 1
     if answer is None:
         tally.missing += 1
-        print(f"  no answer to {words[:40]!r} from {who.user.first_name}", flush=True)
+        print(f"  no answer to {words[:40]!r} from {who.name}", flush=True)
     else:
         tally.replies.append(time.monotonic() - started)
     return answer
@@ -252,11 +267,172 @@ def percentile(values: list[float], p: float) -> float:
     return ordered[min(len(ordered) - 1, int(p / 100 * len(ordered)))]
 
 
+# ---- Matrix: a Synapse homeserver, delegates as one application service ---------------------
+
+
+class MatrixSide:
+    """A Synapse on loopback (tests/matrix_homeserver.py) with its default rate limits, lifted
+    for the bot's account only (the admin API's override_ratelimit, as its admin would),
+    and the Matrix delegates. They are the users of one application service: Synapse pushes
+    every event of their DMs to this process in transactions, so 500 people need no 500
+    syncs (which would measure the bench, not the bot); each sends as a person's client
+    does, one PUT a message."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        self.as_token = secrets.token_hex(16)
+        self.hs_token = secrets.token_hex(16)
+        self.port = free_port()
+        registration = {
+            "id": "scale-delegates",
+            "url": f"http://127.0.0.1:{self.port}",
+            "as_token": self.as_token,
+            "hs_token": self.hs_token,
+            "sender_localpart": "scale-bridge",
+            "namespaces": {
+                "users": [{"exclusive": True, "regex": "@delegate-.*:localhost"}],
+                "aliases": [],
+                "rooms": [],
+            },
+            # the simulated people stand for users of many homeservers: the bench does not
+            # slow them down; the bot's limits are the ones under test
+            "rate_limited": False,
+        }
+        (folder / "synapse").mkdir()
+        registration_path = folder / "synapse" / "delegates.yaml"
+        registration_path.write_text(json.dumps(registration))
+        self.server = SynapseServer(
+            folder / "synapse",
+            lift_rate_limits=False,
+            extra_config={"app_service_config_files": [str(registration_path)]},
+        )
+        self.bot_id = ""
+        self.bot_token = ""
+        self.queues: dict[str, asyncio.Queue[tuple[str, float]]] = defaultdict(asyncio.Queue)
+        self.bot_joined: set[str] = set()
+        self.announced: list[float] = []
+        self.to_delegates: list[float] = []
+        self.received = 0
+        self._runner: web.AppRunner | None = None
+        self._session: aiohttp.ClientSession | None = None
+        self._txn = 0
+
+    async def start(self) -> None:
+        await asyncio.to_thread(self.server.start)
+        password = secrets.token_urlsafe(16)
+        self.bot_id, self.bot_token = await asyncio.to_thread(
+            self.server.register_user, "consultbot", password
+        )
+        _, admin_token = await asyncio.to_thread(
+            self.server.register_user, "admin", secrets.token_urlsafe(16), True
+        )
+        app = web.Application()
+        app.router.add_put("/_matrix/app/v1/transactions/{txn}", self._transaction)
+        app.router.add_put("/transactions/{txn}", self._transaction)
+        app.router.add_route("*", "/{tail:.*}", self._nothing)
+        self._runner = web.AppRunner(app, access_log=None)
+        await self._runner.setup()
+        await web.TCPSite(self._runner, "127.0.0.1", self.port).start()
+        self._session = aiohttp.ClientSession(
+            connector=aiohttp.TCPConnector(limit=50),
+            headers={"Authorization": f"Bearer {self.as_token}"},
+        )
+        # the bot's account, and only it, without limits (docs/matrix.md)
+        async with self._session.post(
+            f"{self.server.base_url}/_synapse/admin/v1/users/{quote(self.bot_id)}/override_ratelimit",
+            json={"messages_per_second": 0, "burst_count": 0},
+            headers={"Authorization": f"Bearer {admin_token}"},
+        ) as response:
+            response.raise_for_status()
+
+    async def stop(self) -> None:
+        if self._session is not None:
+            await self._session.close()
+        if self._runner is not None:
+            await self._runner.cleanup()
+        await asyncio.to_thread(self.server.stop)
+
+    async def _nothing(self, request: web.Request) -> web.Response:
+        return web.json_response({"errcode": "M_NOT_FOUND"}, status=404)
+
+    async def _transaction(self, request: web.Request) -> web.Response:
+        if request.headers.get("Authorization") != f"Bearer {self.hs_token}" and (
+            request.query.get("access_token") != self.hs_token
+        ):
+            return web.json_response({"errcode": "M_FORBIDDEN"}, status=403)
+        now = time.monotonic()
+        for event in (await request.json()).get("events", []):
+            room = event.get("room_id", "")
+            if event.get("sender") != self.bot_id:
+                continue
+            if event.get("type") == "m.room.member" and event.get("state_key") == self.bot_id:
+                if event.get("content", {}).get("membership") == "join":
+                    self.bot_joined.add(room)
+            elif event.get("type") == "m.room.message":
+                content = event.get("content", {})
+                words = str(content.get("body", ""))
+                if content.get("msgtype") == "m.file":
+                    words = f"[document {words}]"
+                if ANNOUNCEMENT in words:
+                    self.announced.append(now)
+                self.to_delegates.append(now)
+                self.received += 1
+                self.queues[room].put_nowait((words, now))
+        return web.json_response({})
+
+    async def _call(self, method: str, path: str, user: str, body: object) -> dict[str, object]:
+        assert self._session is not None
+        url = f"{self.server.base_url}/_matrix/client/v3{path}"
+        for attempt in range(10):
+            async with self._session.request(
+                method, url, params={"user_id": user}, json=body
+            ) as response:
+                if response.status < 500 and response.status != 429:
+                    response.raise_for_status()
+                    return dict(await response.json())
+            await asyncio.sleep(0.5 * (attempt + 1))
+        raise RuntimeError(f"{method} {path} for {user}: the homeserver kept refusing")
+
+    async def register(self, n: int) -> str:
+        assert self._session is not None
+        async with self._session.post(
+            f"{self.server.base_url}/_matrix/client/v3/register",
+            json={"type": "m.login.application_service", "username": f"delegate-{n}"},
+        ) as response:
+            response.raise_for_status()
+            return str((await response.json())["user_id"])
+
+    async def open_dm(self, user: str) -> str:
+        created = await self._call(
+            "POST",
+            "/createRoom",
+            user,
+            {"is_direct": True, "invite": [self.bot_id], "preset": "trusted_private_chat"},
+        )
+        return str(created["room_id"])
+
+    async def say(self, user: str, room: str, words: str) -> None:
+        self._txn += 1
+        await self._call(
+            "PUT",
+            f"/rooms/{quote(room)}/send/m.room.message/scale{self._txn}",
+            user,
+            {"msgtype": "m.text", "body": words},
+        )
+
+
 # ---- the bot process ---------------------------------------------------------------------
 
 
 class Bot:
-    def __init__(self, server: BotAPIServer, folder: Path, url: str, admin: User) -> None:
+    def __init__(
+        self,
+        server: BotAPIServer,
+        folder: Path,
+        url: str,
+        admin: User,
+        matrix: MatrixSide | None = None,
+    ) -> None:
         self.env = {k: v for k, v in os.environ.items() if not k.startswith("CONSULTBOT_")}
         self.env.update(
             CONSULTBOT_TELEGRAM_TOKEN=server.token,
@@ -266,6 +442,13 @@ class Bot:
             CONSULTBOT_DATA_DIR=str(folder),
             CONSULTBOT_LOG_LEVEL="WARNING",
         )
+        if matrix is not None:
+            self.env.update(
+                CONSULTBOT_MATRIX_HOMESERVER=matrix.server.base_url,
+                CONSULTBOT_MATRIX_USER_ID=matrix.bot_id,
+                CONSULTBOT_MATRIX_ACCESS_TOKEN=matrix.bot_token,
+                CONSULTBOT_MATRIX_STORE_PATH=str(folder / "matrix-store"),
+            )
         self.folder = folder
         self.url = url
         self.process: asyncio.subprocess.Process | None = None
@@ -375,6 +558,22 @@ def fan_out_line(inboxes: Inboxes, first: int, note: str) -> None:
     )
 
 
+def matrix_fan_out_line(matrix: MatrixSide, first: int, note: str) -> None:
+    """The same on Matrix, where the homeserver sets no limit for the bot's account."""
+    announced = matrix.announced[first:]
+    if len(announced) < 2:
+        return
+    start, end = announced[0], announced[-1]
+    seconds = end - start
+    everything = sum(1 for at in matrix.to_delegates if start <= at <= end) / seconds
+    print(
+        f"{'  announcement, Matrix':<22} {seconds:8.1f} s  {len(announced):7,} {'messages':<13} "
+        f"{len(announced) / seconds:8.1f}/s  (no limit for the bot); with {note} "
+        f"{everything:.1f}/s",
+        flush=True,
+    )
+
+
 def plan(rng: random.Random, people: int, submissions: int) -> list[list[str]]:
     """Each delegate's actions in order: kinds drawn by MIX, spread over the delegates."""
     kinds = list(MIX)
@@ -462,23 +661,79 @@ async def run(arguments: argparse.Namespace) -> int:
         inboxes = Inboxes(server)
         inboxes.facilitator = facilitator_user.id
         inboxes.start()
-        bot = Bot(server, folder, url, facilitator_user)
+
+        def telegram(user: User) -> Callable[[str], Awaitable[None]]:
+            async def send(words: str) -> None:
+                server.user_sends_text(user, words)
+
+            return send
+
+        matrix = MatrixSide(folder) if arguments.matrix else None
+        matrix_users: list[str] = []
+        if matrix is not None:
+            await matrix.start()
+            matrix_users = list(
+                await asyncio.gather(*(matrix.register(n) for n in range(arguments.matrix)))
+            )
+        bot = Bot(server, folder, url, facilitator_user, matrix)
         report = Report(bot)
         if arguments.postgres:
             await asyncio.to_thread(
                 subprocess.run, [CONSULTBOT, "db", "upgrade"], env=bot.env, check=True
             )
-        fac = Delegate(facilitator_user, "facilitator", inboxes.queues[facilitator_user.id])
+        fac = Delegate(
+            "Facilitator",
+            "facilitator",
+            inboxes.queues[facilitator_user.id],
+            telegram(facilitator_user),
+        )
         admin = Tally()
         store = make_url(url).get_backend_name()
         print(
-            f"{arguments.telegram:,} stakeholders on Telegram, {arguments.submissions:,} "
+            f"{arguments.telegram:,} stakeholders on Telegram, {arguments.matrix:,} on Matrix, "
+            f"{arguments.submissions:,} "
             f"submissions, store {store}; folder {folder}"
         )
         print(f"{'phase':<22} {'wall':>10}  {'count':>7} {'':<13} {'rate':>10}")
         try:
             await bot.start()
             await server.wait_for(lambda: server.is_long_polling, 120, "consultbot to start")
+
+            # -- the Matrix delegates open a direct chat with the bot, which joins each
+            matrix_delegates: list[Delegate] = []
+            if matrix is not None:
+                side = matrix
+                started = time.monotonic()
+                rooms = await asyncio.gather(*(side.open_dm(user) for user in matrix_users))
+                deadline = time.monotonic() + 120 + len(rooms) / 5
+                while not side.bot_joined.issuperset(rooms):
+                    if time.monotonic() > deadline:
+                        break
+                    await asyncio.sleep(0.2)
+                joined = side.bot_joined.intersection(rooms)
+                report.phase(
+                    "Matrix: direct chats", time.monotonic() - started, len(joined), "rooms"
+                )
+                if len(joined) < len(rooms):
+                    print(f"the bot joined {len(joined)} of {len(rooms)} direct chats")
+                    return 1
+
+                def matrix_send(user: str, room: str) -> Callable[[str], Awaitable[None]]:
+                    async def send(words: str) -> None:
+                        await side.say(user, room, words)
+
+                    return send
+
+                matrix_delegates = [
+                    Delegate(
+                        user.split(":")[0].lstrip("@"),
+                        GROUPS[n % len(GROUPS)],
+                        side.queues[room],
+                        matrix_send(user, room),
+                        "!",
+                    )
+                    for n, (user, room) in enumerate(zip(matrix_users, rooms, strict=True))
+                ]
 
             # -- the consultation, its draft, the invite codes
             started = time.monotonic()
@@ -487,7 +742,11 @@ async def run(arguments: argparse.Namespace) -> int:
             codes = {}
             for group in GROUPS:
                 answer = await ask(
-                    server, fac, f"/invite {group} {arguments.telegram}", CODE, admin
+                    server,
+                    fac,
+                    f"/invite {group} {arguments.telegram + arguments.matrix}",
+                    CODE,
+                    admin,
                 )
                 match = CODE.search(answer or "")
                 if match is None:
@@ -500,20 +759,39 @@ async def run(arguments: argparse.Namespace) -> int:
 
             # -- everyone joins through chat
             delegates = [
-                Delegate(user, GROUPS[n % len(GROUPS)], inboxes.queues[user.id])
+                Delegate(
+                    user.first_name,
+                    GROUPS[n % len(GROUPS)],
+                    inboxes.queues[user.id],
+                    telegram(user),
+                )
                 for n, user in enumerate(users)
             ]
             joining = Tally()
-
-            async def join(who: Delegate) -> None:
-                await ask(server, who, f"/start {codes[who.group]}", "Which organisation", joining)
-                await ask(
-                    server, who, f"{who.user.first_name} Org", "organisation is recorded", joining
-                )
+            matrix_joining = Tally()
 
             started = time.monotonic()
-            await asyncio.gather(*(join(d) for d in delegates))
-            report.phase("join", time.monotonic() - started, len(delegates), "delegates", joining)
+            joined_by = {"/": started, "!": started}  # each platform's last delegate, joined
+
+            async def join(who: Delegate, tally: Tally) -> None:
+                await ask(server, who, f"/start {codes[who.group]}", "Which organisation", tally)
+                await ask(server, who, f"{who.name} Org", "organisation is recorded", tally)
+                joined_by[who.prefix] = max(joined_by[who.prefix], time.monotonic())
+
+            await asyncio.gather(
+                *(join(d, joining) for d in delegates),
+                *(join(d, matrix_joining) for d in matrix_delegates),
+            )
+            joined_in = time.monotonic() - started
+            report.phase("join", joined_in, len(delegates), "delegates", joining)
+            if matrix_delegates:
+                report.phase(
+                    "  on Matrix",
+                    joined_by["!"] - started,
+                    len(matrix_delegates),
+                    "delegates",
+                    matrix_joining,
+                )
 
             # -- idle reply time: one delegate after another reads a paragraph
             idle = Tally()
@@ -523,22 +801,54 @@ async def run(arguments: argparse.Namespace) -> int:
             report.phase(
                 "idle replies", time.monotonic() - started, len(idle.replies), "replies", idle
             )
+            matrix_idle = Tally()
+            if matrix_delegates:
+                started = time.monotonic()
+                for who in matrix_delegates[: arguments.probes]:
+                    await ask(server, who, "/read 1", None, matrix_idle)
+                report.phase(
+                    "  on Matrix",
+                    time.monotonic() - started,
+                    len(matrix_idle.replies),
+                    "replies",
+                    matrix_idle,
+                )
 
             # -- the round opened to all, input while it is still being announced
-            scripts = plan(rng, len(delegates), arguments.submissions)
+            everyone = delegates + matrix_delegates
+            scripts = plan(rng, len(everyone), arguments.submissions)
             load = Tally()
+            matrix_load = Tally(withdrawn=load.withdrawn)  # one set: endorse none withdrawn
             amendments: dict[int, int] = {}  # amendment id -> paragraph
             first_announcement = len(inboxes.announced)
+            first_matrix = len(matrix.announced) if matrix is not None else 0
             started = time.monotonic()
+            finished = {"/": started, "!": started}  # each platform's last writer, done
+
+            async def writing(who: Delegate, script: list[str]) -> None:
+                tally = load if who.prefix == "/" else matrix_load
+                await write(server, who, script, rng, tally, amendments)
+                finished[who.prefix] = max(finished[who.prefix], time.monotonic())
+
             writers = [
-                asyncio.create_task(write(server, d, s, rng, load, amendments))
-                for d, s in zip(delegates, scripts, strict=True)
+                asyncio.create_task(writing(d, s)) for d, s in zip(everyone, scripts, strict=True)
             ]
             await ask(server, fac, "/round open 7d", "Round 1 is open", admin)
             await asyncio.gather(*writers)
             loaded = time.monotonic() - started
+            matrix_span = finished["!"] - started
             report.phase("round 1: input", loaded, len(load.acknowledged), "submissions", load)
             fan_out_line(inboxes, first_announcement, "the replies to input,")
+            if matrix is not None:
+                report.phase(  # their own span: fewer, they may be done before Telegram's
+                    "  on Matrix",
+                    matrix_span,
+                    len(matrix_load.acknowledged),
+                    "submissions",
+                    matrix_load,
+                )
+                matrix_fan_out_line(matrix, first_matrix, "the replies to input,")
+            recorded = len(load.acknowledged) + len(matrix_load.acknowledged)
 
             # -- close, summary, exports
             started = time.monotonic()
@@ -546,9 +856,7 @@ async def run(arguments: argparse.Namespace) -> int:
             report.phase("close", time.monotonic() - started, 1, "round")
             started = time.monotonic()
             await ask(server, fac, "/summary", "Summary of", admin, within=600)
-            report.phase(
-                "summary (chat)", time.monotonic() - started, len(load.acknowledged), "submissions"
-            )
+            report.phase("summary (chat)", time.monotonic() - started, recorded, "submissions")
             for fmt, extension in EXPORTS.items():
                 started = time.monotonic()
                 named = re.compile(rf"-v1-\d{{4}}-\d\d-\d\d\.{extension}\b")  # name-v1-DATE.ext
@@ -568,26 +876,36 @@ async def run(arguments: argparse.Namespace) -> int:
                 accepted += answer is not None and "accepted" in answer
             await ask(server, fac, "/publish", "Version 2 published", admin)
             first_announcement = len(inboxes.announced)
+            first_matrix = len(matrix.announced) if matrix is not None else 0
             await ask(server, fac, "/round open 7d", "Round 2 is open", admin)
             deadline = time.monotonic() + 3 * len(delegates) / RATE + 120
-            while len(inboxes.announced) - first_announcement < len(delegates):
+
+            def told() -> tuple[int, int]:
+                on_matrix = len(matrix.announced) - first_matrix if matrix is not None else 0
+                return len(inboxes.announced) - first_announcement, on_matrix
+
+            while told() < (len(delegates), len(matrix_delegates)):
                 if time.monotonic() > deadline:
                     break
                 await asyncio.sleep(0.2)
-            second = inboxes.announced[first_announcement:]
-            report.phase("version 2, round 2", time.monotonic() - started, len(second), "announced")
+            second, matrix_second = told()
+            report.phase("version 2, round 2", time.monotonic() - started, second, "announced")
             fan_out_line(inboxes, first_announcement, "the news of version 2,")
+            if matrix is not None:
+                matrix_fan_out_line(matrix, first_matrix, "the news of version 2,")
         finally:
             peak = bot.peak_rss_mb()
             await bot.stop()
             await inboxes.stop()
+            if matrix is not None:
+                await matrix.stop()
 
         # -- checks
         print()
         stored = {row[0]: row for row in stored_submissions(url)}
         record = json.loads(record_json)
         exported = {s["id"]: s for s in record["submissions"]}
-        acknowledged = set(load.acknowledged)
+        acknowledged = set(load.acknowledged) | set(matrix_load.acknowledged)
         lost = acknowledged - stored.keys()
         unexported = acknowledged - exported.keys()
         texts = Counter(row[2] for row in stored.values() if row[2])
@@ -610,18 +928,20 @@ async def run(arguments: argparse.Namespace) -> int:
             not wrongly,
             f"{len(load.withdrawn)} withdrawn, {len(wrongly)} not marked",
         )
-        missing = admin.missing + joining.missing + idle.missing + load.missing
-        refused = sum(load.refused.values())
+        tallies = (admin, joining, idle, load, matrix_joining, matrix_idle, matrix_load)
+        missing = sum(t.missing for t in tallies)
+        refusals = load.refused + matrix_load.refused
         print(
             f"     input refused by the rules (a race: endorsing what its author had just "
-            f"withdrawn) {refused}: {dict(load.refused.most_common(3))}"
+            f"withdrawn) {refusals.total()}: {dict(refusals.most_common(3))}"
         )
-        apologies = admin.apologies + joining.apologies + idle.apologies + load.apologies
+        apologies = sum(t.apologies for t in tallies)
         print(f"     answered 'nothing was recorded, try again' (then sent again) {apologies}")
         report.check(
             "0 replies missing",
             missing == 0,
-            f"{missing} of {admin.sent + joining.sent + idle.sent + load.sent} commands unanswered",
+            f"{missing} of {sum(t.sent for t in tallies)} commands unanswered"
+            + (f" ({matrix_load.sent + matrix_joining.sent:,} from Matrix)" if matrix else ""),
         )
         too_many = server.stats.too_many_requests
         limited = Counter(
@@ -632,9 +952,15 @@ async def run(arguments: argparse.Namespace) -> int:
         report.check("0 429s past the first", too_many <= 1, f"{too_many} answered {dict(limited)}")
         report.check(
             "round 2 announced to all",
-            len(second) == len(delegates),
-            f"{len(second)} of {len(delegates)}",
+            second == len(delegates),
+            f"{second} of {len(delegates)}",
         )
+        if matrix is not None:
+            report.check(
+                "round 2 announced to all on Matrix",
+                matrix_second == len(matrix_delegates),
+                f"{matrix_second} of {len(matrix_delegates)}",
+            )
         report.check("peak memory under 1 GB", peak < 1024, f"{peak:.0f} MB")
         idle_p99 = 1000 * percentile(idle.replies, 99)
         load_p99 = 1000 * percentile(load.replies, 99)
@@ -643,6 +969,15 @@ async def run(arguments: argparse.Namespace) -> int:
             f"reply p99 idle {idle_p99:.0f} ms, under load {load_p99:.0f} ms "
             f"({load_p99 / idle_p99:.1f}x); {accepted} amendments accepted"
         )
+        if matrix is not None:
+            idle_p99 = 1000 * percentile(matrix_idle.replies, 99)
+            load_p99 = 1000 * percentile(matrix_load.replies, 99)
+            print(
+                f"Matrix: {matrix_load.sent:,} commands in {matrix_span:.0f} s = "
+                f"{matrix_load.sent / matrix_span:.1f}/s; "
+                f"reply p99 idle {idle_p99:.0f} ms, under load {load_p99:.0f} ms "
+                f"({load_p99 / idle_p99:.1f}x)"
+            )
         if report.failures:
             print(
                 f"FAILED: {', '.join(report.failures)}; "
@@ -656,9 +991,12 @@ def main() -> None:
     global THINK, REPLY_WAIT
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument(
-        "--quick", action="store_true", help="10x smaller: 450 delegates, 10,000 submissions"
+        "--quick", action="store_true", help="10x smaller: 450 + 50 delegates, 10,000 submissions"
     )
     parser.add_argument("--telegram", type=int, help="delegates on Telegram (default 4,500)")
+    parser.add_argument(
+        "--matrix", type=int, help="delegates on Matrix (default 500; 0: none, no Synapse)"
+    )
     parser.add_argument("--submissions", type=int, help="submissions in round 1 (default 100,000)")
     parser.add_argument(
         "--postgres", help="a PostgreSQL URL to run on (its public schema is emptied)"
@@ -682,6 +1020,8 @@ def main() -> None:
     REPLY_WAIT = arguments.reply_wait
     scale = 10 if arguments.quick else 1
     arguments.telegram = arguments.telegram or 4500 // scale
+    if arguments.matrix is None:
+        arguments.matrix = 500 // scale
     arguments.submissions = arguments.submissions or 100_000 // scale
     sys.exit(asyncio.run(run(arguments)))
 
