@@ -23,6 +23,7 @@ from bot.summary_text import (
     said_lines,
     standing_text,
 )
+from consultations.exports import slug
 from consultations.points import Point
 from consultations.summary import ParagraphSummary, Summary
 
@@ -179,9 +180,8 @@ def summary_file(
     prose: Prose | None = None,
     embeddings_failure: str | None = None,
 ) -> Attachment:
-    slug = "".join(ch if ch.isalnum() else "-" for ch in title.lower()).strip("-")[:40]
     part = f"-p{only}" if only is not None else ""
-    filename = f"summary-{slug or 'consultation'}-round-{round_number}{part}.md"
+    filename = f"summary-{slug(title)}-round-{round_number}{part}.md"
     text = summary_markdown(
         reader,
         summary,

@@ -11,8 +11,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import cast
 
-from sqlalchemy import Table, func, insert, update
+import sqlalchemy
+from sqlalchemy import Table, bindparam, insert, update
 from sqlmodel import col, select
 
 from consultations.ids import GroupId, PersonId, RoundId, SubmissionId
@@ -23,6 +25,14 @@ from storage.unit_of_work import AlreadyHandled, Repository, UnitOfWork
 
 SUBMISSIONS: Table = Submission.__table__  # type: ignore[attr-defined]
 INSERT_SUBMISSION = insert(SUBMISSIONS).returning(SUBMISSIONS.c.id)
+# When a person gave their nth latest input: a walk down their index, on the driver.
+NTH_LATEST_INPUT = (
+    sqlalchemy.select(SUBMISSIONS.c.created_at)
+    .where(SUBMISSIONS.c.person_id == bindparam("person_id"))
+    .order_by(SUBMISSIONS.c.id.desc())
+    .offset(bindparam("skip"))
+    .limit(bindparam("one"))  # the driver takes only named values
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,13 +120,15 @@ class Submissions(Repository):
             )
         return self.session.exec(query.order_by(col(Submission.id))).all()
 
-    def given_since(self, person_id: PersonId, since: datetime) -> int:
-        """How much input the person has given since `since`, in any round."""
-        return self.session.exec(
-            select(func.count())
-            .select_from(Submission)
-            .where(Submission.person_id == person_id, col(Submission.created_at) >= since)
-        ).one()
+    def given_at(self, person_id: PersonId, nth: int) -> datetime | None:
+        """When the person gave their `nth` latest input (1: the latest), in any round;
+        None if they have given fewer. A walk of `nth` steps down their index (a count of
+        their input since a time would read every row of theirs), on the driver: it runs
+        on every input."""
+        rows = self.session.read(
+            NTH_LATEST_INPUT, {"person_id": person_id, "skip": nth - 1, "one": 1}
+        )
+        return cast(datetime, rows[0][0]) if rows else None
 
     def by_person(self, person_id: PersonId, round_ids: Sequence[RoundId]) -> Sequence[Submission]:
         return self.session.exec(

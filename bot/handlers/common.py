@@ -15,6 +15,7 @@ from bot.summary_options import DEFAULT_SUMMARY_OPTIONS, SummaryOptions
 from bot.turn import Refusal, Turn, attribution_label
 from consultations import rounds as round_rules
 from consultations.document import Clause
+from consultations.exports.text import utc
 from consultations.ids import ConsultationId, GroupId, PersonId, RoundId, SubmissionId, VersionId
 from consultations.model import Attribution, Kind, Role, RoundState, StakeholderGroup
 from consultations.schedule import reminders_for
@@ -133,7 +134,10 @@ def check_pace(turn: Turn) -> None:
     """Refuse input past the person's limit a minute (`turn.input_per_minute`): someone
     reviewing reads before they answer; a script flooding the round does not."""
     limit = turn.input_per_minute
-    if limit and turn.records.submissions.given_since(turn.person_id, turn.now - MINUTE) >= limit:
+    if not limit:
+        return
+    at = turn.records.submissions.given_at(turn.person_id, limit)
+    if at is not None and utc(at) > turn.now - MINUTE:  # `limit` inputs in the last minute
         raise Refusal("input.too_fast", count=limit)
 
 

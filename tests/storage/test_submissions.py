@@ -89,3 +89,23 @@ def test_a_new_stance_supersedes_the_earlier_one_while_comments_accumulate(
             hours=1
         )
         assert records.submissions.responders(world.round_id) == {ana, bo}
+
+
+def test_when_a_person_gave_their_nth_latest_input(store: Store, clock) -> None:
+    """What the pace limit reads: the time of a person's nth latest input, theirs only."""
+    world = make_world(store)
+    ana = make_stakeholder(store, "telegram:100")
+    bo = make_stakeholder(store, "telegram:200")
+    times = []
+    with store.transaction() as records:
+        for n in range(3):
+            times.append(clock())
+            records.submissions.add(
+                new_submission(world, ana, Kind.COMMENT, text=f"Point {n}.", at=times[-1])
+            )
+            clock.advance(seconds=10)
+        records.submissions.add(new_submission(world, bo, Kind.SUPPORT, at=clock()))
+    with store.transaction() as records:
+        assert records.submissions.given_at(ana, 1) == times[2]
+        assert records.submissions.given_at(ana, 3) == times[0]
+        assert records.submissions.given_at(ana, 4) is None
