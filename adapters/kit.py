@@ -24,7 +24,7 @@ import asyncio
 import contextlib
 import logging
 from collections import deque
-from collections.abc import Awaitable, Callable, Hashable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Hashable, Sequence
 from typing import Generic, TypeVar
 
 from bot.events import Adapter, ChatId, DeliveryError, Outbound, Refusal, Styled, refusal_text
@@ -183,6 +183,31 @@ class ChatQueues(Generic[T]):
             await asyncio.gather(*self._workers, return_exceptions=True)
 
 
+class KeyedLocks:
+    """One holder at a time for each key, served in the order they asked; keys side by
+    side. A key's lock lives while someone holds it or waits for it."""
+
+    def __init__(self) -> None:
+        self._locks: dict[Hashable, tuple[asyncio.Lock, int]] = {}
+
+    @contextlib.asynccontextmanager
+    async def hold(self, key: Hashable) -> AsyncIterator[None]:
+        lock, users = self._locks.get(key, (asyncio.Lock(), 0))
+        self._locks[key] = (lock, users + 1)
+        try:
+            async with lock:
+                yield
+        finally:
+            lock, users = self._locks[key]
+            if users == 1:
+                del self._locks[key]
+            else:
+                self._locks[key] = (lock, users - 1)
+
+    def __len__(self) -> int:
+        return len(self._locks)
+
+
 async def stop_taking(
     loop: asyncio.Task[None], *, in_hand: bool, within: float | None = None
 ) -> None:
@@ -243,6 +268,7 @@ class ChosenByCommand(Generic[A]):
 
     settings = NoSettings
     enable = ""
+    command_prefix = "/"
 
     def __init__(self, make: Callable[[], A]) -> None:
         self.make = make

@@ -1,9 +1,13 @@
 """The Matrix adapter: its lifecycle, each event from the sync translated and handed to
 the dispatcher, and our messages sent as room events.
 
-Sends go one at a time (a fan-out does not burst); M_LIMIT_EXCEEDED is waited out
-(`retry_after_ms`, by nio, same transaction id) and the message sent again; a dropped
-connection is retried until the homeserver is back. A refusal for good (the bot is not
+Sends go out side by side, up to `SENDS_AT_ONCE` rooms at a time, and one after another
+within a room, in the order they were asked for (`kit.KeyedLocks`). A send that has key
+work to do first (an encrypted room whose members or devices are not known yet, or whose
+room key must be shared again) goes alone, as do the sync's device-key queries: nio's
+key state takes one change at a time. M_LIMIT_EXCEEDED is waited out (`retry_after_ms`,
+by nio, same transaction id) and the message sent again; a dropped connection is retried
+until the homeserver is back. A refusal for good (the bot is not
 in the room, forbidden) raises `DeliveryError`, and nothing else does, so one failed
 message does not stop the rest of a turn.
 
@@ -20,6 +24,8 @@ import logging
 from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+
+import aiorwlock
 
 from adapters import kit
 from adapters.matrix import media
@@ -59,6 +65,10 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 READY_WAIT = 120.0  # seconds a send waits for the first sync (the room list) after start
+# Events in flight to the homeserver at once, each to a different room. With the bot's
+# rate limit lifted (docs/matrix.md) this is what sets a fan-out's pace: one event per
+# round trip per slot. Where the limit is not lifted, the homeserver's 429s pace it.
+SENDS_AT_ONCE = 8
 
 
 class MatrixAdapter:
@@ -91,7 +101,9 @@ class MatrixAdapter:
         self.handler: InboundHandler | None = None
         self.sent = RecentIds()
         self.ready = asyncio.Event()  # the first sync is in: the room list is known
-        self._send_lock = asyncio.Lock()  # one send at a time: fan-outs do not burst
+        self._rooms = kit.KeyedLocks()  # one send at a time in each room, in order
+        self._slots = asyncio.Semaphore(SENDS_AT_ONCE)
+        self._keys = aiorwlock.RWLock()  # sends share it; key work holds it alone
         self._sync: Sync | None = None
 
     # ---- lifecycle ----------------------------------------------------------------------
@@ -109,7 +121,7 @@ class MatrixAdapter:
             session=self.session,
             sync_filter=self.sync_filter,
             ready=self.ready,
-            send_lock=self._send_lock,
+            keys_lock=self._keys,
         )
         self._sync.start()
         log.info(
@@ -195,7 +207,7 @@ class MatrixAdapter:
             raise DeliveryError(message.chat, "the bot is not in this room", blocked=True)
         if message.private and not is_private(client.rooms[room_id]):
             raise DeliveryError(message.chat, "the direct chat has become a group")
-        async with self._send_lock:
+        async with self._rooms.hold(room_id), self._slots:
             try:
                 if message.edit_of is not None:
                     return await self._edit(room_id, message)
@@ -224,10 +236,7 @@ class MatrixAdapter:
         return self.client
 
     async def _room_send(self, room_id: str, content: dict[str, Any]) -> MessageId:
-        assert self.client is not None
-        response = await self.client.room_send(
-            room_id, "m.room.message", content, ignore_unverified_devices=True
-        )
+        response = await self._send_event(room_id, content)
         if not isinstance(response, nio.RoomSendResponse):
             code = getattr(response, "status_code", None)
             raise DeliveryError(
@@ -235,6 +244,21 @@ class MatrixAdapter:
             )
         self.sent.add(response.event_id)
         return MessageId(str(response.event_id))
+
+    async def _send_event(self, room_id: str, content: dict[str, Any]) -> object:
+        """One event out: beside other rooms' sends, or alone when nio has key work to do
+        first (checked once the lock is held, with no wait before nio looks again)."""
+        client = self.client
+        assert client is not None
+        async with self._keys.reader:
+            if not needs_key_work(client, room_id):
+                return await client.room_send(
+                    room_id, "m.room.message", content, ignore_unverified_devices=True
+                )
+        async with self._keys.writer:
+            return await client.room_send(
+                room_id, "m.room.message", content, ignore_unverified_devices=True
+            )
 
     async def _edit(self, room_id: str, message: Outbound) -> MessageId:
         assert message.edit_of is not None
@@ -261,6 +285,19 @@ class MatrixAdapter:
 
     async def set_menu(self, chat: ChatId, commands: list[tuple[str, str]]) -> None:
         return None  # Matrix has no per-chat command menu; `!help` lists them
+
+
+def needs_key_work(client: nio.AsyncClient, room_id: str) -> bool:
+    """Whether nio's `room_send` to `room_id` would change its key state before sending:
+    fetch the members, query their devices, or share the room key again."""
+    room = client.rooms.get(room_id)
+    if client.olm is None or room is None or not room.encrypted:
+        return False
+    return bool(
+        not room.members_synced
+        or client.should_query_keys
+        or client.olm.should_share_group_session(room_id)
+    )
 
 
 def create(settings: MatrixSettings, data_dir: Path) -> MatrixAdapter:

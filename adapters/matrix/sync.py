@@ -30,6 +30,8 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
+import aiorwlock
+
 from adapters import kit
 from adapters.matrix.client import RETRY_WAIT, checked, nio, reason
 from adapters.matrix.session import Session
@@ -161,7 +163,7 @@ class Sync:
         session: Session,
         sync_filter: dict[str, Any],
         ready: asyncio.Event,
-        send_lock: asyncio.Lock,
+        keys_lock: aiorwlock.RWLock,
     ) -> None:
         self.client = client
         self.position = position
@@ -169,7 +171,7 @@ class Sync:
         self.session = session  # to log in again when the homeserver ends the session
         self.sync_filter = sync_filter
         self.ready = ready  # set once the first sync is in: the room list is known
-        self.send_lock = send_lock  # key queries and sends, not both at once
+        self.keys_lock = keys_lock  # key queries alone, sends beside each other
         self.user_id: str = client.user_id
         self._stopping = False
         self._handling = False
@@ -243,7 +245,7 @@ class Sync:
             if client.should_upload_keys:
                 await checked(client.keys_upload(), "uploading encryption keys")
             if client.should_query_keys:
-                async with self.send_lock:  # room_send may query too: not both at once
+                async with self.keys_lock.writer:  # room_send may query too: not both
                     if client.should_query_keys:
                         await checked(client.keys_query(), "querying device keys")
             if client.should_claim_keys:

@@ -7,6 +7,7 @@ tested in test_consultbot.py.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import secrets
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -16,7 +17,7 @@ from typing import TYPE_CHECKING
 import nio
 import pytest
 
-from adapters.matrix.adapter import MatrixAdapter
+from adapters.matrix.adapter import SENDS_AT_ONCE, MatrixAdapter
 from adapters.matrix.state import StateFile
 from adapters.matrix.sync import Position
 from adapters.matrix.translate import (
@@ -309,6 +310,54 @@ async def test_files_in_and_out_encrypted(
     assert isinstance(sent, nio.RoomEncryptedFile)
     assert sent.body == "record.md"
     assert await ana.download(sent) == b"# The record\n"
+
+
+async def test_sends_to_several_rooms_go_side_by_side_each_room_in_order(
+    adapter: AdapterFactory, person: Callable[..., Awaitable[Person]]
+) -> None:
+    """A fan-out does not wait for one room before the next; each room still gets its
+    messages in the order they were sent, the encrypted one too."""
+    bot, _ = await adapter()
+    people = [await person("ana", encryption=True), await person("ben"), await person("cyd")]
+    await people[0].open_dm(encrypted=True)
+    for someone in people[1:]:
+        await someone.open_dm()
+    client = bot.client
+    assert client is not None
+    await eventually(
+        lambda: all(someone.room_id in client.rooms for someone in people),
+        "the bot's own sync seeing the three rooms",
+        timeout=TIMEOUT,
+    )
+    room_send = client.room_send
+    in_flight: dict[str, int] = {}
+    most = {"rooms": 0, "in one room": 0}
+
+    async def counted(room_id: str, *args: object, **kwargs: object) -> object:
+        in_flight[room_id] = in_flight.get(room_id, 0) + 1
+        most["rooms"] = max(most["rooms"], sum(1 for n in in_flight.values() if n))
+        most["in one room"] = max(most["in one room"], in_flight[room_id])
+        try:
+            return await room_send(room_id, *args, **kwargs)  # type: ignore[arg-type]
+        finally:
+            in_flight[room_id] -= 1
+
+    client.room_send = counted  # type: ignore[method-assign]
+    count = 12
+    await asyncio.gather(
+        *(
+            bot.send(Outbound(ChatId(f"matrix:{someone.room_id}"), f"notice {n} of {count}"))
+            for n in range(1, count + 1)
+            for someone in people
+        )
+    )
+    for someone in people:
+        await someone.expect(f"notice {count} of {count}")
+        assert [t for t in someone.texts() if t.startswith("notice")] == [
+            f"notice {n} of {count}" for n in range(1, count + 1)
+        ]
+    assert most == {"rooms": len(people), "in one room": 1}
+    assert len(people) <= SENDS_AT_ONCE
 
 
 async def test_messages_while_stopped_arrive_once_even_past_the_timeline_limit(
