@@ -13,7 +13,7 @@ import asyncio
 import logging
 import secrets
 import signal
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from importlib.metadata import entry_points
 from typing import IO, Any, Protocol, TypeVar
@@ -50,6 +50,11 @@ class Platform(Protocol[S]):
     def settings(self) -> type[S]:
         """Its own settings model: CONSULTBOT_<PLATFORM>_* variables, and the same names
         (lower case, without CONSULTBOT_) in the CONSULTBOT_CONFIG file."""
+
+    @property
+    def command_prefix(self) -> str:
+        """How its people type commands ("/", "!"): what a worker that does not serve
+        the platform writes in the messages it queues for them (`Courier.queue`)."""
 
     @property
     def enable(self) -> str:
@@ -120,6 +125,15 @@ class Configuration:
         """For each platform that settings can enable, what to set."""
         return [platform.enable for platform, _ in self.platforms.values() if platform.enable]
 
+    def served_elsewhere(self) -> dict[str, str]:
+        """The platforms other workers may serve (those settings could enable but do not
+        here), with their command prefixes."""
+        return {
+            name: platform.command_prefix
+            for name, (platform, own) in self.platforms.items()
+            if platform.enable and not platform.configured(own)
+        }
+
     def adapters(self) -> list[Adapter]:
         """The adapters of the configured platforms, created."""
         return [
@@ -164,12 +178,17 @@ def event_key(settings: Settings) -> bytes:
     return key
 
 
-def build(settings: Settings, adapters: Iterable[Adapter] = ()) -> Dispatcher:
+def build(
+    settings: Settings,
+    adapters: Iterable[Adapter] = (),
+    served_elsewhere: Mapping[str, str] | None = None,
+) -> Dispatcher:
     dispatcher = Dispatcher(
         open_store(settings),
         admins=settings.admins,
         summary_options=SummaryOptions.from_settings(settings),
         input_per_minute=settings.input_per_minute,
+        served_elsewhere=served_elsewhere,
     )
     for adapter in adapters:
         dispatcher.add(adapter)

@@ -70,7 +70,10 @@ def run() -> None:
         )
         raise typer.Exit(2)
     try:
-        asyncio.run(serve(build(configuration.core, configuration.adapters()), configuration.core))
+        dispatcher = build(
+            configuration.core, configuration.adapters(), configuration.served_elsewhere()
+        )
+        asyncio.run(serve(dispatcher, configuration.core))
     except SetupError as error:
         console.print(f"[red]{error}[/red]", soft_wrap=True)  # one line, for the service log
         raise typer.Exit(2) from None

@@ -22,7 +22,7 @@ import asyncio
 import logging
 import time
 import weakref
-from collections.abc import Awaitable, Callable, Iterable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
@@ -110,6 +110,7 @@ class Dispatcher:
         summary_options: SummaryOptions | None = None,
         metrics: Metrics | None = None,
         input_per_minute: int = INPUT_PER_MINUTE,
+        served_elsewhere: Mapping[str, str] | None = None,
     ) -> None:
         self.store = store
         self.input_per_minute = input_per_minute
@@ -120,7 +121,9 @@ class Dispatcher:
         self.clock = clock
         self.adapters: dict[str, Adapter] = {}
         self._locks: weakref.WeakValueDictionary[str, asyncio.Lock] = weakref.WeakValueDictionary()
-        self.courier = Courier(store, self.adapters, self.catalog, clock, self.metrics)
+        self.courier = Courier(
+            store, self.adapters, self.catalog, clock, self.metrics, served_elsewhere or {}
+        )
         # Events waiting while a transaction is written go together into the next one.
         # SQLite has one writer at a time anyway; PostgreSQL may write a few batches at
         # once, so one slow command (a summary, an export) does not hold up the rest.

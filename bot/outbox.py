@@ -81,10 +81,14 @@ class Courier:
         catalog: Catalog,
         clock: Callable[[], datetime],
         metrics: Metrics,
+        served_elsewhere: Mapping[str, str] | None = None,
     ) -> None:
         self.store = store
         self.metrics = metrics
         self.adapters = adapters  # the dispatcher's, by platform
+        # Platforms this process does not serve and another worker on the shared store
+        # may, with their command prefixes: messages to them are queued for that worker.
+        self.elsewhere = dict(served_elsewhere or {}) if store.shared else {}
         self.catalog = catalog
         self.clock = clock
         self._in_flight: set[int] = set()  # outbox ids this process is sending now
@@ -93,36 +97,52 @@ class Courier:
 
     def queue(self, records: Records, turn: Turn) -> list[Delivery]:
         """Messages to other people, each to one reachable account of theirs, queued in
-        the outbox in this transaction: what the commit announces is sure to go out."""
+        the outbox in this transaction: what the commit announces is sure to go out.
+        An account on a platform served here is preferred; one served by another worker
+        gets its message queued unclaimed, for that worker to take (`resend`)."""
         if not turn.notices:
             return []
         wanted = {notice.person_id for notice in turn.notices}
         people = records.people.persons(wanted)
         accounts = records.people.identities_of(wanted)
-        out: list[tuple[Adapter, Outbound, int | None]] = []
+        here: list[tuple[Adapter, Outbound, int | None]] = []
+        elsewhere: list[tuple[str, str, int | None]] = []
         for notice in turn.notices:
             person = people[notice.person_id]
-            for identity in accounts.get(notice.person_id, ()):
-                if notice.via is not None and identity.platform_id != notice.via:
+            reachable = [
+                identity
+                for identity in accounts.get(notice.person_id, ())
+                if identity.blocked_at is None
+                and (notice.via is None or identity.platform_id == notice.via)
+            ]
+            reachable.sort(key=lambda i: platform_of(i.platform_id) not in self.adapters)
+            for identity in reachable:  # those served here first
+                platform = platform_of(identity.platform_id)
+                adapter = self.adapters.get(platform)
+                if adapter is not None:
+                    chat = identity.dm_chat or adapter.private_chat(
+                        PlatformId(identity.platform_id)
+                    )
+                    prefix = adapter.command_prefix
+                elif platform in self.elsewhere:
+                    chat, prefix = identity.dm_chat, self.elsewhere[platform]
+                else:
                     continue
-                adapter = self.adapters.get(platform_of(identity.platform_id))
-                if adapter is None or identity.blocked_at is not None:
-                    continue
-                chat = identity.dm_chat or adapter.private_chat(PlatformId(identity.platform_id))
                 if chat is None:
                     continue
                 values = localise(notice.values, person.timezone)
                 text = self.catalog.text(
-                    notice.key,
-                    person.language,
-                    command_prefix=adapter.command_prefix,
-                    **values,
+                    notice.key, person.language, command_prefix=prefix, **values
                 )
-                message = Outbound(chat=ChatId(chat), text=text, private=True)
-                out.append((adapter, message, notice.while_open))
+                if adapter is None:
+                    elsewhere.append((chat, text, notice.while_open))
+                else:
+                    message = Outbound(chat=ChatId(chat), text=text, private=True)
+                    here.append((adapter, message, notice.while_open))
                 break
-        ids = records.outbox.queue([(m.chat, m.text, r) for _, m, r in out], at=turn.now)
-        return [Delivery(a, m, i) for i, (a, m, _) in zip(ids, out, strict=True)]
+        records.outbox.queue(elsewhere, at=turn.now, claimed=False)
+        ids = records.outbox.queue([(m.chat, m.text, r) for _, m, r in here], at=turn.now)
+        return [Delivery(a, m, i) for i, (a, m, _) in zip(ids, here, strict=True)]
 
     async def deliver(self, messages: list[tuple[Adapter, Outbound]]) -> None:
         """Send a turn's replies, in order (they go to the chat it came from)."""
@@ -165,29 +185,34 @@ class Courier:
         await asyncio.gather(*late, return_exceptions=True)
 
     async def resend(self) -> int:
-        """Send what stayed in the outbox: queued before a crash, or while a platform
-        failed for longer than its adapter retries. Returns how many it tried."""
+        """Send what stayed in the outbox for the platforms served here: queued by a
+        worker that does not serve them, before a crash, or while a platform failed for
+        longer than its adapter retries. Each message is claimed first, so that of the
+        workers polling the outbox one sends it. Returns how many it tried."""
         before = self.clock() - OUTBOX_GRACE
         if not self.store.shared:
             before = max(before, self._started_at)  # one process: older ones are orphans
         tried: set[int] = set()
         while True:
-            rows = await asyncio.to_thread(self._undelivered, before)
-            skip = self._in_flight | tried
-            fresh = [row for row in rows if row.outbox_id not in skip]
+            fresh = await asyncio.to_thread(self._undelivered, before, tried)
             if not fresh:
                 return len(tried)
             log.info("resending %d queued messages", len(fresh))
             tried.update(row.outbox_id for row in fresh if row.outbox_id is not None)
             await self.send_notices(fresh)
 
-    def _undelivered(self, before: datetime) -> list[Delivery]:
-        cutoff = self.clock() - OUTBOX_MAX_AGE
+    def _undelivered(self, before: datetime, tried: set[int]) -> list[Delivery]:
+        """Up to a batch of messages nobody is sending, to chats served here and not
+        `tried` already, claimed."""
+        now = self.clock()
+        cutoff = now - OUTBOX_MAX_AGE
         with self.store.transaction() as records:
-            rows = records.outbox.undelivered(before=before, limit=OUTBOX_BATCH)
-            stale = {row.id for row in rows if row.created_at < cutoff}
+            stale = records.outbox.drop_older(cutoff)
             if stale:  # an announcement days late misleads more than it informs
-                log.warning("dropping %d queued messages older than %s", len(stale), OUTBOX_MAX_AGE)
+                log.warning("dropping %d queued messages older than %s", stale, OUTBOX_MAX_AGE)
+            rows = records.outbox.undelivered(
+                before=before, limit=OUTBOX_BATCH, platforms=self.adapters
+            )
             untrue = records.outbox.no_longer_true(rows)
             if untrue:  # "round 2 is open" after it closed
                 log.warning("dropping %d queued messages about a round now closed", len(untrue))
@@ -196,15 +221,22 @@ class Courier:
                 log.warning(
                     "dropping %d queued messages after %d attempts", len(spent), OUTBOX_ATTEMPTS
                 )
-            dropped = stale | untrue | spent
+            dropped = untrue | spent
             records.outbox.delivered(i for i in dropped if i is not None)
-            now = self.clock()
+            due = {
+                row.id: row
+                for row in rows
+                if row.id is not None
+                and row.id not in dropped
+                and row.id not in self._in_flight
+                and row.id not in tried
+                and (row.tried_at is None or now >= row.tried_at + backoff(row.attempts))
+            }
+            taken = records.outbox.claim(due, before=before, at=now)
             return [
                 Delivery(adapter, Outbound(ChatId(row.chat), row.text, private=True), row.id)
-                for row in rows
-                if row.id not in dropped
-                and (row.tried_at is None or now >= row.tried_at + backoff(row.attempts))
-                and (adapter := self.adapters.get(platform_of(row.chat)))
+                for row in (due[i] for i in taken)
+                if (adapter := self.adapters.get(platform_of(row.chat)))
             ]
 
     async def send_notices(self, deliveries: list[Delivery]) -> None:

@@ -9,7 +9,8 @@ the bot was down runs at start; a reminder more than half an hour late is droppe
 
 With several workers on PostgreSQL only the leader ticks (`storage.leadership`): every
 poll asks again, so when the leader dies another worker takes over within one poll.
-The leader's poll also sends what stayed in the outbox (`Dispatcher.resend`).
+Every worker's poll sends what waits in the outbox for the platforms it serves
+(`Dispatcher.resend`): queued by a worker that does not serve them, or left by a crash.
 """
 
 from __future__ import annotations
@@ -86,7 +87,9 @@ class RoundScheduler:
         return plan(rounds, self.reminders, done)
 
     async def reconcile(self) -> None:
-        """Run what is due and set a job for each upcoming moment (leader only)."""
+        """Send what waits in the outbox for the platforms served here (every worker);
+        run what is due and set a job for each upcoming moment (the leader only)."""
+        await self.dispatcher.resend()  # queued elsewhere, or left by a crash or an outage
         if not await asyncio.to_thread(self.leadership.acquire):
             for job in self.jobs.get_jobs():
                 if job.id != POLL:
@@ -107,7 +110,6 @@ class RoundScheduler:
                 misfire_grace_time=None,
                 coalesce=True,
             )
-        await self.dispatcher.resend()  # what a crash or a long outage left in the outbox
         if self._pruned is None or now - self._pruned >= PRUNE_EVERY:
             self._pruned = now
             await asyncio.to_thread(self.dispatcher.prune_events)

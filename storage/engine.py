@@ -34,7 +34,7 @@ log = logging.getLogger(__name__)
 
 MIGRATIONS = Path(__file__).with_name("migrations")
 # The newest migration's revision; a new migration changes it (tests/storage checks).
-HEAD_REVISION = "0010_trust"
+HEAD_REVISION = "0011_outbox_claims"
 VERSION_TABLE = "alembic_version"  # where Alembic keeps the revision a database is at
 
 

@@ -344,6 +344,9 @@ class OutboxMessage(SQLModel, table=True):
     attempts: int = 0  # sends that failed; bounded (bot.outbox.OUTBOX_ATTEMPTS)
     tried_at: datetime | None = None  # the last failed send, for the back-off
     while_open: int | None = None  # a round: the notice is true only while it is open
+    # When a worker took it to send; NULL: nobody is sending it (queued by a worker that
+    # does not serve its platform, or its send failed), and a worker that does may take it.
+    claimed_at: datetime | None = None
 
 
 class AuditEvent(SQLModel, table=True):

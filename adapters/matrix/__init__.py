@@ -38,6 +38,7 @@ class Matrix:
     """The entry point (`consultbot.adapters`): nio is imported only once it is used."""
 
     settings = MatrixSettings
+    command_prefix = "!"  # "/" is taken by Matrix clients for their own commands
     enable = "CONSULTBOT_MATRIX_HOMESERVER with CONSULTBOT_MATRIX_USER_ID and a password or token"
 
     def configured(self, settings: MatrixSettings) -> bool:

@@ -39,6 +39,7 @@ class Telegram:
 
     settings = TelegramSettings
     enable = "CONSULTBOT_TELEGRAM_TOKEN"
+    command_prefix = "/"
 
     def configured(self, settings: TelegramSettings) -> bool:
         return settings.token is not None
