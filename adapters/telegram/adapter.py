@@ -37,7 +37,7 @@ from telegram.error import BadRequest, Forbidden, InvalidToken, TelegramError
 from telegram.ext import Application, ApplicationBuilder, ExtBot
 
 from adapters import kit
-from adapters.telegram.pacing import FloodControl, Lane, call
+from adapters.telegram.pacing import MESSAGES_PER_SECOND, FloodControl, Lane, call
 from adapters.telegram.polling import Polling
 from adapters.telegram.translate import (
     CAPTION_LIMIT,
@@ -396,11 +396,16 @@ class TelegramAdapter:
 
 
 def build_application(
-    token: str, api_url: str = "https://api.telegram.org", *, local: bool = False
+    token: str,
+    api_url: str = "https://api.telegram.org",
+    *,
+    local: bool = False,
+    per_second: float = MESSAGES_PER_SECOND,
 ) -> Application[Any, Any, Any, Any, Any, Any]:
     """PTB's Application for `token` at `api_url`, with rate limiter and timeouts; no Updater.
 
     `local`: the Bot API server runs here with --local, and files are read from its disk.
+    `per_second`: this process's share of Telegram's 30 messages a second.
     """
     api_url = api_url.rstrip("/")
     return (
@@ -409,7 +414,7 @@ def build_application(
         .base_url(f"{api_url}/bot")
         .base_file_url(f"{api_url}/file/bot")
         .local_mode(local)
-        .rate_limiter(FloodControl())
+        .rate_limiter(FloodControl(per_second))
         .connect_timeout(10)
         .read_timeout(30)
         .write_timeout(30)
@@ -428,7 +433,10 @@ def create(settings: TelegramSettings) -> TelegramAdapter:
     secret = settings.webhook_secret
     return TelegramAdapter(
         build_application(
-            settings.token.get_secret_value(), settings.api_url, local=settings.api_local
+            settings.token.get_secret_value(),
+            settings.api_url,
+            local=settings.api_local,
+            per_second=settings.messages_per_second,
         ),
         webhook_url=settings.webhook_url,
         webhook_secret=secret.get_secret_value() if secret is not None else None,

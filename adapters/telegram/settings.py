@@ -25,6 +25,9 @@ class TelegramSettings(EnvironmentSettings):
     webhook_secret: SecretStr | None = None
     webhook_listen: str = "127.0.0.1"
     webhook_port: int = Field(default=8443, ge=1, le=65535)
+    # Telegram lets one bot send 30 messages a second, all its processes together: with
+    # several workers, give each its share (15 each for two), or they meet 429s.
+    messages_per_second: float = Field(default=30, gt=0, le=30)
     # Files people send (drafts) are downloaded up to this size; the Bot API's own limit is
     # 20 MB (a self-hosted Bot API server allows more).
     max_file_bytes: int = Field(default=20 * 1024 * 1024, ge=1)

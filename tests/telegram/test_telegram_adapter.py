@@ -12,7 +12,7 @@ import pytest
 from telegram.error import RetryAfter
 
 from adapters.telegram import platform as telegram_platform
-from adapters.telegram.adapter import TelegramAdapter, build_application
+from adapters.telegram.adapter import TelegramAdapter, build_application, create
 from adapters.telegram.pacing import FloodControl, Lane
 from adapters.telegram.settings import TelegramSettings
 from adapters.telegram.translate import menu_commands, split_text
@@ -81,6 +81,15 @@ def test_webhook_needs_a_secret_that_telegram_accepts() -> None:
     settings = TelegramSettings(api_url="http://127.0.0.1:8081/")
     assert settings.api_url == "http://127.0.0.1:8081"
     assert not telegram_platform.configured(settings)  # no token, no Telegram
+
+
+def test_a_workers_share_of_the_rate_is_what_its_sends_are_paced_to() -> None:
+    with pytest.raises(ValueError, match="less than or equal to 30"):
+        TelegramSettings(messages_per_second=60)  # Telegram's limit is the bot's, in all
+    settings = TelegramSettings(token="123:abc", messages_per_second=15)
+    limiter = create(settings).application.bot.rate_limiter
+    assert isinstance(limiter, FloodControl)
+    assert (limiter.per_window, limiter.window) == (15, 1.0)
 
 
 async def test_sends_are_paced_so_no_window_holds_more_than_the_limit() -> None:

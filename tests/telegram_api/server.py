@@ -22,9 +22,10 @@ tdlib/telegram-bot-api, answers):
   (default: every type except chat_member, message_reaction, message_reaction_count);
   while a webhook is set getUpdates answers 409.
 * setWebhook / deleteWebhook (``drop_pending_updates``) / getWebhookInfo; the server POSTs
-  each update as JSON to the webhook with ``X-Telegram-Bot-Api-Secret-Token``, one at a
-  time, in order, retrying until the answer is 2xx, and reports ``pending_update_count``,
-  ``last_error_date`` and ``last_error_message``.
+  each update as JSON to the webhook with ``X-Telegram-Bot-Api-Secret-Token``, up to
+  ``max_connections`` (default 40) at once as Telegram does, but one chat's updates one
+  at a time and in order, retrying each until the answer is 2xx, and reports
+  ``pending_update_count``, ``last_error_date`` and ``last_error_message``.
 * sendMessage / editMessageText: ``parse_mode=HTML`` parsed as tdlib parses it (same tags,
   same errors: ``Bad Request: can't parse entities: ...``); text trimmed; empty text,
   ``message is too long`` (> 4096 UTF-16 code units after entity parsing), ``chat not
@@ -68,7 +69,7 @@ Not followed (left out or simplified):
   payments, stickers, business or chat administration methods; those methods answer
   404 ``Not Found`` like an unknown method.
 * Webhooks: only loopback URLs (http or https) and any port; no certificates, no
-  ``max_connections`` parallelism, no answering a method inside the webhook response.
+  answering a method inside the webhook response.
 * Files sent by URL are not fetched (400); limits are checked only for size (50 MB upload,
   20 MB getFile).
 * Replies only within the same chat (``reply_parameters.chat_id`` of another chat is
@@ -400,6 +401,19 @@ class _Handler:
     name: str
     func: Callable[[_Params], Awaitable[Any]]
     description: Callable[[Any], str | None] | None = None
+
+
+def _queue_key(update: Update) -> object:
+    """What Telegram's server delivers one at a time: the updates of one chat (or, for
+    those without a chat, of one sender)."""
+    payload = update.payload
+    chat = payload.get("chat") or (payload.get("message") or {}).get("chat")
+    if isinstance(chat, dict) and "id" in chat:
+        return ("chat", chat["id"])
+    sender = payload.get("from")
+    if isinstance(sender, dict) and "id" in sender:
+        return ("user", sender["id"])
+    return ("update", update.update_id)
 
 
 def _is_loopback_host(host: str | None) -> bool:
@@ -1244,19 +1258,56 @@ class BotAPIServer:
     # --- internals: webhooks ------------------------------------------------------------
 
     async def _webhook_loop(self) -> None:
-        delay = self._webhook_retry_delay
+        """Deliver queued updates as Telegram's server does: up to the webhook's
+        ``max_connections`` POSTs at once, never two of one chat at a time, each chat's in
+        order; a failed one is retried after a growing pause, holding back its chat only."""
+        busy: set[object] = set()  # chats (or senders) with an update being delivered: one
+        # each, so these are the connections in use too
+        delivering: set[asyncio.Task[None]] = set()
         async with aiohttp.ClientSession(
-            timeout=aiohttp.ClientTimeout(total=10), trust_env=False
+            timeout=aiohttp.ClientTimeout(total=10),
+            trust_env=False,
+            connector=aiohttp.TCPConnector(limit=0),
         ) as session:
-            while not self._closing:
-                webhook = self._webhook
-                if webhook is None or not self._updates:
+            try:
+                while not self._closing:
+                    webhook = self._webhook
+                    if webhook is not None:
+                        held: set[object] = set()
+                        for update in list(self._updates):
+                            if len(busy) >= webhook.max_connections:
+                                break
+                            key = _queue_key(update)
+                            if key in busy or key in held:
+                                held.add(key)  # its chat's earlier update goes first
+                                continue
+                            held.add(key)
+                            busy.add(key)
+                            task = asyncio.create_task(
+                                self._deliver(session, webhook, update, key, busy)
+                            )
+                            delivering.add(task)
+                            task.add_done_callback(delivering.discard)
                     await self._wait_changed(None)
-                    continue
-                update = self._updates[0]
-                headers = {"Content-Type": "application/json"}
-                if webhook.secret_token:
-                    headers["X-Telegram-Bot-Api-Secret-Token"] = webhook.secret_token
+            finally:
+                for task in delivering:
+                    task.cancel()
+                await asyncio.gather(*delivering, return_exceptions=True)
+
+    async def _deliver(
+        self,
+        session: aiohttp.ClientSession,
+        webhook: _Webhook,
+        update: Update,
+        key: object,
+        busy: set[object],
+    ) -> None:
+        delay = self._webhook_retry_delay
+        headers = {"Content-Type": "application/json"}
+        if webhook.secret_token:
+            headers["X-Telegram-Bot-Api-Secret-Token"] = webhook.secret_token
+        try:
+            while not self._closing and self._webhook is webhook and update in self._updates:
                 error: str | None = None
                 try:
                     async with session.post(
@@ -1274,17 +1325,18 @@ class BotAPIServer:
                     error = f"Connection error: {type(exc).__name__}"
                 if error is None:
                     self.stats.webhook_deliveries += 1
-                    if self._updates and self._updates[0] is update:
-                        self._updates.pop(0)
-                    delay = self._webhook_retry_delay
-                    self._notify()
-                else:
-                    self.stats.webhook_failures += 1
-                    webhook.last_error_date = now()
-                    webhook.last_error_message = error
-                    self._notify()
-                    await self._sleep(delay)
-                    delay = min(delay * 2, 1.0)
+                    if update in self._updates:
+                        self._updates.remove(update)
+                    return
+                self.stats.webhook_failures += 1
+                webhook.last_error_date = now()
+                webhook.last_error_message = error
+                self._notify()
+                await self._sleep(delay)
+                delay = min(delay * 2, 1.0)
+        finally:
+            busy.discard(key)
+            self._notify()
 
     # --- internals: validation helpers --------------------------------------------------
 

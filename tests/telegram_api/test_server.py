@@ -583,6 +583,57 @@ async def test_webhook_delivery_with_secret_and_get_updates_conflict(
         await runner.cleanup()
 
 
+async def test_webhook_delivers_chats_side_by_side_and_each_chat_in_order(
+    bot_api_server: BotAPIServer, bot: Bot
+) -> None:
+    """As Telegram's server does: a slow answer for one chat holds back that chat's later
+    updates only; the other chats' come meanwhile, up to ``max_connections`` at once."""
+    server = bot_api_server
+    arrived: list[str] = []
+    release_alice = asyncio.Event()
+    in_flight = [0, 0]  # now, most
+
+    async def hook(request: web.Request) -> web.Response:
+        text = (await request.json())["message"]["text"]
+        arrived.append(text)
+        in_flight[0] += 1
+        in_flight[1] = max(in_flight)
+        try:
+            if text == "alice 1":
+                await release_alice.wait()
+            else:
+                await asyncio.sleep(0.05)
+        finally:
+            in_flight[0] -= 1
+        return web.Response(text="ok")
+
+    app = web.Application()
+    app.router.add_post("/hook", hook)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    port = runner.addresses[0][1]
+    try:
+        assert await bot.set_webhook(f"http://127.0.0.1:{port}/hook", max_connections=3)
+        alice, others = server.create_user("Alice"), [server.create_user(f"U{n}") for n in range(6)]
+        server.user_sends_text(alice, "alice 1")
+        server.user_sends_text(alice, "alice 2")
+        for n, user in enumerate(others):
+            server.user_sends_text(user, f"other {n}")
+        await server.wait_for(lambda: len(arrived) == 7, what="the other chats' updates")
+        assert "alice 2" not in arrived  # behind alice 1, still being answered
+        assert in_flight[1] == 3  # three at once, as max_connections says, never more
+        assert (await bot.get_webhook_info()).pending_update_count == 2
+        release_alice.set()
+        await server.wait_for_updates_confirmed()
+        assert arrived[0] == "alice 1" and arrived[-1] == "alice 2"
+        assert sorted(arrived[1:-1]) == [f"other {n}" for n in range(6)]
+    finally:
+        release_alice.set()
+        await runner.cleanup()
+
+
 async def test_commands_are_stored_per_scope(bot_api_server: BotAPIServer, bot: Bot) -> None:
     server = bot_api_server
     group = server.create_group("Drafting committee", [server.create_user("Alice")])
