@@ -244,7 +244,8 @@ class Dispatcher:
                 guarded = True
             except Duplicate:
                 # Another worker committed something this turn conflicts with (the same
-                # amendment decided, the same person created): do the turn again on top of it.
+                # amendment decided, the same person created, or a deadlock between the two):
+                # do the turn again on top of it.
                 if attempt == ATTEMPTS:
                     raise
                 attempt += 1

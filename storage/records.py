@@ -15,7 +15,7 @@ from contextlib import contextmanager
 from typing import Any
 
 from sqlalchemy.engine import Engine
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, OperationalError
 
 from consultations.ids import VersionId
 from storage.audit import Audit
@@ -30,7 +30,7 @@ from storage.people import People
 from storage.rounds import Rounds
 from storage.submissions import Submissions
 from storage.tables import Consultation, ParagraphRow, Person, id_of
-from storage.unit_of_work import Duplicate, UnitOfWork
+from storage.unit_of_work import Contention, Duplicate, UnitOfWork
 from storage.values import Values
 
 ERASED = "erased"  # in the unit of work's info: someone was erased, clean up after the commit
@@ -68,7 +68,9 @@ class Store:
         """One unit of work; commits on success, rolls back on any error.
 
         A unique-constraint violation at commit (a concurrent duplicate) surfaces as
-        `Duplicate`, so callers treat it like a redelivery they spotted themselves.
+        `Duplicate`, so callers treat it like a redelivery they spotted themselves; a
+        deadlock or serialization failure as `Contention`, a `Duplicate` too: the unit of
+        work is done again.
         """
         with UnitOfWork(self.engine) as session:
             try:
@@ -82,6 +84,11 @@ class Store:
             except IntegrityError as exc:
                 session.rollback()
                 raise Duplicate(str(exc.orig)) from exc
+            except OperationalError as exc:
+                session.rollback()
+                if getattr(exc.orig, "sqlstate", None) in Contention.SQLSTATES:
+                    raise Contention(type(exc.orig).__name__) from exc
+                raise
             except BaseException:
                 session.rollback()
                 raise

@@ -16,10 +16,12 @@ it what happens through four event hooks, at the bottom of this module:
 * `after_soft_rollback`: anything rolled back (a savepoint too) forgets everything
   remembered.
 
-A transaction refused by a unique constraint raises `Duplicate`:
+A transaction refused by a unique constraint raises `Duplicate`, one that PostgreSQL gave
+up to keep concurrent ones consistent raises `Contention`:
 
     Duplicate              a concurrent writer got there first; the unit of work may be done again
-     └── AlreadyHandled    this very event (or submission) was stored before: a redelivery
+     ├── AlreadyHandled    this very event (or submission) was stored before: a redelivery
+     └── Contention        a deadlock or a serialization failure: nothing changed, try again
 """
 
 from __future__ import annotations
@@ -50,6 +52,14 @@ class Duplicate(Exception):
 
 class AlreadyHandled(Duplicate):
     """This very event (or submission) was stored before: a redelivery, to be ignored."""
+
+
+class Contention(Duplicate):
+    """PostgreSQL ended the transaction to keep concurrent ones consistent (a deadlock
+    between two workers, a serialization failure). Nothing was changed; done again, it
+    goes through."""
+
+    SQLSTATES = frozenset({"40001", "40P01"})  # serialization_failure, deadlock_detected
 
 
 class UnitOfWork(Session):

@@ -3,7 +3,9 @@ what is left of it when it fails."""
 
 from __future__ import annotations
 
+import threading
 from dataclasses import replace
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import text
@@ -13,7 +15,7 @@ from sqlmodel import select
 from consultations.model import Kind, Role
 from storage.records import Store
 from storage.tables import ProcessedEvent
-from storage.unit_of_work import Duplicate
+from storage.unit_of_work import Contention, Duplicate
 from tests.storage.world import make_stakeholder, make_world, new_submission
 
 
@@ -183,3 +185,50 @@ def test_a_connection_lost_mid_transaction_is_replaced_for_the_next_one(
     with store.transaction() as records:
         stored = records.submissions.in_rounds([world.round_id], live_only=False)
         assert [s.text for s in stored] == ["Kept."]
+
+
+NOW = datetime(2026, 12, 7, 12, tzinfo=UTC)
+NOW_LATER = NOW + timedelta(days=1)
+
+
+@pytest.mark.postgres
+def test_two_workers_deadlocked_one_is_told_to_try_again_and_nothing_of_it_stays(
+    postgres_store: Store,
+) -> None:
+    """Two transactions that lock the same two rows in opposite orders: PostgreSQL ends
+    one; it surfaces as `Contention`, a `Duplicate` (the dispatcher does the turn again),
+    not as an error the person would be apologised to for."""
+    store = postgres_store
+    with store.transaction() as records:
+        first, second = records.outbox.queue([("memory:a", "one"), ("memory:b", "two")], at=NOW)
+    barrier = threading.Barrier(2)
+    outcomes: list[BaseException | None] = []
+
+    def lock(one: int, other: int, text_: str) -> None:
+        try:
+            with store.transaction() as records:
+                records.session.execute(
+                    text("UPDATE outbox SET text = :t WHERE id = :i"), {"t": text_, "i": one}
+                )
+                barrier.wait(timeout=10)
+                records.session.execute(
+                    text("UPDATE outbox SET text = :t WHERE id = :i"), {"t": text_, "i": other}
+                )
+            outcomes.append(None)
+        except Exception as error:
+            outcomes.append(error)
+
+    threads = [
+        threading.Thread(target=lock, args=(first, second, "left")),
+        threading.Thread(target=lock, args=(second, first, "right")),
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    [failure] = [o for o in outcomes if o is not None]
+    assert isinstance(failure, Contention) and isinstance(failure, Duplicate)
+    assert len(outcomes) == 2
+    with store.transaction() as records:
+        texts = {m.text for m in records.outbox.undelivered(before=NOW_LATER, limit=10)}
+    assert texts in ({"left"}, {"right"})  # the winner's two writes, none of the other's
