@@ -697,6 +697,12 @@ ENGLISH: dict[str, i18n.English] = {
     # exports
     "export.unknown_format": "“{format}” is not an export format. Use one of: {formats}.",
     "export.ready": "Here is {filename}.",
+    "export.zipped": "The file is {size} MB, so it comes zipped ({zipped} MB): open the zip to find {filename}.",
+    "export.too_large": (
+        "The record in {format} is {size} MB even zipped, more than a chat can carry ({limit} MB). "
+        "Export it in csv, or of one version (/export {format} VERSION), or on the server: "
+        "consultbot export --consultation {id} --format {format} -o FILE"
+    ),
     "export.audit_head": (
         "Audit trail at this export: {count} event. Its head, to keep and check later with consultbot audit verify --head: {head}",
         "Audit trail at this export: {count} events. Its head, to keep and check later with consultbot audit verify --head: {head}",

@@ -44,6 +44,7 @@ GROUP_MESSAGES_PER_MINUTE = 20  # Telegram's limit in one group
 CHAT_MESSAGES_PER_SECOND = 1.0
 CHAT_BURST = 3  # a reply, the next paragraph and a notice may go at once
 RATE_LIMIT_RETRIES = 5  # 429s the rate limiter waits out before `call` sees one
+TOO_LARGE = "Request Entity Too Large"  # Telegram's 413, as PTB words it
 SEND_DEADLINE = 300.0  # seconds of retrying a transient failure before giving up on a message
 
 
@@ -55,10 +56,15 @@ def retry_after_seconds(error: RetryAfter) -> float:
 
 
 def is_transient(error: BaseException) -> bool:
-    """Worth trying again: flood control, 5xx, timeouts, dropped connections."""
+    """Worth trying again: flood control, 5xx, timeouts, dropped connections. Not a file
+    over Telegram's size limit: PTB raises its 413 as a NetworkError too."""
     if isinstance(error, RetryAfter):
         return True
-    return isinstance(error, NetworkError) and not isinstance(error, BadRequest)
+    return (
+        isinstance(error, NetworkError)
+        and not isinstance(error, BadRequest)
+        and TOO_LARGE not in str(error)
+    )
 
 
 # ---- pacing -----------------------------------------------------------------------------

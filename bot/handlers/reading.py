@@ -212,8 +212,39 @@ def export(turn: Turn, format: str, version: int | None) -> None:
         turn.records, turn.catalog, turn.language, consultation, turn.now, version
     )
     filename, media_type, content = exports.render(record, fmt, turn.t)
+    attachment, note = _for_chat(
+        turn, Attachment(filename, content, media_type), fmt, id_of(consultation)
+    )
     turn.audit(consultation, "record.exported", format=fmt, version=version)
     head = turn.records.audit.head()  # the export itself is its newest event
-    ready = turn.t("export.ready", filename=filename)
+    ready = turn.t("export.ready", filename=attachment.filename)
     anchor = turn.t("export.audit_head", count=head.count, head=str(head))
-    turn.say_text(f"{ready}\n{anchor}", attachment=Attachment(filename, content, media_type))
+    turn.say_text("\n".join([ready, *note, anchor]), attachment=attachment)
+
+
+# A chat carries files up to 50 MB (Telegram's limit for a bot, Synapse's default); a record
+# past ZIP_ABOVE goes zipped (JSON and CSV shrink about ten times), one past the limit even
+# zipped is refused with the ways to get it.
+ZIP_ABOVE = 10 * 2**20
+CHAT_FILE_LIMIT = 50 * 2**20
+
+
+def _for_chat(
+    turn: Turn, file: Attachment, fmt: str, consultation: int
+) -> tuple[Attachment, list[str]]:
+    """The export as sent in chat: as it is, or zipped when large, with a line saying so."""
+    if len(file.data) <= ZIP_ABOVE:
+        return file, []
+    packed = exports.zipped({file.filename: file.data})
+    zipped = Attachment(f"{file.filename}.zip", packed, "application/zip")
+    size, zipped_size = (f"{len(data) / 2**20:.1f}" for data in (file.data, packed))
+    if len(packed) > CHAT_FILE_LIMIT:
+        raise Refusal(
+            "export.too_large",
+            format=fmt,
+            size=zipped_size,
+            limit=CHAT_FILE_LIMIT // 2**20,
+            id=consultation,
+        )
+    note = turn.t("export.zipped", size=size, zipped=zipped_size, filename=file.filename)
+    return zipped, [note]

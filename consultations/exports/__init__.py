@@ -8,8 +8,10 @@ files, so the chat command and the command line share them. Headings come throug
 
 from __future__ import annotations
 
+import io
 import unicodedata
-from collections.abc import Callable
+import zipfile
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 from consultations.exports.record import (
@@ -107,6 +109,15 @@ EXPORTERS: dict[str, Exporter] = {
 }
 
 ALIASES: dict[str, str] = {"md": "markdown", "word": "docx", "htm": "html"}
+
+
+def zipped(files: Mapping[str, bytes]) -> bytes:
+    """The files, by path, in one zip archive: how a chat sends a folder, or a large file."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name, content in files.items():
+            archive.writestr(name, content)
+    return buffer.getvalue()
 
 
 def export_format(name: str) -> str | None:

@@ -29,10 +29,11 @@ from __future__ import annotations
 
 import csv
 import io
-import zipfile
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+
+from consultations.exports import zipped
 
 FILES = ("comments.csv", "votes.csv", "participants-votes.csv", "summary.csv")
 REQUIRED = ("comments.csv", "votes.csv", "participants-votes.csv")
@@ -95,11 +96,7 @@ def folder_name(title: str, conversation: Conversation) -> str:
 
 def to_zip(folder: str, files: Mapping[str, bytes]) -> bytes:
     """The files in one zip archive, inside `folder`: how a chat sends a folder."""
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
-        for name, content in files.items():
-            archive.writestr(f"{folder}/{name}", content)
-    return buffer.getvalue()
+    return zipped({f"{folder}/{name}": content for name, content in files.items()})
 
 
 def to_polis(conversation: Conversation) -> dict[str, bytes]:

@@ -8,11 +8,13 @@ import os
 import shutil
 import subprocess
 import sys
+import zipfile
 from pathlib import Path
 
 import docx
 import pytest
 
+from bot.handlers import reading
 from tests.exports.played import FACILITATOR, SECRETARIAT, Played
 
 EXE = shutil.which("consultbot") or str(Path(sys.executable).with_name("consultbot"))
@@ -55,6 +57,33 @@ async def test_an_earlier_version_is_that_version_with_its_changes(played: Playe
     assert "not an export format" in chat.last(FACILITATOR)
     assert "docx, html, csv, json, markdown" in chat.last(FACILITATOR)
     assert len(chat.files(FACILITATOR)) == 1
+
+
+async def test_a_record_too_large_for_a_chat_comes_zipped_or_is_refused_with_the_ways_to_get_it(
+    played: Played, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Telegram carries a bot's files up to 50 MB; a large consultation's JSON is more. The
+    limits are lowered here to this small record's size, to see both answers."""
+    chat = played.chat
+    await chat.say(SECRETARIAT, "/export json")
+    whole = chat.files(SECRETARIAT)[0]
+    monkeypatch.setattr(reading, "ZIP_ABOVE", len(whole.data) - 1)
+
+    await chat.say(SECRETARIAT, "/export json")
+    sent = chat.files(SECRETARIAT)[-1]
+    assert sent.filename == f"{whole.filename}.zip" and sent.media_type == "application/zip"
+    with zipfile.ZipFile(io.BytesIO(sent.data)) as archive:
+        assert archive.namelist() == [whole.filename]
+        assert archive.read(whole.filename) == whole.data  # the same record, whole
+    said = chat.last(SECRETARIAT)
+    assert f"Here is {sent.filename}" in said and f"open the zip to find {whole.filename}" in said
+
+    monkeypatch.setattr(reading, "CHAT_FILE_LIMIT", len(sent.data) - 1)
+    await chat.say(SECRETARIAT, "/export json")
+    assert len(chat.files(SECRETARIAT)) == 2  # no third file
+    refusal = chat.last(SECRETARIAT)
+    assert "even zipped, more than a chat can carry" in refusal
+    assert "consultbot export --consultation 1 --format json -o FILE" in refusal
 
 
 async def test_a_stakeholder_may_not_export(played: Played) -> None:

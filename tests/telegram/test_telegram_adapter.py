@@ -451,6 +451,18 @@ async def test_a_file_goes_out_as_a_document_with_its_caption(
     assert message.document.file_name == "record.md"
 
 
+async def test_a_file_over_telegrams_limit_is_refused_at_once_not_retried(
+    bot_api_server: BotAPIServer, adapter: TelegramAdapter
+) -> None:
+    ana = bot_api_server.create_user("Ana")
+    bot_api_server.private_chat(ana)
+    huge = Attachment("record.json", b"x" * (50 * 2**20 + 1), "application/json")
+    with pytest.raises(DeliveryError, match="Too Large"):
+        await adapter.send(Outbound(f"telegram:{ana.id}", "Here it is.", attachment=huge))
+    assert [c.status for c in bot_api_server.calls if c.method == "sendDocument"] == [413]
+    assert bot_api_server.sent_messages(ana) == []
+
+
 async def test_blocked_means_delivery_refused_for_good(
     bot_api_server: BotAPIServer, adapter: TelegramAdapter
 ) -> None:

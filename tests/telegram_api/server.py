@@ -540,7 +540,9 @@ class BotAPIServer:
     async def start(self) -> None:
         if self._runner is not None:
             raise RuntimeError("already started")
-        app = web.Application(client_max_size=MAX_UPLOAD_SIZE + 1024 * 1024)
+        # Room past the limit, so that a file over it meets sendDocument's own 413 (JSON,
+        # as Telegram answers) rather than aiohttp's plain-text one.
+        app = web.Application(client_max_size=4 * MAX_UPLOAD_SIZE)
         app.router.add_route("*", "/bot{token}/{method}", self._handle_api)
         app.router.add_get("/file/bot{token}/{path:.+}", self._handle_file)
         self._runner = web.AppRunner(app, access_log=None, shutdown_timeout=1.0)
