@@ -44,6 +44,7 @@ log = logging.getLogger(__name__)
 
 SENDERS = 16  # chats sent to at once; each platform's own limiter paces the whole
 OUTBOX_BATCH = 100  # delivered messages deleted from the outbox together
+FORGET_TRIES = 3  # at the end of an announcement, tries to delete what went out
 # A queued message is sent again by the scheduler's poll once it is this old: a fan-out
 # still in progress on another worker (20,000 people at 30/s take 11 minutes) is not.
 OUTBOX_GRACE = timedelta(minutes=15)
@@ -251,15 +252,28 @@ class Courier:
         queued = {d.outbox_id for d in deliveries if d.outbox_id is not None}
         self._in_flight |= queued
 
+        forgetting = False
+        retry_at = 0.0  # after a failed delete, the next waits a second
+
         async def forget_done() -> None:
             # Deleted a hundred or a second at a time: a crash repeats at most those.
-            nonlocal forgotten
-            ids = done[:]
-            done.clear()
-            forgotten = time.monotonic()
-            self._in_flight.difference_update(ids)
-            if ids:
+            # The store may be busy a while (SQLite's one writer summarising a large round
+            # at its close): the ids wait a second for the next try, the announcement goes
+            # on meanwhile.
+            nonlocal forgotten, forgetting, retry_at
+            if forgetting or not done:
+                return
+            forgetting, ids = True, done[:]
+            try:
                 await asyncio.to_thread(self._delivered, ids)
+            except Exception as error:
+                log.warning("delivered messages not yet forgotten error=%s", type(error).__name__)
+                retry_at = time.monotonic() + 1
+            else:
+                del done[: len(ids)]
+                self._in_flight.difference_update(ids)
+            finally:
+                forgetting, forgotten = False, time.monotonic()
 
         failed: list[int] = []
 
@@ -271,13 +285,19 @@ class Courier:
                         failed.append(delivery.outbox_id)
                     if sent and delivery.outbox_id is not None:
                         done.append(delivery.outbox_id)
-                        if len(done) >= OUTBOX_BATCH or time.monotonic() - forgotten >= 1:
+                        now = time.monotonic()
+                        due = len(done) >= OUTBOX_BATCH or now - forgotten >= 1
+                        if due and now >= retry_at:
                             await forget_done()
 
         try:
             await asyncio.gather(*(sender() for _ in range(min(SENDERS, len(chats)))))
         finally:
-            await forget_done()
+            for _ in range(FORGET_TRIES):
+                await forget_done()
+                if not done:
+                    break
+                await asyncio.sleep(1)
             if failed:
                 await asyncio.to_thread(self._failed, failed)
             self._in_flight -= queued

@@ -7,10 +7,13 @@ from __future__ import annotations
 import asyncio
 from datetime import timedelta
 
+import pytest
+from sqlalchemy.exc import OperationalError
+
 from adapters.memory import MemoryAdapter
 from bot.dispatcher import Dispatcher
-from bot.events import Outbound
-from bot.outbox import OUTBOX_ATTEMPTS, OUTBOX_GRACE
+from bot.events import ChatId, Outbound
+from bot.outbox import OUTBOX_ATTEMPTS, OUTBOX_GRACE, Courier, Delivery
 from storage.records import Store
 from tests.clocks import Clock
 from tests.conversation.scenario import FACILITATOR, consultation
@@ -219,3 +222,32 @@ async def test_a_round_open_notice_is_dropped_once_the_round_closed(
     await dispatcher.resend()
     assert announcements(platform)["d1"] == 0  # no "round 1 is open" after it closed
     assert [m for m in platform.messages("d1") if "is closed" in m]  # what is still true goes
+
+
+async def test_an_announcement_goes_on_while_the_store_is_busy_and_forgets_what_went_later(
+    store: Store, clock: Clock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """SQLite has one writer: at the close of a large round it may be busy longer than the
+    busy timeout. The announcement under way goes on; what went out is deleted later."""
+    platform = MemoryAdapter()
+    dispatcher = await started(store, platform, clock)
+    with store.transaction() as records:
+        ids = records.outbox.queue([(f"memory:p{i}", f"Message {i}") for i in range(250)], clock())
+    deliveries = [
+        Delivery(platform, Outbound(ChatId(f"memory:p{i}"), f"Message {i}", private=True), n)
+        for i, n in enumerate(ids)
+    ]
+    tries: list[int] = []
+    forget = Courier._delivered
+
+    def busy_at_first(self: Courier, done: list[int]) -> None:
+        tries.append(len(done))
+        if len(tries) == 1:
+            raise OperationalError("COMMIT", {}, Exception("database is locked"))
+        forget(self, done)
+
+    monkeypatch.setattr(Courier, "_delivered", busy_at_first)
+    await dispatcher.courier.send_notices(deliveries)
+    assert all(platform.messages(f"p{i}") == [f"Message {i}"] for i in range(250))
+    assert tries[0] == 100 and tries[1] > 100  # the first hundred, then with those after
+    assert queued(store, clock) == []
