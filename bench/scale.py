@@ -1,19 +1,19 @@
 """A whole large consultation through the real bot, on Telegram's flood limits and Matrix.
 
-`consultbot run` (a real process, long polling, or `--workers` of them) serves the loopback Bot API server
-(tests/telegram_api) with Telegram's limits on: 30 messages a second overall, one a second
-in a chat (429 with retry_after beyond); and, in the same process, a Synapse homeserver on
-loopback (tests/matrix_homeserver.py) with Synapse's default rate limits, lifted for the
-bot's account only (the admin API's override_ratelimit, as its admin would). The Matrix
-delegates open a direct chat with the bot and take part as the Telegram ones do, with
-`!cmd`. Everything goes through chat, as people would do
-it: the facilitator creates the consultation and loads a 20-paragraph draft, makes one
-invite code per stakeholder group; every stakeholder joins with `/start CODE` and names
-their organisation; the round is opened to all; each stakeholder starts writing as soon
-as the announcement reaches them (support, oppose, abstain, comment, amend, endorse,
-withdraw, in the proportions of a real round), while the announcement still goes out to
-the others; the round is closed, summarised, exported in every format; amendments are
-accepted, version 2 is published and a second round opened to everybody.
+`consultbot run` (a real process, long polling, or `--workers` of them) serves the
+loopback Bot API server (tests/telegram_api) with Telegram's limits on: 30 messages a
+second overall, one a second in a chat (429 with retry_after beyond); and, in the same
+process, a Synapse homeserver on loopback (tests/matrix_homeserver.py) with Synapse's
+default rate limits, lifted for the bot's account only (the admin API's
+override_ratelimit, as its admin would). The Matrix delegates open a direct chat with the
+bot and take part as the Telegram ones do, with `!cmd`. Everything goes through chat, as
+people would do it: the facilitator creates the consultation and loads a 20-paragraph
+draft, makes one invite code per stakeholder group; every stakeholder joins with `/start
+CODE` and names their organisation; the round is opened to all; each stakeholder starts
+writing as soon as the announcement reaches them (support, oppose, abstain, comment,
+amend, endorse, withdraw, in the proportions of a real round), while the announcement
+still goes out to the others; the round is closed, summarised, exported in every format;
+amendments are accepted, version 2 is published and a second round opened to everybody.
 
 Printed per phase: wall time, throughput, reply time p50/p99 seen by the delegates (on
 Matrix in a line of its own), the fan-out rate against Telegram's 30 a second and on
