@@ -204,9 +204,6 @@ class KeyedLocks:
             else:
                 self._locks[key] = (lock, users - 1)
 
-    def __len__(self) -> int:
-        return len(self._locks)
-
 
 async def stop_taking(
     loop: asyncio.Task[None], *, in_hand: bool, within: float | None = None
