@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import datetime as dtm
 import time
 import warnings
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
 import aiohttp
@@ -536,6 +537,22 @@ async def test_random_faults_are_reproducible_with_a_seed() -> None:
 # --- webhooks, commands, logOut ------------------------------------------------------------
 
 
+@contextlib.asynccontextmanager
+async def webhook_receiver(
+    hook: Callable[[web.Request], Awaitable[web.Response]],
+) -> AsyncIterator[str]:
+    """A webhook on loopback answering with `hook`; its URL."""
+    app = web.Application()
+    app.router.add_post("/hook", hook)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    await web.TCPSite(runner, "127.0.0.1", 0).start()
+    try:
+        yield f"http://127.0.0.1:{runner.addresses[0][1]}/hook"
+    finally:
+        await runner.cleanup()
+
+
 async def test_webhook_delivery_with_secret_and_get_updates_conflict(
     bot_api_server: BotAPIServer, bot: Bot
 ) -> None:
@@ -552,15 +569,8 @@ async def test_webhook_delivery_with_secret_and_get_updates_conflict(
         )
         return web.Response(text="ok")
 
-    app = web.Application()
-    app.router.add_post("/hook", hook)
-    runner = web.AppRunner(app)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    port = runner.addresses[0][1]
-    try:
-        assert await bot.set_webhook(f"http://127.0.0.1:{port}/hook", secret_token="s3cret_-x")
+    async with webhook_receiver(hook) as url:
+        assert await bot.set_webhook(url, secret_token="s3cret_-x")
         with pytest.raises(Conflict, match="webhook is active"):
             await bot.get_updates()
         alice = server.create_user("Alice")
@@ -579,8 +589,6 @@ async def test_webhook_delivery_with_secret_and_get_updates_conflict(
         server.user_sends_text(alice, "polling again")
         (update,) = await bot.get_updates()
         assert update.message is not None and update.message.text == "polling again"
-    finally:
-        await runner.cleanup()
 
 
 async def test_webhook_delivers_chats_side_by_side_and_each_chat_in_order(
@@ -600,22 +608,15 @@ async def test_webhook_delivers_chats_side_by_side_and_each_chat_in_order(
         in_flight[1] = max(in_flight)
         try:
             if text == "alice 1":
-                await release_alice.wait()
+                await asyncio.wait_for(release_alice.wait(), 30)  # bounded, should the test fail
             else:
                 await asyncio.sleep(0.05)
         finally:
             in_flight[0] -= 1
         return web.Response(text="ok")
 
-    app = web.Application()
-    app.router.add_post("/hook", hook)
-    runner = web.AppRunner(app)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    port = runner.addresses[0][1]
-    try:
-        assert await bot.set_webhook(f"http://127.0.0.1:{port}/hook", max_connections=3)
+    async with webhook_receiver(hook) as url:
+        assert await bot.set_webhook(url, max_connections=3)
         alice, others = server.create_user("Alice"), [server.create_user(f"U{n}") for n in range(6)]
         server.user_sends_text(alice, "alice 1")
         server.user_sends_text(alice, "alice 2")
@@ -629,9 +630,6 @@ async def test_webhook_delivers_chats_side_by_side_and_each_chat_in_order(
         await server.wait_for_updates_confirmed()
         assert arrived[0] == "alice 1" and arrived[-1] == "alice 2"
         assert sorted(arrived[1:-1]) == [f"other {n}" for n in range(6)]
-    finally:
-        release_alice.set()
-        await runner.cleanup()
 
 
 async def test_commands_are_stored_per_scope(bot_api_server: BotAPIServer, bot: Bot) -> None:
